@@ -1,0 +1,3 @@
+"""Rufbus dispatch: the core of an on-demand rural bus service."""
+
+__version__ = "0.1.0"

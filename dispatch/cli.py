@@ -1,0 +1,65 @@
+"""The ``dispatch`` command: the single entry point for operators and planners.
+
+Each subsystem registers its commands from its own module (``register(cli)``), so
+this file only wires them together and turns every ``DispatchError`` into a one-line
+message and a non-zero exit.
+"""
+
+from __future__ import annotations
+
+import logging
+import sys
+from dataclasses import dataclass
+from importlib import import_module
+
+import typer
+
+from dispatch.errors import DispatchError
+
+HELP = """\
+On-demand rural bus dispatch (Rufbus).
+
+Build a service region from OpenStreetMap, run the booking and dispatch service,
+and replay demand to size the fleet. Every command has its own --help.
+"""
+
+#: Modules that add commands; each defines ``register(cli: Cli) -> None``.
+COMMAND_MODULES: tuple[str, ...] = (
+    "dispatch.roads.commands",
+    "dispatch.solver.commands",
+)
+
+
+@dataclass(frozen=True)
+class Cli:
+    """The command tree handed to each module's ``register``."""
+
+    app: typer.Typer
+    region: typer.Typer
+    bench: typer.Typer
+
+
+def build_cli() -> Cli:
+    common = {"no_args_is_help": True, "pretty_exceptions_enable": False, "add_completion": False}
+    app = typer.Typer(help=HELP, **common)  # type: ignore[arg-type]
+    region = typer.Typer(help="Build and inspect a service region's road network.", **common)  # type: ignore[arg-type]
+    bench = typer.Typer(help="Measure performance on real data (prints numbers).", **common)  # type: ignore[arg-type]
+    app.add_typer(region, name="region")
+    app.add_typer(bench, name="bench")
+    cli = Cli(app, region, bench)
+    for name in COMMAND_MODULES:
+        import_module(name).register(cli)
+    return cli
+
+
+def main() -> None:
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    cli = build_cli()
+    try:
+        cli.app()
+    except DispatchError as exc:
+        typer.echo(f"error: {exc}", err=True)
+        sys.exit(2)
+    except KeyboardInterrupt:
+        typer.echo("interrupted", err=True)
+        sys.exit(130)

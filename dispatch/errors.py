@@ -1,0 +1,39 @@
+"""One exception hierarchy for the whole service.
+
+The CLI turns a ``DispatchError`` into a one-line message and a non-zero exit; the
+HTTP layer maps each subclass to a problem response with a 4xx status.
+"""
+
+from __future__ import annotations
+
+
+class DispatchError(Exception):
+    """Base of every error the service reports to a user instead of crashing."""
+
+
+class InputError(DispatchError):
+    """Input that cannot be used as given (bad file, bad value, bad format)."""
+
+
+class RoadNetworkError(DispatchError):
+    """The road network cannot be built or used (no roads, corrupt source, ...)."""
+
+
+class SourceNotFoundError(RoadNetworkError):
+    """An OSM source file does not exist or cannot be read."""
+
+
+class CorruptSourceError(RoadNetworkError):
+    """An OSM source file exists but cannot be parsed."""
+
+
+class NoDrivableRoadError(RoadNetworkError):
+    """The area holds no road a bus may use."""
+
+
+class SnapError(RoadNetworkError):
+    """A point lies too far from any drivable road (e.g. in a lake or outside the area)."""
+
+
+class InfeasibleError(DispatchError):
+    """A schedule or plan breaks a hard constraint."""

@@ -1,0 +1,202 @@
+"""Immutable problem data and plain results shared by the solver, engine and replay.
+
+Everything inside the core uses integer seconds (``*_s``), integer metres (``*_m``)
+and UTC epoch seconds for instants. Locations are indices into the snapshot's
+travel-time matrix, so the solver never needs to know about coordinates.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from enum import StrEnum
+from functools import cached_property
+from typing import NewType
+
+import numpy as np
+import numpy.typing as npt
+
+RequestId = NewType("RequestId", str)
+VehicleId = NewType("VehicleId", str)
+
+#: Names of the capacity dimensions, in the order used by every load/capacity tuple.
+LOAD_DIMENSIONS: tuple[str, ...] = ("seats", "wheelchairs")
+
+#: An instant or duration far enough in the future to mean "no limit".
+NO_LIMIT_S = 10**9
+
+Load = tuple[int, ...]
+
+
+class StopKind(StrEnum):
+    PICKUP = "pickup"
+    DROPOFF = "dropoff"
+
+
+@dataclass(frozen=True, slots=True)
+class TimeWindow:
+    """A closed interval ``[start, end]`` of instants (seconds)."""
+
+    start: int
+    end: int
+
+    def __post_init__(self) -> None:
+        if self.end < self.start:
+            raise ValueError(f"time window ends before it starts: [{self.start}, {self.end}]")
+
+    def contains(self, t: int) -> bool:
+        return self.start <= t <= self.end
+
+
+OPEN_WINDOW = TimeWindow(0, NO_LIMIT_S)
+
+
+@dataclass(frozen=True, slots=True)
+class Request:
+    """One rider's trip as the solver sees it.
+
+    ``promised`` requests must be served within their windows (they are bookings);
+    the others may be left unserved at a penalty. ``boarded_at`` is set for riders
+    already on board: their pickup is done and only the drop-off remains, on the
+    vehicle that carries them.
+    """
+
+    id: RequestId
+    pickup: int
+    dropoff: int
+    load: Load
+    pickup_window: TimeWindow = OPEN_WINDOW
+    dropoff_window: TimeWindow = OPEN_WINDOW
+    max_ride_s: int = NO_LIMIT_S
+    pickup_service_s: int = 0
+    dropoff_service_s: int = 0
+    promised: bool = False
+    boarded_at: int | None = None
+
+    @property
+    def on_board(self) -> bool:
+        return self.boarded_at is not None
+
+
+@dataclass(frozen=True, slots=True)
+class Visit:
+    """A reference to one stop of a request: its pickup or its drop-off."""
+
+    request_id: RequestId
+    kind: StopKind
+
+
+@dataclass(frozen=True, slots=True)
+class Vehicle:
+    """A vehicle as it becomes available to the solver.
+
+    ``start_location``/``available_from``: where and from when it can drive (its depot
+    at shift start, or where it is "now" while on the road). ``on_board`` lists
+    riders it carries (they must be dropped off by this vehicle). ``locked`` is a
+    prefix of visits that must stay first, in this order (the stop it is driving to).
+    """
+
+    id: VehicleId
+    capacity: Load
+    start_location: int
+    available_from: int
+    end_location: int
+    shift_end: int
+    on_board: tuple[RequestId, ...] = ()
+    locked: tuple[Visit, ...] = ()
+    max_duration_s: int | None = None
+
+
+@dataclass(frozen=True, eq=False)
+class Snapshot:
+    """The immutable input of every solver call: the state of the fleet at ``now``."""
+
+    now: int
+    vehicles: tuple[Vehicle, ...]
+    requests: tuple[Request, ...]
+    travel_s: npt.NDArray[np.int64]
+    distance_m: npt.NDArray[np.int64] | None = None
+    #: Optional cost per arc (defaults to ``travel_s``); the DARP benchmark uses scaled distance.
+    cost_matrix: npt.NDArray[np.int64] | None = field(default=None)
+
+    @cached_property
+    def request_by_id(self) -> dict[RequestId, Request]:
+        return {r.id: r for r in self.requests}
+
+    @cached_property
+    def vehicle_by_id(self) -> dict[VehicleId, Vehicle]:
+        return {v.id: v for v in self.vehicles}
+
+    @cached_property
+    def travel_rows(self) -> list[list[int]]:
+        """The matrix as nested lists: scalar look-ups are several times faster than numpy."""
+        rows: list[list[int]] = self.travel_s.tolist()
+        return rows
+
+    @cached_property
+    def cost_rows(self) -> list[list[int]]:
+        if self.cost_matrix is None:
+            return self.travel_rows
+        rows: list[list[int]] = self.cost_matrix.tolist()
+        return rows
+
+    @property
+    def n_locations(self) -> int:
+        return int(self.travel_s.shape[0])
+
+
+@dataclass(frozen=True, slots=True)
+class PlannedStop:
+    """One visit of a vehicle in a plan, with its times and the load after it."""
+
+    request_id: RequestId
+    kind: StopKind
+    location: int
+    arrival: int
+    start: int
+    departure: int
+    load_after: Load
+
+    @property
+    def visit(self) -> Visit:
+        return Visit(self.request_id, self.kind)
+
+
+@dataclass(frozen=True, slots=True)
+class Route:
+    """A vehicle's ordered stops, from leaving its start location to reaching its end."""
+
+    vehicle_id: VehicleId
+    departure: int
+    stops: tuple[PlannedStop, ...]
+    end_arrival: int
+
+    @property
+    def visits(self) -> tuple[Visit, ...]:
+        return tuple(s.visit for s in self.stops)
+
+
+@dataclass(frozen=True, slots=True)
+class Cost:
+    """The objective, broken down. ``total`` is what the solver minimises."""
+
+    drive_s: int
+    excess_ride_s: int
+    unserved: int
+    total: float
+    #: Sum of the arc cost matrix over all routes (equals drive_s unless a cost matrix is given).
+    arc_cost: int = 0
+
+
+@dataclass(frozen=True, slots=True)
+class Plan:
+    """The solver's answer: one route per snapshot vehicle (same order) and the unserved."""
+
+    routes: tuple[Route, ...]
+    unserved: tuple[RequestId, ...]
+    cost: Cost
+
+    def route_of(self, vehicle_id: VehicleId) -> Route:
+        for route in self.routes:
+            if route.vehicle_id == vehicle_id:
+                return route
+        raise KeyError(vehicle_id)

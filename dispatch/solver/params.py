@@ -1,0 +1,42 @@
+"""Validated parameter objects of the solver (no globals, no magic numbers in code)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True, slots=True)
+class ObjectiveParams:
+    """Weights of the objective.
+
+    ``drive_weight`` per second of vehicle driving, ``excess_ride_weight`` per second a
+    rider rides longer than the direct trip, ``unserved_penalty`` per new request left
+    unserved (high, so that serving is always preferred when feasible).
+    """
+
+    drive_weight: float = 1.0
+    excess_ride_weight: float = 0.2
+    unserved_penalty: float = 100_000.0
+
+    def __post_init__(self) -> None:
+        if self.drive_weight < 0 or self.excess_ride_weight < 0:
+            raise ValueError("objective weights must not be negative")
+        if self.unserved_penalty <= 0:
+            raise ValueError("unserved_penalty must be positive")
+
+
+@dataclass(frozen=True, slots=True)
+class RideTimeRule:
+    """Maximum ride time as a function of the direct travel time: ``factor × direct + extra_s``."""
+
+    factor: float = 1.5
+    extra_s: int = 600
+
+    def __post_init__(self) -> None:
+        if self.factor < 1.0:
+            raise ValueError("ride-time factor must be at least 1.0")
+        if self.extra_s < 0:
+            raise ValueError("ride-time extra seconds must not be negative")
+
+    def max_ride_s(self, direct_s: int) -> int:
+        return int(self.factor * direct_s) + self.extra_s

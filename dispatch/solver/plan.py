@@ -1,0 +1,93 @@
+"""Assemble a timed, costed :class:`~dispatch.model.Plan` from visit sequences."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+
+from dispatch.model import Cost, Plan, RequestId, Route, Snapshot, StopKind, VehicleId, Visit
+from dispatch.solver.params import ObjectiveParams
+from dispatch.solver.schedule import Infeasibility, build_route, empty_route
+
+VisitsByVehicle = Mapping[VehicleId, Sequence[Visit]]
+
+
+def make_plan(
+    snapshot: Snapshot,
+    visits: VisitsByVehicle,
+    params: ObjectiveParams | None = None,
+) -> Plan | Infeasibility:
+    """Time every vehicle's sequence; requests on no route are the unserved ones.
+
+    Returns an :class:`Infeasibility` naming the vehicle when a sequence cannot be
+    scheduled. Whether promised requests are all served is ``validate_plan``'s job.
+    """
+    params = params or ObjectiveParams()
+    routes: list[Route] = []
+    for vehicle in snapshot.vehicles:
+        sequence = visits.get(vehicle.id, ())
+        if not sequence:
+            routes.append(empty_route(vehicle, snapshot))
+            continue
+        route = build_route(snapshot, vehicle, sequence)
+        if isinstance(route, Infeasibility):
+            return Infeasibility(f"vehicle {vehicle.id}: {route.reason}", route.position)
+        routes.append(route)
+    served = {s.request_id for r in routes for s in r.stops}
+    unserved = tuple(r.id for r in snapshot.requests if r.id not in served)
+    return Plan(tuple(routes), unserved, plan_cost(snapshot, routes, unserved, params))
+
+
+def plan_cost(
+    snapshot: Snapshot,
+    routes: Sequence[Route],
+    unserved: Sequence[RequestId],
+    params: ObjectiveParams,
+) -> Cost:
+    drive = sum(route_drive_s(snapshot, r) for r in routes)
+    arc = sum(route_arc_cost(snapshot, r) for r in routes)
+    excess = sum(route_excess_ride_s(snapshot, r) for r in routes)
+    requests = snapshot.request_by_id
+    penalised = sum(1 for rid in unserved if not requests[rid].promised)
+    arc_term = arc if snapshot.cost_matrix is not None else drive
+    total = (
+        params.drive_weight * arc_term
+        + params.excess_ride_weight * excess
+        + params.unserved_penalty * penalised
+    )
+    return Cost(drive_s=drive, excess_ride_s=excess, unserved=len(unserved), total=total, arc_cost=arc)
+
+
+def _path(snapshot: Snapshot, route: Route) -> list[int]:
+    vehicle = snapshot.vehicle_by_id[route.vehicle_id]
+    return [vehicle.start_location, *(s.location for s in route.stops), vehicle.end_location]
+
+
+def route_drive_s(snapshot: Snapshot, route: Route) -> int:
+    travel = snapshot.travel_rows
+    path = _path(snapshot, route)
+    return sum(travel[a][b] for a, b in zip(path, path[1:], strict=False))
+
+
+def route_arc_cost(snapshot: Snapshot, route: Route) -> int:
+    cost = snapshot.cost_rows
+    path = _path(snapshot, route)
+    return sum(cost[a][b] for a, b in zip(path, path[1:], strict=False))
+
+
+def route_excess_ride_s(snapshot: Snapshot, route: Route) -> int:
+    """Seconds riders spend on board beyond their direct trip (drop-offs on this route)."""
+    travel = snapshot.travel_rows
+    requests = snapshot.request_by_id
+    left_pickup: dict[RequestId, int] = {}
+    excess = 0
+    for stop in route.stops:
+        request = requests[stop.request_id]
+        if stop.kind is StopKind.PICKUP:
+            left_pickup[request.id] = stop.departure
+            continue
+        departed = left_pickup.get(request.id)
+        if departed is None and request.boarded_at is not None:
+            departed = request.boarded_at + request.pickup_service_s
+        if departed is not None:
+            excess += max(0, stop.start - departed - travel[request.pickup][request.dropoff])
+    return excess

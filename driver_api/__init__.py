@@ -1,0 +1,1 @@
+"""Driver websocket and REST API, and the driver web client."""

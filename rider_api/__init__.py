@@ -1,0 +1,1 @@
+"""Rider and hotline HTTP API."""
