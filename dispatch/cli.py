@@ -26,7 +26,6 @@ and replay demand to size the fleet. Every command has its own --help.
 #: Modules that add commands; each defines ``register(cli: Cli) -> None``.
 COMMAND_MODULES: tuple[str, ...] = (
     "dispatch.roads.commands",
-    "dispatch.solver.commands",
 )
 
 
@@ -53,7 +52,9 @@ def build_cli() -> Cli:
 
 
 def main() -> None:
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    logging.basicConfig(
+        level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
+    )
     cli = build_cli()
     try:
         cli.app()

@@ -37,3 +37,7 @@ class SnapError(RoadNetworkError):
 
 class InfeasibleError(DispatchError):
     """A schedule or plan breaks a hard constraint."""
+
+
+class ConflictError(DispatchError):
+    """The request conflicts with the current state (already booked, on board, ...)."""

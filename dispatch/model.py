@@ -22,7 +22,7 @@ VehicleId = NewType("VehicleId", str)
 LOAD_DIMENSIONS: tuple[str, ...] = ("seats", "wheelchairs")
 
 #: An instant or duration far enough in the future to mean "no limit".
-NO_LIMIT_S = 10**9
+NO_LIMIT_S = 2**40  # ~35,000 years: beyond any epoch instant, far inside int64
 
 Load = tuple[int, ...]
 

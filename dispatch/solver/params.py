@@ -40,3 +40,25 @@ class RideTimeRule:
 
     def max_ride_s(self, direct_s: int) -> int:
         return int(self.factor * direct_s) + self.extra_s
+
+
+@dataclass(frozen=True, slots=True)
+class PromiseParams:
+    """How offers turn a planned pickup into a promise.
+
+    The promised pickup window is ``window_width_s`` wide and opens ``window_before_s``
+    before the planned pickup; alternative offers differ by at least
+    ``min_separation_s`` in their pickup time.
+    """
+
+    window_before_s: int = 300
+    window_width_s: int = 600
+    min_separation_s: int = 600
+
+    def __post_init__(self) -> None:
+        if self.window_width_s <= 0:
+            raise ValueError("window_width_s must be positive")
+        if not 0 <= self.window_before_s <= self.window_width_s:
+            raise ValueError("window_before_s must be between 0 and window_width_s")
+        if self.min_separation_s < 0:
+            raise ValueError("min_separation_s must not be negative")

@@ -1,0 +1,391 @@
+"""The engine: single writer of the live state, driven by events and a given clock.
+
+``Engine.handle(event, now)`` is the only way in; it returns commands and never reads
+the wall clock, the network or the database. The live service and the planner's
+replay drive the very same class, one with real time, the other with simulated time.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import replace
+
+from dispatch.engine import trips as trip_rules
+from dispatch.engine.events import (
+    OPEN_STATUSES,
+    BookingAccepted,
+    BookingRejected,
+    BookingRequested,
+    BookingRestored,
+    CancelRequested,
+    Command,
+    Event,
+    OfferMade,
+    PlanChanged,
+    PlanRestored,
+    PositionReported,
+    QuoteAnswered,
+    QuoteRequested,
+    RestoreCompleted,
+    SolveFinished,
+    SolveRequested,
+    StopEventReported,
+    Tick,
+    TripStatus,
+    TripStatusChanged,
+    VehicleAdded,
+)
+from dispatch.engine.locations import LocationTable, NodeTravelTimes
+from dispatch.engine.params import EngineParams
+from dispatch.engine.reconcile import adopt_solution
+from dispatch.engine.snapshot import LiveSnapshot, build_live_snapshot
+from dispatch.engine.state import OfferRecord, SolveInFlight, Trip, VehicleState
+from dispatch.engine.stop_events import apply_stop_event
+from dispatch.model import Plan, Request, RequestId, Route, StopKind, VehicleId, Visit
+from dispatch.solver.insertion import feasible_insertions, offers
+from dispatch.solver.plan import make_plan
+from dispatch.solver.schedule import Infeasibility, build_route
+
+log = logging.getLogger(__name__)
+
+
+class Engine:
+    """Live vehicles, trips and offers; quotes, bookings and re-optimisation."""
+
+    def __init__(self, travel_times: NodeTravelTimes, params: EngineParams | None = None) -> None:
+        self.params = params or EngineParams()
+        self.table = LocationTable(travel_times)
+        self.vehicles: dict[str, VehicleState] = {}
+        self.trips: dict[str, Trip] = {}
+        self.offers: dict[str, OfferRecord] = {}
+        self.solving: SolveInFlight | None = None
+        self.state_version = 0
+        self._dirty_since: int | None = None
+        self._last_solve_at: int | None = None
+        self._next_token = 1
+
+    # ---- dispatch ---------------------------------------------------------------
+
+    def handle(self, event: Event, now: int) -> list[Command]:
+        match event:
+            case QuoteRequested():
+                return [self._quote(event, now)]
+            case BookingRequested():
+                return self._book(event, now)
+            case BookingRestored():
+                return self._restore(event)
+            case PlanRestored():
+                return self._restore_plan(event)
+            case RestoreCompleted():
+                return self._restore_completed(now)
+            case CancelRequested():
+                return self._cancel(event, now)
+            case VehicleAdded():
+                return self._add_vehicle(event, now)
+            case PositionReported():
+                return self._position(event, now)
+            case StopEventReported():
+                return self._stop_event(event, now)
+            case Tick():
+                return self._tick(now)
+            case SolveFinished():
+                return self._solve_finished(event, now)
+        raise TypeError(f"unknown event {event!r}")
+
+    # ---- quotes and bookings ------------------------------------------------------
+
+    def _quote(self, event: QuoteRequested, now: int) -> QuoteAnswered:
+        built = trip_rules.quote_request(event.quote_id, event.trip, now, self.table, self.params)
+        if isinstance(built, str):
+            return QuoteAnswered(event.quote_id, (), reason=built)
+        request, max_ride = built
+        live = self.live_snapshot(now, extra=(request,))
+        found = offers(
+            live.snapshot,
+            live.visits,
+            request,
+            self.params.objective,
+            n=self.params.offers_per_quote,
+            promise=trip_rules.promise_params(self.params),
+        )
+        made = []
+        for k, offer in enumerate(found):
+            record = trip_rules.offer_record(event, k, offer, request, max_ride, now, self.params)
+            self.offers[record.offer_id] = record
+            made.append(
+                OfferMade(
+                    record.offer_id,
+                    record.vehicle_id,
+                    record.promise,
+                    offer.pickup_start,
+                    offer.dropoff_start,
+                    record.expires_at,
+                )
+            )
+        if made:
+            return QuoteAnswered(event.quote_id, tuple(made))
+        alternatives = self._alternatives(event, now)
+        return QuoteAnswered(
+            event.quote_id,
+            (),
+            reason=trip_rules.no_offer_reason(event.trip),
+            alternatives=alternatives,
+        )
+
+    def _alternatives(self, event: QuoteRequested, now: int) -> tuple[int, ...]:
+        """Nearby times that could be offered instead (pickup times), tried in order."""
+        found: list[int] = []
+        for shifted in trip_rules.alternative_trips(event.trip, now, self.params):
+            built = trip_rules.quote_request(event.quote_id, shifted, now, self.table, self.params)
+            if isinstance(built, str):
+                continue
+            live = self.live_snapshot(now, extra=(built[0],))
+            best = feasible_insertions(
+                live.snapshot, live.visits, built[0], self.params.objective, limit=1
+            )
+            if best:
+                found.append(best[0].route.stops[best[0].pickup_pos].start)
+            if len(found) >= 2:
+                break
+        return tuple(sorted(found))
+
+    def _book(self, event: BookingRequested, now: int) -> list[Command]:
+        offer = self.offers.get(event.offer_id)
+        rejected = trip_rules.offer_problem(offer, event, now)
+        if rejected is not None:
+            return [rejected]
+        assert offer is not None
+        request = trip_rules.promised_request(offer, RequestId(event.booking_id))
+        live = self.live_snapshot(now, extra=(request,))
+        found = feasible_insertions(
+            live.snapshot, live.visits, request, self.params.objective, limit=1
+        )
+        if not found:
+            return [
+                BookingRejected(
+                    event.booking_id,
+                    event.offer_id,
+                    "the offer can no longer be served",
+                    "infeasible",
+                )
+            ]
+        offer.used = True
+        insertion = found[0]
+        trip = trip_rules.trip_from_offer(event.booking_id, offer, str(insertion.vehicle_id))
+        self.trips[trip.booking_id] = trip
+        vehicle = self.vehicles[str(insertion.vehicle_id)]
+        changed = self._set_route(vehicle, list(insertion.visits), insertion.route)
+        stops = {s.request_id: s for s in insertion.route.stops}
+        rid = RequestId(event.booking_id)
+        accepted = BookingAccepted(
+            event.booking_id,
+            event.offer_id,
+            vehicle.vehicle_id,
+            trip.spec,
+            trip.promise,
+            pickup_eta=_eta(insertion.route, rid, first=True, fallback=stops[rid].start),
+            dropoff_eta=_eta(insertion.route, rid, first=False, fallback=stops[rid].start),
+        )
+        return [accepted, changed]
+
+    # ---- recovery after a restart ---------------------------------------------------
+
+    def _restore(self, event: BookingRestored) -> list[Command]:
+        trip = trip_rules.restored_trip(event, self.table, self.params)
+        self.trips[trip.booking_id] = trip
+        return []
+
+    def _restore_plan(self, event: PlanRestored) -> list[Command]:
+        vehicle = self.vehicles.get(event.vehicle_id)
+        if vehicle is None:
+            return []
+        vehicle.version = max(vehicle.version, event.version)
+        wanted = {
+            v: t.vehicle_id
+            for t in self.trips.values()
+            if t.status in OPEN_STATUSES
+            for v in t.visits()
+        }
+        order = [Visit(RequestId(b), StopKind(k)) for b, k in event.visits]
+        vehicle.visits = [v for v in order if wanted.get(v) == vehicle.vehicle_id]
+        return []
+
+    def _restore_completed(self, now: int) -> list[Command]:
+        """Re-time every vehicle; bookings that lost their place are inserted again."""
+        placed = {v for vehicle in self.vehicles.values() for v in vehicle.visits}
+        commands: list[Command] = []
+        for trip in self.trips.values():
+            if trip.status not in OPEN_STATUSES or set(trip.visits()) <= placed:
+                continue
+            vehicle = self.vehicles.get(trip.vehicle_id or "")
+            if trip.status is TripStatus.ON_BOARD and vehicle is not None:
+                vehicle.visits.extend(v for v in trip.visits() if v not in placed)
+                continue
+            if vehicle is not None:
+                vehicle.visits = [v for v in vehicle.visits if v.request_id != trip.booking_id]
+            trip.vehicle_id = None
+        for vehicle in self.vehicles.values():
+            commands += self._retime(vehicle, now)
+        for trip in self.trips.values():
+            if trip.status in OPEN_STATUSES and trip.vehicle_id is None:
+                commands += self._reinsert(trip, now)
+        return commands
+
+    def _reinsert(self, trip: Trip, now: int) -> list[Command]:
+        live = self.live_snapshot(now)
+        request = live.snapshot.request_by_id[RequestId(trip.booking_id)]
+        found = feasible_insertions(
+            live.snapshot, live.visits, request, self.params.objective, limit=1
+        )
+        if not found:
+            log.error("booking %s cannot be placed on any vehicle after restart", trip.booking_id)
+            return []
+        vehicle = self.vehicles[str(found[0].vehicle_id)]
+        trip.vehicle_id = vehicle.vehicle_id
+        return [self._set_route(vehicle, list(found[0].visits), found[0].route)]
+
+    def _cancel(self, event: CancelRequested, now: int) -> list[Command]:
+        trip = self.trips.get(event.booking_id)
+        if trip is None or trip.status not in OPEN_STATUSES:
+            return []
+        if trip.status is TripStatus.ON_BOARD:
+            raise trip_rules.CannotCancelError("the rider is already on board")
+        trip.status = TripStatus.CANCELLED
+        commands: list[Command] = [
+            TripStatusChanged(trip.booking_id, TripStatus.CANCELLED, now, trip.vehicle_id)
+        ]
+        vehicle = self.vehicles.get(trip.vehicle_id or "")
+        if vehicle is not None:
+            vehicle.visits = [v for v in vehicle.visits if v.request_id != trip.booking_id]
+            commands += self._retime(vehicle, now)
+        return commands
+
+    # ---- vehicles -------------------------------------------------------------------
+
+    def _add_vehicle(self, event: VehicleAdded, now: int) -> list[Command]:
+        if event.vehicle_id in self.vehicles:
+            raise trip_rules.DuplicateVehicleError(f"vehicle {event.vehicle_id} exists already")
+        self.table.index(event.depot_node)
+        self.vehicles[event.vehicle_id] = VehicleState(
+            vehicle_id=event.vehicle_id,
+            seats=event.seats,
+            wheelchair_places=event.wheelchair_places,
+            depot_node=event.depot_node,
+            shift_start=event.shift_start,
+            shift_end=event.shift_end,
+            position_node=event.depot_node,
+            position_at=event.shift_start,
+        )
+        return []
+
+    def _position(self, event: PositionReported, now: int) -> list[Command]:
+        vehicle = self.vehicles.get(event.vehicle_id)
+        if vehicle is None:
+            return []
+        # ``at`` may lie ahead: a simulated vehicle reports the next node on its way and
+        # when it will be there, so that snapshots do not assume it stands still.
+        vehicle.position_node = event.node
+        vehicle.position_at = event.at
+        self.table.index(event.node)
+        return []
+
+    def _stop_event(self, event: StopEventReported, now: int) -> list[Command]:
+        outcome = apply_stop_event(self, event, now)
+        if outcome.vehicle is None:
+            return outcome.commands
+        self._mark_dirty(now)
+        return outcome.commands + self._retime(outcome.vehicle, now)
+
+    # ---- re-optimisation --------------------------------------------------------------
+
+    def _tick(self, now: int) -> list[Command]:
+        self._expire_offers(now)
+        if self.solving is not None or not self._due(now):
+            return []
+        if not any(t.status in OPEN_STATUSES for t in self.trips.values()):
+            return []
+        live = self.live_snapshot(now)
+        current = make_plan(live.snapshot, live.visits, self.params.objective)
+        if isinstance(current, Infeasibility):
+            log.error("current plan is infeasible even after relaxation: %s", current.reason)
+            return []
+        token = self._next_token
+        self._next_token += 1
+        self.solving = SolveInFlight(token, now, self.state_version)
+        self._last_solve_at = now
+        self._dirty_since = None
+        clean = replace(live.snapshot)  # fresh object: no shared row lists cross processes
+        return [SolveRequested(token, clean, current, self.params.solver_time_limit_s)]
+
+    def _due(self, now: int) -> bool:
+        if (
+            self._dirty_since is not None
+            and now - self._dirty_since >= self.params.reoptimise_debounce_s
+        ):
+            return True
+        last = self._last_solve_at
+        return last is None or now - last >= self.params.reoptimise_period_s
+
+    def _solve_finished(self, event: SolveFinished, now: int) -> list[Command]:
+        if self.solving is None or self.solving.token != event.token:
+            return []
+        self.solving = None
+        if event.plan is None:
+            log.info("re-optimisation %d brought nothing: %s", event.token, event.reason)
+            return []
+        return adopt_solution(self, event, now)
+
+    def _expire_offers(self, now: int) -> None:
+        grace = self.params.offer_hold_s
+        stale = [k for k, o in self.offers.items() if now > o.expires_at + grace or o.used]
+        for key in stale:
+            del self.offers[key]
+
+    # ---- shared helpers ---------------------------------------------------------------
+
+    def live_snapshot(self, now: int, extra: tuple[Request, ...] = ()) -> LiveSnapshot:
+        return build_live_snapshot(now, self.vehicles.values(), self.trips, self.table, extra)
+
+    def current_plan(self, now: int) -> Plan | Infeasibility:
+        live = self.live_snapshot(now)
+        return make_plan(live.snapshot, live.visits, self.params.objective)
+
+    def _mark_dirty(self, now: int) -> None:
+        self.state_version += 1
+        if self._dirty_since is None:
+            self._dirty_since = now
+
+    def _set_route(self, vehicle: VehicleState, visits: list[Visit], route: Route) -> PlanChanged:
+        vehicle.visits = visits
+        vehicle.route = route
+        vehicle.version += 1
+        return self._plan_changed(vehicle)
+
+    def _plan_changed(self, vehicle: VehicleState) -> PlanChanged:
+        assert vehicle.route is not None
+        nodes = tuple(self.table.nodes[s.location] for s in vehicle.route.stops)
+        self.state_version += 1
+        return PlanChanged(vehicle.vehicle_id, vehicle.version, vehicle.route, nodes)
+
+    def _retime(self, vehicle: VehicleState, now: int) -> list[Command]:
+        """Re-time a vehicle's route after its visits changed, and publish it."""
+        live = self.live_snapshot(now)
+        view = live.snapshot.vehicle_by_id.get(VehicleId(vehicle.vehicle_id))
+        if view is None:
+            vehicle.route = None
+            return []
+        route = build_route(live.snapshot, view, vehicle.visits)
+        if isinstance(route, Infeasibility):
+            log.error("vehicle %s: route cannot be timed: %s", vehicle.vehicle_id, route.reason)
+            return []
+        vehicle.route = route
+        vehicle.version += 1
+        self._mark_dirty(now)
+        return [self._plan_changed(vehicle)]
+
+
+def _eta(route: Route, rid: RequestId, *, first: bool, fallback: int) -> int:
+    times = [s.start for s in route.stops if s.request_id == rid]
+    if not times:
+        return fallback
+    return times[0] if first else times[-1]

@@ -1,0 +1,252 @@
+"""What goes into the engine (events) and what comes out (commands).
+
+Events carry road nodes and epoch seconds; identifiers are chosen by the caller so
+that a replay with the same inputs yields the same outputs.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from enum import StrEnum
+
+from dispatch.model import Plan, Route, Snapshot, TimeWindow
+
+
+class TripStatus(StrEnum):
+    CONFIRMED = "confirmed"
+    ON_BOARD = "on_board"
+    COMPLETED = "completed"
+    CANCELLED = "cancelled"
+    NO_SHOW = "no_show"
+
+
+OPEN_STATUSES = frozenset({TripStatus.CONFIRMED, TripStatus.ON_BOARD})
+
+
+class StopEventKind(StrEnum):
+    ARRIVED = "arrived"
+    BOARDED = "boarded"
+    ALIGHTED = "alighted"
+    NO_SHOW = "no_show"
+    DEPARTED = "departed"
+
+
+@dataclass(frozen=True, slots=True)
+class Promise:
+    """A booking's hard constraints: pickup window and latest arrival."""
+
+    pickup_window: TimeWindow
+    latest_arrival: int
+
+
+@dataclass(frozen=True, slots=True)
+class TripSpec:
+    """What a rider asks for, resolved to road nodes."""
+
+    pickup_node: int
+    dropoff_node: int
+    passengers: int
+    wheelchairs: int = 0
+    depart_after: int | None = None
+    arrive_by: int | None = None
+    extra_boarding_s: int = 0
+
+    def __post_init__(self) -> None:
+        if self.passengers < 1:
+            raise ValueError("at least one passenger")
+        if self.wheelchairs < 0 or self.wheelchairs > self.passengers:
+            raise ValueError("wheelchairs must be between 0 and the number of passengers")
+        if self.depart_after is not None and self.arrive_by is not None:
+            raise ValueError("give depart_after or arrive_by, not both")
+
+
+# ---- events -------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class QuoteRequested:
+    quote_id: str
+    trip: TripSpec
+
+
+@dataclass(frozen=True, slots=True)
+class BookingRequested:
+    booking_id: str
+    offer_id: str
+
+
+@dataclass(frozen=True, slots=True)
+class BookingRestored:
+    """A booking read back from the database after a restart."""
+
+    booking_id: str
+    trip: TripSpec
+    promise: Promise
+    status: TripStatus
+    vehicle_id: str | None
+    boarded_at: int | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class PlanRestored:
+    """A vehicle's last persisted plan: its version and visit order (booking id, kind)."""
+
+    vehicle_id: str
+    version: int
+    visits: tuple[tuple[str, str], ...]
+
+
+@dataclass(frozen=True, slots=True)
+class RestoreCompleted:
+    """Everything is read back: re-time every vehicle and place any booking left over."""
+
+
+@dataclass(frozen=True, slots=True)
+class CancelRequested:
+    booking_id: str
+
+
+@dataclass(frozen=True, slots=True)
+class VehicleAdded:
+    vehicle_id: str
+    seats: int
+    wheelchair_places: int
+    depot_node: int
+    shift_start: int
+    shift_end: int
+
+
+@dataclass(frozen=True, slots=True)
+class PositionReported:
+    vehicle_id: str
+    node: int
+    at: int
+
+
+@dataclass(frozen=True, slots=True)
+class StopEventReported:
+    vehicle_id: str
+    booking_id: str
+    event: StopEventKind
+    at: int
+
+
+@dataclass(frozen=True, slots=True)
+class Tick:
+    """Time passes: offers expire, re-optimisation may start."""
+
+
+@dataclass(frozen=True, slots=True)
+class SolveFinished:
+    token: int
+    plan: Plan | None
+    solver_s: float = 0.0
+    reason: str = ""
+
+
+Event = (
+    QuoteRequested
+    | BookingRequested
+    | BookingRestored
+    | PlanRestored
+    | RestoreCompleted
+    | CancelRequested
+    | VehicleAdded
+    | PositionReported
+    | StopEventReported
+    | Tick
+    | SolveFinished
+)
+
+# ---- commands -----------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class OfferMade:
+    offer_id: str
+    vehicle_id: str
+    promise: Promise
+    pickup_eta: int
+    dropoff_eta: int
+    expires_at: int
+
+
+@dataclass(frozen=True, slots=True)
+class QuoteAnswered:
+    quote_id: str
+    offers: tuple[OfferMade, ...]
+    reason: str = ""
+    alternatives: tuple[int, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class BookingAccepted:
+    booking_id: str
+    offer_id: str
+    vehicle_id: str
+    trip: TripSpec
+    promise: Promise
+    pickup_eta: int
+    dropoff_eta: int
+
+
+@dataclass(frozen=True, slots=True)
+class BookingRejected:
+    booking_id: str
+    offer_id: str
+    reason: str
+    code: str  # "unknown_offer" | "expired" | "infeasible" | "used"
+
+
+@dataclass(frozen=True, slots=True)
+class TripStatusChanged:
+    booking_id: str
+    status: TripStatus
+    at: int
+    vehicle_id: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class EventRefused:
+    vehicle_id: str
+    booking_id: str
+    reason: str
+
+
+@dataclass(frozen=True, slots=True)
+class PlanChanged:
+    """A vehicle's new plan version, to be persisted and published to its driver."""
+
+    vehicle_id: str
+    version: int
+    route: Route
+    nodes: tuple[int, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class SolveRequested:
+    token: int
+    snapshot: Snapshot
+    warm_start: Plan
+    time_limit_s: float
+
+
+@dataclass(frozen=True, slots=True)
+class PlanAdopted:
+    token: int
+    cost_before: float
+    cost_after: float
+    drive_saved_s: int
+    vehicles_changed: int
+
+
+Command = (
+    QuoteAnswered
+    | BookingAccepted
+    | BookingRejected
+    | TripStatusChanged
+    | EventRefused
+    | PlanChanged
+    | SolveRequested
+    | PlanAdopted
+)

@@ -1,0 +1,102 @@
+"""The engine's table of locations: road nodes in use and their travel times.
+
+The solver works on a dense matrix over the locations a snapshot needs. Building it
+from scratch for every quote would cost milliseconds, so the table grows as new
+nodes appear (one Dijkstra row each, cached by the road network) and is compacted
+when most of its entries are no longer used.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from typing import Protocol
+
+import numpy as np
+import numpy.typing as npt
+
+
+class NodeTravelTimes(Protocol):
+    """What the engine needs from the road network: one-to-many travel seconds and metres."""
+
+    def one_to_many(
+        self, source: int, targets: Sequence[int]
+    ) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.int64]]: ...
+
+
+class LocationTable:
+    """Road node ↔ dense index, with travel seconds and metres between all entries."""
+
+    def __init__(self, travel_times: NodeTravelTimes) -> None:
+        self._tt = travel_times
+        self._index: dict[int, int] = {}
+        self._nodes: list[int] = []
+        self._seconds: list[list[int]] = []
+        self._sec_arr = np.zeros((64, 64), dtype=np.int64)
+        self._met_arr = np.zeros((64, 64), dtype=np.int64)
+
+    def __len__(self) -> int:
+        return len(self._nodes)
+
+    @property
+    def nodes(self) -> list[int]:
+        return self._nodes
+
+    def index(self, node: int) -> int:
+        """The dense index of ``node``, adding it (and its row and column) if new."""
+        found = self._index.get(node)
+        if found is not None:
+            return found
+        return self._add(node)
+
+    def _add(self, node: int) -> int:
+        k = len(self._nodes)
+        self._reserve(k + 1)
+        secs, metres = self._tt.one_to_many(node, [*self._nodes, node])
+        self._sec_arr[k, : k + 1] = secs
+        self._met_arr[k, : k + 1] = metres
+        for i, src in enumerate(self._nodes):
+            s_col, m_col = self._tt.one_to_many(src, [node])
+            self._sec_arr[i, k] = s_col[0]
+            self._met_arr[i, k] = m_col[0]
+            self._seconds[i].append(int(s_col[0]))
+        self._seconds.append([int(x) for x in secs])
+        self._nodes.append(node)
+        self._index[node] = k
+        return k
+
+    def _reserve(self, n: int) -> None:
+        size = self._sec_arr.shape[0]
+        if n <= size:
+            return
+        grown = max(n, 2 * size)
+        for name in ("_sec_arr", "_met_arr"):
+            old = getattr(self, name)
+            new = np.zeros((grown, grown), dtype=np.int64)
+            new[:size, :size] = old
+            setattr(self, name, new)
+
+    def seconds(self, a: int, b: int) -> int:
+        return self._seconds[a][b]
+
+    def travel_rows(self) -> list[list[int]]:
+        """Rows of travel seconds (shared, treat as read-only)."""
+        return self._seconds
+
+    def matrices(self) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.int64]]:
+        """Read-only views of the seconds and metres matrices (entries never change)."""
+        n = len(self._nodes)
+        secs, metres = self._sec_arr[:n, :n], self._met_arr[:n, :n]
+        secs.flags.writeable = False
+        metres.flags.writeable = False
+        return secs, metres
+
+    def compact(self, keep: Iterable[int]) -> None:
+        """Forget every node not in ``keep`` (indices change; callers re-resolve nodes)."""
+        wanted = set(keep)
+        keep_nodes = [n for n in self._nodes if n in wanted]
+        old = np.array([self._index[n] for n in keep_nodes], dtype=np.int64)
+        self._sec_arr = self._sec_arr[np.ix_(old, old)].copy()
+        self._met_arr = self._met_arr[np.ix_(old, old)].copy()
+        self._seconds = self._sec_arr.tolist()
+        self._nodes = keep_nodes
+        self._index = {n: k for k, n in enumerate(keep_nodes)}

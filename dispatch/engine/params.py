@@ -1,0 +1,55 @@
+"""Validated parameters of the live engine (the service definition fills them in)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from dispatch.solver.params import ObjectiveParams, RideTimeRule
+
+
+@dataclass(frozen=True, slots=True)
+class ServiceTimes:
+    """Seconds for boarding and alighting; longer for wheelchairs."""
+
+    boarding_s: int = 60
+    alighting_s: int = 45
+    wheelchair_extra_s: int = 180
+
+    def __post_init__(self) -> None:
+        if min(self.boarding_s, self.alighting_s, self.wheelchair_extra_s) < 0:
+            raise ValueError("service times must not be negative")
+
+
+@dataclass(frozen=True, slots=True)
+class EngineParams:
+    """How the engine quotes, holds offers and re-optimises."""
+
+    offer_hold_s: int = 120
+    max_wait_s: int = 900
+    pickup_window_s: int = 600
+    arrive_early_s: int = 1800
+    offers_per_quote: int = 3
+    no_show_wait_s: int = 180
+    reoptimise_debounce_s: int = 5
+    reoptimise_period_s: int = 60
+    solver_time_limit_s: float = 2.0
+    min_improvement: float = 1.0
+    ride_time: RideTimeRule = field(default_factory=RideTimeRule)
+    service: ServiceTimes = field(default_factory=ServiceTimes)
+    objective: ObjectiveParams = field(default_factory=ObjectiveParams)
+
+    def __post_init__(self) -> None:
+        positive = {
+            "offer_hold_s": self.offer_hold_s,
+            "max_wait_s": self.max_wait_s,
+            "pickup_window_s": self.pickup_window_s,
+            "offers_per_quote": self.offers_per_quote,
+            "reoptimise_period_s": self.reoptimise_period_s,
+        }
+        for name, value in positive.items():
+            if value <= 0:
+                raise ValueError(f"{name} must be positive")
+        if self.solver_time_limit_s <= 0:
+            raise ValueError("solver_time_limit_s must be positive")
+        if self.no_show_wait_s < 0 or self.reoptimise_debounce_s < 0:
+            raise ValueError("waits must not be negative")

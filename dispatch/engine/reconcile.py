@@ -1,0 +1,120 @@
+"""Adopt a re-optimised plan into a live state that moved on while the solver ran.
+
+The solver worked on a snapshot taken seconds ago; since then riders may have booked,
+cancelled, boarded or alighted. The solver's visit orders are therefore merged with
+the present: visits that are done are dropped, locked stops are put first, bookings
+made meanwhile are inserted. The result is re-timed on a fresh snapshot, checked by
+``validate_plan``, and adopted only if it is valid and better than the current plan.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import TYPE_CHECKING
+
+from dispatch.engine.events import OPEN_STATUSES, Command, PlanAdopted, SolveFinished
+from dispatch.engine.snapshot import LiveSnapshot
+from dispatch.model import Plan, RequestId, VehicleId, Visit
+from dispatch.solver.insertion import insert_requests
+from dispatch.solver.plan import make_plan
+from dispatch.solver.schedule import Infeasibility
+from dispatch.solver.validate import validate_plan
+
+if TYPE_CHECKING:
+    from dispatch.engine.engine import Engine
+
+log = logging.getLogger(__name__)
+
+Sequences = dict[VehicleId, list[Visit]]
+
+
+def adopt_solution(engine: Engine, event: SolveFinished, now: int) -> list[Command]:
+    assert event.plan is not None
+    live = engine.live_snapshot(now)
+    merged = merge_with_present(engine, live, event.plan)
+    if merged is None:
+        return []
+    objective = engine.params.objective
+    current = make_plan(live.snapshot, live.visits, objective)
+    candidate = make_plan(live.snapshot, merged, objective)
+    if isinstance(candidate, Infeasibility) or isinstance(current, Infeasibility):
+        log.info("re-optimised plan not adopted: cannot be timed")
+        return []
+    problems = validate_plan(live.snapshot, candidate)
+    if problems:
+        log.warning("re-optimised plan rejected by validation: %s", problems[0])
+        return []
+    if candidate.cost.total > current.cost.total - engine.params.min_improvement:
+        return []
+    return _adopt(engine, candidate, current, event.token)
+
+
+def _adopt(engine: Engine, candidate: Plan, current: Plan, token: int) -> list[Command]:
+    changed: list[Command] = []
+    for route in candidate.routes:
+        vehicle = engine.vehicles[str(route.vehicle_id)]
+        for stop in route.stops:
+            engine.trips[str(stop.request_id)].vehicle_id = vehicle.vehicle_id
+        if tuple(vehicle.visits) != route.visits:
+            changed.append(engine._set_route(vehicle, list(route.visits), route))
+        else:
+            vehicle.route = route
+    saved = current.cost.drive_s - candidate.cost.drive_s
+    adopted = PlanAdopted(token, current.cost.total, candidate.cost.total, saved, len(changed))
+    log.info(
+        "re-optimisation %d adopted: cost %.0f -> %.0f, %d s driving saved, %d vehicles changed",
+        token,
+        current.cost.total,
+        candidate.cost.total,
+        saved,
+        len(changed),
+    )
+    return [adopted, *changed]
+
+
+def merge_with_present(engine: Engine, live: LiveSnapshot, plan: Plan) -> Sequences | None:
+    """The solver's orders restricted to what is still open, completed with what is new."""
+    open_visits = {
+        v for t in engine.trips.values() if t.status in OPEN_STATUSES for v in t.visits()
+    }
+    merged: Sequences = {vid: [] for vid in live.visits}
+    seen: set[Visit] = set()
+    for route in plan.routes:
+        if route.vehicle_id not in merged:
+            continue
+        sequence = [v for v in route.visits if v in open_visits and v not in seen]
+        seen.update(sequence)
+        merged[route.vehicle_id] = sequence
+    if not _keep_pinned(live, merged):
+        return None
+    missing = {str(v.request_id) for v in open_visits - seen}
+    return _insert_missing(live, merged, missing, engine)
+
+
+def _keep_pinned(live: LiveSnapshot, merged: Sequences) -> bool:
+    """Locked stops first and on-board drop-offs on their own vehicle, or give up."""
+    for vehicle in live.snapshot.vehicles:
+        sequence = merged.get(vehicle.id, [])
+        for rid in vehicle.on_board:
+            if not any(v.request_id == rid for v in sequence):
+                return False
+        for k, visit in enumerate(vehicle.locked):
+            if visit not in sequence:
+                return False
+            sequence.remove(visit)
+            sequence.insert(k, visit)
+    return True
+
+
+def _insert_missing(
+    live: LiveSnapshot, merged: Sequences, missing: set[str], engine: Engine
+) -> Sequences | None:
+    if not missing:
+        return merged
+    ids = [RequestId(r) for r in sorted(missing)]
+    if any(engine.trips[r].status not in OPEN_STATUSES or engine.trips[r].boarded_at for r in ids):
+        return None
+    sequences, unserved = insert_requests(live.snapshot, merged, ids, engine.params.objective)
+    if unserved:
+        return None
+    return {vid: list(seq) for vid, seq in sequences.items()}

@@ -1,0 +1,109 @@
+"""Drive the engine with a real clock: one thread owns it, a second one waits on the solver.
+
+Callers (the HTTP and websocket handlers) submit events and await a future; the
+engine thread handles them one at a time, so the engine stays the single writer.
+Commands go to a sink (persistence and publishing) in the engine thread, in order,
+before the caller's future resolves.
+"""
+
+from __future__ import annotations
+
+import logging
+import queue
+import threading
+import time
+from collections.abc import Callable
+from concurrent.futures import Future
+
+from dispatch.engine.engine import Engine
+from dispatch.engine.events import Command, Event, SolveFinished, SolveRequested, Tick
+from dispatch.engine.worker import Solver
+
+log = logging.getLogger(__name__)
+
+Clock = Callable[[], int]
+CommandSink = Callable[[list[Command]], None]
+
+
+def wall_clock() -> int:
+    return int(time.time())
+
+
+class EngineRunner:
+    def __init__(
+        self,
+        engine: Engine,
+        solver: Solver,
+        sink: CommandSink,
+        clock: Clock = wall_clock,
+        tick_s: float = 1.0,
+    ) -> None:
+        self.engine = engine
+        self.solver = solver
+        self.sink = sink
+        self.clock = clock
+        self.tick_s = tick_s
+        self._queue: queue.Queue[tuple[Event, Future[list[Command]]] | None] = queue.Queue()
+        self._thread = threading.Thread(target=self._loop, name="dispatch-engine", daemon=True)
+        self._solver_thread: threading.Thread | None = None
+        self._stopped = threading.Event()
+        self.solves = 0
+
+    def start(self) -> None:
+        self._thread.start()
+
+    def submit(self, event: Event) -> Future[list[Command]]:
+        future: Future[list[Command]] = Future()
+        if self._stopped.is_set():
+            future.set_exception(RuntimeError("the dispatch engine has stopped"))
+            return future
+        self._queue.put((event, future))
+        return future
+
+    def call(self, event: Event, timeout: float = 30.0) -> list[Command]:
+        """Submit and wait (for synchronous callers such as start-up code)."""
+        return self.submit(event).result(timeout)
+
+    def stop(self) -> None:
+        self._stopped.set()
+        self._queue.put(None)
+        self._thread.join(timeout=10)
+        if self._solver_thread is not None:
+            self._solver_thread.join(timeout=10)
+        self.solver.close()
+
+    def _loop(self) -> None:
+        next_tick = time.monotonic()
+        while not self._stopped.is_set():
+            try:
+                item = self._queue.get(timeout=max(0.0, next_tick - time.monotonic()))
+            except queue.Empty:
+                item = (Tick(), Future())
+                next_tick = time.monotonic() + self.tick_s
+            if item is None:
+                break
+            self._handle(*item)
+
+    def _handle(self, event: Event, future: Future[list[Command]]) -> None:
+        try:
+            commands = self.engine.handle(event, self.clock())
+            self.sink(commands)
+        except Exception as exc:
+            if not isinstance(event, Tick):
+                future.set_exception(exc)
+            else:
+                log.exception("engine tick failed")
+            return
+        for command in commands:
+            if isinstance(command, SolveRequested):
+                self._start_solver(command)
+        future.set_result(commands)
+
+    def _start_solver(self, request: SolveRequested) -> None:
+        def run() -> None:
+            outcome = self.solver.solve(request.snapshot, request.warm_start, request.time_limit_s)
+            self.solves += 1
+            self.submit(SolveFinished(request.token, outcome.plan, outcome.seconds, outcome.reason))
+
+        self._solver_thread = threading.Thread(target=run, name="dispatch-solver-wait", daemon=True)
+        self._solver_thread.start()

@@ -1,0 +1,155 @@
+"""Turn the engine's live state into an immutable solver snapshot.
+
+Promises are hard constraints for the dispatcher, but reality can break them: a bus
+stuck behind a tractor may no longer reach a pickup inside its window. A snapshot in
+which the current plan is infeasible would leave the solver nothing to start from,
+so for such vehicles the windows are widened *in the solver's view only* to what is
+still reachable (the booking's stored promise is untouched). The plan then keeps
+everybody as close to their promise as reality allows, and no plan the dispatcher
+chooses ever makes a promise worse.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, replace
+
+from dispatch.engine.events import OPEN_STATUSES, TripStatus
+from dispatch.engine.locations import LocationTable
+from dispatch.engine.state import Trip, VehicleState
+from dispatch.model import (
+    NO_LIMIT_S,
+    Request,
+    RequestId,
+    Snapshot,
+    StopKind,
+    TimeWindow,
+    Vehicle,
+    VehicleId,
+    Visit,
+)
+from dispatch.solver.schedule import Infeasibility, build_route
+
+
+@dataclass(frozen=True)
+class LiveSnapshot:
+    """A snapshot plus the current visit order of each vehicle in it."""
+
+    snapshot: Snapshot
+    visits: dict[VehicleId, tuple[Visit, ...]]
+    relaxed: frozenset[str]
+
+
+def trip_request(trip: Trip, table: LocationTable) -> Request:
+    return Request(
+        id=RequestId(trip.booking_id),
+        pickup=table.index(trip.spec.pickup_node),
+        dropoff=table.index(trip.spec.dropoff_node),
+        load=trip.load,
+        pickup_window=trip.promise.pickup_window,
+        dropoff_window=TimeWindow(0, trip.promise.latest_arrival),
+        max_ride_s=trip.max_ride_s,
+        pickup_service_s=trip.pickup_service_s,
+        dropoff_service_s=trip.dropoff_service_s,
+        promised=True,
+        boarded_at=trip.boarded_at if trip.status is TripStatus.ON_BOARD else None,
+    )
+
+
+def vehicle_view(state: VehicleState, table: LocationTable, now: int) -> Vehicle:
+    started = now >= state.shift_start
+    start_node = state.position_node if started else state.depot_node
+    available = max(now, state.shift_start, state.position_at if started else 0)
+    locked = (state.visits[0],) if started and state.visits else ()
+    on_board = tuple(
+        v.request_id for v in state.visits if v.kind is StopKind.DROPOFF and _on_board(state, v)
+    )
+    return Vehicle(
+        id=VehicleId(state.vehicle_id),
+        capacity=state.capacity,
+        start_location=table.index(start_node),
+        available_from=available,
+        end_location=table.index(state.depot_node),
+        shift_end=max(state.shift_end, available),
+        on_board=on_board,
+        locked=locked,
+    )
+
+
+def _on_board(state: VehicleState, visit: Visit) -> bool:
+    return not any(
+        v.request_id == visit.request_id and v.kind is StopKind.PICKUP for v in state.visits
+    )
+
+
+def build_live_snapshot(
+    now: int,
+    vehicles: Iterable[VehicleState],
+    trips: Mapping[str, Trip],
+    table: LocationTable,
+    extra: Sequence[Request] = (),
+) -> LiveSnapshot:
+    """Snapshot of every open trip and every vehicle whose shift has not ended."""
+    open_trips = [t for t in trips.values() if t.status in OPEN_STATUSES]
+    requests = {RequestId(t.booking_id): trip_request(t, table) for t in open_trips}
+    active = [v for v in vehicles if v.shift_end > now or v.visits]
+    views = [vehicle_view(v, table, now) for v in active]
+    for r in extra:
+        requests[r.id] = r
+    snapshot = _snapshot(now, tuple(views), tuple(requests.values()), table)
+    visits = {VehicleId(v.vehicle_id): tuple(v.visits) for v in active}
+    return _relax(snapshot, visits)
+
+
+def _snapshot(
+    now: int, vehicles: tuple[Vehicle, ...], requests: tuple[Request, ...], table: LocationTable
+) -> Snapshot:
+    travel, distance = table.matrices()
+    snapshot = Snapshot(now, vehicles, requests, travel, distance)
+    # The table keeps the same numbers as Python lists; hand them over instead of
+    # converting the matrix again for every quote (the lists only ever grow).
+    snapshot.__dict__["travel_rows"] = table.travel_rows()
+    return snapshot
+
+
+def _relax(snapshot: Snapshot, visits: dict[VehicleId, tuple[Visit, ...]]) -> LiveSnapshot:
+    relaxed: set[str] = set()
+    requests = dict(snapshot.request_by_id)
+    vehicles = list(snapshot.vehicles)
+    for k, vehicle in enumerate(vehicles):
+        sequence = visits.get(vehicle.id, ())
+        if not sequence or not isinstance(build_route(snapshot, vehicle, sequence), Infeasibility):
+            continue
+        relaxed.add(vehicle.id)
+        vehicles[k] = _relax_vehicle(snapshot, vehicle, sequence, requests)
+    if not relaxed:
+        return LiveSnapshot(snapshot, visits, frozenset())
+    fixed = replace(snapshot, vehicles=tuple(vehicles), requests=tuple(requests.values()))
+    return LiveSnapshot(fixed, visits, frozenset(relaxed))
+
+
+def _relax_vehicle(
+    snapshot: Snapshot,
+    vehicle: Vehicle,
+    sequence: Sequence[Visit],
+    requests: dict[RequestId, Request],
+) -> Vehicle:
+    """Widen windows and ride limits on this route to the earliest times still reachable."""
+    travel = snapshot.travel_rows
+    t, prev = vehicle.available_from, vehicle.start_location
+    for visit in sequence:
+        request = requests[visit.request_id]
+        pickup = visit.kind is StopKind.PICKUP
+        loc = request.pickup if pickup else request.dropoff
+        window = request.pickup_window if pickup else request.dropoff_window
+        start = max(t + travel[prev][loc], window.start)
+        widened = TimeWindow(window.start, max(window.end, start))
+        changes = {
+            "pickup_window" if pickup else "dropoff_window": widened,
+            "max_ride_s": NO_LIMIT_S,
+        }
+        requests[visit.request_id] = replace(request, **changes)  # type: ignore[arg-type]
+        t = start + (request.pickup_service_s if pickup else request.dropoff_service_s)
+        prev = loc
+    end = t + travel[prev][vehicle.end_location]
+    return replace(vehicle, shift_end=max(vehicle.shift_end, end), max_duration_s=None)

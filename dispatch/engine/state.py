@@ -1,0 +1,80 @@
+"""The engine's mutable live state (owned by the engine alone, the single writer)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from dispatch.engine.events import Promise, TripSpec, TripStatus
+from dispatch.model import Request, RequestId, Route, StopKind, Visit
+
+
+@dataclass(slots=True)
+class Trip:
+    """A confirmed booking as the engine tracks it."""
+
+    booking_id: str
+    spec: TripSpec
+    promise: Promise
+    max_ride_s: int
+    pickup_service_s: int
+    dropoff_service_s: int
+    status: TripStatus = TripStatus.CONFIRMED
+    vehicle_id: str | None = None
+    boarded_at: int | None = None
+
+    @property
+    def load(self) -> tuple[int, int]:
+        return (self.spec.passengers - self.spec.wheelchairs, self.spec.wheelchairs)
+
+    def visits(self) -> tuple[Visit, ...]:
+        rid = RequestId(self.booking_id)
+        if self.status is TripStatus.ON_BOARD:
+            return (Visit(rid, StopKind.DROPOFF),)
+        return (Visit(rid, StopKind.PICKUP), Visit(rid, StopKind.DROPOFF))
+
+
+@dataclass(slots=True)
+class VehicleState:
+    """A vehicle, where it is, and its current plan (visit order and timed route)."""
+
+    vehicle_id: str
+    seats: int
+    wheelchair_places: int
+    depot_node: int
+    shift_start: int
+    shift_end: int
+    position_node: int
+    position_at: int
+    visits: list[Visit] = field(default_factory=list)
+    route: Route | None = None
+    version: int = 0
+    #: The vehicle has reached its first visit and is serving it (boarding in progress).
+    at_stop: bool = False
+
+    @property
+    def capacity(self) -> tuple[int, int]:
+        return (self.seats, self.wheelchair_places)
+
+
+@dataclass(slots=True)
+class OfferRecord:
+    """An offer held for the rider until it expires or is booked."""
+
+    offer_id: str
+    quote_id: str
+    spec: TripSpec
+    request: Request
+    promise: Promise
+    vehicle_id: str
+    expires_at: int
+    max_ride_s: int
+    pickup_service_s: int
+    dropoff_service_s: int
+    used: bool = False
+
+
+@dataclass(slots=True)
+class SolveInFlight:
+    token: int
+    started_at: int
+    state_version: int

@@ -1,0 +1,137 @@
+"""What a driver's stop events do to the live state (arrived, boarded, ...)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
+
+from dispatch.engine.events import (
+    Command,
+    EventRefused,
+    StopEventKind,
+    StopEventReported,
+    TripStatus,
+    TripStatusChanged,
+)
+from dispatch.engine.state import Trip, VehicleState
+from dispatch.model import StopKind
+
+if TYPE_CHECKING:
+    from dispatch.engine.engine import Engine
+
+
+@dataclass
+class Outcome:
+    """Commands to emit and, when its visits changed, the vehicle to re-time."""
+
+    commands: list[Command] = field(default_factory=list)
+    vehicle: VehicleState | None = None
+
+
+def apply_stop_event(engine: Engine, event: StopEventReported, now: int) -> Outcome:
+    vehicle = engine.vehicles.get(event.vehicle_id)
+    trip = engine.trips.get(event.booking_id)
+    if vehicle is None or trip is None:
+        return _refuse(event, "unknown vehicle or booking")
+    if trip.vehicle_id != vehicle.vehicle_id:
+        return _refuse(event, "this booking is not on this vehicle's plan")
+    handler = _HANDLERS[event.event]
+    return handler(engine, vehicle, trip, event, now)
+
+
+def _refuse(event: StopEventReported, reason: str) -> Outcome:
+    return Outcome([EventRefused(event.vehicle_id, event.booking_id, reason)])
+
+
+def _arrived(
+    engine: Engine, vehicle: VehicleState, trip: Trip, ev: StopEventReported, now: int
+) -> Outcome:
+    kind = StopKind.DROPOFF if trip.status is TripStatus.ON_BOARD else StopKind.PICKUP
+    visit = next(
+        (v for v in vehicle.visits if v.request_id == trip.booking_id and v.kind is kind), None
+    )
+    if visit is None:
+        return _refuse(ev, "no such stop on this vehicle's plan")
+    vehicle.visits.remove(visit)
+    vehicle.visits.insert(0, visit)
+    node = trip.spec.pickup_node if kind is StopKind.PICKUP else trip.spec.dropoff_node
+    _move(engine, vehicle, node, ev.at, now)
+    vehicle.at_stop = True
+    return Outcome([], vehicle)
+
+
+def _boarded(
+    engine: Engine, vehicle: VehicleState, trip: Trip, ev: StopEventReported, now: int
+) -> Outcome:
+    if trip.status is not TripStatus.CONFIRMED:
+        return _refuse(ev, f"cannot board a booking that is {trip.status.value}")
+    trip.status = TripStatus.ON_BOARD
+    trip.boarded_at = min(ev.at, now)
+    _drop_visit(vehicle, trip, StopKind.PICKUP)
+    _move(engine, vehicle, trip.spec.pickup_node, ev.at, now)
+    vehicle.at_stop = False
+    return Outcome(
+        [TripStatusChanged(trip.booking_id, trip.status, now, vehicle.vehicle_id)], vehicle
+    )
+
+
+def _alighted(
+    engine: Engine, vehicle: VehicleState, trip: Trip, ev: StopEventReported, now: int
+) -> Outcome:
+    if trip.status is not TripStatus.ON_BOARD:
+        return _refuse(ev, f"cannot drop off a booking that is {trip.status.value}")
+    trip.status = TripStatus.COMPLETED
+    _drop_visit(vehicle, trip, StopKind.DROPOFF)
+    _move(engine, vehicle, trip.spec.dropoff_node, ev.at, now)
+    vehicle.at_stop = False
+    return Outcome(
+        [TripStatusChanged(trip.booking_id, trip.status, now, vehicle.vehicle_id)], vehicle
+    )
+
+
+def _no_show(
+    engine: Engine, vehicle: VehicleState, trip: Trip, ev: StopEventReported, now: int
+) -> Outcome:
+    if trip.status is not TripStatus.CONFIRMED:
+        return _refuse(ev, f"cannot mark a booking that is {trip.status.value} as no-show")
+    allowed_from = trip.promise.pickup_window.start + engine.params.no_show_wait_s
+    if now < allowed_from:
+        wait = allowed_from - now
+        return _refuse(
+            ev, f"no-show only after the pickup window started plus the wait ({wait} s left)"
+        )
+    trip.status = TripStatus.NO_SHOW
+    vehicle.visits = [v for v in vehicle.visits if v.request_id != trip.booking_id]
+    vehicle.at_stop = False
+    return Outcome(
+        [TripStatusChanged(trip.booking_id, trip.status, now, vehicle.vehicle_id)], vehicle
+    )
+
+
+def _departed(
+    engine: Engine, vehicle: VehicleState, trip: Trip, ev: StopEventReported, now: int
+) -> Outcome:
+    vehicle.at_stop = False
+    vehicle.position_at = min(ev.at, now)
+    return Outcome()
+
+
+def _drop_visit(vehicle: VehicleState, trip: Trip, kind: StopKind) -> None:
+    vehicle.visits = [
+        v for v in vehicle.visits if not (v.request_id == trip.booking_id and v.kind is kind)
+    ]
+
+
+def _move(engine: Engine, vehicle: VehicleState, node: int, at: int, now: int) -> None:
+    vehicle.position_node = node
+    vehicle.position_at = min(at, now)
+    engine.table.index(node)
+
+
+_HANDLERS = {
+    StopEventKind.ARRIVED: _arrived,
+    StopEventKind.BOARDED: _boarded,
+    StopEventKind.ALIGHTED: _alighted,
+    StopEventKind.NO_SHOW: _no_show,
+    StopEventKind.DEPARTED: _departed,
+}

@@ -1,0 +1,142 @@
+"""Re-optimisation in a separate process with a hard deadline.
+
+The API must never wait for the solver and a solver that overruns must not hold the
+service hostage: the child process gets the snapshot and a time limit, and if no
+answer arrives within the limit plus a grace period it is killed and replaced. The
+current plan then simply stays.
+"""
+
+from __future__ import annotations
+
+import logging
+import multiprocessing as mp
+import time
+from dataclasses import dataclass
+from multiprocessing.connection import Connection
+from typing import Protocol
+
+from dispatch.model import Plan, Snapshot
+from dispatch.solver.params import ObjectiveParams
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True, slots=True)
+class SolveOutcome:
+    plan: Plan | None
+    seconds: float
+    reason: str = ""
+
+
+class Solver(Protocol):
+    """Anything that re-optimises a snapshot from a warm start within a time limit."""
+
+    def solve(self, snapshot: Snapshot, warm_start: Plan, time_limit_s: float) -> SolveOutcome: ...
+
+    def close(self) -> None: ...
+
+
+def _solve_here(
+    snapshot: Snapshot, warm_start: Plan, time_limit_s: float, objective: ObjectiveParams, seed: int
+) -> Plan:
+    from dispatch.solver.improve import solve
+
+    result = solve(snapshot, objective, time_limit_s, seed=seed, warm_start=warm_start)
+    return result.plan
+
+
+class InlineSolver:
+    """Solves in the calling thread: deterministic, for replays and tests."""
+
+    def __init__(self, objective: ObjectiveParams | None = None, seed: int = 0) -> None:
+        self.objective = objective or ObjectiveParams()
+        self.seed = seed
+
+    def solve(self, snapshot: Snapshot, warm_start: Plan, time_limit_s: float) -> SolveOutcome:
+        started = time.perf_counter()
+        plan = _solve_here(snapshot, warm_start, time_limit_s, self.objective, self.seed)
+        return SolveOutcome(plan, time.perf_counter() - started)
+
+    def close(self) -> None:
+        return None
+
+
+def _worker_main(conn: Connection, objective: ObjectiveParams, seed: int) -> None:
+    logging.basicConfig(level=logging.WARNING)
+    while True:
+        try:
+            message = conn.recv()
+        except EOFError:
+            return
+        if message is None:
+            return
+        snapshot, warm_start, time_limit_s = message
+        try:
+            conn.send(("ok", _solve_here(snapshot, warm_start, time_limit_s, objective, seed)))
+        except Exception as exc:  # reported to the parent, which keeps the current plan
+            conn.send(("error", f"{type(exc).__name__}: {exc}"))
+
+
+class ProcessSolver:
+    """A child process that solves; killed and restarted when it overruns its deadline."""
+
+    def __init__(
+        self, objective: ObjectiveParams | None = None, seed: int = 0, grace_s: float = 2.0
+    ) -> None:
+        self.objective = objective or ObjectiveParams()
+        self.seed = seed
+        self.grace_s = grace_s
+        self._ctx = mp.get_context("spawn")
+        self._process: mp.process.BaseProcess | None = None
+        self._conn: Connection | None = None
+
+    def _ensure(self) -> Connection:
+        if self._process is None or not self._process.is_alive() or self._conn is None:
+            parent, child = self._ctx.Pipe()
+            self._process = self._ctx.Process(
+                target=_worker_main,
+                args=(child, self.objective, self.seed),
+                daemon=True,
+                name="dispatch-solver",
+            )
+            self._process.start()
+            child.close()
+            self._conn = parent
+        return self._conn
+
+    def solve(self, snapshot: Snapshot, warm_start: Plan, time_limit_s: float) -> SolveOutcome:
+        started = time.perf_counter()
+        conn = self._ensure()
+        conn.send((snapshot, warm_start, time_limit_s))
+        if not conn.poll(time_limit_s + self.grace_s):
+            self._kill()
+            elapsed = time.perf_counter() - started
+            log.warning("solver overran its %.1f s deadline and was killed", time_limit_s)
+            return SolveOutcome(None, elapsed, "deadline exceeded; solver killed")
+        try:
+            status, payload = conn.recv()
+        except (EOFError, OSError) as exc:
+            self._kill()
+            return SolveOutcome(None, time.perf_counter() - started, f"solver died: {exc}")
+        elapsed = time.perf_counter() - started
+        if status != "ok":
+            return SolveOutcome(None, elapsed, str(payload))
+        return SolveOutcome(payload, elapsed)
+
+    def _kill(self) -> None:
+        if self._process is not None:
+            self._process.kill()
+            self._process.join(timeout=5)
+        if self._conn is not None:
+            self._conn.close()
+        self._process = None
+        self._conn = None
+
+    def close(self) -> None:
+        if self._conn is not None and self._process is not None and self._process.is_alive():
+            try:
+                self._conn.send(None)
+                self._process.join(timeout=2)
+            except OSError:
+                pass
+        self._kill()

@@ -1,0 +1,110 @@
+"""Download a region with osmnx (needs internet) and keep it as an OSM XML file.
+
+The only module that imports osmnx. Ways and nodes come from Overpass through osmnx
+(``settings.overpass_url`` can point to any Overpass server); they are written as a
+plain ``.osm`` file in the cache, so the same compiler builds the graph as for files
+and the region works offline from then on.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Callable
+from pathlib import Path
+from xml.sax.saxutils import quoteattr
+
+from dispatch.errors import NoDrivableRoadError, RoadNetworkError
+from dispatch.roads.network import OsmSource
+
+HIGHWAY_FILTER = (
+    '["highway"~"motorway|trunk|primary|secondary|tertiary|unclassified|residential|'
+    'living_street|road|service|motorway_link|trunk_link|primary_link|secondary_link|tertiary_link"]'
+)
+WAY_TAGS = ["highway", "name", "oneway", "junction", "maxspeed", "access", "motor_vehicle",
+            "vehicle", "psv", "bus", "oneway:bus", "oneway:psv", "area"]
+POINT_TAGS = {"place": ["city", "town", "village", "hamlet", "suburb", "isolated_dwelling"],
+              "highway": "bus_stop", "public_transport": "platform"}
+
+
+def _key(source: OsmSource) -> str:
+    text = json.dumps([source.place, source.bbox, source.polygon_wkt])
+    return hashlib.sha256(text.encode()).hexdigest()[:24]
+
+
+def download_osm(source: OsmSource, cache_dir: Path, say: Callable[[str], None]) -> Path:
+    """The cached download for ``source``, fetching it first if it is not there yet."""
+    target = cache_dir / f"download-{_key(source)}.osm"
+    if target.exists():
+        return target
+    say(f"downloading {source.describe()} from OpenStreetMap (once; cached in {cache_dir}) ...")
+    import osmnx as ox
+
+    ox.settings.useful_tags_way = WAY_TAGS
+    try:
+        graph, points = _fetch(ox, source)
+    except Exception as exc:  # osmnx raises many kinds; all mean "could not download"
+        if type(exc).__name__ in ("InsufficientResponseError", "EmptyOverpassResponse"):
+            raise NoDrivableRoadError(f"{source.describe()}: no drivable road found") from None
+        raise RoadNetworkError(f"download of {source.describe()} failed: {exc}") from None
+    cache_dir.mkdir(parents=True, exist_ok=True)
+    tmp = target.with_suffix(".tmp")
+    tmp.write_text(_to_osm_xml(graph, points), encoding="utf-8")
+    tmp.replace(target)
+    return target
+
+
+def _fetch(ox: object, source: OsmSource) -> tuple[object, object]:
+    settings = {"custom_filter": HIGHWAY_FILTER, "simplify": False, "retain_all": True}
+    if source.place is not None:
+        graph = ox.graph_from_place(source.place, **settings)  # type: ignore[attr-defined]
+        points = ox.features_from_place(source.place, POINT_TAGS)  # type: ignore[attr-defined]
+    elif source.bbox is not None:
+        s, w, n, e = source.bbox
+        graph = ox.graph_from_bbox((w, s, e, n), **settings)  # type: ignore[attr-defined]
+        points = ox.features_from_bbox((w, s, e, n), POINT_TAGS)  # type: ignore[attr-defined]
+    else:
+        from shapely import wkt
+
+        polygon = wkt.loads(source.polygon_wkt)
+        graph = ox.graph_from_polygon(polygon, **settings)  # type: ignore[attr-defined]
+        points = ox.features_from_polygon(polygon, POINT_TAGS)  # type: ignore[attr-defined]
+    return graph, points
+
+
+def _to_osm_xml(graph: object, points: object) -> str:
+    """Write graph nodes/edges and point features as OSM XML (ways = single edges)."""
+    lines = ['<?xml version="1.0" encoding="UTF-8"?>', '<osm version="0.6" generator="rufbus-dispatch">']
+    for node, data in graph.nodes(data=True):  # type: ignore[attr-defined]
+        lines.append(f'<node id="{node}" lat="{data["y"]}" lon="{data["x"]}"/>')
+    lines += _point_nodes(points)
+    for k, (u, v, data) in enumerate(graph.edges(data=True), start=1):  # type: ignore[attr-defined]
+        # osmnx already holds one edge per drivable direction: each becomes a one-way way.
+        tags = "".join(
+            f"<tag k={quoteattr(t)} v={quoteattr(_first(data[t]))}/>"
+            for t in WAY_TAGS
+            if t in data and t not in ("oneway", "junction", "oneway:bus", "oneway:psv")
+        )
+        tags += '<tag k="oneway" v="yes"/>'
+        lines.append(f'<way id="{k}"><nd ref="{u}"/><nd ref="{v}"/>{tags}</way>')
+    lines.append("</osm>")
+    return "\n".join(lines)
+
+
+def _point_nodes(points: object) -> list[str]:
+    out = []
+    for k, (_, row) in enumerate(points.iterrows(), start=1):  # type: ignore[attr-defined]
+        geom = row.geometry.centroid
+        tags = "".join(
+            f"<tag k={quoteattr(t)} v={quoteattr(str(row[t]))}/>"
+            for t in ("name", "place", "highway", "public_transport", "population")
+            if t in row and isinstance(row[t], str)
+        )
+        out.append(f'<node id="{-k}" lat="{geom.y}" lon="{geom.x}">{tags}</node>')
+    return out
+
+
+def _first(value: object) -> str:
+    if isinstance(value, list):
+        return str(value[0])
+    return str(value)

@@ -1,0 +1,198 @@
+"""Load a region's road network: from the compiled cache if possible, else build it."""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import os
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+from dispatch.errors import InputError
+from dispatch.roads.compile import compile_network
+from dispatch.roads.graph import CacheCorruptError, RoadGraph, load_graph, save_graph
+from dispatch.roads.osm_file import NamedPoint, check_source_path, read_osm_file
+from dispatch.roads.profile import RoadProfile
+from dispatch.roads.snap import DEFAULT_MAX_SNAP_M, SnappedPoint, Snapper
+from dispatch.roads.travel_times import DijkstraTravelTimes, RoutePath
+
+log = logging.getLogger(__name__)
+
+Progress = Callable[[str], None]
+
+#: The default service region: the countryside north of Bayreuth (S, W, N, E).
+DEFAULT_REGION_BBOX = (49.9721, 11.4807, 50.047, 11.6053)
+
+
+def default_cache_dir() -> Path:
+    env = os.environ.get("DISPATCH_OSM_CACHE")
+    if env:
+        return Path(env)
+    return Path(__file__).resolve().parents[2] / "osm_cache"
+
+
+@dataclass(frozen=True)
+class OsmSource:
+    """Where the map comes from: a file, or an osmnx download (place, bbox or polygon)."""
+
+    path: Path | None = None
+    place: str | None = None
+    bbox: tuple[float, float, float, float] | None = None  # south, west, north, east
+    polygon_wkt: str | None = None
+
+    def __post_init__(self) -> None:
+        given = [x is not None for x in (self.path, self.place, self.bbox, self.polygon_wkt)]
+        if sum(given) != 1:
+            raise InputError("give exactly one OSM source: a file, a place name, a bbox or a polygon")
+        if self.bbox is not None:
+            s, w, n, e = self.bbox
+            if not (-90 <= s < n <= 90 and -180 <= w < e <= 180):
+                raise InputError(f"bbox must be south,west,north,east with south<north and west<east: {self.bbox}")
+
+    @classmethod
+    def parse_bbox(cls, text: str) -> OsmSource:
+        try:
+            s, w, n, e = (float(x) for x in text.split(","))
+        except ValueError:
+            raise InputError(f"bbox must be four numbers S,W,N,E, got {text!r}") from None
+        return cls(bbox=(s, w, n, e))
+
+    def describe(self) -> str:
+        if self.path is not None:
+            return str(self.path)
+        if self.place is not None:
+            return f"place {self.place!r}"
+        if self.bbox is not None:
+            return "bbox " + ",".join(f"{x:g}" for x in self.bbox)
+        return "polygon"
+
+
+def default_source() -> OsmSource:
+    """DISPATCH_OSM_SOURCE if set, else a download of the default region."""
+    env = os.environ.get("DISPATCH_OSM_SOURCE")
+    if env:
+        return OsmSource(path=Path(env))
+    return OsmSource(bbox=DEFAULT_REGION_BBOX)
+
+
+@dataclass(frozen=True)
+class BuildReport:
+    source: str
+    from_cache: bool
+    seconds: float
+    cache_file: Path
+
+
+@dataclass(eq=False)
+class RoadNetwork:
+    """The drivable road graph with snapping, travel times, places and stops."""
+
+    graph: RoadGraph
+    report: BuildReport
+    max_snap_m: float = DEFAULT_MAX_SNAP_M
+    travel_times: DijkstraTravelTimes = field(init=False)
+    snapper: Snapper = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.travel_times = DijkstraTravelTimes(self.graph)
+        self.snapper = Snapper(self.graph, self.max_snap_m)
+
+    @property
+    def places(self) -> tuple[NamedPoint, ...]:
+        return self.graph.places
+
+    @property
+    def stops(self) -> tuple[NamedPoint, ...]:
+        return self.graph.stops
+
+    @property
+    def streets(self) -> tuple[tuple[str, float, float], ...]:
+        return self.graph.streets
+
+    def snap(self, lat: float, lon: float) -> SnappedPoint:
+        return self.snapper.snap(lat, lon)
+
+    def snap_many(self, lat: Sequence[float], lon: Sequence[float]) -> np.ndarray:
+        return self.snapper.snap_many(lat, lon)[0]
+
+    def node_coords(self, node: int) -> tuple[float, float]:
+        return float(self.graph.lat[node]), float(self.graph.lon[node])
+
+    def route(self, source: int, target: int) -> RoutePath:
+        return self.travel_times.route(source, target)
+
+    def one_to_many(self, source: int, targets: Sequence[int]) -> tuple[np.ndarray, np.ndarray]:
+        return self.travel_times.one_to_many(source, targets)
+
+    def path_times(self, source: int, target: int) -> list[tuple[int, int]]:
+        return self.travel_times.path_times(source, target)
+
+    def summary(self) -> dict[str, object]:
+        s = self.graph.stats
+        return {
+            "source": self.report.source,
+            "nodes": self.graph.n_nodes,
+            "edges": self.graph.n_edges,
+            "road_nodes_in_scc": int(s.get("scc_nodes", 0)),
+            "share_nodes_kept": round(float(s.get("share_nodes_kept", 0.0)), 4),
+            "share_edges_kept": round(float(s.get("share_edges_kept", 0.0)), 4),
+            "places": len(self.places),
+            "stops": len(self.stops),
+            "streets": len(self.streets),
+            "from_cache": self.report.from_cache,
+            "build_seconds": round(self.report.seconds, 3),
+            "cache_file": str(self.report.cache_file),
+        }
+
+
+def file_digest(path: Path) -> str:
+    h = hashlib.sha256()
+    with path.open("rb") as fh:
+        for chunk in iter(lambda: fh.read(1 << 20), b""):
+            h.update(chunk)
+    return h.hexdigest()
+
+
+def load_road_network(
+    source: OsmSource | None = None,
+    profile: RoadProfile | None = None,
+    cache_dir: Path | None = None,
+    progress: Progress | None = None,
+    max_snap_m: float = DEFAULT_MAX_SNAP_M,
+) -> RoadNetwork:
+    """The road network of ``source``: reloaded from ``cache_dir`` or built and cached."""
+    source = source or default_source()
+    profile = profile or RoadProfile()
+    cache_dir = cache_dir or default_cache_dir()
+    say = progress or (lambda message: log.info("%s", message))
+    started = time.perf_counter()
+    path = source.path
+    if path is None:
+        from dispatch.roads.download import download_osm
+
+        path = download_osm(source, cache_dir, say)
+    check_source_path(path)
+    cache_file = cache_dir / f"graph-{file_digest(path)[:24]}-{profile.key()}.npz"
+    graph = _from_cache(cache_file, say)
+    from_cache = graph is not None
+    if graph is None:
+        say(f"building the road network from {path.name} ...")
+        graph = compile_network(read_osm_file(path, profile))
+        save_graph(graph, cache_file)
+    report = BuildReport(source.describe(), from_cache, time.perf_counter() - started, cache_file)
+    return RoadNetwork(graph, report, max_snap_m)
+
+
+def _from_cache(cache_file: Path, say: Progress) -> RoadGraph | None:
+    if not cache_file.exists():
+        return None
+    try:
+        return load_graph(cache_file)
+    except CacheCorruptError as exc:
+        say(f"cached road graph is damaged ({exc}); rebuilding it")
+        cache_file.unlink(missing_ok=True)
+        return None

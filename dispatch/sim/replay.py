@@ -1,0 +1,272 @@
+"""Replay demand through the live engine with a simulated clock and simulated vehicles.
+
+The very same :class:`~dispatch.engine.engine.Engine` that runs the service handles
+every quote, booking, stop event and re-optimisation; only the clock and the
+vehicles are simulated. Riders accept the best offer, or walk away when there is none.
+Time jumps from one thing that happens to the next (a booking, a stop, a
+re-optimisation), so a day replays in seconds.
+"""
+
+from __future__ import annotations
+
+import heapq
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from typing import Protocol
+
+from dispatch.engine.engine import Engine
+from dispatch.engine.events import (
+    BookingAccepted,
+    BookingRequested,
+    Command,
+    Event,
+    QuoteAnswered,
+    QuoteRequested,
+    SolveFinished,
+    SolveRequested,
+    Tick,
+    TripSpec,
+    VehicleAdded,
+)
+from dispatch.engine.locations import NodeTravelTimes
+from dispatch.engine.params import EngineParams
+from dispatch.engine.worker import InlineSolver
+from dispatch.model import PlannedStop, StopKind
+from dispatch.sim.demand import DemandRequest, Place
+from dispatch.sim.fleet import PathSource, next_service, position_ahead, service_events
+from dispatch.sim.outcomes import Outcome, VehicleLog
+
+Progress = Callable[[int, int], None]
+
+
+class ReplayNetwork(NodeTravelTimes, PathSource, Protocol):
+    """The road network as the replay needs it."""
+
+    def resolve(self, place: Place) -> int: ...
+
+
+@dataclass(frozen=True, slots=True)
+class VehicleSpec:
+    vehicle_id: str
+    seats: int
+    wheelchair_places: int
+    depot_node: int
+    shift_start: int
+    shift_end: int
+
+
+@dataclass(frozen=True, slots=True)
+class ReplayParams:
+    """How often the fleet is re-optimised in a replay and how long each solve may take."""
+
+    reoptimise_every_s: int = 600
+    solver_time_limit_s: float = 0.2
+    seed: int = 0
+
+    def __post_init__(self) -> None:
+        if self.reoptimise_every_s <= 0 or self.solver_time_limit_s <= 0:
+            raise ValueError("re-optimisation interval and solver time must be positive")
+
+
+@dataclass
+class ReplayResult:
+    outcomes: list[Outcome]
+    vehicles: dict[str, VehicleLog]
+    solver_s: float
+    solves: int
+    adopted: int
+    wall_s: float = 0.0
+    commands: int = 0
+    plan_checks: list[str] = field(default_factory=list)
+
+
+class Replay:
+    """One replay run; ``run()`` drives it to the end of the day."""
+
+    def __init__(
+        self,
+        requests: Sequence[DemandRequest],
+        network: ReplayNetwork,
+        fleet: Sequence[VehicleSpec],
+        engine_params: EngineParams,
+        params: ReplayParams,
+    ) -> None:
+        self.network = network
+        self.params = params
+        self.engine = Engine(network, engine_params)
+        self.solver = InlineSolver(engine_params.objective, seed=params.seed)
+        self.requests = list(requests)
+        self.outcomes = {r.id: Outcome.requested(r) for r in self.requests}
+        self.logs = {
+            v.vehicle_id: VehicleLog(v.vehicle_id, v.shift_start, v.shift_end, node=v.depot_node)
+            for v in fleet
+        }
+        self.fleet = list(fleet)
+        self.solver_s = 0.0
+        self.solves = 0
+        self.adopted = 0
+        self.commands = 0
+
+    def run(self, progress: Progress | None = None) -> ReplayResult:
+        started = time.perf_counter()
+        start = min([r.booked_at for r in self.requests] + [v.shift_start for v in self.fleet])
+        for v in self.fleet:
+            self._handle(
+                VehicleAdded(
+                    v.vehicle_id,
+                    v.seats,
+                    v.wheelchair_places,
+                    v.depot_node,
+                    v.shift_start,
+                    v.shift_end,
+                ),
+                start,
+            )
+        queue = [(r.booked_at, k) for k, r in enumerate(self.requests)]
+        heapq.heapify(queue)
+        now, next_solve, done = start, start + self.params.reoptimise_every_s, 0
+        while True:
+            t_stop = self._next_stop_time()
+            t_req = queue[0][0] if queue else None
+            if t_req is None and t_stop is None:
+                break
+            now = max(now, min(t for t in (t_stop, t_req, next_solve) if t is not None))
+            self._serve_due(now)
+            while queue and queue[0][0] <= now:
+                self._request(self.requests[heapq.heappop(queue)[1]], now)
+                done += 1
+                if progress is not None:
+                    progress(done, len(self.requests))
+            if now >= next_solve:
+                self._reoptimise(now)
+                next_solve = now + self.params.reoptimise_every_s
+        self._finish_day(now)
+        return ReplayResult(
+            list(self.outcomes.values()),
+            self.logs,
+            self.solver_s,
+            self.solves,
+            self.adopted,
+            time.perf_counter() - started,
+            self.commands,
+        )
+
+    # ---- the simulated world ----------------------------------------------------------
+
+    def _next_stop_time(self) -> int | None:
+        times = [
+            s.start for v in self.engine.vehicles.values() if (s := next_service(v)) is not None
+        ]
+        return min(times) if times else None
+
+    def _serve_due(self, now: int) -> None:
+        """Serve every stop whose service starts by ``now``, in time order."""
+        while True:
+            due = [
+                (s.start, v.vehicle_id)
+                for v in self.engine.vehicles.values()
+                if (s := next_service(v)) is not None and s.start <= now
+            ]
+            if not due:
+                return
+            at, vid = min(due)
+            vehicle = self.engine.vehicles[vid]
+            stop = next_service(vehicle)
+            assert stop is not None
+            node = self.engine.table.nodes[stop.location]
+            self.logs[vid].drive_to(node, stop.arrival, self.network)
+            self._record_service(vid, stop)
+            for event in service_events(vehicle, stop, node):
+                self._handle(event, at)
+
+    def _record_service(self, vid: str, stop: PlannedStop) -> None:
+        outcome = self.outcomes.get(self._request_of(str(stop.request_id)))
+        if outcome is None:
+            return
+        log = self.logs[vid]
+        if stop.kind is StopKind.PICKUP:
+            outcome.picked_up(stop.start, vid)
+            log.board(outcome.passengers)
+        else:
+            outcome.dropped_off(stop.start)
+            log.alight(outcome.passengers)
+
+    def _request_of(self, booking_id: str) -> str:
+        return booking_id.removeprefix("booking:")
+
+    def _update_positions(self, now: int) -> None:
+        for vehicle in self.engine.vehicles.values():
+            stop = next_service(vehicle)
+            if stop is None:
+                continue
+            node = self.engine.table.nodes[stop.location]
+            report = position_ahead(self.network, vehicle, stop, node, now)
+            if report is not None and report.node != vehicle.position_node:
+                self.logs[vehicle.vehicle_id].drive_to(report.node, report.at, self.network)
+                self._handle(report, now)
+
+    def _request(self, request: DemandRequest, now: int) -> None:
+        spec = TripSpec(
+            pickup_node=self.network.resolve(request.origin),
+            dropoff_node=self.network.resolve(request.destination),
+            passengers=request.passengers,
+            wheelchairs=request.wheelchairs,
+            depart_after=request.depart_after,
+            arrive_by=request.arrive_by,
+        )
+        self._update_positions(now)
+        (answer,) = self._handle(QuoteRequested(request.id, spec), now)
+        assert isinstance(answer, QuoteAnswered)
+        outcome = self.outcomes[request.id]
+        table = self.engine.table
+        outcome.direct_s = table.seconds(
+            table.index(spec.pickup_node), table.index(spec.dropoff_node)
+        )
+        if not answer.offers:
+            outcome.reject(answer.reason)
+            return
+        best = min(answer.offers, key=lambda o: o.dropoff_eta if spec.arrive_by else o.pickup_eta)
+        commands = self._handle(BookingRequested(f"booking:{request.id}", best.offer_id), now)
+        accepted = next((c for c in commands if isinstance(c, BookingAccepted)), None)
+        if accepted is None:
+            outcome.reject("offer could not be booked")
+            return
+        outcome.book(accepted.promise, accepted.pickup_eta, accepted.dropoff_eta)
+
+    def _reoptimise(self, now: int) -> None:
+        self._update_positions(now)
+        for command in self._handle(Tick(), now):
+            if isinstance(command, SolveRequested):
+                result = self.solver.solve(
+                    command.snapshot, command.warm_start, self.params.solver_time_limit_s
+                )
+                self.solver_s += result.seconds
+                self.solves += 1
+                adopted = self._handle(
+                    SolveFinished(command.token, result.plan, result.seconds), now
+                )
+                self.adopted += int(any(type(c).__name__ == "PlanAdopted" for c in adopted))
+
+    def _finish_day(self, now: int) -> None:
+        for vid, vehicle in self.engine.vehicles.items():
+            self.logs[vid].drive_to(vehicle.depot_node, now, self.network)
+
+    def _handle(self, event: Event, now: int) -> list[Command]:
+        commands = self.engine.handle(event, now)
+        self.commands += len(commands)
+        return commands
+
+
+def run_replay(
+    requests: Sequence[DemandRequest],
+    network: ReplayNetwork,
+    fleet: Sequence[VehicleSpec],
+    engine_params: EngineParams | None = None,
+    params: ReplayParams | None = None,
+    progress: Progress | None = None,
+) -> ReplayResult:
+    replay = Replay(
+        requests, network, fleet, engine_params or EngineParams(), params or ReplayParams()
+    )
+    return replay.run(progress)

@@ -1,0 +1,317 @@
+"""One independent checker of plans: the guard before any plan is adopted.
+
+It shares no logic with the schedule arithmetic or the solvers: it reads the times
+written in the plan and checks them against the snapshot, so a bug in a solver cannot
+hide behind the same bug in its checker. Tests, benchmarks and the engine all use it.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from dataclasses import dataclass
+from enum import StrEnum
+
+from dispatch.model import NO_LIMIT_S, Plan, Request, Route, Snapshot, StopKind, Vehicle
+
+
+class ViolationKind(StrEnum):
+    ROUTES = "routes"
+    UNKNOWN_REQUEST = "unknown_request"
+    LOCATION = "location"
+    TRAVEL_TIME = "travel_time"
+    SERVICE_TIME = "service_time"
+    START = "start"
+    PICKUP_WINDOW = "pickup_window"
+    DROPOFF_WINDOW = "dropoff_window"
+    RIDE_TIME = "ride_time"
+    CAPACITY = "capacity"
+    LOAD = "load"
+    PAIRING = "pairing"
+    DUPLICATE = "duplicate"
+    ON_BOARD = "on_board"
+    LOCKED = "locked"
+    SHIFT_END = "shift_end"
+    DURATION = "duration"
+    PROMISE_DROPPED = "promise_dropped"
+    UNSERVED = "unserved"
+
+
+@dataclass(frozen=True, slots=True)
+class Violation:
+    kind: ViolationKind
+    message: str
+    vehicle_id: str | None = None
+    request_id: str | None = None
+
+    def __str__(self) -> str:
+        where = " ".join(x for x in (self.vehicle_id, self.request_id) if x)
+        return f"{self.kind.value}{f' ({where})' if where else ''}: {self.message}"
+
+
+def validate_plan(snapshot: Snapshot, plan: Plan) -> list[Violation]:
+    """Every way in which ``plan`` breaks the rules of ``snapshot`` (empty if none)."""
+    found: list[Violation] = []
+    found += _check_routes_match_vehicles(snapshot, plan)
+    if found:
+        return found
+    for vehicle, route in zip(snapshot.vehicles, plan.routes, strict=True):
+        found += _check_route(snapshot, vehicle, route)
+    found += _check_coverage(snapshot, plan)
+    return found
+
+
+def _check_routes_match_vehicles(snapshot: Snapshot, plan: Plan) -> list[Violation]:
+    expected = [v.id for v in snapshot.vehicles]
+    got = [r.vehicle_id for r in plan.routes]
+    if expected != got:
+        return [Violation(ViolationKind.ROUTES, f"routes for {got}, vehicles are {expected}")]
+    return []
+
+
+def _check_route(snapshot: Snapshot, vehicle: Vehicle, route: Route) -> list[Violation]:
+    requests = snapshot.request_by_id
+    unknown = [s.request_id for s in route.stops if s.request_id not in requests]
+    if unknown:
+        return [
+            Violation(ViolationKind.UNKNOWN_REQUEST, "not in the snapshot", vehicle.id, str(rid))
+            for rid in unknown
+        ]
+    return [
+        *_check_times(snapshot, vehicle, route),
+        *_check_windows_and_rides(snapshot, vehicle, route),
+        *_check_loads(snapshot, vehicle, route),
+        *_check_pairing(snapshot, vehicle, route),
+        *_check_locked(vehicle, route),
+    ]
+
+
+def _stop_request(snapshot: Snapshot, request_id: str) -> Request:
+    return snapshot.request_by_id[request_id]  # type: ignore[index]
+
+
+def _check_times(snapshot: Snapshot, vehicle: Vehicle, route: Route) -> list[Violation]:
+    travel = snapshot.travel_s
+    out: list[Violation] = []
+    vid = vehicle.id
+
+    def bad(kind: ViolationKind, msg: str, rid: str | None = None) -> None:
+        out.append(Violation(kind, msg, vid, rid))
+
+    if route.departure < vehicle.available_from:
+        bad(
+            ViolationKind.START,
+            f"leaves at {route.departure}, available from {vehicle.available_from}",
+        )
+    prev_loc, prev_dep = vehicle.start_location, route.departure
+    for stop in route.stops:
+        request = _stop_request(snapshot, stop.request_id)
+        is_pickup = stop.kind is StopKind.PICKUP
+        loc = request.pickup if is_pickup else request.dropoff
+        service = request.pickup_service_s if is_pickup else request.dropoff_service_s
+        rid = str(stop.request_id)
+        if stop.location != loc:
+            bad(ViolationKind.LOCATION, f"{stop.kind} at {stop.location}, expected {loc}", rid)
+        if stop.arrival != prev_dep + int(travel[prev_loc, loc]):
+            bad(
+                ViolationKind.TRAVEL_TIME,
+                f"arrives {stop.arrival}, travel says {prev_dep + int(travel[prev_loc, loc])}",
+                rid,
+            )
+        if stop.start < stop.arrival or stop.departure != stop.start + service:
+            bad(
+                ViolationKind.SERVICE_TIME,
+                "service does not start after arrival for its duration",
+                rid,
+            )
+        prev_loc, prev_dep = loc, stop.departure
+    end = prev_dep + int(travel[prev_loc, vehicle.end_location])
+    if route.end_arrival != end:
+        bad(ViolationKind.TRAVEL_TIME, f"reaches its end at {route.end_arrival}, travel says {end}")
+    if route.end_arrival > vehicle.shift_end:
+        bad(
+            ViolationKind.SHIFT_END,
+            f"ends at {route.end_arrival}, after the shift end {vehicle.shift_end}",
+        )
+    if (
+        vehicle.max_duration_s is not None
+        and route.end_arrival - route.departure > vehicle.max_duration_s
+    ):
+        bad(
+            ViolationKind.DURATION,
+            f"lasts {route.end_arrival - route.departure} s, limit {vehicle.max_duration_s} s",
+        )
+    return out
+
+
+def _check_windows_and_rides(snapshot: Snapshot, vehicle: Vehicle, route: Route) -> list[Violation]:
+    out: list[Violation] = []
+    left_pickup: dict[str, int] = {}
+    for stop in route.stops:
+        request = _stop_request(snapshot, stop.request_id)
+        rid = str(stop.request_id)
+        if stop.kind is StopKind.PICKUP:
+            if not request.pickup_window.contains(stop.start):
+                out.append(
+                    Violation(
+                        ViolationKind.PICKUP_WINDOW,
+                        f"pickup at {stop.start}, window {request.pickup_window}",
+                        vehicle.id,
+                        rid,
+                    )
+                )
+            left_pickup[rid] = stop.start + request.pickup_service_s
+            continue
+        if not request.dropoff_window.contains(stop.start):
+            out.append(
+                Violation(
+                    ViolationKind.DROPOFF_WINDOW,
+                    f"drop-off at {stop.start}, window {request.dropoff_window}",
+                    vehicle.id,
+                    rid,
+                )
+            )
+        left = left_pickup.get(rid)
+        if left is None and request.boarded_at is not None:
+            left = request.boarded_at + request.pickup_service_s
+        if (
+            left is not None
+            and request.max_ride_s < NO_LIMIT_S
+            and stop.start - left > request.max_ride_s
+        ):
+            out.append(
+                Violation(
+                    ViolationKind.RIDE_TIME,
+                    f"rides {stop.start - left} s, limit {request.max_ride_s} s",
+                    vehicle.id,
+                    rid,
+                )
+            )
+    return out
+
+
+def _check_loads(snapshot: Snapshot, vehicle: Vehicle, route: Route) -> list[Violation]:
+    out: list[Violation] = []
+    load = [0] * len(vehicle.capacity)
+    for rid in vehicle.on_board:
+        for i, q in enumerate(_stop_request(snapshot, rid).load):
+            load[i] += q
+    for stop in route.stops:
+        sign = 1 if stop.kind is StopKind.PICKUP else -1
+        for i, q in enumerate(_stop_request(snapshot, stop.request_id).load):
+            load[i] += sign * q
+        if any(x > c for x, c in zip(load, vehicle.capacity, strict=True)):
+            out.append(
+                Violation(
+                    ViolationKind.CAPACITY,
+                    f"load {load} over capacity {vehicle.capacity}",
+                    vehicle.id,
+                    str(stop.request_id),
+                )
+            )
+        if tuple(load) != tuple(stop.load_after):
+            out.append(
+                Violation(
+                    ViolationKind.LOAD,
+                    f"load after stop is {tuple(load)}, plan says {stop.load_after}",
+                    vehicle.id,
+                    str(stop.request_id),
+                )
+            )
+    return out
+
+
+def _check_pairing(snapshot: Snapshot, vehicle: Vehicle, route: Route) -> list[Violation]:
+    out: list[Violation] = []
+    counts = Counter((s.request_id, s.kind) for s in route.stops)
+    for (rid, kind), n in counts.items():
+        if n > 1:
+            out.append(
+                Violation(
+                    ViolationKind.DUPLICATE, f"{kind} visited {n} times", vehicle.id, str(rid)
+                )
+            )
+    picked: set[str] = set()
+    for stop in route.stops:
+        rid = str(stop.request_id)
+        request = _stop_request(snapshot, stop.request_id)
+        if stop.kind is StopKind.PICKUP:
+            if request.on_board:
+                out.append(
+                    Violation(
+                        ViolationKind.ON_BOARD, "picked up again while on board", vehicle.id, rid
+                    )
+                )
+            picked.add(rid)
+        elif rid not in picked and stop.request_id not in vehicle.on_board:
+            out.append(
+                Violation(
+                    ViolationKind.PAIRING,
+                    "drop-off without a pickup before it on this vehicle",
+                    vehicle.id,
+                    rid,
+                )
+            )
+    dropped = {str(s.request_id) for s in route.stops if s.kind is StopKind.DROPOFF}
+    for rid in picked - dropped:
+        out.append(
+            Violation(ViolationKind.PAIRING, "picked up but never dropped off", vehicle.id, rid)
+        )
+    for rid in vehicle.on_board:
+        if str(rid) not in dropped:
+            out.append(
+                Violation(
+                    ViolationKind.ON_BOARD,
+                    "rider on board is not dropped off by this vehicle",
+                    vehicle.id,
+                    str(rid),
+                )
+            )
+    return out
+
+
+def _check_locked(vehicle: Vehicle, route: Route) -> list[Violation]:
+    prefix = route.visits[: len(vehicle.locked)]
+    if tuple(prefix) != tuple(vehicle.locked):
+        return [
+            Violation(
+                ViolationKind.LOCKED,
+                f"plan starts {list(prefix)}, locked {list(vehicle.locked)}",
+                vehicle.id,
+            )
+        ]
+    return []
+
+
+def _check_coverage(snapshot: Snapshot, plan: Plan) -> list[Violation]:
+    out: list[Violation] = []
+    served = {str(s.request_id) for r in plan.routes for s in r.stops}
+    listed = {str(rid) for rid in plan.unserved}
+    for request in snapshot.requests:
+        rid = str(request.id)
+        if rid in served and rid in listed:
+            out.append(
+                Violation(ViolationKind.UNSERVED, "both served and listed unserved", request_id=rid)
+            )
+        elif rid not in served and rid not in listed:
+            out.append(
+                Violation(
+                    ViolationKind.UNSERVED, "neither served nor listed unserved", request_id=rid
+                )
+            )
+        if rid not in served and (request.promised or request.on_board):
+            out.append(
+                Violation(
+                    ViolationKind.PROMISE_DROPPED,
+                    "a promised request is not served",
+                    request_id=rid,
+                )
+            )
+    for rid in listed - {str(r.id) for r in snapshot.requests}:
+        out.append(
+            Violation(
+                ViolationKind.UNKNOWN_REQUEST,
+                "listed unserved but not in the snapshot",
+                request_id=rid,
+            )
+        )
+    return out

@@ -1,0 +1,191 @@
+from __future__ import annotations
+
+import pytest
+from dispatch.solver.validate import validate_plan
+
+from dispatch.engine.engine import Engine
+from dispatch.engine.events import (
+    BookingAccepted,
+    BookingRejected,
+    BookingRequested,
+    CancelRequested,
+    EventRefused,
+    PlanChanged,
+    PositionReported,
+    QuoteAnswered,
+    QuoteRequested,
+    SolveFinished,
+    SolveRequested,
+    StopEventKind,
+    StopEventReported,
+    Tick,
+    TripSpec,
+    TripStatus,
+    TripStatusChanged,
+)
+from dispatch.engine.trips import CannotCancelError
+from dispatch.engine.worker import InlineSolver
+from dispatch.model import Plan
+from tests.engine.conftest import T0
+
+
+def _quote(engine: Engine, qid: str, a: int, b: int, now: int, **kw: int) -> QuoteAnswered:
+    spec = TripSpec(pickup_node=a, dropoff_node=b, passengers=kw.pop("passengers", 1), **kw)
+    (answer,) = engine.handle(QuoteRequested(qid, spec), now)
+    assert isinstance(answer, QuoteAnswered)
+    return answer
+
+
+def _book(engine: Engine, qid: str, a: int, b: int, now: int, **kw: int) -> BookingAccepted:
+    answer = _quote(engine, qid, a, b, now, **kw)
+    assert answer.offers, answer.reason
+    commands = engine.handle(BookingRequested(f"b-{qid}", answer.offers[0].offer_id), now)
+    accepted = commands[0]
+    assert isinstance(accepted, BookingAccepted)
+    assert any(isinstance(c, PlanChanged) for c in commands)
+    return accepted
+
+
+def _assert_valid(engine: Engine, now: int) -> Plan:
+    live = engine.live_snapshot(now)
+    plan = engine.current_plan(now)
+    assert isinstance(plan, Plan)
+    assert validate_plan(live.snapshot, plan) == []
+    return plan
+
+
+def test_quote_offers_promises_within_request(engine: Engine) -> None:
+    answer = _quote(engine, "q1", 11, 55, T0, depart_after=T0 + 600)
+    assert answer.offers
+    for offer in answer.offers:
+        window = offer.promise.pickup_window
+        assert T0 + 600 <= window.start <= offer.pickup_eta <= window.end
+        assert offer.dropoff_eta <= offer.promise.latest_arrival
+        assert offer.expires_at == T0 + engine.params.offer_hold_s
+
+
+def test_booking_becomes_a_promise_in_the_plan(engine: Engine) -> None:
+    accepted = _book(engine, "q1", 11, 55, T0, depart_after=T0 + 600)
+    plan = _assert_valid(engine, T0)
+    route = plan.route_of(accepted.vehicle_id)  # type: ignore[arg-type]
+    pickup = next(s for s in route.stops if s.request_id == "b-q1")
+    assert accepted.promise.pickup_window.contains(pickup.start)
+
+
+def test_offer_expires_and_cannot_be_used_twice(engine: Engine) -> None:
+    answer = _quote(engine, "q1", 11, 55, T0)
+    late = T0 + engine.params.offer_hold_s + 1
+    (rejected,) = engine.handle(BookingRequested("b1", answer.offers[0].offer_id), late)
+    assert isinstance(rejected, BookingRejected) and rejected.code == "expired"
+    answer = _quote(engine, "q2", 11, 55, T0)
+    engine.handle(BookingRequested("b2", answer.offers[0].offer_id), T0)
+    (again,) = engine.handle(BookingRequested("b3", answer.offers[0].offer_id), T0)
+    assert isinstance(again, BookingRejected) and again.code == "used"
+    (unknown,) = engine.handle(BookingRequested("b4", "nope"), T0)
+    assert isinstance(unknown, BookingRejected) and unknown.code == "unknown_offer"
+
+
+def test_arrive_by_too_late_gives_reason(engine: Engine) -> None:
+    answer = _quote(engine, "q1", 0, 99, T0, arrive_by=T0 + 60)
+    assert answer.offers == ()
+    assert "too late" in answer.reason
+
+
+def test_full_fleet_refuses_with_alternatives(engine: Engine) -> None:
+    answer = _quote(engine, "q1", 11, 55, T0, passengers=5, depart_after=T0)
+    assert answer.offers == ()
+    assert answer.reason
+
+
+def test_cancel_removes_visits(engine: Engine) -> None:
+    accepted = _book(engine, "q1", 11, 55, T0)
+    commands = engine.handle(CancelRequested(accepted.booking_id), T0 + 10)
+    assert any(
+        isinstance(c, TripStatusChanged) and c.status is TripStatus.CANCELLED for c in commands
+    )
+    vehicle = engine.vehicles[accepted.vehicle_id]
+    assert all(v.request_id != accepted.booking_id for v in vehicle.visits)
+    assert engine.handle(CancelRequested(accepted.booking_id), T0 + 20) == []
+
+
+def test_ride_lifecycle_board_alight(engine: Engine) -> None:
+    accepted = _book(engine, "q1", 11, 55, T0)
+    vid, bid = accepted.vehicle_id, accepted.booking_id
+    at = accepted.pickup_eta
+    engine.handle(StopEventReported(vid, bid, StopEventKind.ARRIVED, at), at)
+    commands = engine.handle(StopEventReported(vid, bid, StopEventKind.BOARDED, at), at)
+    assert any(
+        isinstance(c, TripStatusChanged) and c.status is TripStatus.ON_BOARD for c in commands
+    )
+    _assert_valid(engine, at)
+    with pytest.raises(CannotCancelError):
+        engine.handle(CancelRequested(bid), at)
+    drop = accepted.dropoff_eta
+    commands = engine.handle(StopEventReported(vid, bid, StopEventKind.ALIGHTED, drop), drop)
+    assert any(
+        isinstance(c, TripStatusChanged) and c.status is TripStatus.COMPLETED for c in commands
+    )
+    assert engine.vehicles[vid].visits == []
+
+
+def test_no_show_only_after_window_and_wait(engine: Engine) -> None:
+    accepted = _book(engine, "q1", 11, 55, T0 + 1200 // 2, depart_after=T0 + 1800)
+    vid, bid = accepted.vehicle_id, accepted.booking_id
+    early = accepted.promise.pickup_window.start
+    (refused,) = engine.handle(StopEventReported(vid, bid, StopEventKind.NO_SHOW, early), early)
+    assert isinstance(refused, EventRefused)
+    later = early + engine.params.no_show_wait_s
+    commands = engine.handle(StopEventReported(vid, bid, StopEventKind.NO_SHOW, later), later)
+    assert any(
+        isinstance(c, TripStatusChanged) and c.status is TripStatus.NO_SHOW for c in commands
+    )
+
+
+def test_events_for_wrong_vehicle_are_refused(engine: Engine) -> None:
+    accepted = _book(engine, "q1", 11, 55, T0)
+    other = "bus1" if accepted.vehicle_id == "bus2" else "bus2"
+    (refused,) = engine.handle(
+        StopEventReported(other, accepted.booking_id, StopEventKind.BOARDED, T0), T0
+    )
+    assert isinstance(refused, EventRefused)
+
+
+def test_late_vehicle_keeps_a_valid_relaxed_plan(engine: Engine) -> None:
+    accepted = _book(engine, "q1", 11, 55, T0)
+    late = accepted.promise.pickup_window.end + 900
+    engine.handle(PositionReported(accepted.vehicle_id, 99, late), late)
+    live = engine.live_snapshot(late)
+    assert accepted.vehicle_id in live.relaxed
+    _assert_valid(engine, late)
+
+
+def test_reoptimisation_round_trip_keeps_promises(engine: Engine) -> None:
+    now = T0
+    bookings = [
+        _book(engine, f"q{k}", a, b, now, depart_after=T0 + 300 * k)
+        for k, (a, b) in enumerate([(11, 55), (12, 56), (88, 22), (33, 77), (14, 41)])
+    ]
+    commands = engine.handle(Tick(), now + 10)
+    (request,) = [c for c in commands if isinstance(c, SolveRequested)]
+    outcome = InlineSolver().solve(request.snapshot, request.warm_start, 0.5)
+    engine.handle(SolveFinished(request.token, outcome.plan, outcome.seconds), now + 12)
+    plan = _assert_valid(engine, now + 12)
+    served = {s.request_id for r in plan.routes for s in r.stops}
+    assert {b.booking_id for b in bookings} <= served
+
+
+def test_same_events_same_commands() -> None:
+    from tests.engine.conftest import GridTravelTimes
+
+    def run() -> list[object]:
+        from dispatch.engine.events import VehicleAdded
+        from dispatch.engine.params import EngineParams
+
+        eng = Engine(GridTravelTimes(), EngineParams())
+        eng.handle(VehicleAdded("v", 4, 1, 0, T0, T0 + 36000), T0)
+        out: list[object] = []
+        for k in range(5):
+            out += eng.handle(QuoteRequested(f"q{k}", TripSpec(10 + k, 90 - k, 1)), T0 + k)
+        return out
+
+    assert run() == run()

@@ -1,0 +1,52 @@
+from __future__ import annotations
+
+import asyncio
+import threading
+
+from dispatch.engine.publisher import InMemoryPublisher, PublishedPlan
+
+
+def _plan(version: int, vehicle: str = "v1") -> PublishedPlan:
+    return PublishedPlan(vehicle, version, {"version": version})
+
+
+def test_subscriber_receives_plans_published_from_another_thread() -> None:
+    async def main() -> list[int]:
+        pub = InMemoryPublisher()
+        sub = pub.subscribe("v1", asyncio.get_running_loop())
+        thread = threading.Thread(target=lambda: [pub.publish(_plan(v)) for v in (1, 2, 3)])
+        thread.start()
+        got = [(await asyncio.wait_for(sub.next(), 2)).version for _ in range(3)]
+        thread.join()
+        return got
+
+    assert asyncio.run(main()) == [1, 2, 3]
+
+
+def test_old_versions_are_ignored_and_latest_is_kept() -> None:
+    pub = InMemoryPublisher()
+    pub.publish(_plan(3))
+    pub.publish(_plan(2))
+    latest = pub.latest("v1")
+    assert latest is not None and latest.version == 3
+    assert pub.latest("other") is None
+
+
+def test_slow_subscriber_is_dropped_without_blocking_others() -> None:
+    async def main() -> tuple[bool, int, int]:
+        pub = InMemoryPublisher(queue_size=2)
+        loop = asyncio.get_running_loop()
+        slow = pub.subscribe("v1", loop)
+        fast = pub.subscribe("v1", loop)
+        received = 0
+        for v in range(1, 6):
+            pub.publish(_plan(v))
+            await asyncio.sleep(0)
+            await asyncio.wait_for(fast.next(), 1)
+            received += 1
+        return slow.overflowed, received, pub.subscriber_count("v1")
+
+    overflowed, received, remaining = asyncio.run(main())
+    assert overflowed
+    assert received == 5
+    assert remaining == 1
