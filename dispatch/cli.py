@@ -26,6 +26,7 @@ and replay demand to size the fleet. Every command has its own --help.
 #: Modules that add commands; each defines ``register(cli: Cli) -> None``.
 COMMAND_MODULES: tuple[str, ...] = (
     "dispatch.roads.commands",
+    "dispatch.solver.commands",
 )
 
 

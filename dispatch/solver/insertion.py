@@ -10,14 +10,11 @@ cheapest first with the exact schedule arithmetic of :mod:`dispatch.solver.sched
 
 from __future__ import annotations
 
-import random
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 
 from dispatch.model import (
-    Plan,
     Request,
-    RequestId,
     Route,
     Snapshot,
     StopKind,
@@ -27,14 +24,18 @@ from dispatch.model import (
     Visit,
 )
 from dispatch.solver.params import ObjectiveParams, PromiseParams
-from dispatch.solver.plan import make_plan, route_arc_cost, route_excess_ride_s
+from dispatch.solver.plan import route_arc_cost, route_excess_ride_s
 from dispatch.solver.schedule import (
     Infeasibility,
     Schedule,
+    Stops,
     build_route,
-    compute_schedule,
+    dropoff_upper,
     initial_load,
+    least_schedule,
     loads_after,
+    resolve_stops,
+    route_from_schedule,
 )
 
 Sequences = Mapping[VehicleId, Sequence[Visit]]
@@ -81,6 +82,10 @@ class _RouteState:
     departures: list[int]
     load_before: list[tuple[int, ...]]
     base_cost: float
+    stops: Stops
+    #: Latest start of each visit (and, last, the latest end) ignoring ride limits: a relaxation,
+    #: so a detour that makes a visit start after it is certainly infeasible.
+    latest: list[int]
 
 
 def feasible_insertions(
@@ -173,7 +178,10 @@ def _route_state(
     snapshot: Snapshot, vehicle: Vehicle, sequence: Sequence[Visit], params: ObjectiveParams
 ) -> _RouteState | None:
     seq = tuple(sequence)
-    schedule = compute_schedule(snapshot, vehicle, seq)
+    stops = resolve_stops(snapshot, seq)
+    if isinstance(stops, Infeasibility):
+        return None
+    schedule = least_schedule(snapshot, vehicle, stops)
     loads = loads_after(snapshot, vehicle, seq)
     if isinstance(schedule, Infeasibility) or isinstance(loads, Infeasibility):
         return None
@@ -188,7 +196,21 @@ def _route_state(
     ]
     load_before = [initial_load(snapshot, vehicle), *loads]
     cost = _route_cost(snapshot, vehicle, seq, schedule, params)
-    return _RouteState(vehicle, seq, path, departures, load_before, cost)
+    latest = _latest_starts(snapshot, vehicle, stops)
+    return _RouteState(vehicle, seq, path, departures, load_before, cost, stops, latest)
+
+
+def _latest_starts(snapshot: Snapshot, vehicle: Vehicle, stops: Stops) -> list[int]:
+    travel = snapshot.travel_rows
+    n = len(stops.location)
+    latest = [0] * (n + 1)
+    latest[n] = vehicle.shift_end
+    nxt = vehicle.end_location
+    for k in range(n - 1, -1, -1):
+        loc = stops.location[k]
+        latest[k] = min(stops.upper[k], latest[k + 1] - stops.service[k] - travel[loc][nxt])
+        nxt = loc
+    return latest
 
 
 def _service(request: Request, kind: StopKind) -> int:
@@ -215,26 +237,63 @@ def _route_cost(
 def _candidates(
     snapshot: Snapshot, k: int, st: _RouteState, request: Request
 ) -> Iterator[_Candidate]:
-    """Position pairs that pass the necessary conditions, with their added driving time."""
-    travel = snapshot.cost_rows
-    time_rows = snapshot.travel_rows
-    path, p, d = st.path, request.pickup, request.dropoff
+    """Position pairs that pass the necessary conditions, with their added driving time.
+
+    Conditions (each implied by feasibility, so no feasible insertion is skipped): the
+    pickup and drop-off windows can be reached, the visit after each inserted stop can
+    still start by its latest start, the new rider's ride can be short enough, and no
+    arc between pickup and drop-off exceeds a capacity.
+    """
+    cost, time_rows = snapshot.cost_rows, snapshot.travel_rows
+    path, dep, latest = st.path, st.departures, st.latest
+    p, d = request.pickup, request.dropoff
     capacity, q = st.vehicle.capacity, request.load
-    first = len(st.vehicle.locked)
+    lower_p, upper_p, s_p = request.pickup_window.start, request.pickup_window.end, request.pickup_service_s
+    lower_d, upper_d, s_d = request.dropoff_window.start, dropoff_upper(request), request.dropoff_service_s
+    ride_limit = request.max_ride_s
     n = len(st.visits)
-    for i in range(first, n + 1):
+    for i in range(len(st.vehicle.locked), n + 1):
         a, b = path[i], path[i + 1]
-        if st.departures[i] + time_rows[a][p] > request.pickup_window.end:
+        start_p = max(dep[i] + time_rows[a][p], lower_p)
+        if start_p > upper_p or start_p + s_p + time_rows[p][b] > latest[i]:
             continue
         if any(x + y > c for x, y, c in zip(st.load_before[i], q, capacity, strict=True)):
             continue
-        pick = travel[a][p] + travel[p][b] - travel[a][b]
-        yield _Candidate(travel[a][p] + travel[p][d] + travel[d][b] - travel[a][b], k, i, i)
+        start_d = max(start_p + s_p + time_rows[p][d], lower_d)
+        if start_d <= upper_d and start_d + s_d + time_rows[d][b] <= latest[i]:
+            yield _Candidate(cost[a][p] + cost[p][d] + cost[d][b] - cost[a][b], k, i, i)
+        pick = cost[a][p] + cost[p][b] - cost[a][b]
+        latest_p = min(upper_p, latest[i] - s_p - time_rows[p][b])
         for j in range(i + 1, n + 1):
             if any(x + y > c for x, y, c in zip(st.load_before[j], q, capacity, strict=True)):
                 break
             a2, b2 = path[j], path[j + 1]
-            yield _Candidate(pick + travel[a2][d] + travel[d][b2] - travel[a2][b2], k, i, j)
+            start_d = max(dep[j] + time_rows[a2][d], lower_d)
+            if start_d > upper_d or start_d - latest_p - s_p > ride_limit:
+                continue
+            if start_d + s_d + time_rows[d][b2] > latest[j]:
+                continue
+            yield _Candidate(pick + cost[a2][d] + cost[d][b2] - cost[a2][b2], k, i, j)
+
+
+def _inserted_stops(stops: Stops, request: Request, i: int, j: int) -> Stops:
+    """The resolved stop data with the request's pickup before old ``i``, drop-off before old ``j``."""
+
+    def put(values: list[int], at_pickup: int, at_dropoff: int) -> list[int]:
+        return [*values[:i], at_pickup, *values[i:j], at_dropoff, *values[j:]]
+
+    def shift(x: int) -> int:
+        return x + (x >= i) + (x >= j)
+
+    pairs = [(shift(p), shift(d), limit) for p, d, limit in stops.pairs]
+    pairs.append((i, j + 1, request.max_ride_s + request.pickup_service_s))
+    return Stops(
+        location=put(stops.location, request.pickup, request.dropoff),
+        service=put(stops.service, request.pickup_service_s, request.dropoff_service_s),
+        lower=put(stops.lower, request.pickup_window.start, request.dropoff_window.start),
+        upper=put(stops.upper, request.pickup_window.end, dropoff_upper(request)),
+        pairs=pairs,
+    )
 
 
 def _try(
@@ -244,129 +303,17 @@ def _try(
     c: _Candidate,
     params: ObjectiveParams,
 ) -> Insertion | None:
+    i, j = c.pickup_pos, c.dropoff_pos
+    schedule = least_schedule(snapshot, st.vehicle, _inserted_stops(st.stops, request, i, j))
+    if isinstance(schedule, Infeasibility):
+        return None
     pickup, dropoff = Visit(request.id, StopKind.PICKUP), Visit(request.id, StopKind.DROPOFF)
     seq = st.visits
-    i, j = c.pickup_pos, c.dropoff_pos
     new = (*seq[:i], pickup, *seq[i:j], dropoff, *seq[j:])
-    route = build_route(snapshot, st.vehicle, new)
-    if isinstance(route, Infeasibility):
+    loads = loads_after(snapshot, st.vehicle, new)
+    if isinstance(loads, Infeasibility):  # cannot happen: the candidate filter checked the arcs
         return None
+    route = route_from_schedule(snapshot, st.vehicle, new, schedule, loads)
     cost = params.drive_weight * route_arc_cost(snapshot, route)
     cost += params.excess_ride_weight * route_excess_ride_s(snapshot, route)
     return Insertion(st.vehicle.id, i, j + 1, new, route, cost - st.base_cost)
-
-
-# ---- several requests: first solutions and repairs ---------------------------------------
-
-
-def insert_requests(
-    snapshot: Snapshot,
-    visits: Sequences,
-    request_ids: Sequence[RequestId],
-    params: ObjectiveParams | None = None,
-    *,
-    regret: int = 1,
-    rng: random.Random | None = None,
-) -> tuple[dict[VehicleId, tuple[Visit, ...]], list[RequestId]]:
-    """Insert several requests one after another (greedy, or regret-k when ``regret > 1``).
-
-    Returns the new sequences and the requests that fit nowhere. ``rng`` shuffles the
-    order of equally ranked requests (for randomised repair in large-neighbourhood search).
-    """
-    params = params or ObjectiveParams()
-    current = {v.id: tuple(visits.get(v.id, ())) for v in snapshot.vehicles}
-    pending = list(request_ids)
-    if rng is not None:
-        rng.shuffle(pending)
-    unserved: list[RequestId] = []
-    while pending:
-        choice = _next_choice(snapshot, current, pending, params, regret)
-        if choice is None:
-            unserved.extend(pending)
-            break
-        rid, insertion = choice
-        pending.remove(rid)
-        if insertion is None:
-            unserved.append(rid)
-            continue
-        current[insertion.vehicle_id] = insertion.visits
-    return current, unserved
-
-
-def _next_choice(
-    snapshot: Snapshot,
-    current: dict[VehicleId, tuple[Visit, ...]],
-    pending: list[RequestId],
-    params: ObjectiveParams,
-    regret: int,
-) -> tuple[RequestId, Insertion | None] | None:
-    requests = snapshot.request_by_id
-    if regret <= 1:
-        rid = pending[0]
-        found = feasible_insertions(snapshot, current, requests[rid], params, limit=1)
-        return rid, (found[0] if found else None)
-    best: tuple[float, RequestId, Insertion | None] | None = None
-    for rid in pending:
-        found = _best_per_vehicle(snapshot, current, requests[rid], params)
-        if not found:
-            return rid, None
-        costs = [ins.added_cost for ins in found[:regret]]
-        score = sum(c - costs[0] for c in costs[1:]) + (len(costs) < regret) * 1e9
-        key = -score
-        if best is None or key < best[0]:
-            best = (key, rid, found[0])
-    assert best is not None
-    return best[1], best[2]
-
-
-def _best_per_vehicle(
-    snapshot: Snapshot, current: Sequences, request: Request, params: ObjectiveParams
-) -> list[Insertion]:
-    best: dict[VehicleId, Insertion] = {}
-    for ins in feasible_insertions(snapshot, current, request, params, limit=12):
-        if ins.vehicle_id not in best:
-            best[ins.vehicle_id] = ins
-    return sorted(best.values(), key=lambda ins: ins.added_cost)
-
-
-def initial_visits(snapshot: Snapshot) -> dict[VehicleId, tuple[Visit, ...]]:
-    """Locked prefixes, then every on-board rider's drop-off placed where it fits best."""
-    result: dict[VehicleId, tuple[Visit, ...]] = {}
-    for vehicle in snapshot.vehicles:
-        seq = list(vehicle.locked)
-        for rid in vehicle.on_board:
-            visit = Visit(rid, StopKind.DROPOFF)
-            if visit not in seq:
-                seq = _best_single(snapshot, vehicle, seq, visit)
-        result[vehicle.id] = tuple(seq)
-    return result
-
-
-def _best_single(
-    snapshot: Snapshot, vehicle: Vehicle, seq: list[Visit], visit: Visit
-) -> list[Visit]:
-    options = []
-    for pos in range(len(vehicle.locked), len(seq) + 1):
-        candidate = [*seq[:pos], visit, *seq[pos:]]
-        route = build_route(snapshot, vehicle, candidate)
-        if not isinstance(route, Infeasibility):
-            options.append((route.end_arrival, pos, candidate))
-    if not options:
-        return [*seq, visit]
-    return min(options)[2]
-
-
-def build_initial_plan(snapshot: Snapshot, params: ObjectiveParams | None = None) -> Plan:
-    """Insertion from scratch: on-board riders, then promised requests, then new ones."""
-    params = params or ObjectiveParams()
-    visits = initial_visits(snapshot)
-    placed = {v.request_id for seq in visits.values() for v in seq}
-    open_requests = [r for r in snapshot.requests if r.id not in placed and not r.on_board]
-    promised = [r.id for r in open_requests if r.promised]
-    new = [r.id for r in open_requests if not r.promised]
-    visits, _ = insert_requests(snapshot, visits, promised, params, regret=2)
-    visits, _ = insert_requests(snapshot, visits, new, params, regret=2)
-    plan = make_plan(snapshot, visits, params)
-    if isinstance(plan, Infeasibility):
-        raise ValueError(f"initial plan cannot be timed: {plan.reason}")
-    return plan

@@ -47,7 +47,9 @@ def plan_cost(
     arc = sum(route_arc_cost(snapshot, r) for r in routes)
     excess = sum(route_excess_ride_s(snapshot, r) for r in routes)
     requests = snapshot.request_by_id
-    penalised = sum(1 for rid in unserved if not requests[rid].promised)
+    # A promised request left out makes a plan invalid; during search it costs ten times
+    # a new one, so that every search move that puts it back is taken.
+    penalised = sum(10 if requests[rid].promised else 1 for rid in unserved)
     arc_term = arc if snapshot.cost_matrix is not None else drive
     total = (
         params.drive_weight * arc_term

@@ -59,7 +59,7 @@ class Schedule:
 
 
 @dataclass(frozen=True, slots=True)
-class _Stops:
+class Stops:
     """Per-visit data of a sequence, resolved once from the snapshot."""
 
     location: list[int]
@@ -70,7 +70,7 @@ class _Stops:
     pairs: list[tuple[int, int, int]]
 
 
-def _resolve(snapshot: Snapshot, visits: Sequence[Visit]) -> _Stops | Infeasibility:
+def resolve_stops(snapshot: Snapshot, visits: Sequence[Visit]) -> Stops | Infeasibility:
     requests = snapshot.request_by_id
     location: list[int] = []
     service: list[int] = []
@@ -95,16 +95,16 @@ def _resolve(snapshot: Snapshot, visits: Sequence[Visit]) -> _Stops | Infeasibil
             location.append(request.dropoff)
             service.append(request.dropoff_service_s)
             lower.append(request.dropoff_window.start)
-            upper.append(_dropoff_upper(request))
+            upper.append(dropoff_upper(request))
             p = pickup_pos.get(request.id)
             if p is not None:
                 pairs.append((p, k, request.max_ride_s + request.pickup_service_s))
             elif not request.on_board:
                 return Infeasibility(f"drop-off of {request.id} before its pickup", k)
-    return _Stops(location, service, lower, upper, pairs)
+    return Stops(location, service, lower, upper, pairs)
 
 
-def _dropoff_upper(request: Request) -> int:
+def dropoff_upper(request: Request) -> int:
     upper = request.dropoff_window.end
     if request.boarded_at is not None and request.max_ride_s < NO_LIMIT_S:
         upper = min(upper, request.boarded_at + request.pickup_service_s + request.max_ride_s)
@@ -119,13 +119,15 @@ def compute_schedule(
     Capacity and pairing (every pickup's drop-off on the same route, on-board riders
     dropped) are not checked here; see :func:`check_loads` and ``validate_plan``.
     """
-    stops = _resolve(snapshot, visits)
+    stops = resolve_stops(snapshot, visits)
     if isinstance(stops, Infeasibility):
         return stops
-    return _least_schedule(snapshot, vehicle, stops)
+    return least_schedule(snapshot, vehicle, stops)
 
 
-def _least_schedule(snapshot: Snapshot, vehicle: Vehicle, stops: _Stops) -> Schedule | Infeasibility:
+def least_schedule(
+    snapshot: Snapshot, vehicle: Vehicle, stops: Stops
+) -> Schedule | Infeasibility:
     travel = snapshot.travel_rows
     lower = list(stops.lower)
     depart_lower = vehicle.available_from
@@ -152,7 +154,7 @@ def _least_schedule(snapshot: Snapshot, vehicle: Vehicle, stops: _Stops) -> Sche
 def _forward(
     travel: list[list[int]],
     vehicle: Vehicle,
-    stops: _Stops,
+    stops: Stops,
     lower: list[int],
     depart_lower: int,
 ) -> tuple[int, list[int], list[int], int] | Infeasibility:
@@ -180,7 +182,7 @@ def _forward(
 def _finish(
     snapshot: Snapshot,
     vehicle: Vehicle,
-    stops: _Stops,
+    stops: Stops,
     departure: int,
     arrival: list[int],
     start: list[int],
