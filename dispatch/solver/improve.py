@@ -26,7 +26,7 @@ from dispatch.solver.schedule import Infeasibility
 class ImproveParams:
     """Share of the time for LNS (the rest goes to OR-Tools) and LNS move sizes."""
 
-    lns_share: float = 0.6
+    lns_share: float = 0.85
     min_remove: int = 2
     max_remove_share: float = 0.25
     max_remove: int = 30
@@ -159,7 +159,7 @@ def _destroy_repair(
 ) -> Plan | None:
     most = min(improve.max_remove, len(removable), max(improve.min_remove, round(improve.max_remove_share * len(removable))))
     k = rng.randint(min(improve.min_remove, most), most)
-    chosen = _related(snapshot, plan, removable, k, rng) if rng.random() < 0.6 else rng.sample(removable, k)
+    chosen = _choose(snapshot, plan, removable, k, rng)
     gone = set(chosen)
     visits: dict[VehicleId, list[Visit]] = {
         r.vehicle_id: [v for v in r.visits if v.request_id not in gone] for r in plan.routes
@@ -170,6 +170,29 @@ def _destroy_repair(
     repaired, _ = insert_requests(snapshot, visits, order, params, regret=regret, rng=rng)
     candidate = make_plan(snapshot, repaired, params)
     return None if isinstance(candidate, Infeasibility) else candidate
+
+
+def _choose(
+    snapshot: Snapshot, plan: Plan, removable: list[RequestId], k: int, rng: random.Random
+) -> list[RequestId]:
+    """Pick a removal operator: related (Shaw), random, or a whole route."""
+    draw = rng.random()
+    if draw < 0.5:
+        return _related(snapshot, plan, removable, k, rng)
+    if draw < 0.8:
+        return rng.sample(removable, k)
+    return _route_removal(plan, removable, k, rng)
+
+
+def _route_removal(plan: Plan, removable: list[RequestId], k: int, rng: random.Random) -> list[RequestId]:
+    """All movable requests of one route (at most ``k``), so another route can absorb them."""
+    allowed = set(removable)
+    routes = [r for r in plan.routes if any(s.request_id in allowed for s in r.stops)]
+    if not routes:
+        return rng.sample(removable, k)
+    route = rng.choice(routes)
+    ids = list(dict.fromkeys(s.request_id for s in route.stops if s.request_id in allowed))
+    return ids[:k] if len(ids) > k else ids
 
 
 def _related(

@@ -252,12 +252,11 @@ def _candidates(
     lower_d, upper_d, s_d = request.dropoff_window.start, dropoff_upper(request), request.dropoff_service_s
     ride_limit = request.max_ride_s
     n = len(st.visits)
+    fits = [all(x + y <= c for x, y, c in zip(lb, q, capacity, strict=True)) for lb in st.load_before]
     for i in range(len(st.vehicle.locked), n + 1):
         a, b = path[i], path[i + 1]
         start_p = max(dep[i] + time_rows[a][p], lower_p)
-        if start_p > upper_p or start_p + s_p + time_rows[p][b] > latest[i]:
-            continue
-        if any(x + y > c for x, y, c in zip(st.load_before[i], q, capacity, strict=True)):
+        if not fits[i] or start_p > upper_p or start_p + s_p + time_rows[p][b] > latest[i]:
             continue
         start_d = max(start_p + s_p + time_rows[p][d], lower_d)
         if start_d <= upper_d and start_d + s_d + time_rows[d][b] <= latest[i]:
@@ -265,7 +264,7 @@ def _candidates(
         pick = cost[a][p] + cost[p][b] - cost[a][b]
         latest_p = min(upper_p, latest[i] - s_p - time_rows[p][b])
         for j in range(i + 1, n + 1):
-            if any(x + y > c for x, y, c in zip(st.load_before[j], q, capacity, strict=True)):
+            if not fits[j]:
                 break
             a2, b2 = path[j], path[j + 1]
             start_d = max(dep[j] + time_rows[a2][d], lower_d)

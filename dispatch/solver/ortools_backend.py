@@ -131,7 +131,7 @@ class _Model:
         for r in self.snapshot.requests:
             drop = self._index(Visit(r.id, StopKind.DROPOFF))
             if r.on_board:
-                self.routing.SetAllowedVehiclesForIndex([carrier[r.id]], drop)
+                self.routing.VehicleVar(drop).SetValue(carrier[r.id])
                 continue
             pick = self._index(Visit(r.id, StopKind.PICKUP))
             self.routing.AddPickupAndDelivery(pick, drop)

@@ -130,11 +130,13 @@ def _pick(best: dict[RequestId, list[Insertion | None]], regret: int) -> tuple[R
 
 
 def initial_visits(snapshot: Snapshot) -> dict[VehicleId, tuple[Visit, ...]]:
-    """Locked prefixes, then every on-board rider's drop-off placed where it fits best."""
+    """Locked prefixes, then the drop-offs of riders on board and of locked pickups,
+    each placed where it fits best."""
     result: dict[VehicleId, tuple[Visit, ...]] = {}
     for vehicle in snapshot.vehicles:
         seq = list(vehicle.locked)
-        for rid in vehicle.on_board:
+        locked_pickups = [v.request_id for v in vehicle.locked if v.kind is StopKind.PICKUP]
+        for rid in (*vehicle.on_board, *locked_pickups):
             visit = Visit(rid, StopKind.DROPOFF)
             if visit not in seq:
                 seq = _best_single(snapshot, vehicle, seq, visit)

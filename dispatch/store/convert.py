@@ -1,0 +1,219 @@
+"""Conversions between table rows and the plain records callers see."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from dispatch.store.records import (
+    Address,
+    Booking,
+    BookingStatus,
+    Break,
+    NewBooking,
+    Offer,
+    Place,
+    PlanVersion,
+    Rider,
+    RiderNeeds,
+    ShiftRecord,
+    ShiftStatus,
+    StandingOrder,
+    StopRecord,
+    StopSource,
+    VehicleRecord,
+)
+from dispatch.store.tables import (
+    BookingRow,
+    OfferRow,
+    PlanVersionRow,
+    RiderRow,
+    ShiftRow,
+    StandingOrderRow,
+    StopRow,
+    VehicleRow,
+)
+
+
+def rider(row: RiderRow) -> Rider:
+    home = None
+    if row.home_address is not None:
+        home = Address(row.home_address, row.home_lat, row.home_lon)
+    needs = RiderNeeds(
+        wheelchair=bool(row.needs.get("wheelchair", False)),
+        walker=bool(row.needs.get("walker", False)),
+        extra_boarding_s=int(row.needs.get("extra_boarding_s", 0)),
+    )
+    return Rider(row.id, row.name, row.phone, row.language, needs, home, row.created_at)
+
+
+def needs_json(needs: RiderNeeds) -> dict[str, Any]:
+    return {
+        "wheelchair": needs.wheelchair,
+        "walker": needs.walker,
+        "extra_boarding_s": needs.extra_boarding_s,
+    }
+
+
+def booking_row(new: NewBooking, now: int) -> BookingRow:
+    return BookingRow(
+        id=new.booking_id,
+        rider_id=new.rider_id,
+        status=BookingStatus.CONFIRMED.value,
+        origin_stop_id=new.origin.stop_id,
+        origin_name=new.origin.name,
+        origin_lat=new.origin.lat,
+        origin_lon=new.origin.lon,
+        origin_node=new.origin.node,
+        destination_stop_id=new.destination.stop_id,
+        destination_name=new.destination.name,
+        destination_lat=new.destination.lat,
+        destination_lon=new.destination.lon,
+        destination_node=new.destination.node,
+        passengers=new.passengers,
+        wheelchairs=new.wheelchairs,
+        extra_boarding_s=new.extra_boarding_s,
+        depart_after=new.depart_after,
+        arrive_by=new.arrive_by,
+        pickup_window_start=new.pickup_window_start,
+        pickup_window_end=new.pickup_window_end,
+        latest_arrival=new.latest_arrival,
+        planned_pickup=new.planned_pickup,
+        planned_dropoff=new.planned_dropoff,
+        vehicle_id=new.vehicle_id,
+        access_token_hash=new.access_token_hash,
+        notes=new.notes,
+        standing_order_id=new.standing_order_id,
+        created_at=now,
+        updated_at=now,
+        version=1,
+    )
+
+
+def booking(row: BookingRow) -> Booking:
+    origin = Place(
+        row.origin_name, row.origin_lat, row.origin_lon, row.origin_stop_id, row.origin_node
+    )
+    destination = Place(
+        row.destination_name,
+        row.destination_lat,
+        row.destination_lon,
+        row.destination_stop_id,
+        row.destination_node,
+    )
+    return Booking(
+        id=row.id,
+        rider_id=row.rider_id,
+        status=BookingStatus(row.status),
+        origin=origin,
+        destination=destination,
+        passengers=row.passengers,
+        wheelchairs=row.wheelchairs,
+        extra_boarding_s=row.extra_boarding_s,
+        depart_after=row.depart_after,
+        arrive_by=row.arrive_by,
+        pickup_window_start=row.pickup_window_start,
+        pickup_window_end=row.pickup_window_end,
+        latest_arrival=row.latest_arrival,
+        planned_pickup=row.planned_pickup,
+        planned_dropoff=row.planned_dropoff,
+        vehicle_id=row.vehicle_id,
+        boarded_at=row.boarded_at,
+        access_token_hash=row.access_token_hash,
+        notes=row.notes,
+        standing_order_id=row.standing_order_id,
+        created_at=row.created_at,
+        updated_at=row.updated_at,
+        version=row.version,
+    )
+
+
+def offer(row: OfferRow) -> Offer:
+    return Offer(
+        offer_id=row.offer_id,
+        quote_id=row.quote_id,
+        request=dict(row.request),
+        promise=dict(row.promise),
+        expires_at=row.expires_at,
+        created_at=row.created_at,
+        vehicle_id=row.vehicle_id,
+        consumed_by=row.consumed_by,
+    )
+
+
+def vehicle(row: VehicleRow) -> VehicleRecord:
+    return VehicleRecord(
+        id=row.id,
+        name=row.name,
+        seats=row.seats,
+        wheelchair_places=row.wheelchair_places,
+        depot_lat=row.depot_lat,
+        depot_lon=row.depot_lon,
+        device_token_hash=row.device_token_hash,
+        last_lat=row.last_lat,
+        last_lon=row.last_lon,
+        last_at=row.last_at,
+    )
+
+
+def shift(row: ShiftRow) -> ShiftRecord:
+    return ShiftRecord(
+        vehicle_id=row.vehicle_id,
+        start_at=row.start_at,
+        end_at=row.end_at,
+        start_depot_lat=row.start_depot_lat,
+        start_depot_lon=row.start_depot_lon,
+        end_depot_lat=row.end_depot_lat,
+        end_depot_lon=row.end_depot_lon,
+        breaks=tuple(Break(int(b["start_at"]), int(b["end_at"])) for b in row.breaks),
+        status=ShiftStatus(row.status),
+        id=row.id,
+    )
+
+
+def stop(row: StopRow) -> StopRecord:
+    return StopRecord(row.id, row.name, row.lat, row.lon, StopSource(row.source), row.node)
+
+
+def plan_version(row: PlanVersionRow) -> PlanVersion:
+    return PlanVersion(row.vehicle_id, row.version, row.created_at, list(row.stops))
+
+
+def place_json(place: Place) -> dict[str, Any]:
+    return {
+        "name": place.name,
+        "lat": place.lat,
+        "lon": place.lon,
+        "stop_id": place.stop_id,
+        "node": place.node,
+    }
+
+
+def place(data: dict[str, Any]) -> Place:
+    node = data.get("node")
+    return Place(
+        str(data["name"]),
+        float(data["lat"]),
+        float(data["lon"]),
+        data.get("stop_id"),
+        None if node is None else int(node),
+    )
+
+
+def standing_order(row: StandingOrderRow) -> StandingOrder:
+    return StandingOrder(
+        rider_id=row.rider_id,
+        weekdays=tuple(row.weekdays),
+        time_of_day=row.time_of_day,
+        time_kind=row.time_kind,
+        origin=place(row.origin),
+        destination=place(row.destination),
+        valid_from=row.valid_from,
+        passengers=row.passengers,
+        wheelchairs=row.wheelchairs,
+        valid_until=row.valid_until,
+        exceptions=tuple(row.exceptions),
+        active=row.active,
+        id=row.id,
+        created_at=row.created_at,
+        updated_at=row.updated_at,
+    )

@@ -1,0 +1,70 @@
+"""Offers: held promises waiting to be accepted; each can become one booking only."""
+
+from __future__ import annotations
+
+from sqlalchemy import delete, update
+from sqlalchemy.exc import IntegrityError
+from sqlmodel import Session, col
+
+from dispatch.store import convert
+from dispatch.store.base import StoreBase
+from dispatch.store.errors import DuplicateError, OfferAlreadyUsed, OfferExpired, OfferNotFound
+from dispatch.store.records import Offer
+from dispatch.store.tables import OfferRow
+
+
+class OfferStore(StoreBase):
+    def save_offer(self, offer: Offer) -> None:
+        """Insert an offer; raise ``DuplicateError`` if its id was used before."""
+        row = OfferRow(
+            offer_id=offer.offer_id,
+            quote_id=offer.quote_id,
+            request=dict(offer.request),
+            promise=dict(offer.promise),
+            vehicle_id=offer.vehicle_id,
+            expires_at=offer.expires_at,
+            created_at=offer.created_at,
+            consumed_by=offer.consumed_by,
+        )
+        try:
+            with self._db.transaction() as session:
+                session.add(row)
+        except IntegrityError as exc:
+            raise DuplicateError(f"offer {offer.offer_id} exists") from exc
+
+    def get_offer(self, offer_id: str) -> Offer:
+        with self._db.transaction() as session:
+            row = session.get(OfferRow, offer_id)
+            if row is None:
+                raise OfferNotFound(f"no offer {offer_id}")
+            return convert.offer(row)
+
+    def delete_expired_offers(self, before: int) -> int:
+        """Forget offers that expired before ``before`` and were never accepted."""
+        statement = delete(OfferRow).where(
+            col(OfferRow.expires_at) < before, col(OfferRow.consumed_by).is_(None)
+        )
+        with self._db.transaction() as session:
+            return int(session.exec(statement).rowcount)
+
+
+def consume_offer(session: Session, offer_id: str, booking_id: str, now: int) -> None:
+    """Mark the offer as used by ``booking_id``, inside the caller's transaction.
+
+    The conditional UPDATE makes this safe under concurrency: of two transactions
+    racing for the same offer, the second matches no row once the first commits.
+    """
+    row = session.get(OfferRow, offer_id)
+    if row is None:
+        raise OfferNotFound(f"no offer {offer_id}")
+    if row.consumed_by is not None:
+        raise OfferAlreadyUsed(f"offer {offer_id} is already booked")
+    if row.expires_at < now:
+        raise OfferExpired(f"offer {offer_id} expired")
+    statement = (
+        update(OfferRow)
+        .where(col(OfferRow.offer_id) == offer_id, col(OfferRow.consumed_by).is_(None))
+        .values(consumed_by=booking_id)
+    )
+    if session.exec(statement).rowcount != 1:
+        raise OfferAlreadyUsed(f"offer {offer_id} is already booked")

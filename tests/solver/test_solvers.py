@@ -1,0 +1,70 @@
+"""Both algorithms on random live snapshots: plans always validate, promises are kept,
+riders on board stay on their vehicle; same seed, same result."""
+
+from __future__ import annotations
+
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from dispatch.model import Plan, Snapshot
+from dispatch.solver.improve import ImproveParams, solve
+from dispatch.solver.ortools_backend import reoptimise
+from dispatch.solver.params import ObjectiveParams
+from dispatch.solver.repair import build_initial_plan
+from dispatch.solver.validate import ViolationKind, validate_plan
+from tests.solver.builders import random_case
+
+
+def _carriers(snapshot: Snapshot, plan: Plan) -> None:
+    for vehicle, route in zip(snapshot.vehicles, plan.routes, strict=True):
+        dropped = {s.request_id for s in route.stops}
+        assert set(vehicle.on_board) <= dropped
+
+
+@settings(max_examples=40, deadline=None)
+@given(seed=st.integers(0, 10_000))
+def test_insertion_from_scratch_gives_valid_routes(seed: int) -> None:
+    snapshot, _ = random_case(seed, vehicles=2, promised=4, new=3, on_board=1)
+    plan = build_initial_plan(snapshot)
+    problems = [v for v in validate_plan(snapshot, plan) if v.kind is not ViolationKind.PROMISE_DROPPED]
+    assert problems == []
+    _carriers(snapshot, plan)
+
+
+@settings(max_examples=15, deadline=None)
+@given(seed=st.integers(0, 10_000))
+def test_improvement_keeps_every_promise(seed: int) -> None:
+    snapshot, known = random_case(seed, vehicles=2, promised=5, new=3, on_board=1)
+    result = solve(snapshot, ObjectiveParams(), 0.4, seed=seed, warm_start=known)
+    assert validate_plan(snapshot, result.plan) == []
+    assert result.plan.cost.total <= known.cost.total + 1e-9
+    _carriers(snapshot, result.plan)
+
+
+@settings(max_examples=10, deadline=None)
+@given(seed=st.integers(0, 10_000))
+def test_ortools_never_returns_worse_than_its_start(seed: int) -> None:
+    snapshot, known = random_case(seed, vehicles=3, promised=5, new=2, on_board=2)
+    result = reoptimise(snapshot, ObjectiveParams(), known, 0.3)
+    assert result.plan is not None
+    assert validate_plan(snapshot, result.plan) == []
+    assert result.plan.cost.total <= known.cost.total
+    _carriers(snapshot, result.plan)
+
+
+def test_same_seed_same_result() -> None:
+    snapshot, known = random_case(11, vehicles=2, promised=5, new=4, on_board=1)
+    params = ImproveParams(use_ortools=False)
+
+    def run() -> Plan:
+        from dispatch.solver import improve
+
+        original = improve.time.perf_counter
+        ticks = iter(range(10**6))
+        improve.time.perf_counter = lambda: next(ticks) * 0.001  # type: ignore[assignment]
+        try:
+            return solve(snapshot, ObjectiveParams(), 0.2, seed=5, warm_start=known, improve=params).plan
+        finally:
+            improve.time.perf_counter = original  # type: ignore[assignment]
+
+    assert run() == run()
