@@ -15,8 +15,8 @@ from typing import TYPE_CHECKING
 from dispatch.engine.events import OPEN_STATUSES, Command, PlanAdopted, SolveFinished
 from dispatch.engine.snapshot import LiveSnapshot
 from dispatch.model import Plan, RequestId, VehicleId, Visit
-from dispatch.solver.repair import insert_requests
 from dispatch.solver.plan import make_plan
+from dispatch.solver.repair import insert_requests
 from dispatch.solver.schedule import Infeasibility
 from dispatch.solver.validate import validate_plan
 

@@ -13,7 +13,9 @@ from dispatch.roads.network import OsmSource, RoadNetwork, load_road_network
 from dispatch.roads.travel_times import DijkstraTravelTimes
 
 
-def _random_points(network: RoadNetwork, n: int, rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
+def _random_points(
+    network: RoadNetwork, n: int, rng: np.random.Generator
+) -> tuple[np.ndarray, np.ndarray]:
     """Points scattered within 200 m of random road nodes (so they always snap)."""
     g = network.graph
     k = rng.integers(0, g.road_lat.shape[0], n)

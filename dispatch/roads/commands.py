@@ -29,13 +29,17 @@ def parse_point(text: str) -> tuple[float, float]:
     try:
         lat, lon = (float(x) for x in text.split(","))
     except ValueError:
-        raise InputError(f"a point is LAT,LON in degrees, e.g. 50.0311,11.5526 — got {text!r}") from None
+        raise InputError(
+            f"a point is LAT,LON in degrees, e.g. 50.0311,11.5526 — got {text!r}"
+        ) from None
     if not (-90 <= lat <= 90 and -180 <= lon <= 180):
         raise InputError(f"point {text} is outside the valid latitude/longitude range")
     return lat, lon
 
 
-def source_from_options(osm: Path | None, place: str | None = None, bbox: str | None = None) -> OsmSource:
+def source_from_options(
+    osm: Path | None, place: str | None = None, bbox: str | None = None
+) -> OsmSource:
     given = sum(x is not None for x in (osm, place, bbox))
     if given > 1:
         raise InputError("give only one of --osm, --place and --bbox")
@@ -50,8 +54,13 @@ def source_from_options(osm: Path | None, place: str | None = None, bbox: str | 
 
 def region_build(
     osm: OsmOption = None,
-    place: Annotated[str | None, typer.Option(help="Download by place name, e.g. 'Trebgast, Germany' (internet).")] = None,
-    bbox: Annotated[str | None, typer.Option(help="Download a bounding box S,W,N,E in degrees (internet).")] = None,
+    place: Annotated[
+        str | None,
+        typer.Option(help="Download by place name, e.g. 'Trebgast, Germany' (internet)."),
+    ] = None,
+    bbox: Annotated[
+        str | None, typer.Option(help="Download a bounding box S,W,N,E in degrees (internet).")
+    ] = None,
     cache_dir: CacheOption = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print the summary as JSON.")] = False,
 ) -> None:
@@ -62,7 +71,9 @@ def region_build(
     times per road segment. The result is cached, so the next start takes
     milliseconds.
     """
-    network = load_road_network(source_from_options(osm, place, bbox), cache_dir=cache_dir, progress=typer.echo)
+    network = load_road_network(
+        source_from_options(osm, place, bbox), cache_dir=cache_dir, progress=typer.echo
+    )
     summary = network.summary()
     if as_json:
         typer.echo(json.dumps(summary, indent=2))
@@ -105,7 +116,9 @@ def route(
 
 def bench_roads(
     osm: OsmOption = None,
-    json_out: Annotated[Path | None, typer.Option("--json", help="Also write the numbers as JSON here.")] = None,
+    json_out: Annotated[
+        Path | None, typer.Option("--json", help="Also write the numbers as JSON here.")
+    ] = None,
     seed: Annotated[int, typer.Option(help="Seed for the random points.")] = 1,
 ) -> None:
     """Road-network performance: build, reload, 100×100 matrix vs networkx, snapping."""

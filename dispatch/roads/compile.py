@@ -44,7 +44,13 @@ def _directed_edges(raw: RawNetwork) -> Edges:
                 continue
             metres = haversine_m(*raw.coords[a], *raw.coords[b])
             edge = _Edge(metres / mps, metres)
-            pairs = [(a, b)] if way.direction == 1 else [(b, a)] if way.direction == -1 else [(a, b), (b, a)]
+            pairs = (
+                [(a, b)]
+                if way.direction == 1
+                else [(b, a)]
+                if way.direction == -1
+                else [(a, b), (b, a)]
+            )
             for pair in pairs:
                 old = edges.get(pair)
                 if old is None or edge.seconds < old.seconds:

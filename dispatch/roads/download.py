@@ -21,10 +21,26 @@ HIGHWAY_FILTER = (
     '["highway"~"motorway|trunk|primary|secondary|tertiary|unclassified|residential|'
     'living_street|road|service|motorway_link|trunk_link|primary_link|secondary_link|tertiary_link"]'
 )
-WAY_TAGS = ["highway", "name", "oneway", "junction", "maxspeed", "access", "motor_vehicle",
-            "vehicle", "psv", "bus", "oneway:bus", "oneway:psv", "area"]
-POINT_TAGS = {"place": ["city", "town", "village", "hamlet", "suburb", "isolated_dwelling"],
-              "highway": "bus_stop", "public_transport": "platform"}
+WAY_TAGS = [
+    "highway",
+    "name",
+    "oneway",
+    "junction",
+    "maxspeed",
+    "access",
+    "motor_vehicle",
+    "vehicle",
+    "psv",
+    "bus",
+    "oneway:bus",
+    "oneway:psv",
+    "area",
+]
+POINT_TAGS = {
+    "place": ["city", "town", "village", "hamlet", "suburb", "isolated_dwelling"],
+    "highway": "bus_stop",
+    "public_transport": "platform",
+}
 
 
 def _key(source: OsmSource) -> str:
@@ -74,7 +90,10 @@ def _fetch(ox: object, source: OsmSource) -> tuple[object, object]:
 
 def _to_osm_xml(graph: object, points: object) -> str:
     """Write graph nodes/edges and point features as OSM XML (ways = single edges)."""
-    lines = ['<?xml version="1.0" encoding="UTF-8"?>', '<osm version="0.6" generator="rufbus-dispatch">']
+    lines = [
+        '<?xml version="1.0" encoding="UTF-8"?>',
+        '<osm version="0.6" generator="rufbus-dispatch">',
+    ]
     for node, data in graph.nodes(data=True):  # type: ignore[attr-defined]
         lines.append(f'<node id="{node}" lat="{data["y"]}" lon="{data["x"]}"/>')
     lines += _point_nodes(points)

@@ -68,7 +68,9 @@ class RoadGraph:
         return start + int(hits[0])
 
 
-_ARRAYS = [f.name for f in fields(RoadGraph) if f.name not in ("places", "stops", "streets", "stats")]
+_ARRAYS = [
+    f.name for f in fields(RoadGraph) if f.name not in ("places", "stops", "streets", "stats")
+]
 
 
 def _digest(arrays: dict[str, npt.NDArray[np.generic]], meta: bytes) -> str:
@@ -99,7 +101,7 @@ def save_graph(graph: RoadGraph, path: Path) -> None:
     fd, tmp = tempfile.mkstemp(dir=path.parent, suffix=".tmp")
     try:
         with os.fdopen(fd, "wb") as fh:
-            np.savez(fh, **payload)  # type: ignore[arg-type]
+            np.savez(fh, **payload)
         os.replace(tmp, path)
     finally:
         if os.path.exists(tmp):
@@ -130,6 +132,10 @@ def load_graph(path: Path) -> RoadGraph:
 
 def _point(p: NamedPoint) -> dict[str, object]:
     return {
-        "osm_id": p.osm_id, "name": p.name, "kind": p.kind,
-        "lat": p.lat, "lon": p.lon, "population": p.population,
+        "osm_id": p.osm_id,
+        "name": p.name,
+        "kind": p.kind,
+        "lat": p.lat,
+        "lon": p.lon,
+        "population": p.population,
     }

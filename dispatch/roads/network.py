@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
+import numpy.typing as npt
 
 from dispatch.errors import InputError
 from dispatch.roads.compile import compile_network
@@ -47,11 +48,15 @@ class OsmSource:
     def __post_init__(self) -> None:
         given = [x is not None for x in (self.path, self.place, self.bbox, self.polygon_wkt)]
         if sum(given) != 1:
-            raise InputError("give exactly one OSM source: a file, a place name, a bbox or a polygon")
+            raise InputError(
+                "give exactly one OSM source: a file, a place name, a bbox or a polygon"
+            )
         if self.bbox is not None:
             s, w, n, e = self.bbox
             if not (-90 <= s < n <= 90 and -180 <= w < e <= 180):
-                raise InputError(f"bbox must be south,west,north,east with south<north and west<east: {self.bbox}")
+                raise InputError(
+                    f"bbox must be south,west,north,east with south<north and west<east: {self.bbox}"
+                )
 
     @classmethod
     def parse_bbox(cls, text: str) -> OsmSource:
@@ -116,7 +121,7 @@ class RoadNetwork:
     def snap(self, lat: float, lon: float) -> SnappedPoint:
         return self.snapper.snap(lat, lon)
 
-    def snap_many(self, lat: Sequence[float], lon: Sequence[float]) -> np.ndarray:
+    def snap_many(self, lat: npt.ArrayLike, lon: npt.ArrayLike) -> npt.NDArray[np.int64]:
         return self.snapper.snap_many(lat, lon)[0]
 
     def node_coords(self, node: int) -> tuple[float, float]:

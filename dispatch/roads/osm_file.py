@@ -14,7 +14,9 @@ import osmium
 from dispatch.errors import CorruptSourceError, SourceNotFoundError
 from dispatch.roads.profile import RoadProfile, bus_may_use, oneway_direction
 
-PLACE_KINDS = frozenset({"city", "town", "village", "hamlet", "suburb", "isolated_dwelling", "locality"})
+PLACE_KINDS = frozenset(
+    {"city", "town", "village", "hamlet", "suburb", "isolated_dwelling", "locality"}
+)
 SUFFIXES = (".osm", ".osm.gz", ".osm.bz2", ".osm.pbf", ".pbf", ".xml", ".xml.gz")
 
 
@@ -46,7 +48,7 @@ class RawNetwork:
     stops: list[NamedPoint] = field(default_factory=list)
 
 
-class _Handler(osmium.SimpleHandler):  # type: ignore[misc]
+class _Handler(osmium.SimpleHandler):
     def __init__(self, profile: RoadProfile) -> None:
         super().__init__()
         self.profile = profile
@@ -62,7 +64,9 @@ class _Handler(osmium.SimpleHandler):  # type: ignore[misc]
         lat, lon = n.location.lat, n.location.lon
         place = tags.get("place")
         if place in PLACE_KINDS:
-            self.raw.places.append(NamedPoint(n.id, name, place, lat, lon, _population(tags.get("population"))))
+            self.raw.places.append(
+                NamedPoint(n.id, name, place, lat, lon, _population(tags.get("population")))
+            )
         if tags.get("highway") == "bus_stop" or tags.get("public_transport") == "platform":
             self.raw.stops.append(NamedPoint(n.id, name, "bus_stop", lat, lon))
 
@@ -82,7 +86,9 @@ class _Handler(osmium.SimpleHandler):  # type: ignore[misc]
         if len(nodes) < 2:
             return
         speed = self.profile.speed_kmh(highway, tags.get("maxspeed"))
-        self.raw.ways.append(RawWay(tuple(nodes), speed, oneway_direction(tags), tags.get("name", "")))
+        self.raw.ways.append(
+            RawWay(tuple(nodes), speed, oneway_direction(tags), tags.get("name", ""))
+        )
 
 
 def _population(text: str | None) -> int | None:
@@ -116,5 +122,7 @@ def read_osm_file(path: Path, profile: RoadProfile) -> RawNetwork:
         handler.apply_file(str(path), locations=True)
     except (RuntimeError, ValueError, OSError) as exc:
         reason = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
-        raise CorruptSourceError(f"{path.name}: cannot be read as OpenStreetMap data ({reason})") from None
+        raise CorruptSourceError(
+            f"{path.name}: cannot be read as OpenStreetMap data ({reason})"
+        ) from None
     return handler.raw

@@ -27,11 +27,19 @@ DEFAULT_SPEEDS_KMH: dict[str, float] = {
 }
 
 #: Access values that keep a bus out unless a bus/psv tag lets it in.
-DENIED = frozenset({"no", "private", "agricultural", "forestry", "delivery", "customers", "destination_only_no"})
+DENIED = frozenset(
+    {"no", "private", "agricultural", "forestry", "delivery", "customers", "destination_only_no"}
+)
 ALLOWED = frozenset({"yes", "designated", "permissive", "destination"})
 
 _MAXSPEED_WORDS = {"none": 130.0, "walk": 7.0, "signals": 50.0, "variable": 80.0}
-_MAXSPEED_ZONES = {"urban": 50.0, "rural": 100.0, "motorway": 130.0, "living_street": 7.0, "zone30": 30.0}
+_MAXSPEED_ZONES = {
+    "urban": 50.0,
+    "rural": 100.0,
+    "motorway": 130.0,
+    "living_street": 7.0,
+    "zone30": 30.0,
+}
 
 
 @dataclass(frozen=True)

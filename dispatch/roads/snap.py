@@ -46,25 +46,33 @@ class Snapper:
         self._nodes = cKDTree(self.project(graph.lat, graph.lon))
         self._roads = cKDTree(self.project(graph.road_lat, graph.road_lon))
 
-    def project(
-        self, lat: npt.ArrayLike, lon: npt.ArrayLike
-    ) -> npt.NDArray[np.float64]:
+    def project(self, lat: npt.ArrayLike, lon: npt.ArrayLike) -> npt.NDArray[np.float64]:
         x = (np.asarray(lon, dtype=np.float64) - self.lon0) * self._kx
         y = (np.asarray(lat, dtype=np.float64) - self.lat0) * self._ky
         return np.column_stack([x, y])
 
     def snap(self, lat: float, lon: float) -> SnappedPoint:
         nodes, dist = self.snap_many(np.array([lat]), np.array([lon]))
-        return SnappedPoint(int(nodes[0]), float(self.graph.lat[nodes[0]]), float(self.graph.lon[nodes[0]]), float(dist[0]))
+        return SnappedPoint(
+            int(nodes[0]),
+            float(self.graph.lat[nodes[0]]),
+            float(self.graph.lon[nodes[0]]),
+            float(dist[0]),
+        )
 
     def snap_many(
         self, lat: npt.ArrayLike, lon: npt.ArrayLike
     ) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.float64]]:
         """Nodes and snap distances for arrays of points; raises on the first far point."""
-        lat_a, lon_a = np.atleast_1d(np.asarray(lat, dtype=np.float64)), np.atleast_1d(np.asarray(lon, dtype=np.float64))
+        lat_a, lon_a = (
+            np.atleast_1d(np.asarray(lat, dtype=np.float64)),
+            np.atleast_1d(np.asarray(lon, dtype=np.float64)),
+        )
         if lat_a.shape != lon_a.shape:
             raise ValueError("lat and lon must have the same length")
-        bad = ~(np.isfinite(lat_a) & np.isfinite(lon_a) & (np.abs(lat_a) <= 90) & (np.abs(lon_a) <= 180))
+        bad = ~(
+            np.isfinite(lat_a) & np.isfinite(lon_a) & (np.abs(lat_a) <= 90) & (np.abs(lon_a) <= 180)
+        )
         if bad.any():
             k = int(np.argmax(bad))
             raise SnapError(f"point {lat_a[k]},{lon_a[k]} is not a valid latitude,longitude")

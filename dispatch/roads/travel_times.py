@@ -9,6 +9,7 @@ from the one number exactly (float64 holds integers up to 2^53; paths stay far b
 
 from __future__ import annotations
 
+import itertools
 import threading
 from collections import OrderedDict
 from collections.abc import Sequence
@@ -117,7 +118,7 @@ class DijkstraTravelTimes:
         g = self.graph
         poly = [(float(g.lat[path[0]]), float(g.lon[path[0]]))]
         seconds = metres = 0
-        for a, b in zip(path, path[1:], strict=False):
+        for a, b in itertools.pairwise(path):
             e = g.edge_index(a, b)
             lo, hi = int(g.geom_ptr[e]), int(g.geom_ptr[e + 1])
             poly += list(zip(g.geom_lat[lo:hi].tolist(), g.geom_lon[lo:hi].tolist(), strict=True))
@@ -130,7 +131,7 @@ class DijkstraTravelTimes:
         """(node, seconds from ``source``) along the fastest path, source first."""
         path = self.route(source, target).nodes
         out, t = [(path[0], 0)], 0
-        for a, b in zip(path, path[1:], strict=False):
+        for a, b in itertools.pairwise(path):
             t += int(self.graph.travel_s[self.graph.edge_index(a, b)])
             out.append((b, t))
         return out

@@ -13,6 +13,7 @@ waiting is allowed). Reported costs are recomputed with the unrounded distances.
 
 from __future__ import annotations
 
+import itertools
 import math
 from dataclasses import dataclass
 
@@ -61,7 +62,9 @@ def parse_darp(name: str, text: str) -> DarpInstance:
     k, n, t_max, q, l_max = _numbers(name, head_no, head)
     n_req, n_veh = int(n), int(k)
     if n_req < 1 or n_veh < 1 or len(lines) - 1 != 2 * n_req + 2:
-        raise InputError(f"{name}: expected {2 * int(n) + 2} node lines after the header, found {len(lines) - 1}")
+        raise InputError(
+            f"{name}: expected {2 * int(n) + 2} node lines after the header, found {len(lines) - 1}"
+        )
     xy, load, service, windows = [], [], [], []
     for expected, (line_no, parts) in enumerate(lines[1:]):
         if len(parts) != 7:
@@ -135,7 +138,8 @@ def to_snapshot(inst: DarpInstance) -> Snapshot:
         for i in range(1, n + 1)
     )
     cost = np.array(
-        [[round(inst.distance(a, b) * SCALE) for b in range(size)] for a in range(size)], dtype=np.int64
+        [[round(inst.distance(a, b) * SCALE) for b in range(size)] for a in range(size)],
+        dtype=np.int64,
     )
     return Snapshot(0, vehicles, requests, travel, cost_matrix=cost)
 
@@ -148,7 +152,7 @@ def true_cost(inst: DarpInstance, plan: Plan) -> float:
         if not route.stops:
             continue
         path = [0, *(node_of(inst, s.request_id, s.kind) for s in route.stops), 2 * n + 1]
-        total += sum(inst.distance(a, b) for a, b in zip(path, path[1:], strict=False))
+        total += sum(inst.distance(a, b) for a, b in itertools.pairwise(path))
     return total
 
 
@@ -165,7 +169,10 @@ def routes_json(inst: DarpInstance, plan: Plan) -> list[dict[str, object]]:
         if not route.stops:
             continue
         stops = [{"node": 0, "start": route.departure / SCALE}]
-        stops += [{"node": node_of(inst, str(s.request_id), s.kind), "start": s.start / SCALE} for s in route.stops]
+        stops += [
+            {"node": node_of(inst, str(s.request_id), s.kind), "start": s.start / SCALE}
+            for s in route.stops
+        ]
         stops.append({"node": 2 * n + 1, "start": route.end_arrival / SCALE})
         out.append({"vehicle": k, "stops": stops})
     return out

@@ -39,7 +39,14 @@ def solve_instance(inst: DarpInstance, time_limit_s: float, seed: int) -> DarpRu
     plan = result.plan
     violations = validate_plan(snapshot, plan)
     feasible = not violations and not plan.unserved
-    return DarpRun(inst.name, feasible, true_cost(inst, plan), seconds, len(violations), routes_json(inst, plan))
+    return DarpRun(
+        inst.name,
+        feasible,
+        true_cost(inst, plan),
+        seconds,
+        len(violations),
+        routes_json(inst, plan),
+    )
 
 
 def _solve_path(args: tuple[str, str, float, int]) -> DarpRun:
@@ -51,14 +58,27 @@ def _best_of(runs: list[DarpRun]) -> DarpRun:
     feasible = [r for r in runs if r.feasible]
     pool = feasible or runs
     best = min(pool, key=lambda r: r.cost)
-    return DarpRun(best.name, best.feasible, best.cost, max(r.seconds for r in runs), best.violations, best.routes)
+    return DarpRun(
+        best.name,
+        best.feasible,
+        best.cost,
+        max(r.seconds for r in runs),
+        best.violations,
+        best.routes,
+    )
 
 
 def bench_darp(
-    files: Annotated[list[Path], typer.Argument(help="Instance files in Cordeau's format (e.g. a2-16.txt).")],
+    files: Annotated[
+        list[Path], typer.Argument(help="Instance files in Cordeau's format (e.g. a2-16.txt).")
+    ],
     time_limit: Annotated[float, typer.Option("--time-limit", help="Seconds per instance.")] = 10.0,
-    bks: Annotated[Path | None, typer.Option("--bks", help="JSON file of best-known costs by instance name.")] = None,
-    json_out: Annotated[Path | None, typer.Option("--json", help="Write results and routes as JSON here.")] = None,
+    bks: Annotated[
+        Path | None, typer.Option("--bks", help="JSON file of best-known costs by instance name.")
+    ] = None,
+    json_out: Annotated[
+        Path | None, typer.Option("--json", help="Write results and routes as JSON here.")
+    ] = None,
     seed: Annotated[int, typer.Option(help="Random seed (the second core uses seed+1).")] = 1,
     workers: Annotated[int, typer.Option(help="Parallel searches per instance (cores).")] = 2,
 ) -> None:
@@ -76,7 +96,9 @@ def bench_darp(
     results = []
     with ProcessPoolExecutor(max_workers=workers) as pool:
         for name, text in texts:
-            runs = list(pool.map(_solve_path, [(name, text, time_limit, seed + w) for w in range(workers)]))
+            runs = list(
+                pool.map(_solve_path, [(name, text, time_limit, seed + w) for w in range(workers)])
+            )
             results.append(_best_of(runs))
             _print_row(results[-1], best_known.get(name))
     _print_summary(results, best_known)
@@ -118,7 +140,9 @@ def _print_row(run: DarpRun, best: float | None) -> None:
 
 
 def _print_summary(results: list[DarpRun], best_known: dict[str, float]) -> None:
-    gaps = [g for r in results if (g := _gap(r.cost, best_known.get(r.name))) is not None and r.feasible]
+    gaps = [
+        g for r in results if (g := _gap(r.cost, best_known.get(r.name))) is not None and r.feasible
+    ]
     feasible = sum(r.feasible for r in results)
     typer.echo(f"feasible: {feasible}/{len(results)}")
     if gaps:
@@ -127,11 +151,13 @@ def _print_summary(results: list[DarpRun], best_known: dict[str, float]) -> None
 
 def _as_json(run: DarpRun) -> dict[str, Any]:
     return {
-        "name": run.name, "feasible": run.feasible, "cost": round(run.cost, 4),
-        "seconds": round(run.seconds, 2), "routes": run.routes,
+        "name": run.name,
+        "feasible": run.feasible,
+        "cost": round(run.cost, 4),
+        "seconds": round(run.seconds, 2),
+        "routes": run.routes,
     }
 
 
 def register(cli: Any) -> None:
     cli.bench.command("darp")(bench_darp)
-

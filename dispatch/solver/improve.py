@@ -16,9 +16,9 @@ import time
 from dataclasses import dataclass, field
 
 from dispatch.model import Plan, RequestId, Snapshot, VehicleId, Visit
-from dispatch.solver.repair import build_initial_plan, insert_requests
 from dispatch.solver.params import ObjectiveParams
 from dispatch.solver.plan import make_plan
+from dispatch.solver.repair import build_initial_plan, insert_requests
 from dispatch.solver.schedule import Infeasibility
 
 
@@ -80,7 +80,9 @@ def solve(
     stats = SolveStats()
     best = _start(snapshot, params, warm_start)
     stats.initial_cost = best.cost.total
-    best = _lns(snapshot, params, best, started + improve.lns_share * time_limit_s, improve, seed, stats)
+    best = _lns(
+        snapshot, params, best, started + improve.lns_share * time_limit_s, improve, seed, stats
+    )
     stats.lns_cost = best.cost.total
     remaining = deadline - time.perf_counter()
     if improve.use_ortools and remaining > 0.2 and snapshot.requests:
@@ -157,7 +159,11 @@ def _destroy_repair(
     improve: ImproveParams,
     rng: random.Random,
 ) -> Plan | None:
-    most = min(improve.max_remove, len(removable), max(improve.min_remove, round(improve.max_remove_share * len(removable))))
+    most = min(
+        improve.max_remove,
+        len(removable),
+        max(improve.min_remove, round(improve.max_remove_share * len(removable))),
+    )
     k = rng.randint(min(improve.min_remove, most), most)
     chosen = _choose(snapshot, plan, removable, k, rng)
     gone = set(chosen)
@@ -184,7 +190,9 @@ def _choose(
     return _route_removal(plan, removable, k, rng)
 
 
-def _route_removal(plan: Plan, removable: list[RequestId], k: int, rng: random.Random) -> list[RequestId]:
+def _route_removal(
+    plan: Plan, removable: list[RequestId], k: int, rng: random.Random
+) -> list[RequestId]:
     """All movable requests of one route (at most ``k``), so another route can absorb them."""
     allowed = set(removable)
     routes = [r for r in plan.routes if any(s.request_id in allowed for s in r.stops)]
@@ -207,7 +215,9 @@ def _related(
     def relatedness(rid: RequestId) -> float:
         r = requests[rid]
         dist = travel[seed.pickup][r.pickup] + travel[seed.dropoff][r.dropoff]
-        dt = abs(starts.get(rid, r.pickup_window.start) - starts.get(seed.id, seed.pickup_window.start))
+        dt = abs(
+            starts.get(rid, r.pickup_window.start) - starts.get(seed.id, seed.pickup_window.start)
+        )
         return dist + 0.5 * dt + rng.random() * 60
 
     ranked = sorted(removable, key=relatedness)

@@ -248,11 +248,21 @@ def _candidates(
     path, dep, latest = st.path, st.departures, st.latest
     p, d = request.pickup, request.dropoff
     capacity, q = st.vehicle.capacity, request.load
-    lower_p, upper_p, s_p = request.pickup_window.start, request.pickup_window.end, request.pickup_service_s
-    lower_d, upper_d, s_d = request.dropoff_window.start, dropoff_upper(request), request.dropoff_service_s
+    lower_p, upper_p, s_p = (
+        request.pickup_window.start,
+        request.pickup_window.end,
+        request.pickup_service_s,
+    )
+    lower_d, upper_d, s_d = (
+        request.dropoff_window.start,
+        dropoff_upper(request),
+        request.dropoff_service_s,
+    )
     ride_limit = request.max_ride_s
     n = len(st.visits)
-    fits = [all(x + y <= c for x, y, c in zip(lb, q, capacity, strict=True)) for lb in st.load_before]
+    fits = [
+        all(x + y <= c for x, y, c in zip(lb, q, capacity, strict=True)) for lb in st.load_before
+    ]
     for i in range(len(st.vehicle.locked), n + 1):
         a, b = path[i], path[i + 1]
         start_p = max(dep[i] + time_rows[a][p], lower_p)

@@ -45,7 +45,9 @@ class _Nodes:
 
 def _nodes(snapshot: Snapshot) -> _Nodes:
     n_v = len(snapshot.vehicles)
-    location = [v.start_location for v in snapshot.vehicles] + [v.end_location for v in snapshot.vehicles]
+    location = [v.start_location for v in snapshot.vehicles] + [
+        v.end_location for v in snapshot.vehicles
+    ]
     service = [0] * (2 * n_v)
     visits: list[Visit] = []
     for r in snapshot.requests:
@@ -66,7 +68,9 @@ class _Model:
         self.base = min([snapshot.now, *(v.available_from for v in snapshot.vehicles)])
         self.horizon = max(v.shift_end for v in snapshot.vehicles) - self.base + 1
         n = len(self.nodes.location)
-        self.manager = pywrapcp.RoutingIndexManager(n, len(snapshot.vehicles), self.nodes.starts, self.nodes.ends)
+        self.manager = pywrapcp.RoutingIndexManager(
+            n, len(snapshot.vehicles), self.nodes.starts, self.nodes.ends
+        )
         self.routing = pywrapcp.RoutingModel(self.manager)
         self.solver = self.routing.solver()
 
@@ -82,7 +86,9 @@ class _Model:
 
     def _matrix(self, rows: list[list[int]], with_service: bool) -> list[list[int]]:
         loc, svc = self.nodes.location, self.nodes.service
-        return [[(svc[i] if with_service else 0) + rows[a][b] for b in loc] for i, a in enumerate(loc)]
+        return [
+            [(svc[i] if with_service else 0) + rows[a][b] for b in loc] for i, a in enumerate(loc)
+        ]
 
     def _arc_costs(self) -> None:
         w = self.params.drive_weight
@@ -104,7 +110,11 @@ class _Model:
             r = requests[visit.request_id]
             window = r.pickup_window if visit.kind is StopKind.PICKUP else r.dropoff_window
             upper = window.end
-            if visit.kind is StopKind.DROPOFF and r.boarded_at is not None and r.max_ride_s < NO_LIMIT_S:
+            if (
+                visit.kind is StopKind.DROPOFF
+                and r.boarded_at is not None
+                and r.max_ride_s < NO_LIMIT_S
+            ):
                 upper = min(upper, r.boarded_at + r.pickup_service_s + r.max_ride_s)
             lo, hi = self._clip(window.start), self._clip(upper)
             self.time.CumulVar(self.manager.NodeToIndex(node)).SetRange(lo, max(lo, hi))
@@ -169,15 +179,23 @@ class _Model:
                 index = assignment.Value(self.routing.NextVar(index))
                 if self.routing.IsEnd(index):
                     break
-                seq.append(self.nodes.visits[self.manager.IndexToNode(index) - 2 * len(self.snapshot.vehicles)])
+                seq.append(
+                    self.nodes.visits[
+                        self.manager.IndexToNode(index) - 2 * len(self.snapshot.vehicles)
+                    ]
+                )
             out[vehicle.id] = seq
         return out
 
 
 def _search_parameters(time_limit_s: float, warm: bool) -> pywrapcp.DefaultRoutingSearchParameters:
     params = pywrapcp.DefaultRoutingSearchParameters()
-    params.first_solution_strategy = routing_enums_pb2.FirstSolutionStrategy.PARALLEL_CHEAPEST_INSERTION
-    params.local_search_metaheuristic = routing_enums_pb2.LocalSearchMetaheuristic.GUIDED_LOCAL_SEARCH
+    params.first_solution_strategy = (
+        routing_enums_pb2.FirstSolutionStrategy.PARALLEL_CHEAPEST_INSERTION
+    )
+    params.local_search_metaheuristic = (
+        routing_enums_pb2.LocalSearchMetaheuristic.GUIDED_LOCAL_SEARCH
+    )
     params.time_limit.FromMilliseconds(max(1, int(time_limit_s * 1000)))
     params.log_search = False
     return params
@@ -214,7 +232,10 @@ def reoptimise(
 
 
 def _retimed(
-    snapshot: Snapshot, model: _Model, assignment: pywrapcp.Assignment | None, params: ObjectiveParams
+    snapshot: Snapshot,
+    model: _Model,
+    assignment: pywrapcp.Assignment | None,
+    params: ObjectiveParams,
 ) -> Plan | None:
     if assignment is None:
         return None
@@ -232,7 +253,12 @@ def _better(candidate: Plan | None, incumbent: Plan | None) -> Plan | None:
 
 def _status_name(status: int) -> str:
     names = {
-        0: "not_solved", 1: "success", 2: "fail", 3: "fail_timeout", 4: "invalid",
-        5: "infeasible", 6: "optimal",
+        0: "not_solved",
+        1: "success",
+        2: "fail",
+        3: "fail_timeout",
+        4: "invalid",
+        5: "infeasible",
+        6: "optimal",
     }
     return names.get(int(status), str(status))

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Mapping, Sequence
 
 from dispatch.model import Cost, Plan, RequestId, Route, Snapshot, StopKind, VehicleId, Visit
@@ -56,7 +57,9 @@ def plan_cost(
         + params.excess_ride_weight * excess
         + params.unserved_penalty * penalised
     )
-    return Cost(drive_s=drive, excess_ride_s=excess, unserved=len(unserved), total=total, arc_cost=arc)
+    return Cost(
+        drive_s=drive, excess_ride_s=excess, unserved=len(unserved), total=total, arc_cost=arc
+    )
 
 
 def _path(snapshot: Snapshot, route: Route) -> list[int]:
@@ -67,13 +70,13 @@ def _path(snapshot: Snapshot, route: Route) -> list[int]:
 def route_drive_s(snapshot: Snapshot, route: Route) -> int:
     travel = snapshot.travel_rows
     path = _path(snapshot, route)
-    return sum(travel[a][b] for a, b in zip(path, path[1:], strict=False))
+    return sum(travel[a][b] for a, b in itertools.pairwise(path))
 
 
 def route_arc_cost(snapshot: Snapshot, route: Route) -> int:
     cost = snapshot.cost_rows
     path = _path(snapshot, route)
-    return sum(cost[a][b] for a, b in zip(path, path[1:], strict=False))
+    return sum(cost[a][b] for a, b in itertools.pairwise(path))
 
 
 def route_excess_ride_s(snapshot: Snapshot, route: Route) -> int:

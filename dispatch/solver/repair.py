@@ -30,7 +30,12 @@ MAX_CHECKS_PER_VEHICLE = 60
 class InsertionContext:
     """Current sequences and route states, updated one vehicle at a time."""
 
-    def __init__(self, snapshot: Snapshot, visits: Mapping[VehicleId, Sequence[Visit]], params: ObjectiveParams) -> None:
+    def __init__(
+        self,
+        snapshot: Snapshot,
+        visits: Mapping[VehicleId, Sequence[Visit]],
+        params: ObjectiveParams,
+    ) -> None:
         self.snapshot = snapshot
         self.params = params
         self.vehicles = list(snapshot.vehicles)
@@ -74,10 +79,7 @@ def insert_requests(
     pending = list(request_ids)
     if rng is not None:
         rng.shuffle(pending)
-    if regret <= 1:
-        unserved = _greedy(context, pending)
-    else:
-        unserved = _regret(context, pending, regret)
+    unserved = _greedy(context, pending) if regret <= 1 else _regret(context, pending, regret)
     return dict(context.sequences), unserved
 
 
@@ -85,7 +87,9 @@ def _greedy(context: InsertionContext, pending: list[RequestId]) -> list[Request
     requests = context.snapshot.request_by_id
     unserved = []
     for rid in pending:
-        options = [ins for k in range(len(context.vehicles)) if (ins := context.best_on(k, requests[rid]))]
+        options = [
+            ins for k in range(len(context.vehicles)) if (ins := context.best_on(k, requests[rid]))
+        ]
         if not options:
             unserved.append(rid)
             continue
@@ -112,7 +116,9 @@ def _regret(context: InsertionContext, pending: list[RequestId], regret: int) ->
     return unserved
 
 
-def _pick(best: dict[RequestId, list[Insertion | None]], regret: int) -> tuple[RequestId, Insertion | None]:
+def _pick(
+    best: dict[RequestId, list[Insertion | None]], regret: int
+) -> tuple[RequestId, Insertion | None]:
     """The request that loses most by waiting (fewest options first, then regret)."""
     chosen: tuple[tuple[int, float, float], RequestId, Insertion | None] | None = None
     for rid, options in best.items():
@@ -144,7 +150,9 @@ def initial_visits(snapshot: Snapshot) -> dict[VehicleId, tuple[Visit, ...]]:
     return result
 
 
-def _best_single(snapshot: Snapshot, vehicle: Vehicle, seq: list[Visit], visit: Visit) -> list[Visit]:
+def _best_single(
+    snapshot: Snapshot, vehicle: Vehicle, seq: list[Visit], visit: Visit
+) -> list[Visit]:
     options = []
     for pos in range(len(vehicle.locked), len(seq) + 1):
         candidate = [*seq[:pos], visit, *seq[pos:]]
@@ -174,7 +182,10 @@ def build_initial_plan(snapshot: Snapshot, params: ObjectiveParams | None = None
     visits = initial_visits(snapshot)
     placed = {v.request_id for seq in visits.values() for v in seq}
     open_requests = [r for r in snapshot.requests if r.id not in placed and not r.on_board]
-    for group in ([r for r in open_requests if r.promised], [r for r in open_requests if not r.promised]):
+    for group in (
+        [r for r in open_requests if r.promised],
+        [r for r in open_requests if not r.promised],
+    ):
         ordered = [r.id for r in sorted(group, key=lambda r: _urgency(snapshot, r))]
         visits, left = insert_requests(snapshot, visits, ordered, params)
         if left:

@@ -19,6 +19,7 @@ vehicles wait at the pickup rather than with riders on board).
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -125,9 +126,7 @@ def compute_schedule(
     return least_schedule(snapshot, vehicle, stops)
 
 
-def least_schedule(
-    snapshot: Snapshot, vehicle: Vehicle, stops: Stops
-) -> Schedule | Infeasibility:
+def least_schedule(snapshot: Snapshot, vehicle: Vehicle, stops: Stops) -> Schedule | Infeasibility:
     travel = snapshot.travel_rows
     lower = list(stops.lower)
     depart_lower = vehicle.available_from
@@ -168,14 +167,18 @@ def _forward(
         arr = t + travel[prev][loc]
         st = arr if arr > lower[k] else lower[k]
         if st > upper[k]:
-            return Infeasibility(f"visit {k} would start at {st}, after its window end {upper[k]}", k)
+            return Infeasibility(
+                f"visit {k} would start at {st}, after its window end {upper[k]}", k
+            )
         arrival.append(arr)
         start.append(st)
         t = st + service[k]
         prev = loc
     end_arrival = t + travel[prev][vehicle.end_location]
     if end_arrival > vehicle.shift_end:
-        return Infeasibility(f"end of route at {end_arrival} is after the shift end {vehicle.shift_end}")
+        return Infeasibility(
+            f"end of route at {end_arrival} is after the shift end {vehicle.shift_end}"
+        )
     return depart_lower, arrival, start, end_arrival
 
 
@@ -192,8 +195,8 @@ def _finish(
     travel = snapshot.travel_rows
     cost = snapshot.cost_rows
     path = [vehicle.start_location, *stops.location, vehicle.end_location]
-    drive = sum(travel[a][b] for a, b in zip(path, path[1:], strict=False))
-    arc = sum(cost[a][b] for a, b in zip(path, path[1:], strict=False))
+    drive = sum(travel[a][b] for a, b in itertools.pairwise(path))
+    arc = sum(cost[a][b] for a, b in itertools.pairwise(path))
     return Schedule(departure, tuple(arrival), tuple(start), end_arrival, drive, arc)
 
 

@@ -232,29 +232,29 @@ def _check_pairing(snapshot: Snapshot, vehicle: Vehicle, route: Route) -> list[V
             )
     picked: set[str] = set()
     for stop in route.stops:
-        rid = str(stop.request_id)
+        sid = str(stop.request_id)
         request = _stop_request(snapshot, stop.request_id)
         if stop.kind is StopKind.PICKUP:
             if request.on_board:
                 out.append(
                     Violation(
-                        ViolationKind.ON_BOARD, "picked up again while on board", vehicle.id, rid
+                        ViolationKind.ON_BOARD, "picked up again while on board", vehicle.id, sid
                     )
                 )
-            picked.add(rid)
-        elif rid not in picked and stop.request_id not in vehicle.on_board:
+            picked.add(sid)
+        elif sid not in picked and stop.request_id not in vehicle.on_board:
             out.append(
                 Violation(
                     ViolationKind.PAIRING,
                     "drop-off without a pickup before it on this vehicle",
                     vehicle.id,
-                    rid,
+                    sid,
                 )
             )
     dropped = {str(s.request_id) for s in route.stops if s.kind is StopKind.DROPOFF}
-    for rid in picked - dropped:
+    for left in picked - dropped:
         out.append(
-            Violation(ViolationKind.PAIRING, "picked up but never dropped off", vehicle.id, rid)
+            Violation(ViolationKind.PAIRING, "picked up but never dropped off", vehicle.id, left)
         )
     for rid in vehicle.on_board:
         if str(rid) not in dropped:

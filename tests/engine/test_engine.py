@@ -1,7 +1,6 @@
 from __future__ import annotations
 
 import pytest
-from dispatch.solver.validate import validate_plan
 
 from dispatch.engine.engine import Engine
 from dispatch.engine.events import (
@@ -26,6 +25,7 @@ from dispatch.engine.events import (
 from dispatch.engine.trips import CannotCancelError
 from dispatch.engine.worker import InlineSolver
 from dispatch.model import Plan
+from dispatch.solver.validate import validate_plan
 from tests.engine.conftest import T0
 
 

@@ -11,7 +11,10 @@ def _run(*args: str, cache: Path) -> subprocess.CompletedProcess[str]:
     env = {"DISPATCH_OSM_CACHE": str(cache), "PATH": "/usr/bin:/bin"}
     return subprocess.run(
         [sys.executable, "-c", "from dispatch.cli import main; main()", *args],
-        capture_output=True, text=True, env=env, timeout=120,
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=120,
     )
 
 
@@ -23,7 +26,9 @@ def test_region_build_prints_summary(tmp_path: Path) -> None:
 
 
 def test_route_prints_time_and_distance(tmp_path: Path) -> None:
-    result = _run("route", "--osm", str(DATA / "village.osm"), "50.0,11.505", "50.003,11.505", cache=tmp_path)
+    result = _run(
+        "route", "--osm", str(DATA / "village.osm"), "50.0,11.505", "50.003,11.505", cache=tmp_path
+    )
     assert result.returncode == 0, result.stderr
     assert "travel time:" in result.stdout and "distance:" in result.stdout
 

@@ -21,7 +21,9 @@ def _osm_ids(net: RoadNetwork) -> set[int]:
 
 
 def test_only_roads_a_bus_may_use_are_kept(village: RoadNetwork) -> None:
-    road_nodes = set(zip(village.graph.road_lat.tolist(), village.graph.road_lon.tolist(), strict=True))
+    road_nodes = set(
+        zip(village.graph.road_lat.tolist(), village.graph.road_lon.tolist(), strict=True)
+    )
     assert (50.0, 11.51) not in road_nodes  # access=no
     assert (50.006, 11.505) not in road_nodes  # track
     assert (49.997, 11.5) not in road_nodes  # motor_vehicle=no
@@ -64,7 +66,9 @@ def test_places_and_stops(village: RoadNetwork) -> None:
 def test_snapping_and_far_points(village: RoadNetwork) -> None:
     snapped = village.snap(50.0031, 11.5051)
     assert snapped.node == _node(village, 3) and snapped.distance_m < 20
-    with pytest.raises(SnapError, match=r"point 50\.100000,11\.500000 is \d+ m from the nearest road"):
+    with pytest.raises(
+        SnapError, match=r"point 50\.100000,11\.500000 is \d+ m from the nearest road"
+    ):
         village.snap(50.1, 11.5)
     with pytest.raises(SnapError, match="not a valid"):
         village.snap(95.0, 11.5)

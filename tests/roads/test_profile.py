@@ -7,7 +7,14 @@ from dispatch.roads.profile import RoadProfile, bus_may_use, oneway_direction, p
 
 @pytest.mark.parametrize(
     ("text", "kmh"),
-    [("50", 50), ("30 mph", 30 * 1.609344), ("DE:urban", 50), ("DE:rural", 100), ("none", 130), ("fast", None)],
+    [
+        ("50", 50),
+        ("30 mph", 30 * 1.609344),
+        ("DE:urban", 50),
+        ("DE:rural", 100),
+        ("none", 130),
+        ("fast", None),
+    ],
 )
 def test_parse_maxspeed(text: str, kmh: float | None) -> None:
     assert parse_maxspeed(text) == (pytest.approx(kmh) if kmh is not None else None)

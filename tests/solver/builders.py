@@ -30,7 +30,9 @@ def travel_matrix(rng: random.Random, n: int) -> np.ndarray:
     return np.ceil(dist / 10.0).astype(np.int64)  # 36 km/h
 
 
-def random_case(seed: int, vehicles: int = 2, promised: int = 4, new: int = 3, on_board: int = 1) -> tuple[Snapshot, Plan]:
+def random_case(
+    seed: int, vehicles: int = 2, promised: int = 4, new: int = 3, on_board: int = 1
+) -> tuple[Snapshot, Plan]:
     """A snapshot plus a feasible plan serving every promised and on-board request."""
     rng = random.Random(seed)
     n_loc = vehicles + 2 * (promised + new + on_board)
@@ -43,14 +45,30 @@ def random_case(seed: int, vehicles: int = 2, promised: int = 4, new: int = 3, o
     sequences: dict[VehicleId, list[Visit]] = {v.id: [] for v in fleet}
     for i in range(on_board):
         v = fleet[i % vehicles]
-        r = Request(RequestId(f"b{i}"), next(locs), next(locs), (1, 0), pickup_service_s=30,
-                    dropoff_service_s=30, max_ride_s=4 * 3600, promised=True, boarded_at=NOW - 300)
+        r = Request(
+            RequestId(f"b{i}"),
+            next(locs),
+            next(locs),
+            (1, 0),
+            pickup_service_s=30,
+            dropoff_service_s=30,
+            max_ride_s=4 * 3600,
+            promised=True,
+            boarded_at=NOW - 300,
+        )
         requests.append(r)
         fleet[i % vehicles] = replace(v, on_board=(*v.on_board, r.id))
         sequences[v.id].append(Visit(r.id, StopKind.DROPOFF))
     for i in range(promised):
-        r = Request(RequestId(f"p{i}"), next(locs), next(locs), (rng.randint(1, 2), rng.randint(0, 1)),
-                    pickup_service_s=60, dropoff_service_s=30, promised=True)
+        r = Request(
+            RequestId(f"p{i}"),
+            next(locs),
+            next(locs),
+            (rng.randint(1, 2), rng.randint(0, 1)),
+            pickup_service_s=60,
+            dropoff_service_s=30,
+            promised=True,
+        )
         requests.append(r)
         _place(r, fleet, sequences, requests, travel, rng)
     snapshot = Snapshot(NOW, tuple(fleet), tuple(requests), travel)
@@ -59,10 +77,21 @@ def random_case(seed: int, vehicles: int = 2, promised: int = 4, new: int = 3, o
         start = NOW + rng.randint(0, 3600)
         p, d = next(locs), next(locs)
         direct = int(travel[p, d])
-        requests.append(Request(RequestId(f"n{i}"), p, d, (1, rng.randint(0, 1)),
-                                pickup_window=TimeWindow(start, start + 900), max_ride_s=int(1.5 * direct) + 600,
-                                pickup_service_s=60, dropoff_service_s=30))
-    snapshot = replace(snapshot, requests=snapshot.requests + tuple(requests[len(snapshot.requests):]))
+        requests.append(
+            Request(
+                RequestId(f"n{i}"),
+                p,
+                d,
+                (1, rng.randint(0, 1)),
+                pickup_window=TimeWindow(start, start + 900),
+                max_ride_s=int(1.5 * direct) + 600,
+                pickup_service_s=60,
+                dropoff_service_s=30,
+            )
+        )
+    snapshot = replace(
+        snapshot, requests=snapshot.requests + tuple(requests[len(snapshot.requests) :])
+    )
     plan = make_plan(snapshot, sequences)
     assert not isinstance(plan, Infeasibility), plan
     return snapshot, plan
@@ -110,5 +139,9 @@ def _tighten(snapshot: Snapshot, sequences: dict[VehicleId, list[Visit]], rng: r
             )
         locked = tuple(seq[:1]) if seq and rng.random() < 0.5 else ()
         vehicles.append(replace(vehicle, locked=locked))
-    fixed = replace(snapshot, vehicles=tuple(vehicles), requests=tuple(requests[r.id] for r in snapshot.requests))
+    fixed = replace(
+        snapshot,
+        vehicles=tuple(vehicles),
+        requests=tuple(requests[r.id] for r in snapshot.requests),
+    )
     return fixed, sequences

@@ -27,7 +27,9 @@ TINY = """1 2 480 3 30
 
 def _darp_dir() -> Path:
     value = os.environ.get("DISPATCH_TEST_DARP_DIR")
-    path = Path(value) if value else Path(__file__).resolve().parents[3] / "shared/data/darp/cordeau"
+    path = (
+        Path(value) if value else Path(__file__).resolve().parents[3] / "shared/data/darp/cordeau"
+    )
     if not (path / "a2-16.txt").exists():
         pytest.skip("Cordeau instances not available (DISPATCH_TEST_DARP_DIR)")
     return path
@@ -78,17 +80,34 @@ def _plan(inst):  # type: ignore[no-untyped-def]
     from dispatch.solver.darp_commands import DARP_OBJECTIVE
     from dispatch.solver.improve import ImproveParams, solve
 
-    return solve(to_snapshot(inst), DARP_OBJECTIVE, 0.5, seed=2, improve=ImproveParams(use_ortools=False)).plan
+    return solve(
+        to_snapshot(inst), DARP_OBJECTIVE, 0.5, seed=2, improve=ImproveParams(use_ortools=False)
+    ).plan
 
 
 def test_bench_command_writes_checkable_json(tmp_path: Path) -> None:
     darp = _darp_dir()
     out = tmp_path / "out.json"
     result = subprocess.run(
-        [sys.executable, "-c", "from dispatch.cli import main; main()", "bench", "darp",
-         str(darp / "a2-16.txt"), "--time-limit", "1", "--bks", str(darp / "bks.json"),
-         "--json", str(out), "--workers", "1"],
-        capture_output=True, text=True, timeout=120,
+        [
+            sys.executable,
+            "-c",
+            "from dispatch.cli import main; main()",
+            "bench",
+            "darp",
+            str(darp / "a2-16.txt"),
+            "--time-limit",
+            "1",
+            "--bks",
+            str(darp / "bks.json"),
+            "--json",
+            str(out),
+            "--workers",
+            "1",
+        ],
+        capture_output=True,
+        text=True,
+        timeout=120,
     )
     assert result.returncode == 0, result.stderr
     assert "mean gap:" in result.stdout and "feasible: 1/1" in result.stdout
@@ -101,7 +120,9 @@ def test_bench_command_bad_file(tmp_path: Path) -> None:
     bad.write_text("nonsense\n")
     result = subprocess.run(
         [sys.executable, "-c", "from dispatch.cli import main; main()", "bench", "darp", str(bad)],
-        capture_output=True, text=True, timeout=60,
+        capture_output=True,
+        text=True,
+        timeout=60,
     )
     assert result.returncode == 2
     assert result.stderr.strip().startswith("error: x: line 1")

@@ -41,10 +41,18 @@ def _brute_force(snapshot: Snapshot, visits: dict, request: Request) -> set[tupl
 def test_filters_never_skip_a_feasible_insertion(seed: int, width: int) -> None:
     snapshot, plan = random_case(seed, vehicles=2, promised=4, new=1, on_board=1)
     request = _new_request(snapshot)
-    request = replace(request, pickup_window=TimeWindow(request.pickup_window.start, request.pickup_window.start + width))
-    snapshot = replace(snapshot, requests=tuple(request if r.id == request.id else r for r in snapshot.requests))
+    request = replace(
+        request,
+        pickup_window=TimeWindow(request.pickup_window.start, request.pickup_window.start + width),
+    )
+    snapshot = replace(
+        snapshot, requests=tuple(request if r.id == request.id else r for r in snapshot.requests)
+    )
     visits = {r.vehicle_id: r.visits for r in plan.routes}
-    found = {(str(i.vehicle_id), i.pickup_pos, i.dropoff_pos) for i in feasible_insertions(snapshot, visits, request)}
+    found = {
+        (str(i.vehicle_id), i.pickup_pos, i.dropoff_pos)
+        for i in feasible_insertions(snapshot, visits, request)
+    }
     assert found == _brute_force(snapshot, visits, request)
 
 
@@ -59,7 +67,9 @@ def test_insertions_are_cheapest_first_and_valid(seed: int) -> None:
     assert costs == sorted(costs)
     for ins in found[:3]:
         routes = tuple(ins.route if r.vehicle_id == ins.vehicle_id else r for r in plan.routes)
-        new_plan = replace(plan, routes=routes, unserved=tuple(u for u in plan.unserved if u != request.id))
+        new_plan = replace(
+            plan, routes=routes, unserved=tuple(u for u in plan.unserved if u != request.id)
+        )
         assert validate_plan(snapshot, new_plan) == []
 
 
@@ -79,10 +89,15 @@ def test_offers_promise_what_the_plan_can_keep(seed: int) -> None:
         assert offer.pickup_start <= offer.pickup_window.end <= request.pickup_window.end
         assert offer.dropoff_start <= offer.latest_arrival
         promised = replace(
-            request, pickup_window=offer.pickup_window,
-            dropoff_window=TimeWindow(0, offer.latest_arrival), promised=True,
+            request,
+            pickup_window=offer.pickup_window,
+            dropoff_window=TimeWindow(0, offer.latest_arrival),
+            promised=True,
         )
-        snap2 = replace(snapshot, requests=tuple(promised if r.id == request.id else r for r in snapshot.requests))
+        snap2 = replace(
+            snapshot,
+            requests=tuple(promised if r.id == request.id else r for r in snapshot.requests),
+        )
         vehicle = snap2.vehicle_by_id[offer.vehicle_id]
         assert not isinstance(build_route(snap2, vehicle, offer.insertion.visits), Infeasibility)
         assert make_offer(offer.insertion, request, promise) == offer
@@ -91,6 +106,8 @@ def test_offers_promise_what_the_plan_can_keep(seed: int) -> None:
 def test_no_offer_when_the_window_is_past() -> None:
     snapshot, plan = random_case(1, vehicles=1, promised=1, new=1, on_board=0)
     request = replace(_new_request(snapshot), pickup_window=TimeWindow(NOW - 100, NOW - 50))
-    snapshot = replace(snapshot, requests=tuple(request if r.id == request.id else r for r in snapshot.requests))
+    snapshot = replace(
+        snapshot, requests=tuple(request if r.id == request.id else r for r in snapshot.requests)
+    )
     visits = {r.vehicle_id: r.visits for r in plan.routes}
     assert offers(snapshot, visits, request) == []

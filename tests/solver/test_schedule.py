@@ -4,7 +4,16 @@ from __future__ import annotations
 
 import numpy as np
 
-from dispatch.model import Request, RequestId, Snapshot, StopKind, TimeWindow, Vehicle, VehicleId, Visit
+from dispatch.model import (
+    Request,
+    RequestId,
+    Snapshot,
+    StopKind,
+    TimeWindow,
+    Vehicle,
+    VehicleId,
+    Visit,
+)
 from dispatch.solver.schedule import Infeasibility, build_route, compute_schedule, loads_after
 
 # A line of locations 0..3, 100 s apart.
@@ -22,7 +31,9 @@ def _visits(rid: str) -> list[Visit]:
 
 
 def test_vehicle_waits_for_the_window() -> None:
-    r = Request(RequestId("a"), 1, 3, (1, 0), pickup_window=TimeWindow(500, 600), pickup_service_s=10)
+    r = Request(
+        RequestId("a"), 1, 3, (1, 0), pickup_window=TimeWindow(500, 600), pickup_service_s=10
+    )
     snap, v = _case(r)
     s = compute_schedule(snap, v, _visits("a"))
     assert not isinstance(s, Infeasibility)
@@ -31,7 +42,15 @@ def test_vehicle_waits_for_the_window() -> None:
 
 
 def test_ride_limit_delays_the_pickup_instead_of_the_rider_waiting_on_board() -> None:
-    r = Request(RequestId("a"), 1, 2, (1, 0), dropoff_window=TimeWindow(1000, 1100), max_ride_s=150, pickup_service_s=10)
+    r = Request(
+        RequestId("a"),
+        1,
+        2,
+        (1, 0),
+        dropoff_window=TimeWindow(1000, 1100),
+        max_ride_s=150,
+        pickup_service_s=10,
+    )
     snap, v = _case(r)
     s = compute_schedule(snap, v, _visits("a"))
     assert not isinstance(s, Infeasibility)

@@ -26,7 +26,9 @@ def _carriers(snapshot: Snapshot, plan: Plan) -> None:
 def test_insertion_from_scratch_gives_valid_routes(seed: int) -> None:
     snapshot, _ = random_case(seed, vehicles=2, promised=4, new=3, on_board=1)
     plan = build_initial_plan(snapshot)
-    problems = [v for v in validate_plan(snapshot, plan) if v.kind is not ViolationKind.PROMISE_DROPPED]
+    problems = [
+        v for v in validate_plan(snapshot, plan) if v.kind is not ViolationKind.PROMISE_DROPPED
+    ]
     assert problems == []
     _carriers(snapshot, plan)
 
@@ -63,7 +65,9 @@ def test_same_seed_same_result() -> None:
         ticks = iter(range(10**6))
         improve.time.perf_counter = lambda: next(ticks) * 0.001  # type: ignore[assignment]
         try:
-            return solve(snapshot, ObjectiveParams(), 0.2, seed=5, warm_start=known, improve=params).plan
+            return solve(
+                snapshot, ObjectiveParams(), 0.2, seed=5, warm_start=known, improve=params
+            ).plan
         finally:
             improve.time.perf_counter = original  # type: ignore[assignment]
 

@@ -7,7 +7,7 @@ from dataclasses import replace
 
 import pytest
 
-from dispatch.model import Plan, PlannedStop, Route, Snapshot, StopKind, TimeWindow, Vehicle
+from dispatch.model import Plan, PlannedStop, Snapshot, StopKind, TimeWindow, Vehicle
 from dispatch.solver.validate import ViolationKind, validate_plan
 from tests.solver.builders import random_case
 
@@ -88,7 +88,11 @@ def _load(s: Snapshot, p: Plan) -> tuple[Snapshot, Plan]:
 def _pairing(s: Snapshot, p: Plan) -> tuple[Snapshot, Plan]:
     k, i, _ = _first_pickup(p)
     route = p.routes[k]
-    drop = next(j for j, st in enumerate(route.stops) if st.request_id == route.stops[i].request_id and j > i)
+    drop = next(
+        j
+        for j, st in enumerate(route.stops)
+        if st.request_id == route.stops[i].request_id and j > i
+    )
     stops = route.stops[:drop] + route.stops[drop + 1 :]
     routes = list(p.routes)
     routes[k] = replace(route, stops=stops)
@@ -132,10 +136,12 @@ def _start(s: Snapshot, p: Plan) -> tuple[Snapshot, Plan]:
 
 
 def _promise_dropped(s: Snapshot, p: Plan) -> tuple[Snapshot, Plan]:
-    k, i, stop = _first_pickup(p)
+    k, _i, stop = _first_pickup(p)
     rid = stop.request_id
     routes = list(p.routes)
-    routes[k] = replace(routes[k], stops=tuple(st for st in routes[k].stops if st.request_id != rid))
+    routes[k] = replace(
+        routes[k], stops=tuple(st for st in routes[k].stops if st.request_id != rid)
+    )
     return s, replace(p, routes=tuple(routes), unserved=(*p.unserved, rid))
 
 
@@ -192,7 +198,12 @@ def test_every_kind_has_a_broken_plan() -> None:
 
 def test_unknown_request_is_caught(case: tuple[Snapshot, Plan]) -> None:
     snapshot, plan = case
-    fewer = replace(snapshot, requests=tuple(r for r in snapshot.requests if r.id != plan.routes[_busy(plan)].stops[0].request_id))
+    fewer = replace(
+        snapshot,
+        requests=tuple(
+            r for r in snapshot.requests if r.id != plan.routes[_busy(plan)].stops[0].request_id
+        ),
+    )
     kinds = {v.kind for v in validate_plan(fewer, plan)}
     assert ViolationKind.UNKNOWN_REQUEST in kinds
 
