@@ -127,3 +127,29 @@ def test_wrong_kind_of_file(tmp_path: Path) -> None:
     other.write_text("hello")
     with pytest.raises(CorruptSourceError, match="not an OSM file"):
         load_road_network(OsmSource(path=other), cache_dir=tmp_path)
+
+
+def test_pbf_gives_the_same_network_as_xml(tmp_path: Path) -> None:
+    import osmium
+
+    pbf = tmp_path / "village.osm.pbf"
+    with osmium.SimpleWriter(str(pbf)) as writer:
+        for obj in osmium.FileProcessor(str(DATA / "village.osm")):
+            writer.add(obj)
+    from_pbf = load_road_network(OsmSource(path=pbf), cache_dir=tmp_path)
+    from_xml = load_road_network(OsmSource(path=DATA / "village.osm"), cache_dir=tmp_path)
+    assert np.array_equal(from_pbf.graph.node_osm_id, from_xml.graph.node_osm_id)
+    assert np.array_equal(from_pbf.graph.travel_s, from_xml.graph.travel_s)
+    assert [p.name for p in from_pbf.places] == [p.name for p in from_xml.places]
+
+
+def test_gzip_and_bzip2_xml(tmp_path: Path) -> None:
+    import bz2
+    import gzip
+
+    raw = (DATA / "village.osm").read_bytes()
+    (tmp_path / "v.osm.gz").write_bytes(gzip.compress(raw))
+    (tmp_path / "v.osm.bz2").write_bytes(bz2.compress(raw))
+    for name in ("v.osm.gz", "v.osm.bz2"):
+        net = load_road_network(OsmSource(path=tmp_path / name), cache_dir=tmp_path)
+        assert net.graph.n_nodes > 0 and len(net.stops) == 1
