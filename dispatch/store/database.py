@@ -4,7 +4,8 @@ SQLite is tuned for one service process with a few threads: WAL (readers never b
 the writer), ``synchronous=NORMAL`` (a commit survives a process crash; a power cut
 may lose the last commits but never corrupts), foreign keys on, a 5 s busy timeout,
 and ``BEGIN IMMEDIATE`` for every transaction, so that a transaction that reads and
-then writes waits for the write lock up front instead of failing half-way.
+then writes waits for the write lock up front instead of failing half-way (the price:
+read transactions queue behind the writer too; they are all short).
 """
 
 from __future__ import annotations
@@ -18,7 +19,7 @@ from typing import Any
 
 from alembic import command
 from alembic.config import Config
-from sqlalchemy import Engine, create_engine, event
+from sqlalchemy import Engine, create_engine, event, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError, OperationalError
 from sqlmodel import Session
@@ -29,6 +30,7 @@ log = logging.getLogger(__name__)
 
 MIGRATIONS_DIR = Path(__file__).resolve().parent / "migrations"
 SQLITE_BUSY_TIMEOUT_MS = 5000
+MIGRATE_LOCK = 0x52_75_66_62  # "Rufb": the advisory lock key held while migrating
 
 
 def normalise_url(url: str) -> str:
@@ -54,6 +56,11 @@ class Database:
         config = alembic_config()
         try:
             with self.engine.begin() as connection:
+                if connection.dialect.name == "postgresql":
+                    # Several worker processes may start at once: one migrates at a time.
+                    connection.execute(
+                        text("SELECT pg_advisory_xact_lock(:key)"), {"key": MIGRATE_LOCK}
+                    )
                 config.attributes["connection"] = connection
                 command.upgrade(config, "head")
         except OperationalError as exc:

@@ -41,6 +41,18 @@ class PlanStore(StoreBase):
         with self._db.transaction() as session:
             return {row.vehicle_id: convert.plan_version(row) for row in session.exec(statement)}
 
+    def latest_plan_version(self, vehicle_id: str) -> PlanVersion | None:
+        """The newest plan of one vehicle (for a reconnecting driver), if any."""
+        statement = (
+            select(PlanVersionRow)
+            .where(PlanVersionRow.vehicle_id == vehicle_id)
+            .order_by(col(PlanVersionRow.version).desc())
+            .limit(1)
+        )
+        with self._db.transaction() as session:
+            row = session.exec(statement).first()
+            return None if row is None else convert.plan_version(row)
+
     def record_stop_event(self, stop_event: StopEvent) -> bool:
         """Store a driver's stop event; ``False`` if its message id was seen before.
 

@@ -18,6 +18,9 @@ def test_latest_plan_version_per_vehicle(repo: Repository) -> None:
     latest = repo.latest_plan_versions()
     assert {v: p.version for v, p in latest.items()} == {"bus-1": 3, "bus-2": 1}
     assert latest["bus-1"].stops == stops
+    newest = repo.latest_plan_version("bus-1")
+    assert newest is not None and newest.version == 3
+    assert repo.latest_plan_version("bus-9") is None
     with pytest.raises(DuplicateError):
         repo.save_plan_version(PlanVersion("bus-1", 2, NOW, []))
 

@@ -5,6 +5,7 @@ import pytest
 from dispatch.store import Repository, normalise_phone
 from dispatch.store.errors import DuplicateError, InvalidPhone, RiderNotFound
 from dispatch.store.records import Address, RiderNeeds
+from dispatch.store.tokens import hash_token, new_token, token_matches
 from tests.store.factories import NOW
 
 
@@ -49,3 +50,12 @@ def test_one_rider_per_phone_number(repo: Repository) -> None:
 def test_unknown_rider(repo: Repository) -> None:
     with pytest.raises(RiderNotFound):
         repo.get_rider("nope")
+
+
+def test_tokens_are_stored_as_hashes() -> None:
+    token = new_token()
+    stored = hash_token(token)
+    assert token not in stored and len(token) >= 32
+    assert token_matches(token, stored)
+    assert not token_matches(token + "x", stored)
+    assert not token_matches(token, None)
