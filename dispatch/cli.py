@@ -27,6 +27,7 @@ and replay demand to size the fleet. Every command has its own --help.
 COMMAND_MODULES: tuple[str, ...] = (
     "dispatch.roads.commands",
     "dispatch.solver.commands",
+    "dispatch.service.serve",
 )
 
 

@@ -1,0 +1,1 @@
+"""The running service: composition of road network, engine, store and APIs."""

@@ -1,0 +1,409 @@
+"""The booking service: what the rider and hotline API do, without HTTP.
+
+Quotes go to the engine (insertion, milliseconds). A booking is first placed by the
+engine (which checks the offer is still feasible), then committed to the database
+with its idempotency key; only then is the rider told it is confirmed. If the commit
+fails, the engine forgets the booking again. Every call may block briefly on the
+engine thread or the database, so the HTTP layer runs it in a worker thread.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from dispatch.config import ServiceConfig
+from dispatch.engine.events import (
+    BookingAccepted,
+    BookingRejected,
+    BookingRequested,
+    CancelRequested,
+    OfferMade,
+    QuoteAnswered,
+    QuoteRequested,
+    TripSpec,
+)
+from dispatch.engine.runner import EngineRunner
+from dispatch.errors import ConflictError, DispatchError, InputError, SnapError
+from dispatch.roads.network import RoadNetwork
+from dispatch.service.etas import EtaBoard
+from dispatch.service.ids import new_id
+from dispatch.service.stops import VirtualStops
+from dispatch.store import Repository
+from dispatch.store.errors import BookingNotFound, IdempotencyConflict, OfferAlreadyUsed
+from dispatch.store.records import Booking, ConfirmResult, NewBooking, Offer, Place
+from dispatch.store.tokens import hash_token, new_token, token_matches
+
+log = logging.getLogger(__name__)
+
+#: How often (every 50 ms) a retry looks for the stored answer of a concurrent first attempt.
+REPLAY_POLLS = 60
+
+
+class AuthError(DispatchError):
+    """Missing or wrong token."""
+
+
+class OfferGoneError(ConflictError):
+    """The offer expired or can no longer be served; ``fresh`` holds new offers, if any."""
+
+    def __init__(self, message: str, fresh: dict[str, Any] | None) -> None:
+        super().__init__(message)
+        self.fresh = fresh
+
+
+@dataclass(frozen=True, slots=True)
+class PlaceInput:
+    stop_id: str | None = None
+    lat: float | None = None
+    lon: float | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class QuoteInput:
+    origin: PlaceInput
+    destination: PlaceInput
+    depart_after: int | None = None
+    arrive_by: int | None = None
+    passengers: int = 1
+    wheelchairs: int = 0
+    extra_boarding_s: int = 0
+
+    def as_json(self) -> dict[str, Any]:
+        return {
+            "origin": _place_json(self.origin),
+            "destination": _place_json(self.destination),
+            "depart_after": self.depart_after,
+            "arrive_by": self.arrive_by,
+            "passengers": self.passengers,
+            "wheelchairs": self.wheelchairs,
+            "extra_boarding_s": self.extra_boarding_s,
+        }
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> QuoteInput:
+        return cls(
+            PlaceInput(**data["origin"]),
+            PlaceInput(**data["destination"]),
+            data.get("depart_after"),
+            data.get("arrive_by"),
+            data["passengers"],
+            data["wheelchairs"],
+            data.get("extra_boarding_s", 0),
+        )
+
+
+def _place_json(p: PlaceInput) -> dict[str, Any]:
+    return {"stop_id": p.stop_id, "lat": p.lat, "lon": p.lon}
+
+
+class BookingService:
+    def __init__(
+        self,
+        runner: EngineRunner,
+        repo: Repository,
+        network: RoadNetwork,
+        stops: VirtualStops,
+        config: ServiceConfig,
+        clock: Callable[[], int],
+        etas: EtaBoard,
+    ) -> None:
+        self.runner = runner
+        self.repo = repo
+        self.network = network
+        self.stops = stops
+        self.config = config
+        self.clock = clock
+        self.etas = etas
+
+    # ---- places and times -------------------------------------------------------------
+
+    def resolve(self, place: PlaceInput) -> Place:
+        if place.stop_id is not None:
+            stop = self.stops.get(place.stop_id)
+            return Place(stop.name, stop.lat, stop.lon, stop.id, stop.node)
+        assert place.lat is not None and place.lon is not None
+        try:
+            snapped = self.network.snap(place.lat, place.lon)
+        except SnapError as exc:
+            raise InputError(f"outside the service area: {exc}") from None
+        return Place(
+            self._name_near(place.lat, place.lon), place.lat, place.lon, None, snapped.node
+        )
+
+    def _name_near(self, lat: float, lon: float) -> str:
+        best = min(
+            self.network.places,
+            key=lambda p: (p.lat - lat) ** 2 + ((p.lon - lon) * 0.64) ** 2,
+            default=None,
+        )
+        return f"near {best.name}" if best is not None else f"{lat:.5f}, {lon:.5f}"
+
+    def check_time(self, when: int, now: int) -> None:
+        horizon = self.config.booking.prebooking_horizon_days
+        if when < now - 300:
+            raise InputError("the requested time is in the past")
+        if when > now + horizon * 86400:
+            raise InputError(f"bookings are possible at most {horizon} days ahead")
+        notice = self.config.booking.minimum_notice_min * 60
+        if when < now + notice - 300:
+            raise InputError(f"please book at least {notice // 60} minutes ahead")
+        local = datetime.fromtimestamp(when, self.config.zone)
+        span = _span_on(self.config, local)
+        if span is None:
+            raise InputError(f"the service does not run on {local:%A, %d %B}")
+        start, end = span
+        if not start <= local.time() <= end:
+            raise InputError(f"the service runs from {start:%H:%M} to {end:%H:%M}")
+
+    # ---- quotes -------------------------------------------------------------------------
+
+    def quote(self, q: QuoteInput) -> dict[str, Any]:
+        now = self.clock()
+        origin, destination = self.resolve(q.origin), self.resolve(q.destination)
+        if origin.node == destination.node:
+            raise InputError("origin and destination are the same place")
+        if q.wheelchairs > q.passengers:
+            raise InputError("wheelchairs cannot exceed passengers")
+        when = q.depart_after if q.depart_after is not None else q.arrive_by
+        self.check_time(when if when is not None else now, now)
+        spec = TripSpec(
+            origin.node or 0,
+            destination.node or 0,
+            q.passengers,
+            q.wheelchairs,
+            depart_after=q.depart_after,
+            arrive_by=q.arrive_by,
+            extra_boarding_s=q.extra_boarding_s,
+        )
+        quote_id = new_id("q")
+        (answer,) = [
+            c
+            for c in self.runner.call(QuoteRequested(quote_id, spec))
+            if isinstance(c, QuoteAnswered)
+        ]
+        offers = [self._offer_json(o, origin, destination, q, quote_id, now) for o in answer.offers]
+        body: dict[str, Any] = {"quote_id": quote_id, "offers": offers}
+        if not offers:
+            body["reason"] = answer.reason
+            body["alternatives"] = [self.iso(t) for t in answer.alternatives]
+        return body
+
+    def _offer_json(
+        self,
+        o: OfferMade,
+        origin: Place,
+        destination: Place,
+        q: QuoteInput,
+        quote_id: str,
+        now: int,
+    ) -> dict[str, Any]:
+        request = {
+            "input": q.as_json(),
+            "origin": _place_dict(origin),
+            "destination": _place_dict(destination),
+        }
+        promise = {
+            "window_start": o.promise.pickup_window.start,
+            "window_end": o.promise.pickup_window.end,
+            "latest_arrival": o.promise.latest_arrival,
+            "pickup_eta": o.pickup_eta,
+            "dropoff_eta": o.dropoff_eta,
+        }
+        self.repo.save_offer(
+            Offer(o.offer_id, quote_id, request, promise, o.expires_at, now, o.vehicle_id)
+        )
+        return {
+            "offer_id": o.offer_id,
+            "pickup": {
+                **_place_public(origin),
+                "window_start": self.iso(o.promise.pickup_window.start),
+                "window_end": self.iso(o.promise.pickup_window.end),
+                "eta": self.iso(o.pickup_eta),
+            },
+            "dropoff": {
+                **_place_public(destination),
+                "eta": self.iso(o.dropoff_eta),
+                "latest_arrival": self.iso(o.promise.latest_arrival),
+            },
+            "expires_at": self.iso(o.expires_at),
+        }
+
+    # ---- bookings -----------------------------------------------------------------------
+
+    def book(
+        self,
+        offer_id: str,
+        rider: dict[str, Any],
+        notes: str,
+        key: str | None,
+        body: dict[str, Any],
+    ) -> tuple[int, dict[str, Any]]:
+        request_hash = hashlib.sha256(json.dumps(body, sort_keys=True).encode()).hexdigest()
+        booking_id = new_id("b")
+        commands = self.runner.call(BookingRequested(booking_id, offer_id))
+        accepted = next((c for c in commands if isinstance(c, BookingAccepted)), None)
+        if accepted is None:
+            rejected = next(c for c in commands if isinstance(c, BookingRejected))
+            return self._rejected(rejected, offer_id, key, request_hash)
+        try:
+            return self._commit(accepted, offer_id, rider, notes, key, request_hash)
+        except BaseException:
+            self.runner.call(
+                CancelRequested(booking_id)
+            )  # the engine forgets what was not committed
+            raise
+
+    def _rejected(
+        self, rejected: BookingRejected, offer_id: str, key: str | None, request_hash: str
+    ) -> tuple[int, dict[str, Any]]:
+        if key is not None and rejected.code == "used":
+            stored = self._await_replay(key, request_hash)  # a retry of a booking that went through
+            if stored is not None:
+                return stored.status_code, stored.response
+        if rejected.code == "unknown_offer":
+            raise OfferGoneError("unknown or expired offer", None)
+        if rejected.code == "used":
+            raise ConflictError("this offer has been booked already")
+        raise OfferGoneError(f"{rejected.reason}; here are fresh offers", self._fresh(offer_id))
+
+    def _await_replay(self, key: str, request_hash: str) -> ConfirmResult | None:
+        """The stored answer for ``key``; a concurrent first attempt may still be committing."""
+        for _ in range(REPLAY_POLLS):
+            stored = self.repo._replay(key, request_hash)
+            if stored is not None:
+                return stored
+            time.sleep(0.05)
+        return None
+
+    def _fresh(self, offer_id: str) -> dict[str, Any] | None:
+        try:
+            offer = self.repo.get_offer(offer_id)
+            return self.quote(QuoteInput.from_json(offer.request["input"]))
+        except DispatchError:
+            return None
+
+    def _commit(
+        self,
+        accepted: BookingAccepted,
+        offer_id: str,
+        rider: dict[str, Any],
+        notes: str,
+        key: str | None,
+        request_hash: str,
+    ) -> tuple[int, dict[str, Any]]:
+        offer = self.repo.get_offer(offer_id)
+        token = new_token()
+        new = NewBooking(
+            booking_id=accepted.booking_id,
+            rider_id=rider.get("rider_id"),
+            origin=_place_from(offer.request["origin"]),
+            destination=_place_from(offer.request["destination"]),
+            passengers=accepted.trip.passengers,
+            wheelchairs=accepted.trip.wheelchairs,
+            extra_boarding_s=accepted.trip.extra_boarding_s,
+            pickup_window_start=accepted.promise.pickup_window.start,
+            pickup_window_end=accepted.promise.pickup_window.end,
+            latest_arrival=accepted.promise.latest_arrival,
+            depart_after=accepted.trip.depart_after,
+            arrive_by=accepted.trip.arrive_by,
+            planned_pickup=accepted.pickup_eta,
+            planned_dropoff=accepted.dropoff_eta,
+            vehicle_id=accepted.vehicle_id,
+            access_token_hash=hash_token(token),
+            notes=(f"{rider.get('name', '')}: {notes}" if notes else rider.get("name", ""))[:500],
+        )
+        try:
+            result = self.repo.confirm_booking(
+                offer_id,
+                new,
+                idempotency_key=key,
+                request_hash=request_hash,
+                response_builder=lambda b: self.booking_json(b, token=token),
+                now=self.clock(),
+            )
+        except OfferAlreadyUsed:
+            raise ConflictError("this offer has been booked already") from None
+        except IdempotencyConflict:
+            raise IdempotencyConflict(
+                "this Idempotency-Key was used with a different request"
+            ) from None
+        if result.replayed:
+            self.runner.call(CancelRequested(accepted.booking_id))
+        return result.status_code, result.response
+
+    def booking_json(self, b: Booking, token: str | None = None) -> dict[str, Any]:
+        eta = self.etas.get(b.id)
+        body: dict[str, Any] = {
+            "booking_id": b.id,
+            "status": b.status.value,
+            "pickup": {
+                **_place_public(b.origin),
+                "window_start": self.iso(b.pickup_window_start),
+                "window_end": self.iso(b.pickup_window_end),
+            },
+            "dropoff": {
+                **_place_public(b.destination),
+                "latest_arrival": self.iso(b.latest_arrival),
+            },
+            "passengers": b.passengers,
+            "wheelchairs": b.wheelchairs,
+            "pickup_eta": self.iso(eta[0] if eta else b.planned_pickup),
+            "dropoff_eta": self.iso(eta[1] if eta else b.planned_dropoff),
+        }
+        if token is not None:
+            body["access_token"] = token
+        return body
+
+    def authorise(self, booking_id: str, token: str | None, agent: bool) -> Booking:
+        try:
+            booking = self.repo.get_booking(booking_id)
+        except BookingNotFound:
+            raise BookingNotFound(f"no booking {booking_id}") from None
+        if not agent and not token_matches(token or "", booking.access_token_hash):
+            raise AuthError("this booking needs its access token")
+        return booking
+
+    def get_booking(self, booking_id: str, token: str | None, agent: bool) -> dict[str, Any]:
+        return self.booking_json(self.authorise(booking_id, token, agent))
+
+    def cancel(self, booking_id: str, token: str | None, agent: bool) -> dict[str, Any]:
+        booking = self.authorise(booking_id, token, agent)
+        if booking.status.value in ("confirmed",):
+            self.runner.call(CancelRequested(booking_id))
+        elif booking.status.value == "on_board":
+            raise ConflictError("the rider is already on board")
+        return self.booking_json(self.repo.get_booking(booking_id))
+
+    def iso(self, t: int | None) -> str | None:
+        return None if t is None else datetime.fromtimestamp(t, self.config.zone).isoformat()
+
+
+def _span_on(config: ServiceConfig, local: datetime) -> tuple[Any, Any] | None:
+    hours = config.hours
+    day = local.strftime("%a").lower()[:3]
+    if day in [str(d) for d in hours.closed]:
+        return None
+    span = getattr(hours, day, None) or hours.daily
+    return None if span is None else (span.start, span.end)
+
+
+def _place_dict(p: Place) -> dict[str, Any]:
+    return {"name": p.name, "lat": p.lat, "lon": p.lon, "stop_id": p.stop_id, "node": p.node}
+
+
+def _place_from(d: dict[str, Any]) -> Place:
+    return Place(d["name"], d["lat"], d["lon"], d.get("stop_id"), d.get("node"))
+
+
+def _place_public(p: Place) -> dict[str, Any]:
+    out: dict[str, Any] = {"name": p.name, "lat": p.lat, "lon": p.lon}
+    if p.stop_id is not None:
+        out["stop_id"] = p.stop_id
+    return out

@@ -1,0 +1,306 @@
+"""Compose the running service: road network, stops, database, engine, solver, sink.
+
+Start-up rebuilds the engine's state from the database (open bookings with their
+promises, the last plan version of every vehicle) before the engine takes any new
+event, so a restart — also after ``kill -9`` — carries on where the service stopped.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections import deque
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta
+from typing import Any
+
+from dispatch.config import ServiceConfig, engine_params
+from dispatch.engine.engine import Engine
+from dispatch.engine.events import (
+    BookingRestored,
+    Command,
+    PlanAdopted,
+    PlanChanged,
+    PlanRestored,
+    Promise,
+    RestoreCompleted,
+    TripSpec,
+    TripStatus,
+    TripStatusChanged,
+    VehicleAdded,
+)
+from dispatch.engine.publisher import InMemoryPublisher, PublishedPlan
+from dispatch.engine.runner import EngineRunner, wall_clock
+from dispatch.engine.worker import ProcessSolver, Solver
+from dispatch.model import TimeWindow
+from dispatch.roads.network import OsmSource, RoadNetwork, load_road_network
+from dispatch.service.booking import BookingService
+from dispatch.service.etas import EtaBoard
+from dispatch.service.search import Entry, SearchIndex
+from dispatch.service.stops import VirtualStops, build_stops
+from dispatch.settings import Settings
+from dispatch.store import Repository, open_database
+from dispatch.store.errors import DuplicateError, InvalidTransition
+from dispatch.store.records import (
+    Booking,
+    BookingStatus,
+    PlanVersion,
+    StopRecord,
+    StopSource,
+    VehicleRecord,
+)
+
+log = logging.getLogger(__name__)
+
+Clock = Callable[[], int]
+
+
+class Sink:
+    """Persists and publishes what the engine decides (runs in the engine thread, in order)."""
+
+    def __init__(
+        self,
+        repo: Repository,
+        network: RoadNetwork,
+        publisher: InMemoryPublisher,
+        etas: EtaBoard,
+        clock: Clock,
+    ) -> None:
+        self.repo, self.network, self.publisher, self.etas, self.clock = (
+            repo,
+            network,
+            publisher,
+            etas,
+            clock,
+        )
+        self.adoptions: deque[dict[str, Any]] = deque(maxlen=50)
+
+    def __call__(self, commands: list[Command]) -> None:
+        for command in commands:
+            if isinstance(command, PlanChanged):
+                self._plan(command)
+            elif isinstance(command, TripStatusChanged):
+                self._status(command)
+            elif isinstance(command, PlanAdopted):
+                self.adoptions.append(
+                    {
+                        "at": self.clock(),
+                        "drive_saved_s": command.drive_saved_s,
+                        "vehicles_changed": command.vehicles_changed,
+                    }
+                )
+
+    def _plan(self, c: PlanChanged) -> None:
+        stops = []
+        for stop, node in zip(c.route.stops, c.nodes, strict=True):
+            lat, lon = self.network.node_coords(node)
+            stops.append(
+                {
+                    "booking_id": str(stop.request_id),
+                    "kind": stop.kind.value,
+                    "node": node,
+                    "lat": lat,
+                    "lon": lon,
+                    "arrival": stop.arrival,
+                    "start": stop.start,
+                    "departure": stop.departure,
+                }
+            )
+        try:
+            self.repo.save_plan_version(PlanVersion(c.vehicle_id, c.version, self.clock(), stops))
+        except DuplicateError:
+            log.warning("plan version %s/%d exists already", c.vehicle_id, c.version)
+        self.etas.update(c.route)
+        self.publisher.publish(
+            PublishedPlan(
+                c.vehicle_id,
+                c.version,
+                {"vehicle_id": c.vehicle_id, "version": c.version, "stops": stops},
+            )
+        )
+
+    def _status(self, c: TripStatusChanged) -> None:
+        try:
+            if c.status is TripStatus.CANCELLED:
+                self.repo.cancel_booking(c.booking_id, c.at)
+            else:
+                self.repo.update_booking_status(c.booking_id, BookingStatus(c.status.value), c.at)
+        except (InvalidTransition, LookupError) as exc:
+            log.warning("booking %s: status %s not stored: %s", c.booking_id, c.status, exc)
+        except Exception as exc:  # e.g. the booking's commit has not happened (it was rolled back)
+            log.warning("booking %s: status %s not stored: %s", c.booking_id, c.status, exc)
+
+
+@dataclass
+class Runtime:
+    settings: Settings
+    config: ServiceConfig
+    network: RoadNetwork
+    stops: VirtualStops
+    repo: Repository
+    engine: Engine
+    runner: EngineRunner
+    booking: BookingService
+    publisher: InMemoryPublisher
+    sink: Sink
+    clock: Clock
+    search: SearchIndex
+    shift_days: set[tuple[str, date]] = field(default_factory=set)
+
+    def ensure_shifts(self) -> None:
+        """Engine vehicles for every shift from today to the end of the prebooking horizon."""
+        now = self.clock()
+        today = datetime.fromtimestamp(now, self.config.zone).date()
+        depots = {
+            v.id: self.network.snap(v.depot.lat, v.depot.lon).node
+            for v in self.config.fleet.vehicles
+        }
+        vehicles = {v.id: v for v in self.config.fleet.vehicles}
+        for offset in range(self.config.booking.prebooking_horizon_days + 1):
+            day = today + timedelta(days=offset)
+            for shift, start, end in self.config.shifts_on(day):
+                key = (shift.vehicle, day)
+                if key in self.shift_days or end <= now:
+                    continue
+                v = vehicles[shift.vehicle]
+                self.runner.call(
+                    VehicleAdded(
+                        f"{v.id}@{day.isoformat()}",
+                        v.seats,
+                        v.wheelchair_places,
+                        depots[v.id],
+                        start,
+                        end,
+                    )
+                )
+                self.shift_days.add(key)
+
+    def stop(self) -> None:
+        self.runner.stop()
+
+
+def region_source(config: ServiceConfig) -> OsmSource:
+    region = config.region
+    if region.file is not None:
+        return OsmSource(path=region.file)
+    if region.place is not None:
+        return OsmSource(place=region.place)
+    assert region.bbox is not None
+    s, w, n, e = region.bbox
+    return OsmSource(bbox=(s, w, n, e))
+
+
+def build_runtime(
+    settings: Settings,
+    config: ServiceConfig,
+    clock: Clock = wall_clock,
+    solver: Solver | None = None,
+) -> Runtime:
+    network = load_road_network(region_source(config), cache_dir=settings.osm_cache)
+    stops = build_stops(network, config)
+    db = open_database(settings.database_url)
+    db.migrate()
+    repo = Repository(db, clock=clock)
+    _store_fleet_and_stops(repo, config, stops)
+    params = engine_params(config)
+    engine = Engine(network, params)
+    publisher, etas = InMemoryPublisher(), EtaBoard()
+    sink = Sink(repo, network, publisher, etas, clock)
+    runner = EngineRunner(engine, solver or ProcessSolver(params.objective), sink, clock)
+    booking = BookingService(runner, repo, network, stops, config, clock, etas)
+    search = build_search(network, stops)
+    runtime = Runtime(
+        settings,
+        config,
+        network,
+        stops,
+        repo,
+        engine,
+        runner,
+        booking,
+        publisher,
+        sink,
+        clock,
+        search,
+    )
+    runner.start()
+    runtime.ensure_shifts()
+    restore(runtime)
+    return runtime
+
+
+def build_search(network: RoadNetwork, stops: VirtualStops) -> SearchIndex:
+    places = network.places
+
+    def near(lat: float, lon: float) -> str:
+        best = min(
+            places, key=lambda p: (p.lat - lat) ** 2 + ((p.lon - lon) * 0.64) ** 2, default=None
+        )
+        return best.name if best is not None else ""
+
+    entries = [
+        Entry("stop", s.id, s.name, near(s.lat, s.lon), s.lat, s.lon, 0)
+        for s in stops.stops
+        if s.source != "place"
+    ]
+    entries += [
+        Entry("place", s.id, s.name, "", s.lat, s.lon, 1)
+        for s in stops.stops
+        if s.source == "place"
+    ]
+    entries += [
+        Entry("street", f"street-{k}", n, near(la, lo), la, lo, 2)
+        for k, (n, la, lo) in enumerate(network.streets)
+    ]
+    return SearchIndex(entries)
+
+
+def _store_fleet_and_stops(repo: Repository, config: ServiceConfig, stops: VirtualStops) -> None:
+    from dispatch.store.tokens import hash_token
+
+    for v in config.fleet.vehicles:
+        token_hash = None if v.device_token_generated else hash_token(v.device_token.get_secret_value())
+        repo.upsert_vehicle(
+            VehicleRecord(
+                v.id,
+                v.name or v.id,
+                v.seats,
+                v.wheelchair_places,
+                v.depot.lat,
+                v.depot.lon,
+                token_hash,
+            )
+        )
+    sources = {"osm": StopSource.OSM, "place": StopSource.PLACE, "file": StopSource.FILE}
+    repo.upsert_stops(
+        StopRecord(s.id, s.name, s.lat, s.lon, sources[s.source], s.node) for s in stops.stops
+    )
+
+
+def restore(runtime: Runtime) -> None:
+    """Open bookings and the last plan of every vehicle, back into the engine."""
+    bookings = runtime.repo.list_open_bookings()
+    for b in bookings:
+        runtime.runner.call(_restored(b))
+    for plan in runtime.repo.latest_plan_versions().values():
+        visits = tuple((s["booking_id"], s["kind"]) for s in plan.stops)
+        runtime.runner.call(PlanRestored(plan.vehicle_id, plan.version, visits))
+    runtime.runner.call(RestoreCompleted())
+    if bookings:
+        log.info("restored %d open bookings from the database", len(bookings))
+
+
+def _restored(b: Booking) -> BookingRestored:
+    spec = TripSpec(
+        b.origin.node or 0,
+        b.destination.node or 0,
+        b.passengers,
+        b.wheelchairs,
+        depart_after=b.depart_after,
+        arrive_by=b.arrive_by,
+        extra_boarding_s=b.extra_boarding_s,
+    )
+    promise = Promise(TimeWindow(b.pickup_window_start, b.pickup_window_end), b.latest_arrival)
+    return BookingRestored(
+        b.id, spec, promise, TripStatus(b.status.value), b.vehicle_id, b.boarded_at
+    )

@@ -1,0 +1,145 @@
+"""Rider and hotline routes: stops, place search, quotes, bookings."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Header, Query, Request
+from fastapi.concurrency import run_in_threadpool
+from fastapi.responses import JSONResponse
+
+from dispatch.service.booking import BookingService, PlaceInput, QuoteInput
+from dispatch.service.runtime import Runtime
+from dispatch.store.tokens import hash_token, token_matches
+from rider_api.models import BookingIn, PlaceIn, QuoteIn
+
+router = APIRouter(prefix="/v1")
+
+
+def _runtime(request: Request) -> Runtime:
+    runtime: Runtime = request.app.state.runtime
+    return runtime
+
+
+def _service(request: Request) -> BookingService:
+    return _runtime(request).booking
+
+
+def _bearer(authorization: str | None) -> str | None:
+    if authorization and authorization.lower().startswith("bearer "):
+        return authorization[7:].strip()
+    return None
+
+
+def _is_agent(runtime: Runtime, token: str | None) -> bool:
+    """Agents (and the admin) may read and cancel any booking."""
+    if not token:
+        return False
+    known = [*runtime.config.tokens.agents, *runtime.settings.agent_tokens]
+    known += [t for t in (runtime.config.tokens.admin, runtime.settings.admin_token) if t]
+    return any(token_matches(token, hash_token(_secret(t))) for t in known)
+
+
+def _secret(value: object) -> str:
+    getter = getattr(value, "get_secret_value", None)
+    return str(getter() if getter else value)
+
+
+def _epoch(value: datetime | None, runtime: Runtime) -> int | None:
+    if value is None:
+        return None
+    if value.tzinfo is None:
+        value = value.replace(tzinfo=runtime.config.zone)
+    return int(value.timestamp())
+
+
+def _place(p: PlaceIn) -> PlaceInput:
+    return PlaceInput(p.stop_id, p.lat, p.lon)
+
+
+@router.get("/health")
+async def health(request: Request) -> dict[str, Any]:
+    runtime = _runtime(request)
+    return {"status": "ok", "vehicles": len(runtime.engine.vehicles), "stops": len(runtime.stops)}
+
+
+@router.get("/stops")
+async def stops(request: Request) -> list[dict[str, Any]]:
+    return [
+        {"stop_id": s.id, "name": s.name, "lat": s.lat, "lon": s.lon, "source": s.source}
+        for s in _runtime(request).stops.stops
+    ]
+
+
+@router.get("/places")
+async def places(
+    request: Request,
+    q: Annotated[
+        str, Query(min_length=1, max_length=100, description="Name of a stop, place or street")
+    ],
+    limit: Annotated[int, Query(ge=1, le=50)] = 10,
+) -> list[dict[str, Any]]:
+    hits = _runtime(request).search.search(q, limit)
+    return [
+        {
+            "kind": e.kind,
+            "id": e.id,
+            "name": e.name,
+            "context": e.context,
+            "lat": e.lat,
+            "lon": e.lon,
+            "score": round(score, 3),
+        }
+        for e, score in hits
+    ]
+
+
+@router.post("/quotes")
+async def quote(request: Request, body: QuoteIn) -> dict[str, Any]:
+    runtime = _runtime(request)
+    q = QuoteInput(
+        _place(body.origin),
+        _place(body.destination),
+        _epoch(body.depart_after, runtime),
+        _epoch(body.arrive_by, runtime),
+        body.passengers,
+        body.wheelchairs,
+    )
+    return await run_in_threadpool(runtime.booking.quote, q)
+
+
+@router.post("/bookings", status_code=201)
+async def book(
+    request: Request,
+    body: BookingIn,
+    idempotency_key: Annotated[str | None, Header(alias="Idempotency-Key", max_length=200)] = None,
+) -> JSONResponse:
+    service = _service(request)
+    rider = body.rider.model_dump()
+    status, response = await run_in_threadpool(
+        service.book, body.offer_id, rider, body.notes or "", idempotency_key, body.model_dump()
+    )
+    return JSONResponse(response, status_code=status)
+
+
+@router.get("/bookings/{booking_id}")
+async def get_booking(
+    request: Request, booking_id: str, authorization: Annotated[str | None, Header()] = None
+) -> dict[str, Any]:
+    runtime = _runtime(request)
+    token = _bearer(authorization)
+    return await run_in_threadpool(
+        runtime.booking.get_booking, booking_id, token, _is_agent(runtime, token)
+    )
+
+
+@router.post("/bookings/{booking_id}/cancel")
+async def cancel(
+    request: Request, booking_id: str, authorization: Annotated[str | None, Header()] = None
+) -> dict[str, Any]:
+    runtime = _runtime(request)
+    token = _bearer(authorization)
+    return await run_in_threadpool(
+        runtime.booking.cancel, booking_id, token, _is_agent(runtime, token)
+    )

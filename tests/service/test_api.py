@@ -1,0 +1,228 @@
+"""The rider API end to end: real server process, real SQLite file, real HTTP."""
+
+from __future__ import annotations
+
+import threading
+from datetime import date, timedelta
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+
+from tests.service.conftest import Server, start_server, stop_server
+
+pytestmark = pytest.mark.realdata
+
+TOMORROW = (date.today() + timedelta(days=1)).isoformat()
+
+
+def _first_stop(server: Server) -> str:
+    stops = httpx.get(f"{server.url}/v1/stops").json()
+    return next(s["stop_id"] for s in stops if s["name"].startswith("Neudrossenfeld"))
+
+
+def _quote(server: Server, hour: int = 8, **extra: Any) -> dict[str, Any]:
+    body = {
+        "origin": {"stop_id": _first_stop(server)},
+        "destination": {"lat": 50.03, "lon": 11.55},
+        "depart_after": f"{TOMORROW}T{hour:02d}:00:00",
+        **extra,
+    }
+    response = httpx.post(f"{server.url}/v1/quotes", json=body, timeout=30)
+    assert response.status_code == 200, response.text
+    return response.json()  # type: ignore[no-any-return]
+
+
+def _book(
+    server: Server, offer_id: str, key: str | None = None, name: str = "Erna"
+) -> httpx.Response:
+    headers = {"Idempotency-Key": key} if key else {}
+    body = {"offer_id": offer_id, "rider": {"name": name}}
+    return httpx.post(f"{server.url}/v1/bookings", json=body, headers=headers, timeout=30)
+
+
+def test_quote_book_follow_cancel(server: Server) -> None:
+    quote = _quote(server)
+    offer = quote["offers"][0]
+    assert (
+        offer["pickup"]["window_start"] <= offer["pickup"]["eta"] <= offer["pickup"]["window_end"]
+    )
+    booked = _book(server, offer["offer_id"])
+    assert booked.status_code == 201, booked.text
+    body = booked.json()
+    assert body["status"] == "confirmed" and body["access_token"]
+    auth = {"Authorization": f"Bearer {body['access_token']}"}
+    status = httpx.get(f"{server.url}/v1/bookings/{body['booking_id']}", headers=auth).json()
+    assert (
+        status["pickup"]["window_start"] <= status["pickup_eta"] <= status["pickup"]["window_end"]
+    )
+    assert httpx.get(f"{server.url}/v1/bookings/{body['booking_id']}").status_code == 401
+    assert (
+        httpx.get(
+            f"{server.url}/v1/bookings/{body['booking_id']}", headers={"Authorization": "Bearer x"}
+        ).status_code
+        == 401
+    )
+    cancelled = httpx.post(f"{server.url}/v1/bookings/{body['booking_id']}/cancel", headers=auth)
+    assert cancelled.status_code == 200 and cancelled.json()["status"] == "cancelled"
+    again = httpx.post(f"{server.url}/v1/bookings/{body['booking_id']}/cancel", headers=auth)
+    assert again.status_code == 200 and again.json()["status"] == "cancelled"
+
+
+def test_agent_token_reads_any_booking(server: Server) -> None:
+    booked = _book(server, _quote(server, hour=9)["offers"][0]["offer_id"]).json()
+    agent = {"Authorization": "Bearer agent-secret"}
+    assert (
+        httpx.get(f"{server.url}/v1/bookings/{booked['booking_id']}", headers=agent).status_code
+        == 200
+    )
+
+
+def test_idempotent_retries_give_one_booking(server: Server) -> None:
+    offer = _quote(server, hour=10)["offers"][0]["offer_id"]
+    first, second = _book(server, offer, key="retry-1"), _book(server, offer, key="retry-1")
+    assert first.status_code == second.status_code == 201
+    assert first.json() == second.json()
+    assert _book(server, offer, key="retry-1", name="Somebody else").status_code == 422
+    assert _book(server, offer, key="other-key").status_code == 409
+
+
+def test_concurrent_retries_give_one_booking(server: Server) -> None:
+    offer = _quote(server, hour=11)["offers"][0]["offer_id"]
+    results: list[httpx.Response] = []
+    threads = [
+        threading.Thread(target=lambda: results.append(_book(server, offer, key="burst")))
+        for _ in range(8)
+    ]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    ok = [r for r in results if r.status_code == 201]
+    assert ok and all(r.status_code == 201 for r in results), [r.text for r in results]
+    assert len({r.json()["booking_id"] for r in ok}) == 1
+
+
+@pytest.mark.parametrize(
+    ("body", "status", "words"),
+    [
+        (
+            {"origin": {"stop_id": "nope"}, "destination": {"lat": 50.03, "lon": 11.55}},
+            422,
+            "unknown stop",
+        ),
+        (
+            {"origin": {"lat": 10, "lon": 10}, "destination": {"lat": 50.03, "lon": 11.55}},
+            422,
+            "outside the service area",
+        ),
+        (
+            {"origin": {"lat": 50.03}, "destination": {"lat": 50.03, "lon": 11.55}},
+            422,
+            "either stop_id or both",
+        ),
+        (
+            {
+                "origin": {"lat": 50.02, "lon": 11.5},
+                "destination": {"lat": 50.03, "lon": 11.55},
+                "passengers": 0,
+            },
+            422,
+            "passengers",
+        ),
+        (
+            {
+                "origin": {"lat": 50.02, "lon": 11.5},
+                "destination": {"lat": 50.03, "lon": 11.55},
+                "passengers": 500,
+            },
+            422,
+            "passengers",
+        ),
+        (
+            {
+                "origin": {"lat": 50.02, "lon": 11.5},
+                "destination": {"lat": 50.03, "lon": 11.55},
+                "depart_after": "2099-01-01T08:00",
+            },
+            422,
+            "days ahead",
+        ),
+        (
+            {
+                "origin": {"lat": 50.02, "lon": 11.5},
+                "destination": {"lat": 50.03, "lon": 11.55},
+                "depart_after": f"{TOMORROW}T03:00",
+            },
+            422,
+            "runs from",
+        ),
+        (
+            {"origin": {"lat": 50.02, "lon": 11.5}, "destination": {"lat": 50.02, "lon": 11.5}},
+            422,
+            "same place",
+        ),
+    ],
+)
+def test_bad_quotes_get_clear_problems(
+    server: Server, body: dict[str, Any], status: int, words: str
+) -> None:
+    response = httpx.post(f"{server.url}/v1/quotes", json=body)
+    assert response.status_code == status
+    assert response.headers["content-type"].startswith("application/problem+json")
+    assert words in response.json()["detail"]
+
+
+def test_malformed_json_and_unknown_offer(server: Server) -> None:
+    bad = httpx.post(
+        f"{server.url}/v1/quotes", content=b"{oops", headers={"content-type": "application/json"}
+    )
+    assert bad.status_code == 400 and "not valid JSON" in bad.json()["detail"]
+    assert _book(server, "no-such-offer").status_code == 409
+
+
+def test_place_search_tolerates_typos(server: Server) -> None:
+    def first(query: str) -> dict[str, Any]:
+        hits = httpx.get(f"{server.url}/v1/places", params={"q": query}).json()
+        assert hits, query
+        return hits[0]  # type: ignore[no-any-return]
+
+    assert first("Neudrossenfeld")["name"].startswith("Neudrossenfeld")
+    assert first("neudrosenfeld")["name"].startswith("Neudrossenfeld")
+    assert "Neudrossenfeld" in first("Neudrossenfeld Kirche")["name"]
+    church = first("Harsdorf Kirche")
+    assert (church["name"], church["context"]) == ("An der Kirche", "Harsdorf")
+    assert first("altenplos")["name"] == "Altenplos"
+    assert httpx.get(f"{server.url}/v1/places", params={"q": ""}).status_code == 422
+
+
+def test_bookings_survive_kill_minus_9(tmp_path: Path) -> None:
+    database, cache = tmp_path / "crash.sqlite", tmp_path / "cache"
+    server = start_server(tmp_path, database, cache)
+    booked = []
+    try:
+        for hour in (7, 8, 9, 10, 11):
+            offer = _quote(server, hour=hour)["offers"][0]["offer_id"]
+            response = _book(server, offer)
+            assert response.status_code == 201
+            booked.append(response.json())
+    finally:
+        server.kill_hard()
+    restarted = start_server(tmp_path, database, cache)
+    try:
+        for before in booked:
+            auth = {"Authorization": f"Bearer {before['access_token']}"}
+            after = httpx.get(
+                f"{restarted.url}/v1/bookings/{before['booking_id']}", headers=auth
+            ).json()
+            assert after["status"] == "confirmed"
+            assert after["pickup"] == before["pickup"] and after["dropoff"] == before["dropoff"]
+            assert (
+                after["pickup"]["window_start"]
+                <= after["pickup_eta"]
+                <= after["pickup"]["window_end"]
+            )
+        assert _quote(restarted, hour=12)["offers"]
+    finally:
+        stop_server(restarted)
