@@ -32,7 +32,7 @@ class ImproveParams:
     max_remove: int = 30
     #: A plan this much worse (share of the cost) is accepted with probability 1/2 at first;
     #: the temperature falls to a hundredth of that by the end of the search.
-    start_worsening: float = 0.005
+    start_worsening: float = 0.01
     use_ortools: bool = True
 
     def __post_init__(self) -> None:
