@@ -61,7 +61,13 @@ def _place(p: PlaceIn) -> PlaceInput:
 @router.get("/health")
 async def health(request: Request) -> dict[str, Any]:
     runtime = _runtime(request)
-    return {"status": "ok", "vehicles": len(runtime.engine.vehicles), "stops": len(runtime.stops)}
+    return {
+        "status": "ok",
+        "vehicles": len(runtime.engine.vehicles),
+        "stops": len(runtime.stops),
+        "solving": runtime.engine.solving is not None,
+        "solves": runtime.runner.solves,
+    }
 
 
 @router.get("/stops")

@@ -99,7 +99,7 @@ class Engine:
         if isinstance(built, str):
             return QuoteAnswered(event.quote_id, (), reason=built)
         request, max_ride = built
-        live = self.live_snapshot(now, extra=(request,))
+        live = self.live_snapshot(now, extra=(request,), around=request)
         found = offers(
             live.snapshot,
             live.visits,
@@ -139,7 +139,7 @@ class Engine:
             built = trip_rules.quote_request(event.quote_id, shifted, now, self.table, self.params)
             if isinstance(built, str):
                 continue
-            live = self.live_snapshot(now, extra=(built[0],))
+            live = self.live_snapshot(now, extra=(built[0],), around=built[0])
             best = feasible_insertions(
                 live.snapshot, live.visits, built[0], self.params.objective, limit=1
             )
@@ -156,7 +156,7 @@ class Engine:
             return [rejected]
         assert offer is not None
         request = trip_rules.promised_request(offer, RequestId(event.booking_id))
-        live = self.live_snapshot(now, extra=(request,))
+        live = self.live_snapshot(now, extra=(request,), around=request)
         found = feasible_insertions(
             live.snapshot, live.visits, request, self.params.objective, limit=1
         )
@@ -174,7 +174,10 @@ class Engine:
         trip = trip_rules.trip_from_offer(event.booking_id, offer, str(insertion.vehicle_id))
         self.trips[trip.booking_id] = trip
         vehicle = self.vehicles[str(insertion.vehicle_id)]
-        changed = self._set_route(vehicle, list(insertion.visits), insertion.route)
+        changed = self._set_route(
+            vehicle, list(insertion.visits), insertion.route, vehicle.vehicle_id in live.relaxed
+        )
+        self._mark_dirty(now)
         stops = {s.request_id: s for s in insertion.route.stops}
         rid = RequestId(event.booking_id)
         accepted = BookingAccepted(
@@ -242,7 +245,9 @@ class Engine:
             return []
         vehicle = self.vehicles[str(found[0].vehicle_id)]
         trip.vehicle_id = vehicle.vehicle_id
-        return [self._set_route(vehicle, list(found[0].visits), found[0].route)]
+        relaxed = vehicle.vehicle_id in live.relaxed
+        self._mark_dirty(now)
+        return [self._set_route(vehicle, list(found[0].visits), found[0].route, relaxed)]
 
     def _cancel(self, event: CancelRequested, now: int) -> list[Command]:
         trip = self.trips.get(event.booking_id)
@@ -343,8 +348,22 @@ class Engine:
 
     # ---- shared helpers ---------------------------------------------------------------
 
-    def live_snapshot(self, now: int, extra: tuple[Request, ...] = ()) -> LiveSnapshot:
-        return build_live_snapshot(now, self.vehicles.values(), self.trips, self.table, extra)
+    def live_snapshot(
+        self, now: int, extra: tuple[Request, ...] = (), around: Request | None = None
+    ) -> LiveSnapshot:
+        """The live state as a snapshot; with ``around``, only the vehicles that could serve it.
+
+        A quote for Thursday morning does not need Monday's shifts: leaving out the
+        vehicles whose shift cannot overlap the request keeps quotes fast with a week
+        of prebookings.
+        """
+        vehicles = list(self.vehicles.values())
+        if around is not None:
+            start, end = around.pickup_window.start, around.dropoff_window.end
+            vehicles = [v for v in vehicles if v.shift_start <= end and v.shift_end >= start]
+        keep = {v.vehicle_id for v in vehicles}
+        trips = {k: t for k, t in self.trips.items() if around is None or t.vehicle_id in keep}
+        return build_live_snapshot(now, vehicles, trips, self.table, extra)
 
     def current_plan(self, now: int) -> Plan | Infeasibility:
         live = self.live_snapshot(now)
@@ -355,9 +374,12 @@ class Engine:
         if self._dirty_since is None:
             self._dirty_since = now
 
-    def _set_route(self, vehicle: VehicleState, visits: list[Visit], route: Route) -> PlanChanged:
+    def _set_route(
+        self, vehicle: VehicleState, visits: list[Visit], route: Route, relaxed: bool
+    ) -> PlanChanged:
         vehicle.visits = visits
         vehicle.route = route
+        vehicle.relaxed = relaxed
         vehicle.version += 1
         return self._plan_changed(vehicle)
 
@@ -379,6 +401,7 @@ class Engine:
             log.error("vehicle %s: route cannot be timed: %s", vehicle.vehicle_id, route.reason)
             return []
         vehicle.route = route
+        vehicle.relaxed = vehicle.vehicle_id in live.relaxed
         vehicle.version += 1
         self._mark_dirty(now)
         return [self._plan_changed(vehicle)]

@@ -46,19 +46,22 @@ def adopt_solution(engine: Engine, event: SolveFinished, now: int) -> list[Comma
         return []
     if candidate.cost.total > current.cost.total - engine.params.min_improvement:
         return []
-    return _adopt(engine, candidate, current, event.token)
+    return _adopt(engine, candidate, current, event.token, live.relaxed)
 
 
-def _adopt(engine: Engine, candidate: Plan, current: Plan, token: int) -> list[Command]:
+def _adopt(
+    engine: Engine, candidate: Plan, current: Plan, token: int, relaxed: frozenset[str]
+) -> list[Command]:
     changed: list[Command] = []
     for route in candidate.routes:
         vehicle = engine.vehicles[str(route.vehicle_id)]
         for stop in route.stops:
             engine.trips[str(stop.request_id)].vehicle_id = vehicle.vehicle_id
+        is_relaxed = vehicle.vehicle_id in relaxed
         if tuple(vehicle.visits) != route.visits:
-            changed.append(engine._set_route(vehicle, list(route.visits), route))
+            changed.append(engine._set_route(vehicle, list(route.visits), route, is_relaxed))
         else:
-            vehicle.route = route
+            vehicle.route, vehicle.relaxed = route, is_relaxed
     saved = current.cost.drive_s - candidate.cost.drive_s
     adopted = PlanAdopted(token, current.cost.total, candidate.cost.total, saved, len(changed))
     log.info(

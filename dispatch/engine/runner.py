@@ -73,13 +73,16 @@ class EngineRunner:
         self.solver.close()
 
     def _loop(self) -> None:
-        next_tick = time.monotonic()
+        """Handle events in order; tick every ``tick_s`` even when events keep coming."""
+        next_tick = time.monotonic() + self.tick_s
         while not self._stopped.is_set():
+            if time.monotonic() >= next_tick:
+                self._handle(Tick(), Future())
+                next_tick = time.monotonic() + self.tick_s
             try:
                 item = self._queue.get(timeout=max(0.0, next_tick - time.monotonic()))
             except queue.Empty:
-                item = (Tick(), Future())
-                next_tick = time.monotonic() + self.tick_s
+                continue
             if item is None:
                 break
             self._handle(*item)

@@ -98,7 +98,16 @@ def build_live_snapshot(
         requests[r.id] = r
     snapshot = _snapshot(now, tuple(views), tuple(requests.values()), table)
     visits = {VehicleId(v.vehicle_id): tuple(v.visits) for v in active}
-    return _relax(snapshot, visits)
+    settled = frozenset(VehicleId(v.vehicle_id) for v in active if _settled(v, now))
+    return _relax(snapshot, visits, settled)
+
+
+def _settled(vehicle: VehicleState, now: int) -> bool:
+    """The vehicle's timed route still holds: made for its current visits, not yet departed."""
+    route = vehicle.route
+    if route is None or vehicle.relaxed or vehicle.at_stop or now > route.departure:
+        return False
+    return route.visits == tuple(vehicle.visits) and route.departure >= vehicle.position_at
 
 
 def _snapshot(
@@ -112,13 +121,17 @@ def _snapshot(
     return snapshot
 
 
-def _relax(snapshot: Snapshot, visits: dict[VehicleId, tuple[Visit, ...]]) -> LiveSnapshot:
+def _relax(
+    snapshot: Snapshot, visits: dict[VehicleId, tuple[Visit, ...]], settled: frozenset[VehicleId]
+) -> LiveSnapshot:
     relaxed: set[str] = set()
     requests = dict(snapshot.request_by_id)
     vehicles = list(snapshot.vehicles)
     for k, vehicle in enumerate(vehicles):
         sequence = visits.get(vehicle.id, ())
-        if not sequence or not isinstance(build_route(snapshot, vehicle, sequence), Infeasibility):
+        if not sequence or vehicle.id in settled:
+            continue
+        if not isinstance(build_route(snapshot, vehicle, sequence), Infeasibility):
             continue
         relaxed.add(vehicle.id)
         vehicles[k] = _relax_vehicle(snapshot, vehicle, sequence, requests)

@@ -50,6 +50,8 @@ class VehicleState:
     version: int = 0
     #: The vehicle has reached its first visit and is serving it (boarding in progress).
     at_stop: bool = False
+    #: The route was timed with windows widened to reality (the vehicle is running late).
+    relaxed: bool = False
 
     @property
     def capacity(self) -> tuple[int, int]:

@@ -188,7 +188,12 @@ class BookingService:
             for c in self.runner.call(QuoteRequested(quote_id, spec))
             if isinstance(c, QuoteAnswered)
         ]
-        offers = [self._offer_json(o, origin, destination, q, quote_id, now) for o in answer.offers]
+        records: list[Offer] = []
+        offers = [
+            self._offer_json(o, origin, destination, q, quote_id, now, records)
+            for o in answer.offers
+        ]
+        self.repo.save_offers(records)
         body: dict[str, Any] = {"quote_id": quote_id, "offers": offers}
         if not offers:
             body["reason"] = answer.reason
@@ -203,6 +208,7 @@ class BookingService:
         q: QuoteInput,
         quote_id: str,
         now: int,
+        records: list[Offer],
     ) -> dict[str, Any]:
         request = {
             "input": q.as_json(),
@@ -216,7 +222,7 @@ class BookingService:
             "pickup_eta": o.pickup_eta,
             "dropoff_eta": o.dropoff_eta,
         }
-        self.repo.save_offer(
+        records.append(
             Offer(o.offer_id, quote_id, request, promise, o.expires_at, now, o.vehicle_id)
         )
         return {

@@ -8,6 +8,8 @@ event, so a restart — also after ``kill -9`` — carries on where the service 
 from __future__ import annotations
 
 import logging
+import queue
+import threading
 from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -56,7 +58,11 @@ Clock = Callable[[], int]
 
 
 class Sink:
-    """Persists and publishes what the engine decides (runs in the engine thread, in order)."""
+    """Persists and publishes what the engine decides (called in the engine thread, in order).
+
+    Plan versions go to the database through one writer thread, in order, so the engine
+    never waits for a disk; status changes are written at once (a rider reads them back).
+    """
 
     def __init__(
         self,
@@ -74,6 +80,25 @@ class Sink:
             clock,
         )
         self.adoptions: deque[dict[str, Any]] = deque(maxlen=50)
+        self._plans: queue.Queue[PlanVersion | None] = queue.Queue()
+        self._writer = threading.Thread(
+            target=self._write_plans, name="dispatch-plan-writer", daemon=True
+        )
+        self._writer.start()
+
+    def _write_plans(self) -> None:
+        while (plan := self._plans.get()) is not None:
+            try:
+                self.repo.save_plan_version(plan)
+            except DuplicateError:
+                log.warning("plan version %s/%d exists already", plan.vehicle_id, plan.version)
+            except Exception:
+                log.exception("plan version %s/%d not stored", plan.vehicle_id, plan.version)
+
+    def close(self) -> None:
+        """Write what is queued, then stop the writer."""
+        self._plans.put(None)
+        self._writer.join(timeout=30)
 
     def __call__(self, commands: list[Command]) -> None:
         for command in commands:
@@ -106,10 +131,7 @@ class Sink:
                     "departure": stop.departure,
                 }
             )
-        try:
-            self.repo.save_plan_version(PlanVersion(c.vehicle_id, c.version, self.clock(), stops))
-        except DuplicateError:
-            log.warning("plan version %s/%d exists already", c.vehicle_id, c.version)
+        self._plans.put(PlanVersion(c.vehicle_id, c.version, self.clock(), stops))
         self.etas.update(c.route)
         self.publisher.publish(
             PublishedPlan(
@@ -177,6 +199,7 @@ class Runtime:
 
     def stop(self) -> None:
         self.runner.stop()
+        self.sink.close()
 
 
 def region_source(config: ServiceConfig) -> OsmSource:
@@ -259,7 +282,9 @@ def _store_fleet_and_stops(repo: Repository, config: ServiceConfig, stops: Virtu
     from dispatch.store.tokens import hash_token
 
     for v in config.fleet.vehicles:
-        token_hash = None if v.device_token_generated else hash_token(v.device_token.get_secret_value())
+        token_hash = (
+            None if v.device_token_generated else hash_token(v.device_token.get_secret_value())
+        )
         repo.upsert_vehicle(
             VehicleRecord(
                 v.id,

@@ -39,7 +39,9 @@ def serve(
 
     settings = load_settings()
     service = load_service_config(config or settings.config_file, osm_source=settings.osm_source)
-    app = create_app(lambda: build_runtime(settings, service))
+    # Built before the server starts, so a bad map or database ends with a one-line error.
+    runtime = build_runtime(settings, service)
+    app = create_app(lambda: runtime)
     bind_host, bind_port = host or settings.host, port or settings.port
     log.info("serving %s on http://%s:%d (docs at /docs)", service.name, bind_host, bind_port)
     uvicorn.run(app, host=bind_host, port=bind_port, log_level=settings.log_level.lower())

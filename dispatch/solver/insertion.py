@@ -29,7 +29,6 @@ from dispatch.solver.schedule import (
     Infeasibility,
     Schedule,
     Stops,
-    build_route,
     dropoff_upper,
     initial_load,
     least_schedule,
@@ -224,14 +223,28 @@ def _route_cost(
     schedule: Schedule,
     params: ObjectiveParams,
 ) -> float:
-    if not seq or params.excess_ride_weight == 0:
-        return params.drive_weight * schedule.arc_cost
-    route = build_route(snapshot, vehicle, seq)
-    assert not isinstance(route, Infeasibility)
-    return (
-        params.drive_weight * schedule.arc_cost
-        + params.excess_ride_weight * route_excess_ride_s(snapshot, route)
-    )
+    cost = params.drive_weight * schedule.arc_cost
+    if seq and params.excess_ride_weight:
+        cost += params.excess_ride_weight * _excess_ride(snapshot, seq, schedule)
+    return cost
+
+
+def _excess_ride(snapshot: Snapshot, seq: tuple[Visit, ...], schedule: Schedule) -> int:
+    """Seconds on board beyond the direct trip, read from the schedule (drop-offs in ``seq``)."""
+    requests, travel = snapshot.request_by_id, snapshot.travel_rows
+    left: dict[str, int] = {}
+    excess = 0
+    for k, visit in enumerate(seq):
+        r = requests[visit.request_id]
+        if visit.kind is StopKind.PICKUP:
+            left[r.id] = schedule.start[k] + r.pickup_service_s
+            continue
+        departed = left.get(r.id)
+        if departed is None and r.boarded_at is not None:
+            departed = r.boarded_at + r.pickup_service_s
+        if departed is not None:
+            excess += max(0, schedule.start[k] - departed - travel[r.pickup][r.dropoff])
+    return excess
 
 
 def _candidates(

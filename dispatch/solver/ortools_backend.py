@@ -12,6 +12,7 @@ with the real objective; the caller gets it only if it is better than the start.
 
 from __future__ import annotations
 
+import logging
 import time
 from dataclasses import dataclass
 
@@ -21,6 +22,9 @@ from dispatch.model import NO_LIMIT_S, Plan, Request, Snapshot, StopKind, Vehicl
 from dispatch.solver.params import ObjectiveParams
 from dispatch.solver.plan import make_plan
 from dispatch.solver.schedule import Infeasibility
+from dispatch.solver.validate import validate_plan
+
+log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True, slots=True)
@@ -240,7 +244,14 @@ def _retimed(
     if assignment is None:
         return None
     plan = make_plan(snapshot, model.extract(assignment), params)
-    return None if isinstance(plan, Infeasibility) else plan
+    if isinstance(plan, Infeasibility):
+        log.info("OR-Tools routes cannot be timed exactly: %s", plan.reason)
+        return None
+    problems = validate_plan(snapshot, plan)
+    if problems:
+        log.warning("OR-Tools plan rejected by validate_plan: %s", problems[0])
+        return None
+    return plan
 
 
 def _better(candidate: Plan | None, incumbent: Plan | None) -> Plan | None:
@@ -252,13 +263,7 @@ def _better(candidate: Plan | None, incumbent: Plan | None) -> Plan | None:
 
 
 def _status_name(status: int) -> str:
-    names = {
-        0: "not_solved",
-        1: "success",
-        2: "fail",
-        3: "fail_timeout",
-        4: "invalid",
-        5: "infeasible",
-        6: "optimal",
-    }
-    return names.get(int(status), str(status))
+    """OR-Tools' own name of a routing status (``ROUTING_SUCCESS`` -> ``success``)."""
+    values = routing_enums_pb2.RoutingSearchStatus.DESCRIPTOR.enum_types[0].values_by_number
+    value = values.get(int(status))
+    return value.name.removeprefix("ROUTING_").lower() if value is not None else str(status)

@@ -56,8 +56,22 @@ def validate_plan(snapshot: Snapshot, plan: Plan) -> list[Violation]:
         return found
     for vehicle, route in zip(snapshot.vehicles, plan.routes, strict=True):
         found += _check_route(snapshot, vehicle, route)
+    found += _check_once_across_routes(plan)
     found += _check_coverage(snapshot, plan)
     return found
+
+
+def _check_once_across_routes(plan: Plan) -> list[Violation]:
+    """A request on two vehicles is complete on each, so per-route pairing cannot see it."""
+    vehicles_of: dict[str, list[str]] = {}
+    for route in plan.routes:
+        for rid in dict.fromkeys(str(s.request_id) for s in route.stops):
+            vehicles_of.setdefault(rid, []).append(str(route.vehicle_id))
+    return [
+        Violation(ViolationKind.DUPLICATE, f"served by vehicles {vids}", request_id=rid)
+        for rid, vids in vehicles_of.items()
+        if len(vids) > 1
+    ]
 
 
 def _check_routes_match_vehicles(snapshot: Snapshot, plan: Plan) -> list[Violation]:

@@ -111,8 +111,15 @@ def _sqlite_engine(url: str, database: str | None) -> Engine:
     if not database or database == ":memory:":
         raise StoreError("SQLite needs a file (sqlite:///path/to/file.sqlite), not memory")
     Path(database).parent.mkdir(parents=True, exist_ok=True)
+    # SQLite has one writer at a time, and every transaction here begins IMMEDIATE. With
+    # many threads in one process, one pooled connection makes them queue in Python (fair,
+    # no lost wake-ups) instead of spinning in SQLite's busy handler until it gives up.
     engine = create_engine(
-        url, connect_args={"check_same_thread": False, "timeout": SQLITE_BUSY_TIMEOUT_MS / 1000}
+        url,
+        connect_args={"check_same_thread": False, "timeout": SQLITE_BUSY_TIMEOUT_MS / 1000},
+        pool_size=1,
+        max_overflow=0,
+        pool_timeout=60,
     )
     event.listen(engine, "connect", _sqlite_on_connect)
     event.listen(engine, "begin", _sqlite_on_begin)

@@ -14,6 +14,29 @@ from dispatch.store.tables import OfferRow
 
 
 class OfferStore(StoreBase):
+    def save_offers(self, offers: list[Offer]) -> None:
+        """Insert a quote's offers in one transaction."""
+        if not offers:
+            return
+        rows = [
+            OfferRow(
+                offer_id=o.offer_id,
+                quote_id=o.quote_id,
+                request=dict(o.request),
+                promise=dict(o.promise),
+                vehicle_id=o.vehicle_id,
+                expires_at=o.expires_at,
+                created_at=o.created_at,
+                consumed_by=o.consumed_by,
+            )
+            for o in offers
+        ]
+        try:
+            with self._db.transaction() as session:
+                session.add_all(rows)
+        except IntegrityError as exc:
+            raise DuplicateError("an offer id exists already") from exc
+
     def save_offer(self, offer: Offer) -> None:
         """Insert an offer; raise ``DuplicateError`` if its id was used before."""
         row = OfferRow(

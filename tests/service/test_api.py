@@ -226,3 +226,27 @@ def test_bookings_survive_kill_minus_9(tmp_path: Path) -> None:
         assert _quote(restarted, hour=12)["offers"]
     finally:
         stop_server(restarted)
+
+
+def test_serve_with_a_missing_map_fails_with_one_line(tmp_path: Path) -> None:
+    import os
+    import subprocess
+    import sys
+
+    env = {
+        **os.environ,
+        "DISPATCH_OSM_SOURCE": str(tmp_path / "missing.osm.gz"),
+        "DISPATCH_DATABASE_URL": f"sqlite:///{tmp_path / 'x.sqlite'}",
+    }
+    result = subprocess.run(
+        [sys.executable, "-c", "from dispatch.cli import main; main()", "serve", "--port", "1"],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=60,
+        cwd=tmp_path,
+    )
+    assert result.returncode == 2
+    errors = [line for line in result.stderr.splitlines() if line.startswith("error:")]
+    assert errors == [f"error: OSM file not found: {tmp_path / 'missing.osm.gz'}"]
+    assert "Traceback" not in result.stderr

@@ -208,5 +208,19 @@ def test_unknown_request_is_caught(case: tuple[Snapshot, Plan]) -> None:
     assert ViolationKind.UNKNOWN_REQUEST in kinds
 
 
+def test_request_on_two_vehicles_is_a_duplicate(case: tuple[Snapshot, Plan]) -> None:
+    """Each route alone pairs the copy correctly; only the plan as a whole is wrong."""
+    snapshot, plan = case
+    k, _, stop = _first_pickup(plan)
+    copies = tuple(s for s in plan.routes[k].stops if s.request_id == stop.request_id)
+    other = 1 - k
+    routes = list(plan.routes)
+    routes[other] = replace(routes[other], stops=routes[other].stops + copies)
+    found = validate_plan(snapshot, replace(plan, routes=tuple(routes)))
+    assert any(
+        v.kind is ViolationKind.DUPLICATE and v.request_id == stop.request_id for v in found
+    ), found
+
+
 def test_vehicle_is_a_valid_type() -> None:
     assert Vehicle.__dataclass_params__.frozen  # type: ignore[attr-defined]

@@ -1,0 +1,218 @@
+"""Booking service under load: 30 buses, 300 open bookings, 20 concurrent clients over HTTP.
+
+Usage: python -m benchmarks.bench_api [--osm FILE] [--seconds 20] [--clients 20]
+Starts a real server (SQLite file in a temporary folder), books 300 trips for tomorrow,
+then runs CLIENTS concurrent riders that quote and book as fast as they can. Prints
+quote latency (p50/p99, also split by whether a re-optimisation was running), bookings
+per second, refusals (no longer feasible) and errors (anything else).
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import os
+import random
+import statistics
+import tempfile
+import time
+from datetime import date, timedelta
+from pathlib import Path
+from typing import Any
+
+import httpx
+
+from benchmarks.bench_insertion import percentile
+from benchmarks.live_fleet import network_from_env
+from tests.service.conftest import start_server, stop_server
+
+TOMORROW = (date.today() + timedelta(days=1)).isoformat()
+
+
+def service_toml(depots: list[tuple[float, float]], vehicles: int) -> str:
+    lines = [
+        'name = "Load test"',
+        "[hours]",
+        'daily = ["05:30", "23:00"]',
+        "[reoptimisation]",
+        "debounce_s = 5",
+        "period_s = 30",
+        "time_limit_s = 2.0",
+    ]
+    for k in range(vehicles):
+        lat, lon = depots[k % len(depots)]
+        lines += [
+            "[[fleet.vehicles]]",
+            f'id = "bus-{k}"',
+            "seats = 8",
+            "wheelchair_places = 1",
+            f"depot = {{ lat = {lat}, lon = {lon} }}",
+        ]
+    for k in range(vehicles):
+        lines += [
+            "[[fleet.shifts]]",
+            f'vehicle = "bus-{k}"',
+            'weekdays = "daily"',
+            'start = "05:30"',
+            'end = "23:00"',
+        ]
+    return "\n".join(lines) + "\n"
+
+
+def trip(rng: random.Random, stops: list[str]) -> dict[str, Any]:
+    a, b = rng.sample(stops, 2)
+    hour, minute = rng.randint(6, 20), rng.choice((0, 15, 30, 45))
+    return {
+        "origin": {"stop_id": a},
+        "destination": {"stop_id": b},
+        "depart_after": f"{TOMORROW}T{hour:02d}:{minute:02d}:00",
+        "passengers": rng.choice((1, 1, 2)),
+    }
+
+
+async def quote_and_book(
+    client: httpx.AsyncClient, body: dict[str, Any], stats: dict[str, list[Any]], key: str
+) -> None:
+    t = time.perf_counter()
+    response = await client.post("/v1/quotes", json=body)
+    stats["quotes"].append((time.perf_counter() - t, t))
+    if response.status_code == 422 and "same place" in response.text:
+        stats["no_offer"].append(1)  # two stops on the same road node: not a real trip
+        return
+    if response.status_code != 200:
+        stats["errors"].append(f"quote {response.status_code}: {response.text[:100]}")
+        return
+    offers = response.json()["offers"]
+    if not offers:
+        stats["no_offer"].append(1)
+        return
+    t = time.perf_counter()
+    booked = await client.post(
+        "/v1/bookings",
+        headers={"Idempotency-Key": key},
+        json={"offer_id": offers[0]["offer_id"], "rider": {"name": "Load"}},
+    )
+    stats["bookings"].append(time.perf_counter() - t)
+    if booked.status_code == 409:
+        stats["refused"].append(1)
+    elif booked.status_code != 201:
+        stats["errors"].append(f"book {booked.status_code}: {booked.text[:100]}")
+    else:
+        stats["booked"].append(time.perf_counter())
+
+
+async def monitor(
+    client: httpx.AsyncClient, until: float, solving: list[tuple[float, bool]]
+) -> None:
+    while time.perf_counter() < until:
+        state = (await client.get("/v1/health")).json()
+        solving.append((time.perf_counter(), bool(state["solving"])))
+        await asyncio.sleep(0.05)
+
+
+async def load(
+    url: str, stops: list[str], clients: int, seconds: float, seed: int
+) -> dict[str, Any]:
+    stats: dict[str, list[Any]] = {
+        k: [] for k in ("quotes", "bookings", "booked", "refused", "no_offer", "errors")
+    }
+    solving: list[tuple[float, bool]] = []
+    limits = httpx.Limits(max_connections=clients + 2)
+    async with httpx.AsyncClient(base_url=url, timeout=30, limits=limits) as client:
+        start = time.perf_counter()
+        until = start + seconds
+
+        async def rider(k: int) -> None:
+            rng = random.Random(seed * 1000 + k)
+            n = 0
+            while time.perf_counter() < until:
+                n += 1
+                await quote_and_book(client, trip(rng, stops), stats, f"load-{k}-{n}")
+
+        await asyncio.gather(monitor(client, until, solving), *(rider(k) for k in range(clients)))
+    stats["solving"] = solving
+    stats["elapsed"] = [time.perf_counter() - start]
+    return stats
+
+
+def was_solving(at: float, solving: list[tuple[float, bool]]) -> bool:
+    before = [s for t, s in solving if t <= at]
+    return before[-1] if before else False
+
+
+def report(stats: dict[str, list[Any]]) -> None:
+    quotes = [q * 1000 for q, _ in stats["quotes"]]
+    busy = [q * 1000 for q, at in stats["quotes"] if was_solving(at, stats["solving"])]
+    idle = [q * 1000 for q, at in stats["quotes"] if not was_solving(at, stats["solving"])]
+    elapsed = stats["elapsed"][0]
+    print(
+        f"quotes: {len(quotes)}  p50 {statistics.median(quotes):.1f} ms  p99 {percentile(quotes, 0.99):.1f} ms"
+    )
+    for name, values in (("while re-optimising", busy), ("while not re-optimising", idle)):
+        if values:
+            print(
+                f"  {name:24s}: {len(values):5d} quotes, p50 {statistics.median(values):.1f} ms, p99 {percentile(values, 0.99):.1f} ms"
+            )
+    print(
+        f"bookings confirmed: {len(stats['booked'])} in {elapsed:.1f} s = {len(stats['booked']) / elapsed:.1f} per second"
+    )
+    if stats["bookings"]:
+        b = [x * 1000 for x in stats["bookings"]]
+        print(
+            f"booking latency: p50 {statistics.median(b):.1f} ms  p99 {percentile(b, 0.99):.1f} ms"
+        )
+    print(
+        f"no offer: {len(stats['no_offer'])}, refused at booking (taken meanwhile): {len(stats['refused'])}, errors: {len(stats['errors'])}"
+    )
+    for e in stats["errors"][:5]:
+        print("  ", e)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--osm")
+    parser.add_argument("--seconds", type=float, default=20)
+    parser.add_argument("--clients", type=int, default=20)
+    parser.add_argument("--vehicles", type=int, default=30)
+    parser.add_argument("--open-bookings", type=int, default=300)
+    parser.add_argument("--seed", type=int, default=1)
+    args = parser.parse_args()
+    network = network_from_env(args.osm)
+    os.environ["DISPATCH_TEST_OSM"] = str(
+        Path(args.osm or os.environ["DISPATCH_OSM_SOURCE"]).resolve()
+    )
+    depots = [(p.lat, p.lon) for p in network.places if p.kind == "village"]
+    with tempfile.TemporaryDirectory() as tmp_name:
+        tmp = Path(tmp_name)
+        config = tmp / "service.toml"
+        config.write_text(service_toml(depots, args.vehicles))
+        os.environ["DISPATCH_CONFIG_FILE"] = str(config)
+        server = start_server(tmp, tmp / "load.sqlite", tmp / "cache")
+        try:
+            stops = [s["stop_id"] for s in httpx.get(f"{server.url}/v1/stops").json()]
+            rng = random.Random(args.seed)
+            made = 0
+            t = time.perf_counter()
+            with httpx.Client(base_url=server.url, timeout=30) as client:
+                while made < args.open_bookings:
+                    quote = client.post("/v1/quotes", json=trip(rng, stops)).json()
+                    if quote.get("offers"):
+                        r = client.post(
+                            "/v1/bookings",
+                            json={
+                                "offer_id": quote["offers"][0]["offer_id"],
+                                "rider": {"name": "Pre"},
+                            },
+                        )
+                        made += r.status_code == 201
+            print(f"pre-booked {made} trips in {time.perf_counter() - t:.1f} s (sequential)")
+            report(asyncio.run(load(server.url, stops, args.clients, args.seconds, args.seed)))
+        except httpx.HTTPError:
+            print("server log (tail):", server.log.read_text()[-3000:])
+            raise
+        finally:
+            stop_server(server)
+
+
+if __name__ == "__main__":
+    main()
