@@ -41,6 +41,16 @@ class LiveSnapshot:
 
 
 def trip_request(trip: Trip, table: LocationTable) -> Request:
+    """The trip as a solver request (cached on the trip until its status changes)."""
+    key = (trip.status, trip.boarded_at, trip.promise)
+    if trip.cached_request is not None and trip.cached_request[0] == key:
+        return trip.cached_request[1]
+    request = _trip_request(trip, table)
+    trip.cached_request = (key, request)
+    return request
+
+
+def _trip_request(trip: Trip, table: LocationTable) -> Request:
     return Request(
         id=RequestId(trip.booking_id),
         pickup=table.index(trip.spec.pickup_node),

@@ -21,6 +21,8 @@ class Trip:
     status: TripStatus = TripStatus.CONFIRMED
     vehicle_id: str | None = None
     boarded_at: int | None = None
+    #: The solver request for this trip and the state it was made in (see snapshot.trip_request).
+    cached_request: tuple[tuple[object, ...], Request] | None = None
 
     @property
     def load(self) -> tuple[int, int]:

@@ -173,10 +173,41 @@ def _exact_in_order(
             yield insertion
 
 
+#: Route states by everything they depend on. Plans change far less often than quotes
+#: come in, so most quotes reuse every vehicle's state. Entries are kept for one travel
+#: matrix only (the engine's, which only ever grows): a new matrix empties the cache, and
+#: the matrix is held here so that its id cannot be reused by another one meanwhile.
+_STATE_CACHE: dict[tuple[object, ...], _RouteState | None] = {}
+_STATE_CACHE_SIZE = 20_000
+_STATE_ROWS: list[object] = []
+
+
 def _route_state(
     snapshot: Snapshot, vehicle: Vehicle, sequence: Sequence[Visit], params: ObjectiveParams
 ) -> _RouteState | None:
     seq = tuple(sequence)
+    requests = snapshot.request_by_id
+    try:
+        involved = tuple(requests[v.request_id] for v in seq)
+    except KeyError:
+        return None
+    rows = (snapshot.travel_rows, snapshot.cost_rows)
+    if not _STATE_ROWS or _STATE_ROWS[0] is not rows[0] or _STATE_ROWS[1] is not rows[1]:
+        _STATE_CACHE.clear()
+        _STATE_ROWS[:] = rows
+    key = (vehicle, seq, involved, params)
+    if key in _STATE_CACHE:
+        return _STATE_CACHE[key]
+    state = _compute_route_state(snapshot, vehicle, seq, params)
+    if len(_STATE_CACHE) >= _STATE_CACHE_SIZE:
+        _STATE_CACHE.clear()
+    _STATE_CACHE[key] = state
+    return state
+
+
+def _compute_route_state(
+    snapshot: Snapshot, vehicle: Vehicle, seq: tuple[Visit, ...], params: ObjectiveParams
+) -> _RouteState | None:
     stops = resolve_stops(snapshot, seq)
     if isinstance(stops, Infeasibility):
         return None
