@@ -13,7 +13,7 @@ from scipy.sparse.csgraph import connected_components
 
 from dispatch.errors import NoDrivableRoadError
 from dispatch.roads.graph import RoadGraph
-from dispatch.roads.osm_file import RawNetwork
+from dispatch.roads.osm_file import RawNetwork, Street
 
 EARTH_RADIUS_M = 6_371_008.8
 
@@ -115,14 +115,15 @@ def _fold(edges: Edges, keep: set[int]) -> dict[tuple[int, int], tuple[float, fl
     return folded
 
 
-def compile_network(raw: RawNetwork) -> RoadGraph:
+def compile_network(raw: RawNetwork, simplify: bool = True) -> RoadGraph:
+    """The drivable, strongly connected graph of ``raw`` (chains folded if ``simplify``)."""
     edges = _directed_edges(raw)
     if not edges:
         raise NoDrivableRoadError("the area holds no road a bus may use")
     all_nodes = {n for pair in edges for n in pair}
     scc = _largest_scc(edges)
     kept_edges = {pair: e for pair, e in edges.items() if pair[0] in scc and pair[1] in scc}
-    keep = _junctions(kept_edges) or {min(scc)}
+    keep = (_junctions(kept_edges) if simplify else set(scc)) or {min(scc)}
     folded = _fold(kept_edges, keep)
     graph = _assemble(raw, folded, keep, scc)
     graph.stats.update(
@@ -176,7 +177,7 @@ def _assemble(
     )
 
 
-def _streets(raw: RawNetwork, scc: set[int]) -> tuple[tuple[str, float, float], ...]:
+def _streets(raw: RawNetwork, scc: set[int]) -> tuple[Street, ...]:
     """One representative point per street name (the middle node of its longest way)."""
     best: dict[str, tuple[int, float, float]] = {}
     for way in raw.ways:
@@ -186,4 +187,4 @@ def _streets(raw: RawNetwork, scc: set[int]) -> tuple[tuple[str, float, float], 
         mid = raw.coords[inside[len(inside) // 2]]
         if way.name not in best or len(inside) > best[way.name][0]:
             best[way.name] = (len(inside), mid[0], mid[1])
-    return tuple(sorted((name, lat, lon) for name, (_, lat, lon) in best.items()))
+    return tuple(sorted(Street(name, lat, lon) for name, (_, lat, lon) in best.items()))

@@ -48,8 +48,17 @@ def _key(source: OsmSource) -> str:
     return hashlib.sha256(text.encode()).hexdigest()[:24]
 
 
-def download_osm(source: OsmSource, cache_dir: Path, say: Callable[[str], None]) -> Path:
-    """The cached download for ``source``, fetching it first if it is not there yet."""
+def download_osm(
+    source: OsmSource,
+    cache_dir: Path,
+    say: Callable[[str], None],
+    overpass_url: str | None = None,
+) -> Path:
+    """The cached download for ``source``, fetching it first if it is not there yet.
+
+    ``overpass_url`` replaces osmnx's ``settings.overpass_url`` (a mirror, or a
+    stand-in server in tests); the download is cached whichever server answered.
+    """
     target = cache_dir / f"download-{_key(source)}.osm"
     if target.exists():
         return target
@@ -57,6 +66,8 @@ def download_osm(source: OsmSource, cache_dir: Path, say: Callable[[str], None])
     import osmnx as ox
 
     ox.settings.useful_tags_way = WAY_TAGS
+    if overpass_url is not None:
+        ox.settings.overpass_url = overpass_url.rstrip("/")
     try:
         graph, points = _fetch(ox, source)
     except Exception as exc:  # osmnx raises many kinds; all mean "could not download"

@@ -18,7 +18,7 @@ from pathlib import Path
 import numpy as np
 import numpy.typing as npt
 
-from dispatch.roads.osm_file import NamedPoint
+from dispatch.roads.osm_file import NamedPoint, Street
 
 FORMAT_VERSION = 1
 
@@ -48,7 +48,7 @@ class RoadGraph:
     road_lon: FloatArray
     places: tuple[NamedPoint, ...]
     stops: tuple[NamedPoint, ...]
-    streets: tuple[tuple[str, float, float], ...]
+    streets: tuple[Street, ...]
     stats: dict[str, float]
 
     @property
@@ -110,7 +110,8 @@ def save_graph(graph: RoadGraph, path: Path) -> None:
 
 def load_graph(path: Path) -> RoadGraph:
     try:
-        with np.load(path, allow_pickle=False) as data:
+        # Open the file ourselves: np.load leaks the handle when the zip is truncated.
+        with path.open("rb") as fh, np.load(fh, allow_pickle=False) as data:
             arrays = {name: data[name] for name in _ARRAYS}
             meta = data["meta"].tobytes()
             checksum = data["checksum"].tobytes().decode()
@@ -125,7 +126,7 @@ def load_graph(path: Path) -> RoadGraph:
         **arrays,
         places=tuple(NamedPoint(**p) for p in info["named"]["places"]),
         stops=tuple(NamedPoint(**p) for p in info["named"]["stops"]),
-        streets=tuple((s[0], s[1], s[2]) for s in info["streets"]),
+        streets=tuple(Street(s[0], s[1], s[2]) for s in info["streets"]),
         stats=info["stats"],
     )
 

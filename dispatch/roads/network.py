@@ -16,10 +16,16 @@ import numpy.typing as npt
 from dispatch.errors import InputError
 from dispatch.roads.compile import compile_network
 from dispatch.roads.graph import CacheCorruptError, RoadGraph, load_graph, save_graph
-from dispatch.roads.osm_file import NamedPoint, check_source_path, read_osm_file
+from dispatch.roads.osm_file import (
+    SUFFIXES,
+    NamedPoint,
+    Street,
+    check_source_path,
+    read_osm_file,
+)
 from dispatch.roads.profile import RoadProfile
 from dispatch.roads.snap import DEFAULT_MAX_SNAP_M, SnappedPoint, Snapper
-from dispatch.roads.travel_times import DijkstraTravelTimes, RoutePath
+from dispatch.roads.travel_times import DijkstraTravelTimes, IntArray, RoutePath
 
 log = logging.getLogger(__name__)
 
@@ -59,6 +65,31 @@ class OsmSource:
                 )
 
     @classmethod
+    def parse(cls, text: str) -> OsmSource:
+        """Read a source as an operator writes it.
+
+        ``bbox:S,W,N,E`` or four bare numbers is a bounding box, ``place:NAME`` a place
+        name, ``polygon:WKT`` (or WKT text) a polygon; text naming an existing file or
+        ending in an OSM suffix is a file; anything else is a place name to download.
+        """
+        text = text.strip()
+        prefix, _, rest = text.partition(":")
+        kind = prefix.lower()
+        if kind == "bbox":
+            return cls.parse_bbox(rest)
+        if kind == "place" and rest.strip():
+            return cls(place=rest.strip())
+        if kind == "polygon" or text.upper().startswith(("POLYGON", "MULTIPOLYGON")):
+            return cls(polygon_wkt=rest.strip() if kind == "polygon" else text)
+        if not text:
+            raise InputError("an OSM source is a file, place:NAME, bbox:S,W,N,E or polygon:WKT")
+        if _looks_like_bbox(text):
+            return cls.parse_bbox(text)
+        if Path(text).expanduser().exists() or text.lower().endswith(SUFFIXES):
+            return cls(path=Path(text).expanduser())
+        return cls(place=text)
+
+    @classmethod
     def parse_bbox(cls, text: str) -> OsmSource:
         try:
             s, w, n, e = (float(x) for x in text.split(","))
@@ -76,11 +107,20 @@ class OsmSource:
         return "polygon"
 
 
+def _looks_like_bbox(text: str) -> bool:
+    parts = text.split(",")
+    try:
+        [float(x) for x in parts]
+    except ValueError:
+        return False
+    return len(parts) == 4
+
+
 def default_source() -> OsmSource:
-    """DISPATCH_OSM_SOURCE if set, else a download of the default region."""
+    """DISPATCH_OSM_SOURCE if set (a file, place:NAME or bbox:S,W,N,E), else the default region."""
     env = os.environ.get("DISPATCH_OSM_SOURCE")
     if env:
-        return OsmSource(path=Path(env))
+        return OsmSource.parse(env)
     return OsmSource(bbox=DEFAULT_REGION_BBOX)
 
 
@@ -115,7 +155,7 @@ class RoadNetwork:
         return self.graph.stops
 
     @property
-    def streets(self) -> tuple[tuple[str, float, float], ...]:
+    def streets(self) -> tuple[Street, ...]:
         return self.graph.streets
 
     def snap(self, lat: float, lon: float) -> SnappedPoint:
@@ -130,8 +170,23 @@ class RoadNetwork:
     def route(self, source: int, target: int) -> RoutePath:
         return self.travel_times.route(source, target)
 
-    def one_to_many(self, source: int, targets: Sequence[int]) -> tuple[np.ndarray, np.ndarray]:
+    def one_to_many(self, source: int, targets: Sequence[int]) -> tuple[IntArray, IntArray]:
         return self.travel_times.one_to_many(source, targets)
+
+    def matrix_between(self, points: Sequence[tuple[float, float]]) -> tuple[IntArray, IntArray]:
+        """Seconds and metres between ``(lat, lon)`` points, each snapped to its nearest node."""
+        if not points:
+            empty = np.zeros((0, 0), dtype=np.int64)
+            return empty, empty.copy()
+        lat, lon = np.asarray(points, dtype=np.float64).reshape(-1, 2).T
+        nodes = self.snap_many(lat, lon)
+        return self.travel_times.matrix([int(n) for n in nodes])
+
+    def route_between(
+        self, origin: tuple[float, float], destination: tuple[float, float]
+    ) -> RoutePath:
+        """The fastest path between two ``(lat, lon)`` points (snapped; far points raise)."""
+        return self.route(self.snap(*origin).node, self.snap(*destination).node)
 
     def path_times(self, source: int, target: int) -> list[tuple[int, int]]:
         return self.travel_times.path_times(source, target)
@@ -168,8 +223,26 @@ def load_road_network(
     cache_dir: Path | None = None,
     progress: Progress | None = None,
     max_snap_m: float = DEFAULT_MAX_SNAP_M,
+    overpass_url: str | None = None,
 ) -> RoadNetwork:
-    """The road network of ``source``: reloaded from ``cache_dir`` or built and cached."""
+    """The road network of ``source``: reloaded from ``cache_dir`` or built and cached.
+
+    Parameters
+    ----------
+    source
+        A file or a download spec; default ``$DISPATCH_OSM_SOURCE`` or the default region.
+    profile
+        Which roads a bus may use and how fast; part of the cache key.
+    cache_dir
+        Where downloads and compiled graphs live; default ``$DISPATCH_OSM_CACHE`` or
+        ``<repo>/osm_cache``.
+    progress
+        Receives one-line progress messages (the CLI echoes them); default: logging.
+    max_snap_m
+        Points farther than this from any road raise :class:`SnapError`.
+    overpass_url
+        Overpass API for downloads; default ``$DISPATCH_OVERPASS_URL`` or osmnx's own.
+    """
     source = source or default_source()
     profile = profile or RoadProfile()
     cache_dir = cache_dir or default_cache_dir()
@@ -179,14 +252,15 @@ def load_road_network(
     if path is None:
         from dispatch.roads.download import download_osm
 
-        path = download_osm(source, cache_dir, say)
+        url = overpass_url or os.environ.get("DISPATCH_OVERPASS_URL") or None
+        path = download_osm(source, cache_dir, say, overpass_url=url)
     check_source_path(path)
     cache_file = cache_dir / f"graph-{file_digest(path)[:24]}-{profile.key()}.npz"
     graph = _from_cache(cache_file, say)
     from_cache = graph is not None
     if graph is None:
         say(f"building the road network from {path.name} ...")
-        graph = compile_network(read_osm_file(path, profile))
+        graph = compile_network(read_osm_file(path, profile), simplify=profile.simplify)
         save_graph(graph, cache_file)
     report = BuildReport(source.describe(), from_cache, time.perf_counter() - started, cache_file)
     return RoadNetwork(graph, report, max_snap_m)

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import NamedTuple
 
 import osmium
 
@@ -38,6 +39,14 @@ class NamedPoint:
     lat: float
     lon: float
     population: int | None = None
+
+
+class Street(NamedTuple):
+    """A street name with one representative point on it (for address search)."""
+
+    name: str
+    lat: float
+    lon: float
 
 
 @dataclass

@@ -21,9 +21,9 @@ class SnappedPoint:
     """A point moved onto the graph: the node, its coordinates, and how far it moved."""
 
     node: int
+    distance_m: float
     lat: float
     lon: float
-    distance_m: float
 
 
 class Snapper:
@@ -53,11 +53,9 @@ class Snapper:
 
     def snap(self, lat: float, lon: float) -> SnappedPoint:
         nodes, dist = self.snap_many(np.array([lat]), np.array([lon]))
+        node = int(nodes[0])
         return SnappedPoint(
-            int(nodes[0]),
-            float(self.graph.lat[nodes[0]]),
-            float(self.graph.lon[nodes[0]]),
-            float(dist[0]),
+            node, float(dist[0]), float(self.graph.lat[node]), float(self.graph.lon[node])
         )
 
     def snap_many(

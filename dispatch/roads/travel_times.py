@@ -1,10 +1,13 @@
-"""Travel seconds and metres between graph nodes: Dijkstra rows over the CSR graph.
+"""Travel seconds and metres between graph nodes: exact Dijkstra over the CSR graph.
 
-One Dijkstra per source node gives the whole row, so rows are cached per source. The
-edge weight is ``travel_s × 2^20 + distance_m``: the shortest such path is the fastest
-path (ties broken by distance), and both its seconds and its metres can be read back
-from the one number exactly (float64 holds integers up to 2^53; paths stay far below
-2^20 m = 1,048 km and 2^33 s).
+The edge weight is ``travel_s × 2^bits + distance_m``: the shortest such path is the
+fastest path (ties broken by distance), and both its seconds and its metres are read
+back from the one number exactly, since float64 holds integers up to 2^53 and
+``bits`` is chosen from the graph so metres never spill into the seconds.
+
+Dijkstra runs over the graph's kernel of real junctions (see ``kernel.py``); its
+rows are cached per kernel node in a bounded, thread-safe LRU cache, so the solver
+and the engine can ask for the same sources again at no cost.
 """
 
 from __future__ import annotations
@@ -21,28 +24,46 @@ import numpy.typing as npt
 from scipy.sparse import csr_matrix
 from scipy.sparse.csgraph import dijkstra
 
+from dispatch.errors import RoadNetworkError
 from dispatch.roads.graph import RoadGraph
+from dispatch.roads.kernel import Contraction, contract
 
-SHIFT = 1 << 20
 IntArray = npt.NDArray[np.int64]
+FloatArray = npt.NDArray[np.float64]
 
 
 class TravelTimes(Protocol):
     """Travel seconds and metres between graph nodes (the solver's source of truth)."""
 
-    def matrix(self, nodes: Sequence[int]) -> tuple[IntArray, IntArray]: ...
+    def matrix(self, nodes: Sequence[int]) -> tuple[IntArray, IntArray]:
+        """Square matrices (seconds, metres) from every node to every node, in order."""
+        ...
 
-    def one_to_many(self, source: int, targets: Sequence[int]) -> tuple[IntArray, IntArray]: ...
+    def one_to_many(self, source: int, targets: Sequence[int]) -> tuple[IntArray, IntArray]:
+        """Seconds and metres from ``source`` to each target, in order."""
+        ...
 
 
 @dataclass(frozen=True, slots=True)
 class RoutePath:
-    """The fastest path between two nodes, with its polyline."""
+    """The fastest path between two nodes, with its polyline ``[(lat, lon), ...]``."""
 
     nodes: tuple[int, ...]
     polyline: tuple[tuple[float, float], ...]
     travel_s: int
     distance_m: int
+
+
+def metre_bits(graph: RoadGraph) -> int:
+    """Bits reserved for metres: enough for the longest possible simple path."""
+    if graph.n_edges == 0:
+        return 1
+    longest_m = min(int(graph.distance_m.sum()), graph.n_nodes * int(graph.distance_m.max()))
+    longest_s = min(int(graph.travel_s.sum()), graph.n_nodes * int(graph.travel_s.max()))
+    bits = max(1, longest_m.bit_length())
+    if bits + longest_s.bit_length() > 52:
+        raise RoadNetworkError("the region is too large for exact packed travel times")
+    return bits
 
 
 class DijkstraTravelTimes:
@@ -51,56 +72,91 @@ class DijkstraTravelTimes:
     def __init__(self, graph: RoadGraph, cache_rows: int = 4096) -> None:
         self.graph = graph
         n = graph.n_nodes
-        weights = graph.travel_s.astype(np.float64) * SHIFT + graph.distance_m
+        self._bits = metre_bits(graph)
+        weights = graph.travel_s.astype(np.float64) * float(1 << self._bits) + graph.distance_m
         self._csr = csr_matrix((weights, graph.indices, graph.indptr), shape=(n, n))
-        self._rows: OrderedDict[int, tuple[IntArray, IntArray]] = OrderedDict()
+        self._kernel: Contraction = contract(self._csr)
+        self._rows: OrderedDict[int, FloatArray] = OrderedDict()
         self._limit = cache_rows
         self._lock = threading.Lock()
 
-    def _compute(self, sources: list[int]) -> None:
-        dist = dijkstra(self._csr, directed=True, indices=sources)
-        dist = np.atleast_2d(dist)
-        if np.isinf(dist).any():  # cannot happen on a strongly connected graph
-            raise ValueError("road graph is not strongly connected")
-        packed = dist.astype(np.int64)
-        seconds, metres = packed >> 20, packed & (SHIFT - 1)
+    @property
+    def kernel_size(self) -> int:
+        """Nodes Dijkstra actually visits (for the summary and the benchmark)."""
+        return self._kernel.n_kernel
+
+    def clear_cache(self) -> None:
         with self._lock:
-            for k, s in enumerate(sources):
-                self._rows[s] = (seconds[k], metres[k])
-                self._rows.move_to_end(s)
+            self._rows.clear()
+
+    def _kernel_rows(self, kernel_ids: IntArray) -> FloatArray:
+        """Kernel Dijkstra rows for ``kernel_ids`` (sorted, unique), from the cache if there."""
+        with self._lock:
+            have = {int(k): self._rows[int(k)] for k in kernel_ids if int(k) in self._rows}
+        missing = [int(k) for k in kernel_ids if int(k) not in have]
+        if missing:
+            dist = dijkstra(self._kernel.kernel_csr, directed=True, indices=missing)
+            have.update(zip(missing, np.atleast_2d(dist), strict=True))
+        with self._lock:
+            for k in kernel_ids:
+                self._rows[int(k)] = have[int(k)]
+                self._rows.move_to_end(int(k))
             while len(self._rows) > self._limit:
                 self._rows.popitem(last=False)
+        if not have:
+            return np.zeros((0, self._kernel.n_kernel))
+        return np.stack([have[int(k)] for k in kernel_ids])
 
-    def rows(self, sources: Sequence[int]) -> list[tuple[IntArray, IntArray]]:
-        """Full rows (seconds, metres to every node) for each source, computing the missing."""
-        with self._lock:
-            missing = sorted({int(s) for s in sources if int(s) not in self._rows})
-        if missing:
-            self._compute(missing)
-        with self._lock:
-            out = []
-            for s in sources:
-                row = self._rows.get(int(s))
-                if row is None:  # evicted meanwhile by another thread: compute it again
-                    row = self._single(int(s))
-                out.append(row)
-            return out
+    def _packed(self, sources: IntArray, targets: IntArray) -> FloatArray:
+        """Packed shortest-path weights, sources × targets, via the kernel."""
+        kc = self._kernel
+        ex_node, ex_cost = kc.exit_node[sources], kc.exit_cost[sources]
+        needed = np.unique(ex_node[np.isfinite(ex_cost)])
+        rows = self._kernel_rows(needed)
+        en_node, en_cost = kc.entry_node[targets], kc.entry_cost[targets]
+        to_targets = np.min(rows[:, en_node] + en_cost[None, :, :], axis=2)
+        pos = np.minimum(np.searchsorted(needed, ex_node), needed.size - 1)
+        out: FloatArray = np.min(to_targets[pos] + ex_cost[:, :, None], axis=1)
+        self._same_component(sources, targets, out)
+        if not np.isfinite(out).all():  # cannot happen on a strongly connected graph
+            raise RoadNetworkError("road graph is not strongly connected")
+        return out
 
-    def _single(self, source: int) -> tuple[IntArray, IntArray]:
-        packed = dijkstra(self._csr, directed=True, indices=[source])[0].astype(np.int64)
-        return packed >> 20, packed & (SHIFT - 1)
+    def _same_component(self, sources: IntArray, targets: IntArray, out: FloatArray) -> None:
+        """Paths that stay inside one dead-end tree or chain never touch the kernel."""
+        kc = self._kernel
+        cs, ct = kc.component[sources], kc.component[targets]
+        hits = np.argwhere((cs[:, None] == ct[None, :]) & (cs[:, None] >= 0))
+        for i, j in hits.tolist():
+            local = kc.local[int(cs[i])]
+            value = local[kc.local_pos[sources[i]], kc.local_pos[targets[j]]]
+            out[i, j] = min(out[i, j], value)
+
+    def _unpack(self, packed: FloatArray) -> tuple[IntArray, IntArray]:
+        whole = packed.astype(np.int64)
+        return whole >> self._bits, whole & ((1 << self._bits) - 1)
+
+    def block(self, sources: Sequence[int], targets: Sequence[int]) -> tuple[IntArray, IntArray]:
+        """Seconds and metres from every source to every target (``len(s) × len(t)``)."""
+        s = self._checked(sources)
+        t = self._checked(targets)
+        if s.size == 0 or t.size == 0:
+            empty = np.zeros((s.size, t.size), dtype=np.int64)
+            return empty, empty.copy()
+        return self._unpack(self._packed(s, t))
+
+    def _checked(self, nodes: Sequence[int]) -> IntArray:
+        idx = np.asarray(nodes, dtype=np.int64).reshape(-1)
+        if idx.size and (idx.min() < 0 or idx.max() >= self.graph.n_nodes):
+            raise IndexError(f"node index out of range 0..{self.graph.n_nodes - 1}")
+        return idx
 
     def matrix(self, nodes: Sequence[int]) -> tuple[IntArray, IntArray]:
-        idx = np.asarray(nodes, dtype=np.int64)
-        rows = self.rows(list(idx))
-        seconds = np.stack([r[0][idx] for r in rows]) if rows else np.zeros((0, 0), np.int64)
-        metres = np.stack([r[1][idx] for r in rows]) if rows else np.zeros((0, 0), np.int64)
-        return seconds, metres
+        return self.block(nodes, nodes)
 
     def one_to_many(self, source: int, targets: Sequence[int]) -> tuple[IntArray, IntArray]:
-        seconds, metres = self.rows([source])[0]
-        idx = np.asarray(targets, dtype=np.int64)
-        return seconds[idx], metres[idx]
+        seconds, metres = self.block([source], targets)
+        return seconds[0], metres[0]
 
     def route(self, source: int, target: int) -> RoutePath:
         """Node path and polyline of the fastest path (ties: shorter)."""
@@ -109,7 +165,7 @@ class DijkstraTravelTimes:
         while path[-1] != source:
             prev = int(pred[path[-1]])
             if prev < 0:
-                raise ValueError(f"no path from {source} to {target}")
+                raise RoadNetworkError(f"no path from node {source} to node {target}")
             path.append(prev)
         path.reverse()
         return self._route_from_nodes(path)

@@ -153,3 +153,69 @@ def test_gzip_and_bzip2_xml(tmp_path: Path) -> None:
     for name in ("v.osm.gz", "v.osm.bz2"):
         net = load_road_network(OsmSource(path=tmp_path / name), cache_dir=tmp_path)
         assert net.graph.n_nodes > 0 and len(net.stops) == 1
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("bbox:49.97,11.48,50.05,11.61", OsmSource(bbox=(49.97, 11.48, 50.05, 11.61))),
+        ("49.97,11.48,50.05,11.61", OsmSource(bbox=(49.97, 11.48, 50.05, 11.61))),
+        ("place:Trebgast, Germany", OsmSource(place="Trebgast, Germany")),
+        ("Trebgast, Germany", OsmSource(place="Trebgast, Germany")),
+        ("maps/region.osm.pbf", OsmSource(path=Path("maps/region.osm.pbf"))),
+        (
+            "polygon:POLYGON ((0 0, 1 0, 1 1, 0 0))",
+            OsmSource(polygon_wkt="POLYGON ((0 0, 1 0, 1 1, 0 0))"),
+        ),
+    ],
+)
+def test_source_parse(text: str, expected: OsmSource) -> None:
+    assert OsmSource.parse(text) == expected
+
+
+@pytest.mark.parametrize("text", ["", "bbox:1,2,3", "bbox:50,11,49,12"])
+def test_source_parse_rejects_bad_input(text: str) -> None:
+    from dispatch.errors import InputError
+
+    with pytest.raises(InputError):
+        OsmSource.parse(text)
+
+
+def test_point_conveniences_snap_then_compute(village: RoadNetwork) -> None:
+    seconds, metres = village.matrix_between([(50.0, 11.505), (50.003, 11.505)])
+    path = village.route_between((50.0, 11.505), (50.003, 11.505))
+    assert seconds[0, 1] == path.travel_s and metres[0, 1] == path.distance_m
+    assert seconds[1, 0] > seconds[0, 1]  # the one-way street only goes north
+    assert path.polyline[0] == (50.0, 11.505) and path.polyline[-1] == (50.003, 11.505)
+
+
+def test_truncated_cache_is_rebuilt(tmp_path: Path) -> None:
+    source = OsmSource(path=DATA / "village.osm")
+    first = load_road_network(source, cache_dir=tmp_path)
+    data = first.report.cache_file.read_bytes()
+    first.report.cache_file.write_bytes(data[: len(data) // 3])
+    again = load_road_network(source, cache_dir=tmp_path)
+    assert not again.report.from_cache
+    assert load_road_network(source, cache_dir=tmp_path).report.from_cache
+
+
+def test_summary_reports_what_a_planner_needs(village: RoadNetwork) -> None:
+    summary = village.summary()
+    assert summary["nodes"] == village.graph.n_nodes and summary["stops"] == 1
+    assert 0 < summary["share_nodes_kept"] < 1  # type: ignore[operator]
+    assert summary["from_cache"] is False
+
+
+def test_unsimplified_graph_keeps_every_road_node(tmp_path: Path) -> None:
+    from dispatch.roads.profile import RoadProfile
+
+    source = OsmSource(path=DATA / "village.osm")
+    full = load_road_network(source, RoadProfile(simplify=False), cache_dir=tmp_path)
+    folded = load_road_network(source, cache_dir=tmp_path)
+    assert 1 in _osm_ids(full) and full.graph.n_nodes > folded.graph.n_nodes
+    assert full.snap(50.0001, 11.5).distance_m < 15  # snaps onto the corner node 1
+    a, b = _node(full, 4), _node(full, 2)
+    assert (
+        full.travel_times.one_to_many(a, [b])[0][0]
+        == folded.route(_node(folded, 4), _node(folded, 2)).travel_s
+    )
