@@ -41,3 +41,19 @@ class InfeasibleError(DispatchError):
 
 class ConflictError(DispatchError):
     """The request conflicts with the current state (already booked, on board, ...)."""
+
+
+class NotFoundError(DispatchError):
+    """Something the caller named (a booking, stop, rider, ...) does not exist."""
+
+
+class AuthError(DispatchError):
+    """The caller did not prove who they are (missing or unknown token)."""
+
+
+class ForbiddenError(AuthError):
+    """The caller is known but may not do this (e.g. a rider reading another's booking)."""
+
+
+class UnavailableError(DispatchError):
+    """The service cannot answer right now (starting up, overloaded); try again later."""

@@ -10,8 +10,8 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException
 
-from dispatch.errors import ConflictError, DispatchError, InputError
-from dispatch.service.booking import AuthError, OfferGoneError
+from dispatch.errors import AuthError, ConflictError, DispatchError, InputError
+from dispatch.service.booking import OfferGoneError
 from dispatch.store.errors import IdempotencyConflict, NotFoundError
 
 log = logging.getLogger(__name__)

@@ -89,15 +89,15 @@ async def places(
     hits = _runtime(request).search.search(q, limit)
     return [
         {
-            "kind": e.kind,
-            "id": e.id,
-            "name": e.name,
-            "context": e.context,
-            "lat": e.lat,
-            "lon": e.lon,
-            "score": round(score, 3),
+            "kind": h.kind,
+            "id": h.id,
+            "name": h.name,
+            "context": h.context,
+            "lat": h.lat,
+            "lon": h.lon,
+            "score": round(h.score, 3),
         }
-        for e, score in hits
+        for h in hits
     ]
 
 

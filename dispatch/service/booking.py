@@ -30,7 +30,7 @@ from dispatch.engine.events import (
     TripSpec,
 )
 from dispatch.engine.runner import EngineRunner
-from dispatch.errors import ConflictError, DispatchError, InputError, SnapError
+from dispatch.errors import AuthError, ConflictError, DispatchError, InputError, SnapError
 from dispatch.roads.network import RoadNetwork
 from dispatch.service.etas import EtaBoard
 from dispatch.service.ids import new_id
@@ -44,10 +44,6 @@ log = logging.getLogger(__name__)
 
 #: How often (every 50 ms) a retry looks for the stored answer of a concurrent first attempt.
 REPLAY_POLLS = 60
-
-
-class AuthError(DispatchError):
-    """Missing or wrong token."""
 
 
 class OfferGoneError(ConflictError):

@@ -36,9 +36,9 @@ from dispatch.engine.runner import EngineRunner, wall_clock
 from dispatch.engine.worker import ProcessSolver, Solver
 from dispatch.model import TimeWindow
 from dispatch.roads.network import OsmSource, RoadNetwork, load_road_network
+from dispatch.search import SearchIndex, entries_from_map
 from dispatch.service.booking import BookingService
 from dispatch.service.etas import EtaBoard
-from dispatch.service.search import Entry, SearchIndex
 from dispatch.service.stops import VirtualStops, build_stops
 from dispatch.settings import Settings
 from dispatch.store import Repository, open_database
@@ -231,7 +231,7 @@ def build_runtime(
     sink = Sink(repo, network, publisher, etas, clock)
     runner = EngineRunner(engine, solver or ProcessSolver(params.objective), sink, clock)
     booking = BookingService(runner, repo, network, stops, config, clock, etas)
-    search = build_search(network, stops)
+    search = build_search(network)
     runtime = Runtime(
         settings,
         config,
@@ -252,30 +252,9 @@ def build_runtime(
     return runtime
 
 
-def build_search(network: RoadNetwork, stops: VirtualStops) -> SearchIndex:
-    places = network.places
-
-    def near(lat: float, lon: float) -> str:
-        best = min(
-            places, key=lambda p: (p.lat - lat) ** 2 + ((p.lon - lon) * 0.64) ** 2, default=None
-        )
-        return best.name if best is not None else ""
-
-    entries = [
-        Entry("stop", s.id, s.name, near(s.lat, s.lon), s.lat, s.lon, 0)
-        for s in stops.stops
-        if s.source != "place"
-    ]
-    entries += [
-        Entry("place", s.id, s.name, "", s.lat, s.lon, 1)
-        for s in stops.stops
-        if s.source == "place"
-    ]
-    entries += [
-        Entry("street", f"street-{k}", n, near(la, lo), la, lo, 2)
-        for k, (n, la, lo) in enumerate(network.streets)
-    ]
-    return SearchIndex(entries)
+def build_search(network: RoadNetwork) -> SearchIndex:
+    """Stops, places and streets of the map, each with the nearest village as context."""
+    return SearchIndex(entries_from_map(network.places, network.stops, network.streets))
 
 
 def _store_fleet_and_stops(repo: Repository, config: ServiceConfig, stops: VirtualStops) -> None:

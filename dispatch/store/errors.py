@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dispatch import errors
 from dispatch.errors import ConflictError, DispatchError, InputError
 
 
@@ -9,7 +10,7 @@ class StoreError(DispatchError):
     """The database cannot be used (bad URL, failed migration, unreachable server)."""
 
 
-class NotFoundError(DispatchError):
+class NotFoundError(errors.NotFoundError):
     """A record the caller named does not exist."""
 
 

@@ -1,0 +1,132 @@
+"""FastAPI dependencies as ``Annotated`` aliases (``CurrentAgent``, ``SearchDep``, ...).
+
+Everything a router needs comes from ``app.state`` through these functions, set up
+once at start-up by the composition root::
+
+    app.state.staff_tokens = StaffTokens(admin=[...], agents=[...])
+    app.state.search_index = SearchIndex(entries)
+    app.state.stops = [...]          # objects with id, name, lat, lon
+    app.state.time_zone = ZoneInfo("Europe/Berlin")
+
+Tests put fakes there, or use ``app.dependency_overrides``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import tzinfo
+from typing import Annotated, Protocol
+
+from fastapi import Depends, Header, Request
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+
+from dispatch.errors import UnavailableError
+from dispatch.search import SearchIndex
+from rider_api.auth import Principal, Role, StaffTokens, require_role
+
+_bearer = HTTPBearer(auto_error=False, description="Staff token or booking access token")
+
+
+class StopLike(Protocol):
+    """What ``GET /v1/stops`` lists (e.g. the service's virtual stops)."""
+
+    @property
+    def id(self) -> str: ...
+    @property
+    def name(self) -> str: ...
+    @property
+    def lat(self) -> float: ...
+    @property
+    def lon(self) -> float: ...
+
+
+def _state(request: Request, name: str) -> object:
+    value = getattr(request.app.state, name, None)
+    if value is None:
+        raise UnavailableError("the service is still starting; please try again shortly")
+    return value
+
+
+def bearer_token(
+    credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
+) -> str | None:
+    return credentials.credentials if credentials else None
+
+
+BearerToken = Annotated[str | None, Depends(bearer_token)]
+
+
+def get_staff_tokens(request: Request) -> StaffTokens:
+    tokens = getattr(request.app.state, "staff_tokens", None)
+    return tokens if isinstance(tokens, StaffTokens) else StaffTokens()
+
+
+StaffTokensDep = Annotated[StaffTokens, Depends(get_staff_tokens)]
+
+
+def optional_principal(token: BearerToken, tokens: StaffTokensDep) -> Principal | None:
+    return tokens.principal(token)
+
+
+OptionalPrincipal = Annotated[Principal | None, Depends(optional_principal)]
+
+
+def current_agent(principal: OptionalPrincipal) -> Principal:
+    return require_role(principal, Role.AGENT)
+
+
+def current_admin(principal: OptionalPrincipal) -> Principal:
+    return require_role(principal, Role.ADMIN)
+
+
+CurrentAgent = Annotated[Principal, Depends(current_agent)]
+AdminDep = Annotated[Principal, Depends(current_admin)]
+
+
+@dataclass(frozen=True, slots=True)
+class BookingAccess:
+    """Who asks about a booking: staff, or whoever holds a (not yet checked) booking token."""
+
+    token: str | None
+    staff: Principal | None
+
+
+def booking_access(token: BearerToken, principal: OptionalPrincipal) -> BookingAccess:
+    return BookingAccess(None if principal else token, principal)
+
+
+BookingAccessDep = Annotated[BookingAccess, Depends(booking_access)]
+
+IdempotencyKey = Annotated[
+    str,
+    Header(
+        alias="Idempotency-Key",
+        min_length=8,
+        max_length=200,
+        description="A unique key per booking attempt; retries with the same key are safe.",
+    ),
+]
+
+
+def get_search_index(request: Request) -> SearchIndex:
+    index = _state(request, "search_index")
+    assert isinstance(index, SearchIndex)
+    return index
+
+
+def get_stops(request: Request) -> Sequence[StopLike]:
+    stops = _state(request, "stops")
+    assert isinstance(stops, Sequence)
+    return stops
+
+
+def get_time_zone(request: Request) -> tzinfo:
+    zone = _state(request, "time_zone")
+    assert isinstance(zone, tzinfo)
+    return zone
+
+
+SearchDep = Annotated[SearchIndex, Depends(get_search_index)]
+StopsDep = Annotated[Sequence[StopLike], Depends(get_stops)]
+TimeZoneDep = Annotated[tzinfo, Depends(get_time_zone)]

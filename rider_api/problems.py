@@ -1,0 +1,187 @@
+"""Errors become RFC 9457 problem responses here, and only here.
+
+Routers raise the service's own exceptions (``dispatch.errors``); this module decides
+the HTTP status, title and body. A client never sees a traceback: unexpected errors
+are logged with their traceback and answered with a plain 500 problem.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Awaitable, Callable, Mapping
+from dataclasses import dataclass
+from http import HTTPStatus
+from typing import Any
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse, Response
+from starlette.exceptions import HTTPException
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from dispatch.errors import (
+    AuthError,
+    ConflictError,
+    DispatchError,
+    ForbiddenError,
+    InfeasibleError,
+    InputError,
+    NotFoundError,
+    RoadNetworkError,
+    SnapError,
+    UnavailableError,
+)
+
+log = logging.getLogger(__name__)
+
+PROBLEM_JSON = "application/problem+json"
+INVALID_JSON = "request body is not valid JSON"
+_FASTAPI_BODY_ERROR = "There was an error parsing the body"
+
+
+@dataclass(frozen=True, slots=True)
+class ProblemSpec:
+    """How one exception class is answered: status, title and optional extra members."""
+
+    status: int
+    title: str
+    fields: Callable[[Exception], Mapping[str, Any]] | None = None
+
+
+#: The most specific class in an exception's MRO decides (see ``spec_for``).
+DEFAULT_SPECS: Mapping[type[Exception], ProblemSpec] = {
+    DispatchError: ProblemSpec(422, "Request cannot be served"),
+    InputError: ProblemSpec(422, "Invalid input"),
+    SnapError: ProblemSpec(422, "Location not reachable by road"),
+    InfeasibleError: ProblemSpec(422, "Request cannot be served"),
+    NotFoundError: ProblemSpec(404, "Not found"),
+    ConflictError: ProblemSpec(409, "Conflict"),
+    AuthError: ProblemSpec(401, "Not authenticated"),
+    ForbiddenError: ProblemSpec(403, "Forbidden"),
+    UnavailableError: ProblemSpec(503, "Service unavailable"),
+    RoadNetworkError: ProblemSpec(503, "Road network unavailable"),
+}
+
+
+def problem(status: int, title: str, detail: str, **members: Any) -> JSONResponse:
+    """A problem+json response (``type`` is ``about:blank``: the status says it all)."""
+    body = {"type": "about:blank", "title": title, "status": status, "detail": detail}
+    headers = {"WWW-Authenticate": "Bearer"} if status == 401 else None
+    return JSONResponse(
+        {**body, **members}, status_code=status, media_type=PROBLEM_JSON, headers=headers
+    )
+
+
+def spec_for(exc: Exception, specs: Mapping[type[Exception], ProblemSpec]) -> ProblemSpec | None:
+    for cls in type(exc).__mro__:
+        spec = specs.get(cls)
+        if spec is not None:
+            return spec
+    return None
+
+
+def install_problem_handlers(
+    app: FastAPI, extra: Mapping[type[Exception], ProblemSpec] | None = None
+) -> None:
+    """Answer every error of ``app`` with a problem response.
+
+    ``extra`` maps further exception classes (e.g. the store's or the engine's own
+    subclasses that should get another status or extra members) and wins over the
+    defaults.
+    """
+    specs = {**DEFAULT_SPECS, **(extra or {})}
+    app.add_exception_handler(DispatchError, _dispatch_handler(specs))
+    for cls in extra or {}:
+        if not issubclass(cls, DispatchError):
+            app.add_exception_handler(cls, _dispatch_handler(specs))
+    app.add_exception_handler(RequestValidationError, _validation_handler)
+    app.add_exception_handler(HTTPException, _http_handler)
+    app.add_middleware(CatchAllMiddleware)
+
+
+Handler = Callable[[Request, Exception], Awaitable[Response]]
+
+
+def _dispatch_handler(specs: Mapping[type[Exception], ProblemSpec]) -> Handler:
+    async def handle(_: Request, exc: Exception) -> Response:
+        spec = spec_for(exc, specs) or DEFAULT_SPECS[DispatchError]
+        members = dict(spec.fields(exc)) if spec.fields else {}
+        if spec.status >= 500:
+            log.warning("%s: %s", type(exc).__name__, exc)
+        return problem(spec.status, spec.title, str(exc) or spec.title, **members)
+
+    return handle
+
+
+async def _validation_handler(_: Request, exc: Exception) -> Response:
+    assert isinstance(exc, RequestValidationError)
+    raw = list(exc.errors())
+    if any(e.get("type") == "json_invalid" for e in raw):
+        return problem(400, "Bad Request", INVALID_JSON)
+    errors = [describe_error(e) for e in raw]
+    detail = "; ".join(
+        f"{e['field']}: {e['message']}" if e["field"] else e["message"] for e in errors
+    )
+    return problem(422, "Invalid request", detail, errors=errors)
+
+
+async def _http_handler(_: Request, exc: Exception) -> Response:
+    assert isinstance(exc, HTTPException)
+    detail = str(exc.detail)
+    if exc.status_code == 400 and detail == _FASTAPI_BODY_ERROR:
+        detail = INVALID_JSON  # e.g. a body that is not UTF-8
+    response = problem(exc.status_code, _reason(exc.status_code), detail)
+    response.headers.update(exc.headers or {})
+    return response
+
+
+def describe_error(error: Mapping[str, Any]) -> dict[str, str]:
+    """One pydantic error as ``{"field", "message", "type"}``: no input echoed back."""
+    location = [str(p) for p in error.get("loc", ())]
+    if location and location[0] in ("body", "query", "path", "header", "cookie"):
+        where, location = location[0], location[1:]
+    else:
+        where = ""
+    message = str(error.get("msg", "invalid value")).removeprefix("Value error, ")
+    field = ".".join(location)
+    if where not in ("", "body") and field:
+        field = f"{where} {field}"
+    return {"field": field, "message": message, "type": str(error.get("type", "value_error"))}
+
+
+def _reason(status: int) -> str:
+    try:
+        return HTTPStatus(status).phrase
+    except ValueError:
+        return "Error"
+
+
+class CatchAllMiddleware:
+    """Turn any unhandled exception into a logged 500 problem instead of a traceback.
+
+    A plain ASGI middleware rather than an ``Exception`` handler: Starlette re-raises
+    after running such a handler, which would log every error twice.
+    """
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        started = False
+
+        async def tracking_send(message: Message) -> None:
+            nonlocal started
+            started = started or message["type"] == "http.response.start"
+            await send(message)
+
+        try:
+            await self.app(scope, receive, tracking_send)
+        except Exception:
+            log.exception("unexpected error in %s %s", scope.get("method"), scope.get("path"))
+            if started:
+                raise
+            response = problem(500, "Internal error", "something went wrong on our side")
+            await response(scope, receive, send)

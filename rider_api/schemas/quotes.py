@@ -1,0 +1,91 @@
+"""Quotes: what a rider asks for (``QuoteCreate``) and the offers they get (``QuotePublic``)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, tzinfo
+from typing import Literal, Self
+
+from pydantic import Field, model_validator
+
+from rider_api.schemas.common import (
+    Instant,
+    Latitude,
+    LocationIn,
+    Longitude,
+    Passengers,
+    PublicModel,
+    StrictBody,
+    Wheelchairs,
+    localise,
+)
+
+
+@dataclass(frozen=True, slots=True)
+class RequestedTime:
+    """When the rider wants to travel, as an aware instant."""
+
+    kind: Literal["depart_after", "arrive_by"]
+    at: datetime
+
+
+class QuoteCreate(StrictBody):
+    """``POST /v1/quotes``. Without ``depart_after`` and ``arrive_by`` the ride is for now."""
+
+    origin: LocationIn
+    destination: LocationIn
+    depart_after: Instant | None = None
+    arrive_by: Instant | None = None
+    passengers: Passengers = 1
+    wheelchairs: Wheelchairs = 0
+
+    @model_validator(mode="after")
+    def _consistent(self) -> Self:
+        if self.depart_after is not None and self.arrive_by is not None:
+            raise ValueError("give depart_after or arrive_by, not both")
+        if self.wheelchairs > self.passengers:
+            raise ValueError("wheelchairs cannot exceed passengers")
+        if self.origin.stop_id is not None and self.origin.stop_id == self.destination.stop_id:
+            raise ValueError("origin and destination are the same stop")
+        return self
+
+    def requested_time(self, zone: tzinfo, now: datetime) -> RequestedTime:
+        """The wanted time; naive times are read in ``zone`` and no time means ``now``."""
+        if self.arrive_by is not None:
+            return RequestedTime("arrive_by", localise(self.arrive_by, zone))
+        if self.depart_after is not None:
+            return RequestedTime("depart_after", localise(self.depart_after, zone))
+        return RequestedTime("depart_after", localise(now, zone))
+
+
+class StopPoint(PublicModel):
+    stop_id: str | None = None
+    lat: Latitude
+    lon: Longitude
+    name: str
+
+
+class PickupPublic(StopPoint):
+    window_start: datetime
+    window_end: datetime
+
+
+class DropoffPublic(StopPoint):
+    eta: datetime
+    latest_arrival: datetime
+
+
+class OfferPublic(PublicModel):
+    offer_id: str
+    pickup: PickupPublic
+    dropoff: DropoffPublic
+    expires_at: datetime
+
+
+class QuotePublic(PublicModel):
+    """The answer to a quote: offers, or a ``reason`` and maybe ``alternatives``."""
+
+    quote_id: str
+    offers: list[OfferPublic] = Field(default_factory=list)
+    reason: str | None = None
+    alternatives: list[OfferPublic] | None = None
