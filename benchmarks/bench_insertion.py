@@ -1,8 +1,15 @@
 """Quote latency: insertion into a fleet of 30 vehicles with ~10 planned stops each.
 
-Usage: python benchmarks/bench_insertion.py [--osm FILE] [--quotes 500]
-Prints median and p99 of (a) the insertion itself (``offers`` on a ready snapshot) and
-(b) a whole engine quote (snapshot of the live state + insertion + offers held).
+Usage: python -m benchmarks.bench_insertion [--osm FILE] [--quotes 500]
+       python -m benchmarks.bench_insertion --synthetic [--quotes 500]
+       python -m benchmarks.bench_insertion --darp DIR
+
+With a road network: median and p99 of (a) the insertion itself (``offers`` on a ready
+snapshot) and (b) a whole engine quote (snapshot of the live state + insertion + offers
+held). ``--synthetic``: random points, no network; per quote ``offers`` (n=3) plus the
+full list of ``feasible_insertions``, with warm route states (as between plan changes)
+and cold ones (right after every vehicle's plan changed). ``--darp``: time of
+``build_initial_plan`` (insertion from scratch) on Cordeau's instances.
 """
 
 from __future__ import annotations
@@ -11,11 +18,19 @@ import argparse
 import random
 import statistics
 import time
+from collections.abc import Callable
+from functools import partial
+from pathlib import Path
 
 from benchmarks.live_fleet import busy_engine, network_from_env
+from benchmarks.synthetic_fleet import busy_fleet, random_request, with_rows
 from dispatch.engine.events import QuoteRequested, TripSpec
 from dispatch.engine.trips import promise_params, quote_request
-from dispatch.solver.insertion import offers
+from dispatch.model import Snapshot
+from dispatch.solver import darp
+from dispatch.solver.insertion import feasible_insertions, offers
+from dispatch.solver.repair import build_initial_plan
+from dispatch.solver.route_state import clear_route_state_cache
 
 
 def percentile(values: list[float], q: float) -> float:
@@ -26,16 +41,83 @@ def percentile(values: list[float], q: float) -> float:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--osm")
+    parser.add_argument("--synthetic", action="store_true")
+    parser.add_argument("--darp", type=Path)
     parser.add_argument("--quotes", type=int, default=500)
     parser.add_argument("--seed", type=int, default=1)
     args = parser.parse_args()
-    network = network_from_env(args.osm)
-    engine, now = busy_engine(network, vehicles=30, bookings=150, seed=args.seed)
+    if args.synthetic:
+        synthetic(args.quotes, args.seed)
+    elif args.darp:
+        initial_darp(args.darp)
+    else:
+        on_roads(args.osm, args.quotes, args.seed)
+
+
+def synthetic(quotes: int, seed: int) -> None:
+    snapshot, visits, travel = busy_fleet(vehicles=30, stops_per_vehicle=10, seed=seed)
+    stops = [len(s) for s in visits.values()]
+    print(f"vehicles: {len(stops)}, stops per vehicle: mean {statistics.mean(stops):.1f}")
+    rng = random.Random(seed + 1)
+    rows = snapshot.travel_rows
+    offered = checked = 0
+    times: dict[str, list[float]] = {"warm": [], "cold": [], "all positions": []}
+    for q in range(quotes):
+        request = random_request(f"x{q}", rng, travel, promised=False)
+        live = with_rows(
+            Snapshot(snapshot.now, snapshot.vehicles, (*snapshot.requests, request), travel), rows
+        )
+        offered += bool(offers(live, visits, request, n=3))
+        checked += len(feasible_insertions(live, visits, request))
+        for label, cold, call in (
+            ("warm", False, partial(offers, live, visits, request, n=3)),
+            ("cold", True, partial(offers, live, visits, request, n=3)),
+            ("all positions", False, partial(feasible_insertions, live, visits, request)),
+        ):
+            times[label].append(_timed(call, cold))
+    print(
+        f"quotes with an offer: {offered}/{quotes}, feasible insertions per quote: {checked / quotes:.1f}"
+    )
+    for label, values in times.items():
+        name = (
+            "feasible_insertions (all)"
+            if label == "all positions"
+            else f"offers n=3, {label} states"
+        )
+        print(
+            f"{name:34s} median {statistics.median(values):.2f} ms   p99 {percentile(values, 0.99):.2f} ms"
+        )
+
+
+def _timed(call: Callable[[], object], cold: bool) -> float:
+    if cold:
+        clear_route_state_cache()
+    t = time.perf_counter()
+    call()
+    return (time.perf_counter() - t) * 1000
+
+
+def initial_darp(folder: Path) -> None:
+    for path in sorted(folder.glob("*.txt")):
+        inst = darp.parse_darp(path.name, path.read_text())
+        snapshot = darp.to_snapshot(inst)
+        clear_route_state_cache()
+        t = time.perf_counter()
+        plan = build_initial_plan(snapshot)
+        ms = (time.perf_counter() - t) * 1000
+        print(
+            f"{path.name:12s} requests {inst.requests:3d}  build_initial_plan {ms:7.1f} ms  unserved {len(plan.unserved)}"
+        )
+
+
+def on_roads(osm: str | None, quotes: int, seed: int) -> None:
+    network = network_from_env(osm)
+    engine, now = busy_engine(network, vehicles=30, bookings=150, seed=seed)
     stops = [len(v.visits) for v in engine.vehicles.values()]
-    rng = random.Random(args.seed + 1)
+    rng = random.Random(seed + 1)
     n = network.graph.n_nodes
     raw, full = [], []
-    for q in range(args.quotes):
+    for q in range(quotes):
         spec = TripSpec(
             rng.randrange(n), rng.randrange(n), 1, depart_after=now + rng.randint(0, 3 * 3600)
         )

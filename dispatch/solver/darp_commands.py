@@ -94,6 +94,7 @@ def bench_darp(
     for name, text in texts:
         parse_darp(name, text)  # fail early on a bad file
     results = []
+    _print_header()
     with ProcessPoolExecutor(max_workers=workers) as pool:
         for name, text in texts:
             runs = list(
@@ -127,7 +128,16 @@ def _read_bks(path: Path | None) -> dict[str, float]:
 
 
 def _gap(cost: float, best: float | None) -> float | None:
-    return None if best is None else 100.0 * (cost - best) / best
+    """Percent above the best known; best-known costs are given to the cent, so is the gap's sign."""
+    if best is None:
+        return None
+    return 100.0 * (round(cost, 2) - best) / best + 0.0  # + 0.0: no "-0.00"
+
+
+def _print_header() -> None:
+    typer.echo(
+        f"{'instance':10s} {'feas.':5s} {'cost':>10s} {'best known':>10s} {'gap %':>7s} {'seconds':>7s}"
+    )
 
 
 def _print_row(run: DarpRun, best: float | None) -> None:

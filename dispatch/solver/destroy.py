@@ -22,12 +22,14 @@ WORST_BIAS = 3.0
 def choose_removal(
     snapshot: Snapshot, plan: Plan, removable: list[RequestId], k: int, rng: random.Random
 ) -> list[RequestId]:
-    """Draw an operator (related, random, worst, route) and apply it."""
+    """Draw an operator (related, time, random, worst, route) and apply it."""
     draw = rng.random()
     operator: Operator
-    if draw < 0.4:
+    if draw < 0.3:
         operator = related_removal
-    elif draw < 0.65:
+    elif draw < 0.5:
+        operator = time_removal
+    elif draw < 0.7:
         operator = random_removal
     elif draw < 0.85:
         operator = worst_removal
@@ -73,6 +75,21 @@ def related_removal(
         return dist + 0.5 * dt + rng.random() * noise
 
     return sorted(removable, key=relatedness)[:k]
+
+
+def time_removal(
+    snapshot: Snapshot, plan: Plan, removable: list[RequestId], k: int, rng: random.Random
+) -> list[RequestId]:
+    """The requests served around one instant, on every vehicle: who serves that hour
+    can then be decided afresh (vehicles' routes run in time order)."""
+    starts = {s.request_id: s.start for r in plan.routes for s in r.stops}
+    requests = snapshot.request_by_id
+
+    def when(rid: RequestId) -> int:
+        return starts.get(rid, requests[rid].pickup_window.start)
+
+    instant = when(rng.choice(removable))
+    return sorted(removable, key=lambda rid: abs(when(rid) - instant) + rng.random())[:k]
 
 
 def worst_removal(

@@ -2,16 +2,27 @@
 
 Used for offers ("can you take me, and when?") in milliseconds, and to build first
 solutions for re-optimisation. Candidates (vehicle, pickup position, drop-off
-position) are ranked by the added driving time, computed for all positions at once;
-cheap *necessary* conditions (the pickup window can still be reached, capacity on the
-arcs between pickup and drop-off) skip hopeless ones; the survivors are checked
-cheapest first with the exact schedule arithmetic of :mod:`dispatch.solver.schedule`.
+position) come with their exact added arc cost, computed for all positions at once;
+cheap *necessary* conditions (the pickup window can still be reached, the visits after
+each inserted stop can still start by their latest start, the ride can be short
+enough, capacity on the arcs between pickup and drop-off) skip hopeless ones; the
+survivors are checked with the exact schedule arithmetic of
+:mod:`dispatch.solver.schedule`, which is the only authority on feasibility.
+
+Candidates are checked in the order of a lower bound of their added cost (added
+driving cost minus the route's current excess ride, the most an insertion could save),
+and an insertion is emitted once no unchecked candidate can beat it, so results come
+out exactly cheapest first without checking every candidate.
+
+The filters assume travel times obey the triangle inequality (shortest-path matrices
+do): then inserting stops never makes any existing visit earlier.
 """
 
 from __future__ import annotations
 
+import heapq
 from collections.abc import Iterator, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from dispatch.model import (
     Request,
@@ -19,32 +30,41 @@ from dispatch.model import (
     Snapshot,
     StopKind,
     TimeWindow,
-    Vehicle,
     VehicleId,
     Visit,
 )
 from dispatch.solver.params import ObjectiveParams, PromiseParams
 from dispatch.solver.plan import route_arc_cost, route_excess_ride_s
+from dispatch.solver.route_state import RouteState, route_state
 from dispatch.solver.schedule import (
     Infeasibility,
-    Schedule,
     Stops,
     dropoff_upper,
-    initial_load,
     least_schedule,
     loads_after,
-    resolve_stops,
     route_from_schedule,
 )
 
 Sequences = Mapping[VehicleId, Sequence[Visit]]
 
-#: At most this many candidates get the exact check per call (bounds the worst case).
+#: Old private names, still imported by :mod:`dispatch.solver.repair`.
+_RouteState = RouteState
+_route_state = route_state
+
+#: With a ``limit`` (and for offers) at most this many candidates get the exact check
+#: per call: it bounds the worst-case latency of a quote.
 MAX_EXACT_CHECKS = 400
 
 
 @dataclass(frozen=True, slots=True)
 class Insertion:
+    """One way to serve a request on one vehicle, with the timed route it gives.
+
+    ``pickup_pos``/``dropoff_pos`` index ``visits``, the vehicle's full new sequence;
+    ``added_cost`` is the increase of drive weight × arc cost + excess-ride weight ×
+    excess ride seconds of that vehicle's route.
+    """
+
     vehicle_id: VehicleId
     pickup_pos: int
     dropoff_pos: int
@@ -55,6 +75,8 @@ class Insertion:
 
 @dataclass(frozen=True, slots=True)
 class Offer:
+    """What can be promised for an insertion: see :func:`make_offer` for the rules."""
+
     vehicle_id: VehicleId
     pickup_start: int
     dropoff_start: int
@@ -71,22 +93,6 @@ class _Candidate:
     dropoff_pos: int
 
 
-@dataclass(frozen=True, slots=True)
-class _RouteState:
-    """What the candidate generation needs to know of one vehicle's current route."""
-
-    vehicle: Vehicle
-    visits: tuple[Visit, ...]
-    path: list[int]
-    departures: list[int]
-    load_before: list[tuple[int, ...]]
-    base_cost: float
-    stops: Stops
-    #: Latest start of each visit (and, last, the latest end) ignoring ride limits: a relaxation,
-    #: so a detour that makes a visit start after it is certainly infeasible.
-    latest: list[int]
-
-
 def feasible_insertions(
     snapshot: Snapshot,
     visits: Sequences,
@@ -94,15 +100,22 @@ def feasible_insertions(
     params: ObjectiveParams | None = None,
     limit: int | None = None,
 ) -> list[Insertion]:
-    """Feasible insertions of ``request``, cheapest first (at most ``limit``)."""
+    """Feasible insertions of ``request`` into ``visits``, cheapest first.
+
+    Without ``limit`` every feasible (vehicle, pickup, drop-off) position is returned;
+    with it, the ``limit`` cheapest, from at most :data:`MAX_EXACT_CHECKS` exact checks
+    (so that a booking or a repair never stalls on a huge fleet). Locked prefixes stay
+    first, capacity holds in every dimension, riders on board are counted. ``request``
+    must be in ``snapshot.requests``.
+    """
     params = params or ObjectiveParams()
+    max_checks = None if limit is None else MAX_EXACT_CHECKS
     found: list[Insertion] = []
-    for insertion in _exact_in_order(snapshot, visits, request, params):
-        found.append(insertion)
-        if limit is not None and len(found) >= 4 * limit:
+    for insertion, _ in _best_first(snapshot, visits, request, params, max_checks):
+        if limit is not None and len(found) >= limit:
             break
-    found.sort(key=lambda ins: ins.added_cost)
-    return found[:limit] if limit is not None else found
+        found.append(insertion)
+    return found
 
 
 def offers(
@@ -113,17 +126,77 @@ def offers(
     n: int = 3,
     promise: PromiseParams | None = None,
 ) -> list[Offer]:
-    """Up to ``n`` alternatives that differ in vehicle or pickup time, cheapest first."""
+    """Up to ``n`` offers with pickup times at least ``min_separation_s`` apart, cheapest first.
+
+    Offers are chosen greedily in the order of their insertion's cost. Only the pickup
+    time separates alternatives: the promise names no vehicle (re-optimisation may move
+    the booking to another one), so two offers at the same time would look identical to
+    the rider. Each promise is checked again with the exact schedule before it is made.
+    """
     params = params or ObjectiveParams()
     promise = promise or PromiseParams()
     chosen: list[Offer] = []
-    for insertion in _exact_in_order(snapshot, visits, request, params):
-        offer = make_offer(insertion, request, promise)
-        if all(_distinct(offer, other, promise) for other in chosen):
-            chosen.append(offer)
+    for insertion, state in _best_first(snapshot, visits, request, params, MAX_EXACT_CHECKS):
         if len(chosen) >= n:
             break
-    return sorted(chosen, key=lambda o: o.insertion.added_cost)
+        offer = make_offer(insertion, request, promise)
+        if not all(_distinct(offer, other, promise) for other in chosen):
+            continue
+        if _promise_keeps(snapshot, state, request, offer):
+            chosen.append(offer)
+    return chosen
+
+
+def _promise_keeps(snapshot: Snapshot, state: RouteState, request: Request, offer: Offer) -> bool:
+    """Whether the insertion stays feasible with the promise as the request's hard windows."""
+    latest = offer.latest_arrival
+    promised = replace(
+        request,
+        pickup_window=offer.pickup_window,
+        dropoff_window=TimeWindow(min(request.dropoff_window.start, latest), latest),
+    )
+    i, j = offer.insertion.pickup_pos, offer.insertion.dropoff_pos - 1
+    stops = _inserted_stops(state.stops, promised, i, j)
+    return not isinstance(least_schedule(snapshot, state.vehicle, stops), Infeasibility)
+
+
+def _best_first(
+    snapshot: Snapshot,
+    visits: Sequences,
+    request: Request,
+    params: ObjectiveParams,
+    max_checks: int | None,
+) -> Iterator[tuple[Insertion, RouteState]]:
+    """Feasible insertions in exact cost order (see the module docstring).
+
+    A candidate's added cost is at least ``drive_weight × added arc cost −
+    excess_ride_weight × the route's current excess ride``: the arc part is exact and
+    no rider can ride less than the direct trip. Found insertions wait in a heap until
+    the next candidate's bound is no lower than them.
+    """
+    states = [route_state(snapshot, v, visits.get(v.id, ()), params) for v in snapshot.vehicles]
+    bounded = []
+    for k, st in enumerate(states):
+        if st is None:
+            continue
+        saving = params.excess_ride_weight * st.base_excess
+        for c in _candidates(snapshot, k, st, request):
+            key = (params.drive_weight * c.estimate - saving, k, c.pickup_pos, c.dropoff_pos)
+            bounded.append((key, c, st))
+    bounded.sort(key=lambda entry: entry[0])
+    if max_checks is not None:
+        bounded = bounded[:max_checks]
+    found: list[tuple[tuple[float, int, int, int], Insertion, RouteState]] = []
+    for key, candidate, st in bounded:
+        while found and found[0][0][0] <= key[0]:
+            _, insertion, state = heapq.heappop(found)
+            yield insertion, state
+        made = _try(snapshot, st, request, candidate, params)
+        if made is not None:
+            heapq.heappush(found, ((made.added_cost, *key[1:]), made, st))
+    while found:
+        _, insertion, state = heapq.heappop(found)
+        yield insertion, state
 
 
 def _distinct(a: Offer, b: Offer, promise: PromiseParams) -> bool:
@@ -152,146 +225,21 @@ def make_offer(insertion: Insertion, request: Request, promise: PromiseParams) -
     return Offer(insertion.vehicle_id, pickup.start, dropoff.start, window, latest, insertion)
 
 
-def _exact_in_order(
-    snapshot: Snapshot, visits: Sequences, request: Request, params: ObjectiveParams
-) -> Iterator[Insertion]:
-    states = [_route_state(snapshot, v, visits.get(v.id, ()), params) for v in snapshot.vehicles]
-    candidates = sorted(
-        (
-            c
-            for k, st in enumerate(states)
-            if st is not None
-            for c in _candidates(snapshot, k, st, request)
-        ),
-        key=lambda c: (c.estimate, c.vehicle_index, c.pickup_pos, c.dropoff_pos),
-    )
-    for candidate in candidates[:MAX_EXACT_CHECKS]:
-        state = states[candidate.vehicle_index]
-        assert state is not None
-        insertion = _try(snapshot, state, request, candidate, params)
-        if insertion is not None:
-            yield insertion
-
-
-#: Route states by everything they depend on. Plans change far less often than quotes
-#: come in, so most quotes reuse every vehicle's state. Entries are kept for one travel
-#: matrix only (the engine's, which only ever grows): a new matrix empties the cache, and
-#: the matrix is held here so that its id cannot be reused by another one meanwhile.
-_STATE_CACHE: dict[tuple[object, ...], _RouteState | None] = {}
-_STATE_CACHE_SIZE = 20_000
-_STATE_ROWS: list[object] = []
-
-
-def _route_state(
-    snapshot: Snapshot, vehicle: Vehicle, sequence: Sequence[Visit], params: ObjectiveParams
-) -> _RouteState | None:
-    seq = tuple(sequence)
-    requests = snapshot.request_by_id
-    try:
-        involved = tuple(requests[v.request_id] for v in seq)
-    except KeyError:
-        return None
-    rows = (snapshot.travel_rows, snapshot.cost_rows)
-    if not _STATE_ROWS or _STATE_ROWS[0] is not rows[0] or _STATE_ROWS[1] is not rows[1]:
-        _STATE_CACHE.clear()
-        _STATE_ROWS[:] = rows
-    key = (vehicle, seq, involved, params)
-    if key in _STATE_CACHE:
-        return _STATE_CACHE[key]
-    state = _compute_route_state(snapshot, vehicle, seq, params)
-    if len(_STATE_CACHE) >= _STATE_CACHE_SIZE:
-        _STATE_CACHE.clear()
-    _STATE_CACHE[key] = state
-    return state
-
-
-def _compute_route_state(
-    snapshot: Snapshot, vehicle: Vehicle, seq: tuple[Visit, ...], params: ObjectiveParams
-) -> _RouteState | None:
-    stops = resolve_stops(snapshot, seq)
-    if isinstance(stops, Infeasibility):
-        return None
-    schedule = least_schedule(snapshot, vehicle, stops)
-    loads = loads_after(snapshot, vehicle, seq)
-    if isinstance(schedule, Infeasibility) or isinstance(loads, Infeasibility):
-        return None
-    requests = snapshot.request_by_id
-    path = [vehicle.start_location]
-    for v in seq:
-        r = requests[v.request_id]
-        path.append(r.pickup if v.kind is StopKind.PICKUP else r.dropoff)
-    path.append(vehicle.end_location)
-    departures = [schedule.departure] + [
-        schedule.start[k] + _service(requests[v.request_id], v.kind) for k, v in enumerate(seq)
-    ]
-    load_before = [initial_load(snapshot, vehicle), *loads]
-    cost = _route_cost(snapshot, vehicle, seq, schedule, params)
-    latest = _latest_starts(snapshot, vehicle, stops)
-    return _RouteState(vehicle, seq, path, departures, load_before, cost, stops, latest)
-
-
-def _latest_starts(snapshot: Snapshot, vehicle: Vehicle, stops: Stops) -> list[int]:
-    travel = snapshot.travel_rows
-    n = len(stops.location)
-    latest = [0] * (n + 1)
-    latest[n] = vehicle.shift_end
-    nxt = vehicle.end_location
-    for k in range(n - 1, -1, -1):
-        loc = stops.location[k]
-        latest[k] = min(stops.upper[k], latest[k + 1] - stops.service[k] - travel[loc][nxt])
-        nxt = loc
-    return latest
-
-
-def _service(request: Request, kind: StopKind) -> int:
-    return request.pickup_service_s if kind is StopKind.PICKUP else request.dropoff_service_s
-
-
-def _route_cost(
-    snapshot: Snapshot,
-    vehicle: Vehicle,
-    seq: tuple[Visit, ...],
-    schedule: Schedule,
-    params: ObjectiveParams,
-) -> float:
-    cost = params.drive_weight * schedule.arc_cost
-    if seq and params.excess_ride_weight:
-        cost += params.excess_ride_weight * _excess_ride(snapshot, seq, schedule)
-    return cost
-
-
-def _excess_ride(snapshot: Snapshot, seq: tuple[Visit, ...], schedule: Schedule) -> int:
-    """Seconds on board beyond the direct trip, read from the schedule (drop-offs in ``seq``)."""
-    requests, travel = snapshot.request_by_id, snapshot.travel_rows
-    left: dict[str, int] = {}
-    excess = 0
-    for k, visit in enumerate(seq):
-        r = requests[visit.request_id]
-        if visit.kind is StopKind.PICKUP:
-            left[r.id] = schedule.start[k] + r.pickup_service_s
-            continue
-        departed = left.get(r.id)
-        if departed is None and r.boarded_at is not None:
-            departed = r.boarded_at + r.pickup_service_s
-        if departed is not None:
-            excess += max(0, schedule.start[k] - departed - travel[r.pickup][r.dropoff])
-    return excess
-
-
 def _candidates(
-    snapshot: Snapshot, k: int, st: _RouteState, request: Request
+    snapshot: Snapshot, k: int, st: RouteState, request: Request
 ) -> Iterator[_Candidate]:
-    """Position pairs that pass the necessary conditions, with their added driving time.
+    """Position pairs that pass the necessary conditions, with their added arc cost.
 
     Conditions (each implied by feasibility, so no feasible insertion is skipped): the
-    pickup and drop-off windows can be reached, the visit after each inserted stop can
-    still start by its latest start, the new rider's ride can be short enough, and no
-    arc between pickup and drop-off exceeds a capacity.
+    pickup and drop-off windows can be reached, every visit between and after the
+    inserted stops can still start by its latest start, the new rider's ride can be
+    short enough, and no arc between pickup and drop-off exceeds a capacity. Start
+    times only grow along a route, so once one of them fails for a pickup position,
+    every later drop-off position fails too.
     """
     cost, time_rows = snapshot.cost_rows, snapshot.travel_rows
-    path, dep, latest = st.path, st.departures, st.latest
+    path, dep, latest, slack = st.path, st.departures, st.latest, st.ride_slack
     p, d = request.pickup, request.dropoff
-    capacity, q = st.vehicle.capacity, request.load
     lower_p, upper_p, s_p = (
         request.pickup_window.start,
         request.pickup_window.end,
@@ -302,31 +250,67 @@ def _candidates(
         dropoff_upper(request),
         request.dropoff_service_s,
     )
-    ride_limit = request.max_ride_s
-    n = len(st.visits)
-    fits = [
-        all(x + y <= c for x, y, c in zip(lb, q, capacity, strict=True)) for lb in st.load_before
-    ]
-    for i in range(len(st.vehicle.locked), n + 1):
+    fits = _fits(st, request)
+    for i in range(len(st.vehicle.locked), len(st.visits) + 1):
+        if dep[i] > upper_p:
+            break
         a, b = path[i], path[i + 1]
         start_p = max(dep[i] + time_rows[a][p], lower_p)
         if not fits[i] or start_p > upper_p or start_p + s_p + time_rows[p][b] > latest[i]:
             continue
+        detour_p = time_rows[a][p] + s_p + time_rows[p][b] - time_rows[a][b]
+        if detour_p > slack[i]:
+            continue
         start_d = max(start_p + s_p + time_rows[p][d], lower_d)
-        if start_d <= upper_d and start_d + s_d + time_rows[d][b] <= latest[i]:
+        both = time_rows[a][p] + s_p + time_rows[p][d] + s_d + time_rows[d][b] - time_rows[a][b]
+        if start_d <= upper_d and start_d + s_d + time_rows[d][b] <= latest[i] and both <= slack[i]:
             yield _Candidate(cost[a][p] + cost[p][d] + cost[d][b] - cost[a][b], k, i, i)
-        pick = cost[a][p] + cost[p][b] - cost[a][b]
         latest_p = min(upper_p, latest[i] - s_p - time_rows[p][b])
-        for j in range(i + 1, n + 1):
-            if not fits[j]:
+        last_d = min(upper_d, latest_p + s_p + request.max_ride_s)
+        pick = cost[a][p] + cost[p][b] - cost[a][b]
+        for j, left, start_d in _dropoff_starts(snapshot, st, request, i, start_p + s_p, fits):
+            if left > last_d:
                 break
+            if start_d > last_d:
+                continue
             a2, b2 = path[j], path[j + 1]
-            start_d = max(dep[j] + time_rows[a2][d], lower_d)
-            if start_d > upper_d or start_d - latest_p - s_p > ride_limit:
-                continue
-            if start_d + s_d + time_rows[d][b2] > latest[j]:
-                continue
-            yield _Candidate(pick + cost[a2][d] + cost[d][b2] - cost[a2][b2], k, i, j)
+            detour_d = time_rows[a2][d] + s_d + time_rows[d][b2] - time_rows[a2][b2]
+            if start_d + s_d + time_rows[d][b2] <= latest[j] and detour_d <= slack[j]:
+                yield _Candidate(pick + cost[a2][d] + cost[d][b2] - cost[a2][b2], k, i, j)
+
+
+def _dropoff_starts(
+    snapshot: Snapshot, st: RouteState, request: Request, i: int, left_p: int, fits: list[bool]
+) -> Iterator[tuple[int, int, int]]:
+    """Drop-off positions ``j > i`` with lower bounds of the departure before and the drop-off's start.
+
+    The visits between pickup and drop-off are pushed by the pickup's detour (minus the
+    waiting it absorbs); the pushed departures (never earlier than today's) bound the
+    drop-off's start from below. Stops when a pushed visit misses its latest start or a
+    capacity would be exceeded: no later drop-off position can help either.
+    """
+    time_rows, path, dep, latest = snapshot.travel_rows, st.path, st.departures, st.latest
+    lower, service = st.stops.lower, st.stops.service
+    d, lower_d = request.dropoff, request.dropoff_window.start
+    prev, t = request.pickup, left_p
+    for j in range(i + 1, len(st.visits) + 1):
+        if not fits[j]:
+            return
+        loc = path[j]
+        begin = max(t + time_rows[prev][loc], lower[j - 1])
+        if begin > latest[j - 1]:
+            return
+        t = max(begin + service[j - 1], dep[j])
+        prev = loc
+        yield j, t, max(t + time_rows[loc][d], lower_d)
+
+
+def _fits(st: RouteState, request: Request) -> list[bool]:
+    """Per position, whether the rider fits on the arc leaving it (every dimension)."""
+    capacity, q = st.vehicle.capacity, request.load
+    return [
+        all(x + y <= c for x, y, c in zip(lb, q, capacity, strict=True)) for lb in st.load_before
+    ]
 
 
 def _inserted_stops(stops: Stops, request: Request, i: int, j: int) -> Stops:

@@ -192,7 +192,7 @@ class _Model:
         return out
 
 
-def _search_parameters(time_limit_s: float, warm: bool) -> pywrapcp.DefaultRoutingSearchParameters:
+def _search_parameters(time_limit_s: float) -> pywrapcp.DefaultRoutingSearchParameters:
     params = pywrapcp.DefaultRoutingSearchParameters()
     params.first_solution_strategy = (
         routing_enums_pb2.FirstSolutionStrategy.PARALLEL_CHEAPEST_INSERTION
@@ -215,7 +215,7 @@ def reoptimise(
     started = time.perf_counter()
     model = _Model(snapshot, params)
     model.build()
-    search = _search_parameters(time_limit_s, warm_start is not None)
+    search = _search_parameters(time_limit_s)
     model.routing.CloseModelWithParameters(search)
     build_s = time.perf_counter() - started
     remaining = max(0.05, time_limit_s - build_s)

@@ -12,15 +12,10 @@ import random
 from collections.abc import Mapping, Sequence
 
 from dispatch.model import Plan, Request, RequestId, Snapshot, StopKind, Vehicle, VehicleId, Visit
-from dispatch.solver.insertion import (
-    Insertion,
-    _candidates,
-    _route_state,
-    _RouteState,
-    _try,
-)
 from dispatch.solver.params import ObjectiveParams
 from dispatch.solver.plan import make_plan
+from dispatch.solver.repair_moves import Option, candidates, evaluate
+from dispatch.solver.route_state import RouteState, route_state
 from dispatch.solver.schedule import Infeasibility, build_route
 
 #: Exact checks per (request, vehicle) before giving up on that vehicle.
@@ -42,24 +37,24 @@ class InsertionContext:
         self.sequences = {v.id: tuple(visits.get(v.id, ())) for v in self.vehicles}
         self.states = [self._state(v) for v in self.vehicles]
 
-    def _state(self, vehicle: Vehicle) -> _RouteState | None:
-        return _route_state(self.snapshot, vehicle, self.sequences[vehicle.id], self.params)
+    def _state(self, vehicle: Vehicle) -> RouteState | None:
+        return route_state(self.snapshot, vehicle, self.sequences[vehicle.id], self.params)
 
-    def best_on(self, k: int, request: Request) -> Insertion | None:
-        """The cheapest feasible insertion on vehicle ``k`` (by added driving time)."""
+    def best_on(self, k: int, request: Request) -> Option | None:
+        """The feasible insertion on vehicle ``k`` with the least added arc cost."""
         state = self.states[k]
         if state is None:
             return None
-        candidates = sorted(_candidates(self.snapshot, k, state, request), key=lambda c: c.estimate)
-        for candidate in candidates[:MAX_CHECKS_PER_VEHICLE]:
-            found = _try(self.snapshot, state, request, candidate, self.params)
+        ranked = sorted(candidates(self.snapshot, k, state, request), key=lambda c: c.estimate)
+        for candidate in ranked[:MAX_CHECKS_PER_VEHICLE]:
+            found = evaluate(self.snapshot, state, request, candidate, self.params)
             if found is not None:
                 return found
         return None
 
-    def apply(self, insertion: Insertion) -> int:
-        k = next(i for i, v in enumerate(self.vehicles) if v.id == insertion.vehicle_id)
-        self.sequences[insertion.vehicle_id] = insertion.visits
+    def apply(self, option: Option) -> int:
+        k = option.vehicle_index
+        self.sequences[self.vehicles[k].id] = option.visits
         self.states[k] = self._state(self.vehicles[k])
         return k
 
@@ -100,7 +95,7 @@ def _greedy(context: InsertionContext, pending: list[RequestId]) -> list[Request
 def _regret(context: InsertionContext, pending: list[RequestId], regret: int) -> list[RequestId]:
     requests = context.snapshot.request_by_id
     n_veh = len(context.vehicles)
-    best: dict[RequestId, list[Insertion | None]] = {
+    best: dict[RequestId, list[Option | None]] = {
         rid: [context.best_on(k, requests[rid]) for k in range(n_veh)] for rid in pending
     }
     unserved: list[RequestId] = []
@@ -117,10 +112,10 @@ def _regret(context: InsertionContext, pending: list[RequestId], regret: int) ->
 
 
 def _pick(
-    best: dict[RequestId, list[Insertion | None]], regret: int
-) -> tuple[RequestId, Insertion | None]:
+    best: dict[RequestId, list[Option | None]], regret: int
+) -> tuple[RequestId, Option | None]:
     """The request that loses most by waiting (fewest options first, then regret)."""
-    chosen: tuple[tuple[int, float, float], RequestId, Insertion | None] | None = None
+    chosen: tuple[tuple[int, float, float], RequestId, Option | None] | None = None
     for rid, options in best.items():
         costs = sorted(ins.added_cost for ins in options if ins is not None)
         if not costs:

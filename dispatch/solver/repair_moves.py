@@ -1,0 +1,135 @@
+"""Candidate insertions for the repair step of large-neighbourhood search.
+
+A specialised, leaner variant of the candidate generation and exact check in
+:mod:`dispatch.solver.insertion` (which serves offers and must return fully timed
+routes). The repair evaluates tens of thousands of insertions per second of search
+and applies only a few, so here an evaluation computes the least schedule and the
+added cost and nothing else (no timed route, no load list), and the position scan
+stops early: departures never decrease along a route, so once a stop is left after
+the pickup window (or after the latest possible drop-off) every later position fails
+too. The necessary conditions are the same as insertion's, so no feasible insertion is
+skipped that insertion would have found.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+
+from dispatch.model import Request, Snapshot, StopKind, Visit
+from dispatch.solver.params import ObjectiveParams
+from dispatch.solver.route_state import RouteState, excess_ride
+from dispatch.solver.schedule import Infeasibility, Stops, dropoff_upper, least_schedule
+
+
+@dataclass(frozen=True, slots=True)
+class Candidate:
+    """Pickup before old position ``pickup_pos``, drop-off before old ``dropoff_pos``."""
+
+    estimate: int
+    vehicle_index: int
+    pickup_pos: int
+    dropoff_pos: int
+
+
+@dataclass(frozen=True, slots=True)
+class Option:
+    """A feasible insertion: the new sequence of one vehicle and what it adds to the cost."""
+
+    vehicle_index: int
+    visits: tuple[Visit, ...]
+    added_cost: float
+
+
+def candidates(snapshot: Snapshot, k: int, st: RouteState, request: Request) -> Iterator[Candidate]:
+    """Position pairs that pass the necessary conditions, with their added arc cost."""
+    cost, time_rows = snapshot.cost_rows, snapshot.travel_rows
+    path, dep, latest = st.path, st.departures, st.latest
+    p, d = request.pickup, request.dropoff
+    lower_p, upper_p, s_p = (
+        request.pickup_window.start,
+        request.pickup_window.end,
+        request.pickup_service_s,
+    )
+    lower_d, upper_d, s_d = (
+        request.dropoff_window.start,
+        dropoff_upper(request),
+        request.dropoff_service_s,
+    )
+    fits = _fits(st, request)
+    n = len(st.visits)
+    for i in range(len(st.vehicle.locked), n + 1):
+        if dep[i] > upper_p:
+            break
+        a, b = path[i], path[i + 1]
+        start_p = max(dep[i] + time_rows[a][p], lower_p)
+        if not fits[i] or start_p > upper_p or start_p + s_p + time_rows[p][b] > latest[i]:
+            continue
+        start_d = max(start_p + s_p + time_rows[p][d], lower_d)
+        if start_d <= upper_d and start_d + s_d + time_rows[d][b] <= latest[i]:
+            yield Candidate(cost[a][p] + cost[p][d] + cost[d][b] - cost[a][b], k, i, i)
+        pick = cost[a][p] + cost[p][b] - cost[a][b]
+        latest_p = min(upper_p, latest[i] - s_p - time_rows[p][b])
+        last_d = min(upper_d, latest_p + s_p + request.max_ride_s)
+        for j in range(i + 1, n + 1):
+            if not fits[j] or dep[j] > last_d:
+                break
+            a2, b2 = path[j], path[j + 1]
+            start_d = max(dep[j] + time_rows[a2][d], lower_d)
+            if start_d > last_d or start_d + s_d + time_rows[d][b2] > latest[j]:
+                continue
+            yield Candidate(pick + cost[a2][d] + cost[d][b2] - cost[a2][b2], k, i, j)
+
+
+def _fits(st: RouteState, request: Request) -> list[bool]:
+    """Per position, whether the rider fits on the arc leaving it (every dimension)."""
+    q = request.load
+    if len(q) == 2:  # the usual seats/wheelchairs case, without the generic loop
+        c0, c1 = st.vehicle.capacity
+        q0, q1 = q
+        return [lb[0] + q0 <= c0 and lb[1] + q1 <= c1 for lb in st.load_before]
+    capacity = st.vehicle.capacity
+    return [
+        all(x + y <= c for x, y, c in zip(lb, q, capacity, strict=True)) for lb in st.load_before
+    ]
+
+
+def evaluate(
+    snapshot: Snapshot,
+    st: RouteState,
+    request: Request,
+    c: Candidate,
+    params: ObjectiveParams,
+) -> Option | None:
+    """The exact check of one candidate (capacity was checked arc by arc already)."""
+    i, j = c.pickup_pos, c.dropoff_pos
+    schedule = least_schedule(snapshot, st.vehicle, _inserted_stops(st.stops, request, i, j))
+    if isinstance(schedule, Infeasibility):
+        return None
+    seq = st.visits
+    pickup, dropoff = Visit(request.id, StopKind.PICKUP), Visit(request.id, StopKind.DROPOFF)
+    new = (*seq[:i], pickup, *seq[i:j], dropoff, *seq[j:])
+    cost = params.drive_weight * schedule.arc_cost
+    if params.excess_ride_weight:
+        cost += params.excess_ride_weight * excess_ride(snapshot, new, schedule)
+    return Option(c.vehicle_index, new, cost - st.base_cost)
+
+
+def _inserted_stops(stops: Stops, request: Request, i: int, j: int) -> Stops:
+    """The resolved stop data with the pickup before old ``i``, the drop-off before old ``j``."""
+
+    def put(values: list[int], at_pickup: int, at_dropoff: int) -> list[int]:
+        return [*values[:i], at_pickup, *values[i:j], at_dropoff, *values[j:]]
+
+    def shift(x: int) -> int:
+        return x + (x >= i) + (x >= j)
+
+    pairs = [(shift(p), shift(d), limit) for p, d, limit in stops.pairs]
+    pairs.append((i, j + 1, request.max_ride_s + request.pickup_service_s))
+    return Stops(
+        location=put(stops.location, request.pickup, request.dropoff),
+        service=put(stops.service, request.pickup_service_s, request.dropoff_service_s),
+        lower=put(stops.lower, request.pickup_window.start, request.dropoff_window.start),
+        upper=put(stops.upper, request.pickup_window.end, dropoff_upper(request)),
+        pairs=pairs,
+    )

@@ -1,0 +1,169 @@
+"""What insertion needs to know of one vehicle's current route, computed once and cached.
+
+Plans change far less often than quotes come in, so most quotes (and most repair steps
+in the large-neighbourhood search) reuse every vehicle's state unchanged.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from dispatch.model import NO_LIMIT_S, Request, Snapshot, StopKind, Vehicle, Visit
+from dispatch.solver.params import ObjectiveParams
+from dispatch.solver.schedule import (
+    Infeasibility,
+    Schedule,
+    Stops,
+    initial_load,
+    least_schedule,
+    loads_after,
+    resolve_stops,
+)
+
+
+@dataclass(frozen=True, slots=True)
+class RouteState:
+    """One vehicle's current route as the candidate generation sees it."""
+
+    vehicle: Vehicle
+    visits: tuple[Visit, ...]
+    #: Locations: the start, every visit, the end.
+    path: list[int]
+    #: Departure from the start, then from every visit (least schedule).
+    departures: list[int]
+    #: Load on the arc leaving the start, then leaving every visit.
+    load_before: list[tuple[int, ...]]
+    base_cost: float
+    stops: Stops
+    #: Latest start of each visit (and, last, the latest end) ignoring ride limits: a relaxation,
+    #: so a detour that makes a visit start after it is certainly infeasible.
+    latest: list[int]
+    #: Excess ride seconds of the current route: an insertion can lower it by at most this,
+    #: which bounds the added cost from below (see ``insertion._best_first``).
+    base_excess: int
+    #: Per arc (leaving the start, then leaving every visit): how many seconds a detour on
+    #: it may add to the rides of the riders on board there, before the tightest of them
+    #: exceeds its maximum ride even without any waiting. Unlimited: ``NO_LIMIT_S``.
+    ride_slack: list[int]
+
+
+#: Route states by everything they depend on. Entries are kept for one travel matrix
+#: only (the engine's, which only ever grows): a new matrix empties the cache, and the
+#: matrix is held here so that its id cannot be reused by another one meanwhile.
+_STATE_CACHE: dict[tuple[object, ...], RouteState | None] = {}
+_STATE_CACHE_SIZE = 20_000
+_STATE_ROWS: list[object] = []
+
+
+def clear_route_state_cache() -> None:
+    """Forget every cached state (benchmarks measure the cold path with it)."""
+    _STATE_CACHE.clear()
+    _STATE_ROWS.clear()
+
+
+def route_state(
+    snapshot: Snapshot, vehicle: Vehicle, sequence: Sequence[Visit], params: ObjectiveParams
+) -> RouteState | None:
+    """The state of ``sequence`` on ``vehicle``, or ``None`` if it is itself infeasible."""
+    seq = tuple(sequence)
+    requests = snapshot.request_by_id
+    try:
+        involved = tuple(requests[v.request_id] for v in seq)
+    except KeyError:
+        return None
+    rows = (snapshot.travel_rows, snapshot.cost_rows)
+    if not _STATE_ROWS or _STATE_ROWS[0] is not rows[0] or _STATE_ROWS[1] is not rows[1]:
+        _STATE_CACHE.clear()
+        _STATE_ROWS[:] = rows
+    key = (vehicle, seq, involved, params)
+    if key in _STATE_CACHE:
+        return _STATE_CACHE[key]
+    state = _compute_route_state(snapshot, vehicle, seq, params)
+    if len(_STATE_CACHE) >= _STATE_CACHE_SIZE:
+        _STATE_CACHE.clear()
+    _STATE_CACHE[key] = state
+    return state
+
+
+def _compute_route_state(
+    snapshot: Snapshot, vehicle: Vehicle, seq: tuple[Visit, ...], params: ObjectiveParams
+) -> RouteState | None:
+    stops = resolve_stops(snapshot, seq)
+    if isinstance(stops, Infeasibility):
+        return None
+    schedule = least_schedule(snapshot, vehicle, stops)
+    loads = loads_after(snapshot, vehicle, seq)
+    if isinstance(schedule, Infeasibility) or isinstance(loads, Infeasibility):
+        return None
+    requests = snapshot.request_by_id
+    path = [vehicle.start_location, *stops.location, vehicle.end_location]
+    departures = [schedule.departure] + [
+        schedule.start[k] + service(requests[v.request_id], v.kind) for k, v in enumerate(seq)
+    ]
+    load_before = [initial_load(snapshot, vehicle), *loads]
+    excess = excess_ride(snapshot, seq, schedule) if seq else 0
+    cost = params.drive_weight * schedule.arc_cost + params.excess_ride_weight * excess
+    latest = latest_starts(snapshot, vehicle, stops)
+    slack = ride_slack(snapshot, stops)
+    return RouteState(
+        vehicle, seq, path, departures, load_before, cost, stops, latest, excess, slack
+    )
+
+
+def ride_slack(snapshot: Snapshot, stops: Stops) -> list[int]:
+    """Per arc, the least ride-time slack (without waiting) of the pairs spanning it.
+
+    A pair's start-to-start gap is at least the pickup's service plus the travel and
+    service times between, whatever the waiting; a detour on an arc inside the pair adds
+    to that minimum. Riders on board are bounded by their drop-off window instead (in
+    ``latest``), so only pairs with both stops in the route count.
+    """
+    travel = snapshot.travel_rows
+    loc, service = stops.location, stops.service
+    # reach[k]: minimal gap between the start of visit 0 and the start of visit k
+    reach = [0] * len(loc)
+    for k in range(1, len(loc)):
+        reach[k] = reach[k - 1] + service[k - 1] + travel[loc[k - 1]][loc[k]]
+    slack = [NO_LIMIT_S] * (len(loc) + 1)
+    for p, d, limit in stops.pairs:
+        spare = limit - (reach[d] - reach[p])
+        for arc in range(p + 1, d + 1):
+            slack[arc] = min(slack[arc], spare)
+    return slack
+
+
+def latest_starts(snapshot: Snapshot, vehicle: Vehicle, stops: Stops) -> list[int]:
+    """Backward pass of latest starts (windows, travel, shift end; ride limits ignored)."""
+    travel = snapshot.travel_rows
+    n = len(stops.location)
+    latest = [0] * (n + 1)
+    latest[n] = vehicle.shift_end
+    nxt = vehicle.end_location
+    for k in range(n - 1, -1, -1):
+        loc = stops.location[k]
+        latest[k] = min(stops.upper[k], latest[k + 1] - stops.service[k] - travel[loc][nxt])
+        nxt = loc
+    return latest
+
+
+def service(request: Request, kind: StopKind) -> int:
+    return request.pickup_service_s if kind is StopKind.PICKUP else request.dropoff_service_s
+
+
+def excess_ride(snapshot: Snapshot, seq: tuple[Visit, ...], schedule: Schedule) -> int:
+    """Seconds on board beyond the direct trip, read from the schedule (drop-offs in ``seq``)."""
+    requests, travel = snapshot.request_by_id, snapshot.travel_rows
+    left: dict[str, int] = {}
+    excess = 0
+    for k, visit in enumerate(seq):
+        r = requests[visit.request_id]
+        if visit.kind is StopKind.PICKUP:
+            left[r.id] = schedule.start[k] + r.pickup_service_s
+            continue
+        departed = left.get(r.id)
+        if departed is None and r.boarded_at is not None:
+            departed = r.boarded_at + r.pickup_service_s
+        if departed is not None:
+            excess += max(0, schedule.start[k] - departed - travel[r.pickup][r.dropoff])
+    return excess
