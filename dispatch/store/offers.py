@@ -15,45 +15,19 @@ from dispatch.store.tables import OfferRow
 
 class OfferStore(StoreBase):
     def save_offers(self, offers: list[Offer]) -> None:
-        """Insert a quote's offers in one transaction."""
+        """Insert a quote's offers in one transaction; ``DuplicateError`` if an id was used."""
         if not offers:
             return
-        rows = [
-            OfferRow(
-                offer_id=o.offer_id,
-                quote_id=o.quote_id,
-                request=dict(o.request),
-                promise=dict(o.promise),
-                vehicle_id=o.vehicle_id,
-                expires_at=o.expires_at,
-                created_at=o.created_at,
-                consumed_by=o.consumed_by,
-            )
-            for o in offers
-        ]
         try:
             with self._db.transaction() as session:
-                session.add_all(rows)
+                session.add_all([_offer_row(o) for o in offers])
         except IntegrityError as exc:
-            raise DuplicateError("an offer id exists already") from exc
+            ids = ", ".join(o.offer_id for o in offers)
+            raise DuplicateError(f"offer {ids} exists") from exc
 
     def save_offer(self, offer: Offer) -> None:
         """Insert an offer; raise ``DuplicateError`` if its id was used before."""
-        row = OfferRow(
-            offer_id=offer.offer_id,
-            quote_id=offer.quote_id,
-            request=dict(offer.request),
-            promise=dict(offer.promise),
-            vehicle_id=offer.vehicle_id,
-            expires_at=offer.expires_at,
-            created_at=offer.created_at,
-            consumed_by=offer.consumed_by,
-        )
-        try:
-            with self._db.transaction() as session:
-                session.add(row)
-        except IntegrityError as exc:
-            raise DuplicateError(f"offer {offer.offer_id} exists") from exc
+        self.save_offers([offer])
 
     def get_offer(self, offer_id: str) -> Offer:
         with self._db.transaction() as session:
@@ -69,6 +43,19 @@ class OfferStore(StoreBase):
         )
         with self._db.transaction() as session:
             return int(session.exec(statement).rowcount)
+
+
+def _offer_row(o: Offer) -> OfferRow:
+    return OfferRow(
+        offer_id=o.offer_id,
+        quote_id=o.quote_id,
+        request=dict(o.request),
+        promise=dict(o.promise),
+        vehicle_id=o.vehicle_id,
+        expires_at=o.expires_at,
+        created_at=o.created_at,
+        consumed_by=o.consumed_by,
+    )
 
 
 def consume_offer(session: Session, offer_id: str, booking_id: str, now: int) -> None:
