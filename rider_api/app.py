@@ -9,14 +9,17 @@ from fastapi import FastAPI
 from fastapi.concurrency import run_in_threadpool
 
 from dispatch.service.runtime import Runtime
-from rider_api import errors, routes
+from rider_api import errors, riders, routes
+from rider_api.auth import StaffTokens
 
 
-def create_app(build: Callable[[], Runtime]) -> FastAPI:
-    """``build`` creates the runtime at start-up (in a worker thread: it loads the map)."""
+def create_app(build: Callable[[], Runtime], staff: StaffTokens | None = None) -> FastAPI:
+    """``build`` creates the runtime at start-up (in a worker thread: it loads the map);
+    ``staff`` holds the agents' and the admin's tokens."""
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        app.state.staff_tokens = staff or StaffTokens()
         app.state.runtime = await run_in_threadpool(build)
         try:
             yield
@@ -31,4 +34,5 @@ def create_app(build: Callable[[], Runtime]) -> FastAPI:
     )
     errors.install(app)
     app.include_router(routes.router)
+    app.include_router(riders.router)
     return app

@@ -57,4 +57,6 @@ class RiderIn(_Body):
 class BookingIn(_Body):
     offer_id: str = Field(min_length=1, max_length=100)
     rider: RiderIn
+    #: A registered rider the booking is for (hotline agents only).
+    rider_id: str | None = Field(default=None, min_length=1, max_length=100)
     notes: str | None = Field(default=None, max_length=500)

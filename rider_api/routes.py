@@ -9,6 +9,7 @@ from fastapi import APIRouter, Header, Query, Request
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import JSONResponse
 
+from dispatch.errors import AuthError
 from dispatch.service.booking import BookingService, PlaceInput, QuoteInput
 from dispatch.service.runtime import Runtime
 from dispatch.store.tokens import hash_token, token_matches
@@ -120,9 +121,16 @@ async def book(
     request: Request,
     body: BookingIn,
     idempotency_key: Annotated[str | None, Header(alias="Idempotency-Key", max_length=200)] = None,
+    authorization: Annotated[str | None, Header()] = None,
 ) -> JSONResponse:
     service = _service(request)
     rider = body.rider.model_dump()
+    if body.rider_id is not None:
+        token = _bearer(authorization)
+        if not _is_agent(_runtime(request), token):
+            raise AuthError("only hotline agents may book for a registered rider")
+        await run_in_threadpool(_runtime(request).repo.get_rider, body.rider_id)
+        rider["rider_id"] = body.rider_id
     status, response = await run_in_threadpool(
         service.book, body.offer_id, rider, body.notes or "", idempotency_key, body.model_dump()
     )

@@ -9,6 +9,7 @@ from typing import Annotated, Any
 import typer
 
 from dispatch.config import load_service_config
+from dispatch.errors import InputError
 from dispatch.settings import load_settings
 
 log = logging.getLogger(__name__)
@@ -40,11 +41,29 @@ def serve(
     settings = load_settings()
     service = load_service_config(config or settings.config_file, osm_source=settings.osm_source)
     # Built before the server starts, so a bad map or database ends with a one-line error.
+    staff = _staff_tokens(settings, service)
     runtime = build_runtime(settings, service)
-    app = create_app(lambda: runtime)
+    app = create_app(lambda: runtime, staff)
     bind_host, bind_port = host or settings.host, port or settings.port
     log.info("serving %s on http://%s:%d (docs at /docs)", service.name, bind_host, bind_port)
     uvicorn.run(app, host=bind_host, port=bind_port, log_level=settings.log_level.lower())
+
+
+def _staff_tokens(settings: Any, service: Any) -> Any:
+    """Agents' and admin's tokens from the settings and the service definition."""
+    from rider_api.auth import StaffTokens
+
+    def plain(values: Any) -> list[str]:
+        return [
+            v.get_secret_value() if hasattr(v, "get_secret_value") else str(v) for v in values if v
+        ]
+
+    admin = plain([settings.admin_token, service.tokens.admin])
+    agents = plain([*settings.agent_tokens, *service.tokens.agents])
+    try:
+        return StaffTokens(admin=admin, agents=agents)
+    except ValueError as exc:
+        raise InputError(f"staff tokens: {exc}") from None
 
 
 def register(cli: Any) -> None:

@@ -16,6 +16,8 @@ from typing import IO
 import httpx
 import pytest
 
+AGENT_TOKEN = "agent-secret-token-0001"
+
 
 def _free_port() -> int:
     with socket.socket() as s:
@@ -47,7 +49,7 @@ def start_server(tmp: Path, database: Path, cache: Path) -> Server:
         "DISPATCH_OSM_SOURCE": osm,
         "DISPATCH_DATABASE_URL": f"sqlite:///{database}",
         "DISPATCH_OSM_CACHE": str(cache),
-        "DISPATCH_AGENT_TOKENS": "agent-secret",
+        "DISPATCH_AGENT_TOKENS": AGENT_TOKEN,
         "DISPATCH_LOG_LEVEL": "WARNING",
     }
     log = tmp / f"server-{port}.log"

@@ -10,7 +10,7 @@ from typing import Any
 import httpx
 import pytest
 
-from tests.service.conftest import Server, start_server, stop_server
+from tests.service.conftest import AGENT_TOKEN, Server, start_server, stop_server
 
 pytestmark = pytest.mark.realdata
 
@@ -72,7 +72,7 @@ def test_quote_book_follow_cancel(server: Server) -> None:
 
 def test_agent_token_reads_any_booking(server: Server) -> None:
     booked = _book(server, _quote(server, hour=9)["offers"][0]["offer_id"]).json()
-    agent = {"Authorization": "Bearer agent-secret"}
+    agent = {"Authorization": f"Bearer {AGENT_TOKEN}"}
     assert (
         httpx.get(f"{server.url}/v1/bookings/{booked['booking_id']}", headers=agent).status_code
         == 200
@@ -250,3 +250,31 @@ def test_serve_with_a_missing_map_fails_with_one_line(tmp_path: Path) -> None:
     errors = [line for line in result.stderr.splitlines() if line.startswith("error:")]
     assert errors == [f"error: OSM file not found: {tmp_path / 'missing.osm.gz'}"]
     assert "Traceback" not in result.stderr
+
+
+def test_hotline_finds_or_registers_a_caller_and_books_for_them(server: Server) -> None:
+    agent = {"Authorization": f"Bearer {AGENT_TOKEN}"}
+    phone = "0921 555 1234"
+    assert (
+        httpx.get(f"{server.url}/v1/riders", params={"phone": phone}, headers=agent).status_code
+        == 404
+    )
+    assert httpx.get(f"{server.url}/v1/riders", params={"phone": phone}).status_code == 401
+    body = {"name": "Erna Meier", "phone": phone, "language": "de", "needs": {"walker": True}}
+    assert httpx.post(f"{server.url}/v1/riders", json=body).status_code == 401
+    created = httpx.post(f"{server.url}/v1/riders", json=body, headers=agent)
+    assert created.status_code == 201, created.text
+    rider = created.json()
+    assert httpx.post(f"{server.url}/v1/riders", json=body, headers=agent).status_code == 409
+    found = httpx.get(
+        f"{server.url}/v1/riders", params={"phone": "+499215551234"}, headers=agent
+    ).json()
+    assert found["rider_id"] == rider["rider_id"] and found["needs"]["walker"] is True
+    offer = _quote(server, hour=13)["offers"][0]["offer_id"]
+    on_behalf = {"offer_id": offer, "rider": {"name": "Erna Meier"}, "rider_id": rider["rider_id"]}
+    assert httpx.post(f"{server.url}/v1/bookings", json=on_behalf).status_code == 401
+    booked = httpx.post(f"{server.url}/v1/bookings", json=on_behalf, headers=agent)
+    assert booked.status_code == 201, booked.text
+    listed = httpx.get(f"{server.url}/v1/riders/{rider['rider_id']}/bookings", headers=agent).json()
+    assert [b["booking_id"] for b in listed] == [booked.json()["booking_id"]]
+    assert httpx.get(f"{server.url}/v1/riders/nobody/bookings", headers=agent).status_code == 404
