@@ -35,10 +35,9 @@ from dispatch.model import (
 )
 from dispatch.solver.params import ObjectiveParams, PromiseParams
 from dispatch.solver.plan import route_arc_cost, route_excess_ride_s
-from dispatch.solver.route_state import RouteState, route_state
+from dispatch.solver.route_state import RouteState, inserted_stops, route_state
 from dispatch.solver.schedule import (
     Infeasibility,
-    Stops,
     dropoff_upper,
     least_schedule,
     loads_after,
@@ -156,7 +155,7 @@ def _promise_keeps(snapshot: Snapshot, state: RouteState, request: Request, offe
         dropoff_window=TimeWindow(min(request.dropoff_window.start, latest), latest),
     )
     i, j = offer.insertion.pickup_pos, offer.insertion.dropoff_pos - 1
-    stops = _inserted_stops(state.stops, promised, i, j)
+    stops = inserted_stops(state.stops, promised, i, j)
     return not isinstance(least_schedule(snapshot, state.vehicle, stops), Infeasibility)
 
 
@@ -313,26 +312,6 @@ def _fits(st: RouteState, request: Request) -> list[bool]:
     ]
 
 
-def _inserted_stops(stops: Stops, request: Request, i: int, j: int) -> Stops:
-    """The resolved stop data with the request's pickup before old ``i``, drop-off before old ``j``."""
-
-    def put(values: list[int], at_pickup: int, at_dropoff: int) -> list[int]:
-        return [*values[:i], at_pickup, *values[i:j], at_dropoff, *values[j:]]
-
-    def shift(x: int) -> int:
-        return x + (x >= i) + (x >= j)
-
-    pairs = [(shift(p), shift(d), limit) for p, d, limit in stops.pairs]
-    pairs.append((i, j + 1, request.max_ride_s + request.pickup_service_s))
-    return Stops(
-        location=put(stops.location, request.pickup, request.dropoff),
-        service=put(stops.service, request.pickup_service_s, request.dropoff_service_s),
-        lower=put(stops.lower, request.pickup_window.start, request.dropoff_window.start),
-        upper=put(stops.upper, request.pickup_window.end, dropoff_upper(request)),
-        pairs=pairs,
-    )
-
-
 def _try(
     snapshot: Snapshot,
     st: _RouteState,
@@ -341,7 +320,7 @@ def _try(
     params: ObjectiveParams,
 ) -> Insertion | None:
     i, j = c.pickup_pos, c.dropoff_pos
-    schedule = least_schedule(snapshot, st.vehicle, _inserted_stops(st.stops, request, i, j))
+    schedule = least_schedule(snapshot, st.vehicle, inserted_stops(st.stops, request, i, j))
     if isinstance(schedule, Infeasibility):
         return None
     pickup, dropoff = Visit(request.id, StopKind.PICKUP), Visit(request.id, StopKind.DROPOFF)

@@ -18,8 +18,8 @@ from dataclasses import dataclass
 
 from dispatch.model import Request, Snapshot, StopKind, Visit
 from dispatch.solver.params import ObjectiveParams
-from dispatch.solver.route_state import RouteState, excess_ride
-from dispatch.solver.schedule import Infeasibility, Stops, dropoff_upper, least_schedule
+from dispatch.solver.route_state import RouteState, excess_ride, inserted_stops
+from dispatch.solver.schedule import Infeasibility, dropoff_upper, least_schedule
 
 
 @dataclass(frozen=True, slots=True)
@@ -103,7 +103,7 @@ def evaluate(
 ) -> Option | None:
     """The exact check of one candidate (capacity was checked arc by arc already)."""
     i, j = c.pickup_pos, c.dropoff_pos
-    schedule = least_schedule(snapshot, st.vehicle, _inserted_stops(st.stops, request, i, j))
+    schedule = least_schedule(snapshot, st.vehicle, inserted_stops(st.stops, request, i, j))
     if isinstance(schedule, Infeasibility):
         return None
     seq = st.visits
@@ -113,23 +113,3 @@ def evaluate(
     if params.excess_ride_weight:
         cost += params.excess_ride_weight * excess_ride(snapshot, new, schedule)
     return Option(c.vehicle_index, new, cost - st.base_cost)
-
-
-def _inserted_stops(stops: Stops, request: Request, i: int, j: int) -> Stops:
-    """The resolved stop data with the pickup before old ``i``, the drop-off before old ``j``."""
-
-    def put(values: list[int], at_pickup: int, at_dropoff: int) -> list[int]:
-        return [*values[:i], at_pickup, *values[i:j], at_dropoff, *values[j:]]
-
-    def shift(x: int) -> int:
-        return x + (x >= i) + (x >= j)
-
-    pairs = [(shift(p), shift(d), limit) for p, d, limit in stops.pairs]
-    pairs.append((i, j + 1, request.max_ride_s + request.pickup_service_s))
-    return Stops(
-        location=put(stops.location, request.pickup, request.dropoff),
-        service=put(stops.service, request.pickup_service_s, request.dropoff_service_s),
-        lower=put(stops.lower, request.pickup_window.start, request.dropoff_window.start),
-        upper=put(stops.upper, request.pickup_window.end, dropoff_upper(request)),
-        pairs=pairs,
-    )

@@ -15,6 +15,7 @@ from dispatch.solver.schedule import (
     Infeasibility,
     Schedule,
     Stops,
+    dropoff_upper,
     initial_load,
     least_schedule,
     loads_after,
@@ -167,3 +168,23 @@ def excess_ride(snapshot: Snapshot, seq: tuple[Visit, ...], schedule: Schedule) 
         if departed is not None:
             excess += max(0, schedule.start[k] - departed - travel[r.pickup][r.dropoff])
     return excess
+
+
+def inserted_stops(stops: Stops, request: Request, i: int, j: int) -> Stops:
+    """The resolved stop data with the request's pickup before old ``i``, drop-off before old ``j``."""
+
+    def put(values: list[int], at_pickup: int, at_dropoff: int) -> list[int]:
+        return [*values[:i], at_pickup, *values[i:j], at_dropoff, *values[j:]]
+
+    def shift(x: int) -> int:
+        return x + (x >= i) + (x >= j)
+
+    pairs = [(shift(p), shift(d), limit) for p, d, limit in stops.pairs]
+    pairs.append((i, j + 1, request.max_ride_s + request.pickup_service_s))
+    return Stops(
+        location=put(stops.location, request.pickup, request.dropoff),
+        service=put(stops.service, request.pickup_service_s, request.dropoff_service_s),
+        lower=put(stops.lower, request.pickup_window.start, request.dropoff_window.start),
+        upper=put(stops.upper, request.pickup_window.end, dropoff_upper(request)),
+        pairs=pairs,
+    )
