@@ -38,7 +38,7 @@ from dispatch.engine.events import (
 from dispatch.engine.locations import LocationTable, NodeTravelTimes
 from dispatch.engine.params import EngineParams
 from dispatch.engine.reconcile import adopt_solution
-from dispatch.engine.snapshot import LiveSnapshot, build_live_snapshot
+from dispatch.engine.snapshot import LiveSnapshot, build_live_snapshot, with_requests
 from dispatch.engine.state import OfferRecord, SolveInFlight, Trip, VehicleState
 from dispatch.engine.stop_events import apply_stop_event
 from dispatch.model import Plan, Request, RequestId, Route, StopKind, VehicleId, Visit
@@ -63,13 +63,23 @@ class Engine:
         self._dirty_since: int | None = None
         self._last_solve_at: int | None = None
         self._next_token = 1
+        #: Live snapshots by (now, vehicles in it), valid until the state changes.
+        self._snapshots: dict[tuple[int, tuple[str, ...]], LiveSnapshot] = {}
 
     # ---- dispatch ---------------------------------------------------------------
 
     def handle(self, event: Event, now: int) -> list[Command]:
+        if isinstance(event, QuoteRequested):
+            return [self._quote(event, now)]  # quotes change nothing: snapshots are shared
+        if not isinstance(event, BookingRequested):  # a booking starts from the quotes' state
+            self._snapshots.clear()
+        try:
+            return self._handle(event, now)
+        finally:
+            self._snapshots.clear()  # anything but a quote may have changed the state
+
+    def _handle(self, event: Event, now: int) -> list[Command]:
         match event:
-            case QuoteRequested():
-                return [self._quote(event, now)]
             case BookingRequested():
                 return self._book(event, now)
             case BookingRestored():
@@ -99,7 +109,7 @@ class Engine:
         if isinstance(built, str):
             return QuoteAnswered(event.quote_id, (), reason=built)
         request, max_ride = built
-        live = self.live_snapshot(now, extra=(request,), around=request)
+        live = self.live_snapshot(now, extra=(request,), around=request, shared=True)
         found = offers(
             live.snapshot,
             live.visits,
@@ -139,7 +149,7 @@ class Engine:
             built = trip_rules.quote_request(event.quote_id, shifted, now, self.table, self.params)
             if isinstance(built, str):
                 continue
-            live = self.live_snapshot(now, extra=(built[0],), around=built[0])
+            live = self.live_snapshot(now, extra=(built[0],), around=built[0], shared=True)
             best = feasible_insertions(
                 live.snapshot, live.visits, built[0], self.params.objective, limit=1
             )
@@ -156,7 +166,7 @@ class Engine:
             return [rejected]
         assert offer is not None
         request = trip_rules.promised_request(offer, RequestId(event.booking_id))
-        live = self.live_snapshot(now, extra=(request,), around=request)
+        live = self.live_snapshot(now, extra=(request,), around=request, shared=True)
         found = feasible_insertions(
             live.snapshot, live.visits, request, self.params.objective, limit=1
         )
@@ -349,21 +359,35 @@ class Engine:
     # ---- shared helpers ---------------------------------------------------------------
 
     def live_snapshot(
-        self, now: int, extra: tuple[Request, ...] = (), around: Request | None = None
+        self,
+        now: int,
+        extra: tuple[Request, ...] = (),
+        around: Request | None = None,
+        shared: bool = False,
     ) -> LiveSnapshot:
         """The live state as a snapshot; with ``around``, only the vehicles that could serve it.
 
         A quote for Thursday morning does not need Monday's shifts: leaving out the
         vehicles whose shift cannot overlap the request keeps quotes fast with a week
-        of prebookings.
+        of prebookings. With ``shared``, the snapshot is kept for the next caller at the
+        same ``now`` (only for code that does not change the state before asking again;
+        ``handle`` forgets kept snapshots after every event but a quote).
         """
         vehicles = list(self.vehicles.values())
         if around is not None:
             start, end = around.pickup_window.start, around.dropoff_window.end
             vehicles = [v for v in vehicles if v.shift_start <= end and v.shift_end >= start]
-        keep = {v.vehicle_id for v in vehicles}
-        trips = {k: t for k, t in self.trips.items() if around is None or t.vehicle_id in keep}
-        return build_live_snapshot(now, vehicles, trips, self.table, extra)
+        key = (now, tuple(v.vehicle_id for v in vehicles))
+        base = self._snapshots.get(key) if shared else None
+        if base is None:
+            keep = set(key[1])
+            trips = {k: t for k, t in self.trips.items() if around is None or t.vehicle_id in keep}
+            base = build_live_snapshot(now, vehicles, trips, self.table)
+            if shared:
+                if len(self._snapshots) >= 8:
+                    self._snapshots.clear()
+                self._snapshots[key] = base
+        return with_requests(base, extra, self.table)
 
     def current_plan(self, now: int) -> Plan | Infeasibility:
         live = self.live_snapshot(now)

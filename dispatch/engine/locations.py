@@ -54,15 +54,34 @@ class LocationTable:
         secs, metres = self._tt.one_to_many(node, [*self._nodes, node])
         self._sec_arr[k, : k + 1] = secs
         self._met_arr[k, : k + 1] = metres
-        for i, src in enumerate(self._nodes):
-            s_col, m_col = self._tt.one_to_many(src, [node])
-            self._sec_arr[i, k] = s_col[0]
-            self._met_arr[i, k] = m_col[0]
-            self._seconds[i].append(int(s_col[0]))
+        s_col, m_col = self._column(node)
+        self._sec_arr[:k, k] = s_col
+        self._met_arr[:k, k] = m_col
+        for row, value in zip(self._seconds, s_col.tolist(), strict=True):
+            row.append(value)
         self._seconds.append([int(x) for x in secs])
         self._nodes.append(node)
         self._index[node] = k
         return k
+
+    def _column(self, node: int) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.int64]]:
+        """Seconds and metres from every known location to ``node``.
+
+        A network that answers a whole block at once (``RoadNetwork.block``) is asked
+        once; otherwise one row per location (fine for the small test grids).
+        """
+        if not self._nodes:
+            empty = np.zeros(0, dtype=np.int64)
+            return empty, empty.copy()
+        block = getattr(self._tt, "block", None)
+        if block is not None:
+            secs, metres = block(self._nodes, [node])
+            return np.asarray(secs)[:, 0], np.asarray(metres)[:, 0]
+        pairs = [self._tt.one_to_many(src, [node]) for src in self._nodes]
+        return (
+            np.array([int(s[0]) for s, _ in pairs], dtype=np.int64),
+            np.array([int(m[0]) for _, m in pairs], dtype=np.int64),
+        )
 
     def _reserve(self, n: int) -> None:
         size = self._sec_arr.shape[0]

@@ -28,6 +28,7 @@ from dispatch.model import (
     VehicleId,
     Visit,
 )
+from dispatch.solver.route_state import share_route_states
 from dispatch.solver.schedule import Infeasibility, build_route
 
 
@@ -110,6 +111,26 @@ def build_live_snapshot(
     visits = {VehicleId(v.vehicle_id): tuple(v.visits) for v in active}
     settled = frozenset(VehicleId(v.vehicle_id) for v in active if _settled(v, now))
     return _relax(snapshot, visits, settled)
+
+
+def with_requests(
+    live: LiveSnapshot, extra: Sequence[Request], table: LocationTable
+) -> LiveSnapshot:
+    """``live`` plus requests that are in no vehicle's visits yet (a quote's or a booking's).
+
+    Vehicles, their visits and their relaxation do not depend on such requests, so a
+    snapshot built once can serve every quote until the live state changes. The
+    location table may have grown since (a new address): its entries never change, so
+    the larger matrix is consistent with the old indices.
+    """
+    if not extra:
+        return live
+    base = live.snapshot
+    travel, distance = table.matrices()
+    snapshot = Snapshot(base.now, base.vehicles, (*base.requests, *extra), travel, distance)
+    snapshot.__dict__["travel_rows"] = table.travel_rows()
+    share_route_states(base, snapshot)
+    return LiveSnapshot(snapshot, live.visits, live.relaxed)
 
 
 def _settled(vehicle: VehicleState, now: int) -> bool:

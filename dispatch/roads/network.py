@@ -173,6 +173,10 @@ class RoadNetwork:
     def one_to_many(self, source: int, targets: Sequence[int]) -> tuple[IntArray, IntArray]:
         return self.travel_times.one_to_many(source, targets)
 
+    def block(self, sources: Sequence[int], targets: Sequence[int]) -> tuple[IntArray, IntArray]:
+        """Seconds and metres from every source to every target, in one vectorised pass."""
+        return self.travel_times.block(sources, targets)
+
     def matrix_between(self, points: Sequence[tuple[float, float]]) -> tuple[IntArray, IntArray]:
         """Seconds and metres between ``(lat, lon)`` points, each snapped to its nearest node."""
         if not points:

@@ -249,7 +249,7 @@ def _candidates(
         dropoff_upper(request),
         request.dropoff_service_s,
     )
-    fits = _fits(st, request)
+    fits = st.fits(request.load)
     for i in range(len(st.vehicle.locked), len(st.visits) + 1):
         if dep[i] > upper_p:
             break
@@ -302,14 +302,6 @@ def _dropoff_starts(
         t = max(begin + service[j - 1], dep[j])
         prev = loc
         yield j, t, max(t + time_rows[loc][d], lower_d)
-
-
-def _fits(st: RouteState, request: Request) -> list[bool]:
-    """Per position, whether the rider fits on the arc leaving it (every dimension)."""
-    capacity, q = st.vehicle.capacity, request.load
-    return [
-        all(x + y <= c for x, y, c in zip(lb, q, capacity, strict=True)) for lb in st.load_before
-    ]
 
 
 def _try(

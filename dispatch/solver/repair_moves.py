@@ -56,7 +56,7 @@ def candidates(snapshot: Snapshot, k: int, st: RouteState, request: Request) -> 
         dropoff_upper(request),
         request.dropoff_service_s,
     )
-    fits = _fits(st, request)
+    fits = st.fits(request.load)
     n = len(st.visits)
     for i in range(len(st.vehicle.locked), n + 1):
         if dep[i] > upper_p:
@@ -79,19 +79,6 @@ def candidates(snapshot: Snapshot, k: int, st: RouteState, request: Request) -> 
             if start_d > last_d or start_d + s_d + time_rows[d][b2] > latest[j]:
                 continue
             yield Candidate(pick + cost[a2][d] + cost[d][b2] - cost[a2][b2], k, i, j)
-
-
-def _fits(st: RouteState, request: Request) -> list[bool]:
-    """Per position, whether the rider fits on the arc leaving it (every dimension)."""
-    q = request.load
-    if len(q) == 2:  # the usual seats/wheelchairs case, without the generic loop
-        c0, c1 = st.vehicle.capacity
-        q0, q1 = q
-        return [lb[0] + q0 <= c0 and lb[1] + q1 <= c1 for lb in st.load_before]
-    capacity = st.vehicle.capacity
-    return [
-        all(x + y <= c for x, y, c in zip(lb, q, capacity, strict=True)) for lb in st.load_before
-    ]
 
 
 def evaluate(

@@ -7,7 +7,7 @@ in the large-neighbourhood search) reuse every vehicle's state unchanged.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from dispatch.model import NO_LIMIT_S, Request, Snapshot, StopKind, Vehicle, Visit
 from dispatch.solver.params import ObjectiveParams
@@ -47,6 +47,25 @@ class RouteState:
     #: it may add to the rides of the riders on board there, before the tightest of them
     #: exceeds its maximum ride even without any waiting. Unlimited: ``NO_LIMIT_S``.
     ride_slack: list[int]
+    #: ``fits(load)`` answers, by load (quotes of one or two riders repeat the same loads).
+    _fits: dict[tuple[int, ...], list[bool]] = field(default_factory=dict, compare=False)
+
+    def fits(self, load: tuple[int, ...]) -> list[bool]:
+        """Per position, whether ``load`` fits on the arc leaving it (every dimension)."""
+        found = self._fits.get(load)
+        if found is None:
+            found = self._fits[load] = _fits_per_arc(self.vehicle.capacity, load, self.load_before)
+        return found
+
+
+def _fits_per_arc(
+    capacity: tuple[int, ...], q: tuple[int, ...], load_before: list[tuple[int, ...]]
+) -> list[bool]:
+    if len(q) == 2:  # the usual seats/wheelchairs case, without the generic loop
+        c0, c1 = capacity
+        q0, q1 = q
+        return [lb[0] + q0 <= c0 and lb[1] + q1 <= c1 for lb in load_before]
+    return [all(x + y <= c for x, y, c in zip(lb, q, capacity, strict=True)) for lb in load_before]
 
 
 #: Route states by everything they depend on. Entries are kept for one travel matrix
@@ -63,11 +82,40 @@ def clear_route_state_cache() -> None:
     _STATE_ROWS.clear()
 
 
+_MEMO = "_route_states"
+
+
+def share_route_states(source: Snapshot, target: Snapshot) -> None:
+    """Let ``target`` reuse the route states computed on ``source``.
+
+    Only valid when ``target`` has the same vehicles, the same requests for every
+    visit and an extension of the same travel matrix (the engine's snapshot of a quote
+    is its live snapshot plus the quoted request).
+    """
+    target.__dict__[_MEMO] = source.__dict__.setdefault(_MEMO, {})
+
+
 def route_state(
     snapshot: Snapshot, vehicle: Vehicle, sequence: Sequence[Visit], params: ObjectiveParams
 ) -> RouteState | None:
     """The state of ``sequence`` on ``vehicle``, or ``None`` if it is itself infeasible."""
     seq = tuple(sequence)
+    memo: dict[tuple[object, ...], tuple[Vehicle, RouteState | None]]
+    memo = snapshot.__dict__.setdefault(_MEMO, {})
+    quick = (vehicle.id, seq, params)
+    found = memo.get(quick)
+    if found is not None and found[0] is vehicle:
+        return found[1]
+    state = _cached_route_state(snapshot, vehicle, seq, params)
+    if len(memo) >= _STATE_CACHE_SIZE:
+        memo.clear()
+    memo[quick] = (vehicle, state)
+    return state
+
+
+def _cached_route_state(
+    snapshot: Snapshot, vehicle: Vehicle, seq: tuple[Visit, ...], params: ObjectiveParams
+) -> RouteState | None:
     requests = snapshot.request_by_id
     try:
         involved = tuple(requests[v.request_id] for v in seq)

@@ -189,3 +189,29 @@ def test_same_events_same_commands() -> None:
         return out
 
     assert run() == run()
+
+
+def test_quotes_at_the_same_instant_see_every_booking_made_before(engine: Engine) -> None:
+    """Quotes share one snapshot per instant; a booking in between must not be missed."""
+    answers = [_quote(engine, f"q{k}", 11, 55, T0, depart_after=T0 + 600) for k in range(3)]
+    booked = []
+    for k, answer in enumerate(answers):
+        commands = engine.handle(BookingRequested(f"b{k}", answer.offers[0].offer_id), T0)
+        if isinstance(commands[0], BookingAccepted):
+            booked.append(f"b{k}")
+        # A fresh quote at the very same instant, after the booking, must see it.
+        _quote(engine, f"again{k}", 12, 56, T0, depart_after=T0 + 600)
+    assert booked
+    placed = {str(v.request_id) for state in engine.vehicles.values() for v in state.visits}
+    assert set(booked) <= placed
+    _assert_valid(engine, T0)
+
+
+def test_cancel_between_quotes_at_the_same_instant_frees_the_seat(engine: Engine) -> None:
+    accepted = _book(engine, "q1", 11, 55, T0, depart_after=T0 + 600)
+    engine.handle(CancelRequested(accepted.booking_id), T0)
+    _quote(engine, "q2", 11, 55, T0, depart_after=T0 + 600)
+    placed = {str(v.request_id) for state in engine.vehicles.values() for v in state.visits}
+    assert accepted.booking_id not in placed
+    live = engine.live_snapshot(T0)
+    assert accepted.booking_id not in {str(r.id) for r in live.snapshot.requests}
