@@ -38,7 +38,12 @@ from dispatch.engine.events import (
 from dispatch.engine.locations import LocationTable, NodeTravelTimes
 from dispatch.engine.params import EngineParams
 from dispatch.engine.reconcile import adopt_solution
-from dispatch.engine.snapshot import LiveSnapshot, build_live_snapshot, with_requests
+from dispatch.engine.snapshot import (
+    LiveSnapshot,
+    VehicleEntry,
+    build_live_snapshot,
+    with_requests,
+)
 from dispatch.engine.state import OfferRecord, SolveInFlight, Trip, VehicleState
 from dispatch.engine.stop_events import apply_stop_event
 from dispatch.model import Plan, Request, RequestId, Route, StopKind, VehicleId, Visit
@@ -65,6 +70,9 @@ class Engine:
         self._next_token = 1
         #: Live snapshots by (now, vehicles in it), valid until the state changes.
         self._snapshots: dict[tuple[int, tuple[str, ...]], LiveSnapshot] = {}
+        #: Each vehicle's part of the last snapshot, and the solver's route states for them.
+        self._entries: dict[str, VehicleEntry] = {}
+        self._route_states: dict[tuple[object, ...], object] = {}
 
     # ---- dispatch ---------------------------------------------------------------
 
@@ -382,7 +390,14 @@ class Engine:
         if base is None:
             keep = set(key[1])
             trips = {k: t for k, t in self.trips.items() if around is None or t.vehicle_id in keep}
-            base = build_live_snapshot(now, vehicles, trips, self.table)
+            base = build_live_snapshot(
+                now,
+                vehicles,
+                trips,
+                self.table,
+                entries=self._entries,
+                route_states=self._route_states,
+            )
             if shared:
                 if len(self._snapshots) >= 8:
                     self._snapshots.clear()

@@ -28,7 +28,7 @@ from dispatch.model import (
     VehicleId,
     Visit,
 )
-from dispatch.solver.route_state import share_route_states
+from dispatch.solver.route_state import share_route_states, use_route_states
 from dispatch.solver.schedule import Infeasibility, build_route
 
 
@@ -93,24 +93,93 @@ def _on_board(state: VehicleState, visit: Visit) -> bool:
     )
 
 
+@dataclass(frozen=True, slots=True)
+class VehicleEntry:
+    """One vehicle's part of a snapshot: its view and, if it runs late, its widened requests.
+
+    Kept by the engine between snapshots: while the vehicle's state and ``now`` are the
+    same, so is its entry (and the solver's route state computed for it).
+    """
+
+    key: tuple[object, ...]
+    view: Vehicle
+    relaxed: dict[RequestId, Request] | None
+
+
+def _entry_key(state: VehicleState, now: int) -> tuple[object, ...]:
+    return (
+        now,
+        state.version,
+        state.position_node,
+        state.position_at,
+        state.at_stop,
+        state.relaxed,
+        state.shift_start,
+        state.shift_end,
+        state.route,
+        tuple(state.visits),
+    )
+
+
 def build_live_snapshot(
     now: int,
     vehicles: Iterable[VehicleState],
     trips: Mapping[str, Trip],
     table: LocationTable,
     extra: Sequence[Request] = (),
+    entries: dict[str, VehicleEntry] | None = None,
+    route_states: dict[tuple[object, ...], object] | None = None,
 ) -> LiveSnapshot:
-    """Snapshot of every open trip and every vehicle whose shift has not ended."""
+    """Snapshot of every open trip and every vehicle whose shift has not ended.
+
+    ``entries`` keeps each vehicle's part between calls (it is only recomputed when the
+    vehicle changed or time moved on); ``route_states`` is handed to the solver's
+    route-state memo, so that route states outlive one snapshot too.
+    """
     open_trips = [t for t in trips.values() if t.status in OPEN_STATUSES]
     requests = {RequestId(t.booking_id): trip_request(t, table) for t in open_trips}
     active = [v for v in vehicles if v.shift_end > now or v.visits]
-    views = [vehicle_view(v, table, now) for v in active]
+    plain: Snapshot | None = None
+    parts: list[VehicleEntry] = []
+    for state in active:
+        key = _entry_key(state, now)
+        entry = entries.get(state.vehicle_id) if entries is not None else None
+        if entry is None or entry.key != key:
+            if plain is None:
+                plain = _snapshot(now, (), tuple(requests.values()), table)
+            entry = _vehicle_entry(state, key, now, table, plain)
+            if entries is not None:
+                entries[state.vehicle_id] = entry
+        parts.append(entry)
+    for entry in parts:
+        if entry.relaxed:
+            requests.update(entry.relaxed)
     for r in extra:
         requests[r.id] = r
-    snapshot = _snapshot(now, tuple(views), tuple(requests.values()), table)
+    snapshot = _snapshot(now, tuple(e.view for e in parts), tuple(requests.values()), table)
+    if route_states is not None:
+        use_route_states(snapshot, route_states)
     visits = {VehicleId(v.vehicle_id): tuple(v.visits) for v in active}
-    settled = frozenset(VehicleId(v.vehicle_id) for v in active if _settled(v, now))
-    return _relax(snapshot, visits, settled)
+    relaxed = frozenset(
+        v.vehicle_id for v, e in zip(active, parts, strict=True) if e.relaxed is not None
+    )
+    return LiveSnapshot(snapshot, visits, relaxed)
+
+
+def _vehicle_entry(
+    state: VehicleState, key: tuple[object, ...], now: int, table: LocationTable, plain: Snapshot
+) -> VehicleEntry:
+    """The vehicle's view; if its current visits cannot be timed, widened to reality."""
+    view = vehicle_view(state, table, now)
+    sequence = tuple(state.visits)
+    if not sequence or _settled(state, now):
+        return VehicleEntry(key, view, None)
+    if not isinstance(build_route(plain, view, sequence), Infeasibility):
+        return VehicleEntry(key, view, None)
+    widened = dict(plain.request_by_id)
+    relaxed_view = _relax_vehicle(plain, view, sequence, widened)
+    changed = {v.request_id: widened[v.request_id] for v in sequence}
+    return VehicleEntry(key, relaxed_view, changed)
 
 
 def with_requests(
@@ -150,26 +219,6 @@ def _snapshot(
     # converting the matrix again for every quote (the lists only ever grow).
     snapshot.__dict__["travel_rows"] = table.travel_rows()
     return snapshot
-
-
-def _relax(
-    snapshot: Snapshot, visits: dict[VehicleId, tuple[Visit, ...]], settled: frozenset[VehicleId]
-) -> LiveSnapshot:
-    relaxed: set[str] = set()
-    requests = dict(snapshot.request_by_id)
-    vehicles = list(snapshot.vehicles)
-    for k, vehicle in enumerate(vehicles):
-        sequence = visits.get(vehicle.id, ())
-        if not sequence or vehicle.id in settled:
-            continue
-        if not isinstance(build_route(snapshot, vehicle, sequence), Infeasibility):
-            continue
-        relaxed.add(vehicle.id)
-        vehicles[k] = _relax_vehicle(snapshot, vehicle, sequence, requests)
-    if not relaxed:
-        return LiveSnapshot(snapshot, visits, frozenset())
-    fixed = replace(snapshot, vehicles=tuple(vehicles), requests=tuple(requests.values()))
-    return LiveSnapshot(fixed, visits, frozenset(relaxed))
 
 
 def _relax_vehicle(

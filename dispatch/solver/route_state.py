@@ -85,6 +85,16 @@ def clear_route_state_cache() -> None:
 _MEMO = "_route_states"
 
 
+def use_route_states(snapshot: Snapshot, memo: dict[tuple[object, ...], object]) -> None:
+    """Keep ``snapshot``'s route states in ``memo`` (which may already hold some).
+
+    A state is reused only for the very same vehicle object and visit sequence, so the
+    caller must keep vehicle objects only while they and their visits' requests stand
+    (the engine's per-vehicle snapshot entries do).
+    """
+    snapshot.__dict__[_MEMO] = memo
+
+
 def share_route_states(source: Snapshot, target: Snapshot) -> None:
     """Let ``target`` reuse the route states computed on ``source``.
 
