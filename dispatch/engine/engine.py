@@ -162,7 +162,7 @@ class Engine:
                 live.snapshot, live.visits, built[0], self.params.objective, limit=1
             )
             if best:
-                found.append(best[0].route.stops[best[0].pickup_pos].start)
+                found.append(best[0].pickup_start)
             if len(found) >= 2:
                 break
         return tuple(sorted(found))

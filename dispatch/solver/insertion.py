@@ -22,22 +22,22 @@ from __future__ import annotations
 
 import heapq
 from collections.abc import Iterator, Mapping, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 
 from dispatch.model import (
     Request,
     Route,
     Snapshot,
-    StopKind,
     TimeWindow,
+    Vehicle,
     VehicleId,
     Visit,
 )
 from dispatch.solver.params import ObjectiveParams, PromiseParams
-from dispatch.solver.plan import route_arc_cost, route_excess_ride_s
-from dispatch.solver.route_state import RouteState, inserted_stops, route_state
+from dispatch.solver.route_state import RouteState, inserted_stops, route_state, try_insert
 from dispatch.solver.schedule import (
     Infeasibility,
+    Schedule,
     dropoff_upper,
     least_schedule,
     loads_after,
@@ -55,21 +55,41 @@ _route_state = route_state
 MAX_EXACT_CHECKS = 400
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True, slots=True, eq=False)
 class Insertion:
     """One way to serve a request on one vehicle, with the timed route it gives.
 
     ``pickup_pos``/``dropoff_pos`` index ``visits``, the vehicle's full new sequence;
     ``added_cost`` is the increase of drive weight × arc cost + excess-ride weight ×
-    excess ride seconds of that vehicle's route.
+    excess ride seconds of that vehicle's route. The timed ``route`` is built when
+    first asked for: most insertions a quote checks are never looked at again.
     """
 
     vehicle_id: VehicleId
     pickup_pos: int
     dropoff_pos: int
     visits: tuple[Visit, ...]
-    route: Route
     added_cost: float
+    _timing: tuple[Snapshot, Vehicle, Schedule] = field(repr=False)
+    _built: list[Route] = field(default_factory=list, repr=False)
+
+    @property
+    def pickup_start(self) -> int:
+        return self._timing[2].start[self.pickup_pos]
+
+    @property
+    def dropoff_start(self) -> int:
+        return self._timing[2].start[self.dropoff_pos]
+
+    @property
+    def route(self) -> Route:
+        if not self._built:
+            snapshot, vehicle, schedule = self._timing
+            loads = loads_after(snapshot, vehicle, self.visits)
+            if isinstance(loads, Infeasibility):  # the candidate filter checked every arc
+                raise AssertionError(f"insertion over capacity: {loads.reason}")
+            self._built.append(route_from_schedule(snapshot, vehicle, self.visits, schedule, loads))
+        return self._built[0]
 
 
 @dataclass(frozen=True, slots=True)
@@ -212,16 +232,14 @@ def make_offer(insertion: Insertion, request: Request, promise: PromiseParams) -
     maximum ride time, capped by the rider's own latest arrival. Both keep the
     insertion's schedule feasible, so the promise can be kept by this very plan.
     """
-    stops = insertion.route.stops
-    pickup = stops[insertion.pickup_pos]
-    dropoff = stops[insertion.dropoff_pos]
+    pickup_start, dropoff_start = insertion.pickup_start, insertion.dropoff_start
     own = request.pickup_window
-    start = max(own.start, pickup.start - promise.window_before_s)
-    end = max(pickup.start, min(own.end, start + promise.window_width_s))
+    start = max(own.start, pickup_start - promise.window_before_s)
+    end = max(pickup_start, min(own.end, start + promise.window_width_s))
     window = TimeWindow(start, end)
     latest = min(request.dropoff_window.end, end + request.pickup_service_s + request.max_ride_s)
-    latest = max(latest, dropoff.start)
-    return Offer(insertion.vehicle_id, pickup.start, dropoff.start, window, latest, insertion)
+    latest = max(latest, dropoff_start)
+    return Offer(insertion.vehicle_id, pickup_start, dropoff_start, window, latest, insertion)
 
 
 def _candidates(
@@ -312,16 +330,8 @@ def _try(
     params: ObjectiveParams,
 ) -> Insertion | None:
     i, j = c.pickup_pos, c.dropoff_pos
-    schedule = least_schedule(snapshot, st.vehicle, inserted_stops(st.stops, request, i, j))
-    if isinstance(schedule, Infeasibility):
+    done = try_insert(snapshot, st, request, i, j, params)
+    if done is None:
         return None
-    pickup, dropoff = Visit(request.id, StopKind.PICKUP), Visit(request.id, StopKind.DROPOFF)
-    seq = st.visits
-    new = (*seq[:i], pickup, *seq[i:j], dropoff, *seq[j:])
-    loads = loads_after(snapshot, st.vehicle, new)
-    if isinstance(loads, Infeasibility):  # cannot happen: the candidate filter checked the arcs
-        return None
-    route = route_from_schedule(snapshot, st.vehicle, new, schedule, loads)
-    cost = params.drive_weight * route_arc_cost(snapshot, route)
-    cost += params.excess_ride_weight * route_excess_ride_s(snapshot, route)
-    return Insertion(st.vehicle.id, i, j + 1, new, route, cost - st.base_cost)
+    new, schedule, added = done
+    return Insertion(st.vehicle.id, i, j + 1, new, added, (snapshot, st.vehicle, schedule))

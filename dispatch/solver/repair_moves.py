@@ -16,10 +16,10 @@ from __future__ import annotations
 from collections.abc import Iterator
 from dataclasses import dataclass
 
-from dispatch.model import Request, Snapshot, StopKind, Visit
+from dispatch.model import Request, Snapshot, Visit
 from dispatch.solver.params import ObjectiveParams
-from dispatch.solver.route_state import RouteState, excess_ride, inserted_stops
-from dispatch.solver.schedule import Infeasibility, dropoff_upper, least_schedule
+from dispatch.solver.route_state import RouteState, try_insert
+from dispatch.solver.schedule import dropoff_upper
 
 
 @dataclass(frozen=True, slots=True)
@@ -89,14 +89,8 @@ def evaluate(
     params: ObjectiveParams,
 ) -> Option | None:
     """The exact check of one candidate (capacity was checked arc by arc already)."""
-    i, j = c.pickup_pos, c.dropoff_pos
-    schedule = least_schedule(snapshot, st.vehicle, inserted_stops(st.stops, request, i, j))
-    if isinstance(schedule, Infeasibility):
+    done = try_insert(snapshot, st, request, c.pickup_pos, c.dropoff_pos, params)
+    if done is None:
         return None
-    seq = st.visits
-    pickup, dropoff = Visit(request.id, StopKind.PICKUP), Visit(request.id, StopKind.DROPOFF)
-    new = (*seq[:i], pickup, *seq[i:j], dropoff, *seq[j:])
-    cost = params.drive_weight * schedule.arc_cost
-    if params.excess_ride_weight:
-        cost += params.excess_ride_weight * excess_ride(snapshot, new, schedule)
-    return Option(c.vehicle_index, new, cost - st.base_cost)
+    new, _, added = done
+    return Option(c.vehicle_index, new, added)

@@ -228,6 +228,26 @@ def excess_ride(snapshot: Snapshot, seq: tuple[Visit, ...], schedule: Schedule) 
     return excess
 
 
+def try_insert(
+    snapshot: Snapshot, st: RouteState, request: Request, i: int, j: int, params: ObjectiveParams
+) -> tuple[tuple[Visit, ...], Schedule, float] | None:
+    """The exact check of putting ``request``'s pickup before old ``i``, drop-off before old ``j``.
+
+    Returns the new visit sequence, its least schedule and the added cost, or ``None`` if
+    infeasible. Capacity is not checked here: candidates are filtered arc by arc first.
+    """
+    schedule = least_schedule(snapshot, st.vehicle, inserted_stops(st.stops, request, i, j))
+    if isinstance(schedule, Infeasibility):
+        return None
+    seq = st.visits
+    pickup, dropoff = Visit(request.id, StopKind.PICKUP), Visit(request.id, StopKind.DROPOFF)
+    new = (*seq[:i], pickup, *seq[i:j], dropoff, *seq[j:])
+    cost = params.drive_weight * schedule.arc_cost
+    if params.excess_ride_weight:
+        cost += params.excess_ride_weight * excess_ride(snapshot, new, schedule)
+    return new, schedule, cost - st.base_cost
+
+
 def inserted_stops(stops: Stops, request: Request, i: int, j: int) -> Stops:
     """The resolved stop data with the request's pickup before old ``i``, drop-off before old ``j``."""
 
