@@ -42,17 +42,25 @@ class PlanPublisher(Protocol):
     def subscribe(self, vehicle_id: str, loop: asyncio.AbstractEventLoop) -> Subscription: ...
 
 
+class SubscriptionLagging(Exception):
+    """The subscriber fell too far behind and was dropped; reconnect and resume."""
+
+
 @dataclass(eq=False)
 class _Subscriber:
     vehicle_id: str
     loop: asyncio.AbstractEventLoop
-    queue: asyncio.Queue[PublishedPlan]
+    queue: asyncio.Queue[PublishedPlan | None]
     owner: InMemoryPublisher
     overflowed: bool = False
     closed: bool = field(default=False)
 
     async def next(self) -> PublishedPlan:
-        return await self.queue.get()
+        """The next plan version; raises ``SubscriptionLagging`` once the queue overflowed."""
+        plan = await self.queue.get()
+        if plan is None:
+            raise SubscriptionLagging(f"subscriber of {self.vehicle_id} fell behind")
+        return plan
 
     def offer(self, plan: PublishedPlan) -> None:
         """Runs on the subscriber's loop: enqueue, or mark overflow when the client lags."""
@@ -63,6 +71,9 @@ class _Subscriber:
         except asyncio.QueueFull:
             self.overflowed = True
             self.close()
+            while not self.queue.empty():  # make room for the wake-up below
+                self.queue.get_nowait()
+            self.queue.put_nowait(None)
 
     def close(self) -> None:
         self.closed = True
@@ -98,7 +109,8 @@ class InMemoryPublisher:
             return self._latest.get(vehicle_id)
 
     def subscribe(self, vehicle_id: str, loop: asyncio.AbstractEventLoop) -> _Subscriber:
-        sub = _Subscriber(vehicle_id, loop, asyncio.Queue(self.queue_size), self)
+        queue: asyncio.Queue[PublishedPlan | None] = asyncio.Queue(self.queue_size)
+        sub = _Subscriber(vehicle_id, loop, queue, self)
         with self._lock:
             self._subscribers.setdefault(vehicle_id, set()).add(sub)
         return sub

@@ -13,7 +13,7 @@ import threading
 from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import date, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 from dispatch.config import ServiceConfig, engine_params
@@ -34,11 +34,12 @@ from dispatch.engine.events import (
 from dispatch.engine.publisher import InMemoryPublisher, PublishedPlan
 from dispatch.engine.runner import EngineRunner, wall_clock
 from dispatch.engine.worker import ProcessSolver, Solver
-from dispatch.model import TimeWindow
+from dispatch.model import Route, TimeWindow
 from dispatch.roads.network import OsmSource, RoadNetwork, load_road_network
 from dispatch.search import SearchIndex, entries_from_map
 from dispatch.service.booking import BookingService
 from dispatch.service.etas import EtaBoard
+from dispatch.service.plan_payload import NamedStop, PlanPayloads, delayed_route
 from dispatch.service.stops import VirtualStops, build_stops
 from dispatch.settings import Settings
 from dispatch.store import Repository, open_database
@@ -71,6 +72,7 @@ class Sink:
         publisher: InMemoryPublisher,
         etas: EtaBoard,
         clock: Clock,
+        payloads: PlanPayloads | None = None,
     ) -> None:
         self.repo, self.network, self.publisher, self.etas, self.clock = (
             repo,
@@ -79,6 +81,9 @@ class Sink:
             etas,
             clock,
         )
+        self.payloads = payloads or PlanPayloads(network, UTC, {}, {}, {})
+        #: The last timed route and its nodes per vehicle (for ETAs projected from positions).
+        self.routes: dict[str, tuple[Route, tuple[int, ...]]] = {}
         self.adoptions: deque[dict[str, Any]] = deque(maxlen=50)
         self._plans: queue.Queue[PlanVersion | None] = queue.Queue()
         self._writer = threading.Thread(
@@ -116,30 +121,26 @@ class Sink:
                 )
 
     def _plan(self, c: PlanChanged) -> None:
-        stops = []
-        for stop, node in zip(c.route.stops, c.nodes, strict=True):
-            lat, lon = self.network.node_coords(node)
-            stops.append(
-                {
-                    "booking_id": str(stop.request_id),
-                    "kind": stop.kind.value,
-                    "node": node,
-                    "lat": lat,
-                    "lon": lon,
-                    "arrival": stop.arrival,
-                    "start": stop.start,
-                    "departure": stop.departure,
-                }
-            )
-        self._plans.put(PlanVersion(c.vehicle_id, c.version, self.clock(), stops))
+        now = self.clock()
+        self._plans.put(PlanVersion(c.vehicle_id, c.version, now, self.payloads.stored_stops(c)))
         self.etas.update(c.route)
-        self.publisher.publish(
-            PublishedPlan(
-                c.vehicle_id,
-                c.version,
-                {"vehicle_id": c.vehicle_id, "version": c.version, "stops": stops},
-            )
-        )
+        self.routes[c.vehicle_id] = (c.route, c.nodes)
+        device_id = c.vehicle_id.split("@", 1)[0]
+        payload = self.payloads.published(c, device_id, now)
+        self.publisher.publish(PublishedPlan(c.vehicle_id, c.version, payload))
+
+    def project_position(self, vehicle_id: str, node: int, at: int) -> None:
+        """Riders' ETAs from where the vehicle really is (called off the engine thread).
+
+        Delays carry forward through the plan; being early changes nothing, since the
+        vehicle waits for each pickup window anyway.
+        """
+        current = self.routes.get(vehicle_id)
+        if current is None or not current[0].stops:
+            return
+        route, nodes = current
+        seconds, _ = self.network.one_to_many(node, [nodes[0]])
+        self.etas.update(delayed_route(route, at + int(seconds[0])))
 
     def _status(self, c: TripStatusChanged) -> None:
         try:
@@ -228,7 +229,9 @@ def build_runtime(
     params = engine_params(config)
     engine = Engine(network, params)
     publisher, etas = InMemoryPublisher(), EtaBoard()
-    sink = Sink(repo, network, publisher, etas, clock)
+    sink = Sink(
+        repo, network, publisher, etas, clock, plan_payloads(network, config, stops, engine)
+    )
     runner = EngineRunner(engine, solver or ProcessSolver(params.objective), sink, clock)
     booking = BookingService(runner, repo, network, stops, config, clock, etas)
     search = build_search(network)
@@ -250,6 +253,30 @@ def build_runtime(
     runtime.ensure_shifts()
     restore(runtime)
     return runtime
+
+
+def plan_payloads(
+    network: RoadNetwork, config: ServiceConfig, stops: VirtualStops, engine: Engine
+) -> PlanPayloads:
+    """The Sink's payload builder: stop names, the engine's trips and vehicles, breaks."""
+    at_node: dict[int, NamedStop] = {}
+    for s in stops.stops:
+        at_node.setdefault(s.node, NamedStop(s.id, s.name))
+
+    def breaks_of(vehicle_id: str) -> list[tuple[int, int]]:
+        device, _, day = vehicle_id.partition("@")
+        try:
+            shift_day = date.fromisoformat(day)
+        except ValueError:
+            return []
+        return [
+            (config.epoch(shift_day, b.start), config.epoch(shift_day, b.end))
+            for shift, _, _ in config.shifts_on(shift_day)
+            if shift.vehicle == device
+            for b in shift.breaks
+        ]
+
+    return PlanPayloads(network, config.zone, at_node, engine.trips, engine.vehicles, breaks_of)
 
 
 def build_search(network: RoadNetwork) -> SearchIndex:

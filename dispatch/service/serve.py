@@ -27,6 +27,18 @@ def serve(
         str | None, typer.Option(help="Address to listen on (default 127.0.0.1).")
     ] = None,
     port: Annotated[int | None, typer.Option(help="Port to listen on (default 8000).")] = None,
+    demo: Annotated[
+        bool,
+        typer.Option(
+            "--demo",
+            help="Also run simulated buses (real driver-API clients) and riders who book "
+            "trips, on a fresh demo database (data/demo.sqlite).",
+        ),
+    ] = False,
+    speedup: Annotated[
+        float,
+        typer.Option(help="With --demo: let time pass N times faster than real time.", min=0.1),
+    ] = 1.0,
 ) -> None:
     """Run the booking and dispatch service: rider/hotline API, engine and re-optimisation.
 
@@ -34,19 +46,73 @@ def serve(
     from the service definition (or DISPATCH_OSM_SOURCE). API docs: http://HOST:PORT/docs
     """
     import uvicorn
+    import sys as _sys
+    _sys.setswitchinterval(0.0005)
 
     from dispatch.service.runtime import build_runtime
+    from driver_api.app import install as install_driver_api
     from rider_api.app import create_app
 
+    if speedup != 1.0 and not demo:
+        raise InputError("--speedup works only with --demo (the live service runs on real time)")
     settings = load_settings()
     service = load_service_config(config or settings.config_file, osm_source=settings.osm_source)
     # Built before the server starts, so a bad map or database ends with a one-line error.
     staff = _staff_tokens(settings, service)
-    runtime = build_runtime(settings, service)
-    app = create_app(lambda: runtime, staff)
     bind_host, bind_port = host or settings.host, port or settings.port
+    clock: Any = None
+    if demo:
+        settings, clock = _demo_setup(settings, service, speedup)
+    runtime = build_runtime(settings, service, **({"clock": clock} if clock else {}))
+    app = create_app(lambda: runtime, staff)
+    install_driver_api(app)
+    base_url = f"http://{_client_host(bind_host)}:{bind_port}"
+    _announce_devices(service, base_url, demo)
+    if demo:
+        _start_demo(service, base_url, clock)
     log.info("serving %s on http://%s:%d (docs at /docs)", service.name, bind_host, bind_port)
     uvicorn.run(app, host=bind_host, port=bind_port, log_level=settings.log_level.lower())
+
+
+def _client_host(bind_host: str) -> str:
+    return "127.0.0.1" if bind_host in ("0.0.0.0", "::", "") else bind_host
+
+
+def _demo_setup(settings: Any, service: Any, speedup: float) -> tuple[Any, Any]:
+    """A fresh demo database and the demo clock (during operating hours, maybe faster)."""
+    import time
+    from datetime import datetime
+
+    from dispatch.demo.clock import DemoClock, demo_start
+
+    database = Path.cwd() / "data" / "demo.sqlite"
+    database.parent.mkdir(parents=True, exist_ok=True)
+    for stale in database.parent.glob("demo.sqlite*"):
+        stale.unlink()
+    clock = DemoClock(demo_start(service, int(time.time())), speedup)
+    started = datetime.fromtimestamp(clock(), service.zone)
+    log.info(
+        "demo: database %s, demo time starts %s, %g× real time",
+        database,
+        f"{started:%a %H:%M}",
+        speedup,
+    )
+    return settings.model_copy(update={"database_url": f"sqlite:///{database}"}), clock
+
+
+def _announce_devices(service: Any, base_url: str, demo: bool) -> None:
+    """Generated device tokens exist only in this process: show them so drivers can log in."""
+    for v in service.fleet.vehicles:
+        if demo or v.device_token_generated:
+            token = v.device_token.get_secret_value()
+            typer.echo(f"driver page for {v.id}: {base_url}/driver#vehicle={v.id}&token={token}")
+
+
+def _start_demo(service: Any, base_url: str, clock: Any) -> None:
+    from dispatch.demo.run import Demo
+
+    devices = [(v.id, v.device_token.get_secret_value()) for v in service.fleet.vehicles]
+    Demo(base_url, devices, clock, no_show_wait_s=service.booking.no_show_wait_s).start()
 
 
 def _staff_tokens(settings: Any, service: Any) -> Any:

@@ -1,0 +1,158 @@
+"""What the driver API does with a device's messages, without the websocket plumbing.
+
+Stop events are stored first (the database's unique message id decides whether a
+resend is new), then fed to the engine; the reply says what the engine made of it.
+Positions are taken in at once and passed on in batches: the engine, the database
+and the riders' ETAs see each vehicle's latest position every ``position_flush_s``,
+however many reports arrive in between, so a flood of positions costs each sender
+the same small amount of work.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from typing import Any
+
+from fastapi.concurrency import run_in_threadpool
+
+from dispatch.engine.events import (
+    EventRefused,
+    PositionReported,
+    StopEventKind,
+    StopEventReported,
+    TripStatusChanged,
+)
+from dispatch.errors import SnapError
+from dispatch.service.runtime import Runtime
+from dispatch.store.errors import BookingNotFound
+from dispatch.store.records import StopEvent
+from driver_api.devices import Device, Devices, StreamParams
+from driver_api.riders import RiderDirectory
+from driver_api.schemas import Ack, ErrorMessage, Ok, Position, StopEventIn
+
+log = logging.getLogger(__name__)
+
+BOOKING_KINDS = ("pickup", "dropoff")
+
+
+class DriverHub:
+    def __init__(self, runtime: Runtime, params: StreamParams) -> None:
+        self.runtime = runtime
+        self.params = params
+        self.devices = Devices(runtime.config, runtime.clock, params)
+        self.riders = RiderDirectory(runtime.repo, params.rider_wait_s)
+        self._flusher: asyncio.Task[None] | None = None
+        self.positions_accepted = 0
+
+    def start(self) -> None:
+        """Start passing positions on (once, on the serving event loop)."""
+        if self._flusher is None:
+            self._flusher = asyncio.get_running_loop().create_task(self._flush_forever())
+
+    def shift_id(self, device: Device) -> str | None:
+        return self.devices.shift_id(device.vehicle_id, self.runtime.shift_days)
+
+    # ---- plans ----------------------------------------------------------------------
+
+    async def plan_payload(self, payload: dict[str, Any]) -> dict[str, Any]:
+        """The published plan with rider names (looked up once per booking)."""
+        missing = self.riders.missing(payload)
+        if missing:
+            await run_in_threadpool(self.riders.fetch, missing)
+        return self.riders.enrich(payload)
+
+    # ---- client messages --------------------------------------------------------------
+
+    def ack(self, device: Device, shift_id: str | None, msg: Ack) -> dict[str, Any]:
+        if device.acked_shift != shift_id or (device.acked_version or 0) < msg.version:
+            device.acked_version, device.acked_shift = msg.version, shift_id
+        return Ok(id=msg.id).model_dump()
+
+    def position(self, device: Device, msg: Position) -> dict[str, Any]:
+        device.position = (msg.lat, msg.lon, self.devices.epoch(msg.at))
+        device.dirty = True
+        self.positions_accepted += 1
+        return Ok(id=msg.id).model_dump()
+
+    async def stop_event(
+        self, device: Device, shift_id: str | None, msg: StopEventIn
+    ) -> dict[str, Any]:
+        booking_id, kind = _parse_stop_id(msg.stop_id)
+        if kind is None:
+            return _error(msg.id, "unknown_stop", f"no stop {msg.stop_id!r} on this plan")
+        if shift_id is None:
+            return _error(msg.id, "no_shift", "this vehicle has no shift today")
+        at = self.devices.epoch(msg.at)
+        record = StopEvent(device.vehicle_id, booking_id, kind, msg.event, at, msg.id)
+        if booking_id is not None and not await run_in_threadpool(self._booking_exists, booking_id):
+            return _error(msg.id, "unknown_stop", f"no stop {msg.stop_id!r} on this plan")
+        if not await run_in_threadpool(self.runtime.repo.record_stop_event, record):
+            return Ok(id=msg.id, duplicate=True, detail="already received").model_dump()
+        if booking_id is None:
+            return Ok(id=msg.id, detail=f"{msg.event} at {kind} noted").model_dump()
+        event = StopEventReported(shift_id, booking_id, StopEventKind(msg.event), at)
+        commands = await asyncio.wrap_future(self.runtime.runner.submit(event))
+        refused = next((c for c in commands if isinstance(c, EventRefused)), None)
+        if refused is not None:
+            return _error(msg.id, "refused", refused.reason)
+        changed = next((c for c in commands if isinstance(c, TripStatusChanged)), None)
+        detail = f"booking {booking_id} is {changed.status.value}" if changed else msg.event
+        return Ok(id=msg.id, detail=detail).model_dump()
+
+    def _booking_exists(self, booking_id: str) -> bool:
+        try:
+            self.runtime.repo.get_booking(booking_id)
+        except BookingNotFound:
+            return False
+        return True
+
+    # ---- positions ----------------------------------------------------------------------
+
+    async def _flush_forever(self) -> None:
+        while True:
+            await asyncio.sleep(self.params.position_flush_s)
+            try:
+                await self.flush_positions()
+            except Exception:
+                log.exception("passing positions on failed")
+
+    async def flush_positions(self) -> None:
+        batch = []
+        for device in self.devices.all():
+            if device.dirty and device.position is not None:
+                device.dirty = False
+                batch.append((device.vehicle_id, self.shift_id(device), device.position))
+        if batch:
+            await run_in_threadpool(self._pass_on, batch)
+
+    def _pass_on(self, batch: list[tuple[str, str | None, tuple[float, float, int]]]) -> None:
+        """Engine (vehicle start for re-optimisation), database, riders' ETAs."""
+        rt = self.runtime
+        for vehicle_id, shift_id, (lat, lon, at) in batch:
+            rt.repo.update_vehicle_position(vehicle_id, lat, lon, at)
+            if shift_id is None:
+                continue
+            try:
+                node = rt.network.snap(lat, lon).node
+            except SnapError as exc:
+                log.warning("position of %s not on the road network: %s", vehicle_id, exc)
+                continue
+            rt.runner.submit(PositionReported(shift_id, node, at))
+            rt.sink.project_position(shift_id, node, at)
+
+
+def _parse_stop_id(stop_id: str) -> tuple[str | None, str | None]:
+    """``b_…/pickup`` → (booking, kind); ``depot`` and ``break-…`` have no booking."""
+    if stop_id == "depot":
+        return None, "depot"
+    if stop_id.startswith("break-"):
+        return None, "break"
+    booking_id, _, kind = stop_id.rpartition("/")
+    if not booking_id or kind not in BOOKING_KINDS:
+        return None, None
+    return booking_id, kind
+
+
+def _error(message_id: str | None, code: str, detail: str) -> dict[str, Any]:
+    return ErrorMessage(id=message_id, code=code, detail=detail).model_dump()

@@ -1,0 +1,89 @@
+"""Rider details for the driver's stop list: first name, notes, the booked place's name.
+
+They live in the database. The engine publishes a new booking's plan just before the
+booking's commit, so a booking not found yet is looked up again for a short while.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import time
+from dataclasses import dataclass
+from typing import Any
+
+from dispatch.store import Repository
+from dispatch.store.errors import NotFoundError
+from dispatch.store.records import Booking
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True, slots=True)
+class RiderDetails:
+    first_name: str
+    notes: str
+    pickup_name: str
+    dropoff_name: str
+
+
+class RiderDirectory:
+    """A cache of ``RiderDetails`` by booking id (bookings never change these fields)."""
+
+    def __init__(self, repo: Repository, wait_s: float = 1.0) -> None:
+        self.repo = repo
+        self.wait_s = wait_s
+        self._known: dict[str, RiderDetails] = {}
+
+    def missing(self, payload: dict[str, Any]) -> list[str]:
+        ids = {s["booking_id"] for s in payload["stops"] if s.get("booking_id")}
+        return sorted(i for i in ids if i not in self._known)
+
+    def fetch(self, booking_ids: list[str]) -> None:
+        """Look the bookings up (blocking: call in a worker thread)."""
+        deadline = time.monotonic() + self.wait_s
+        pending = list(booking_ids)
+        while True:
+            pending = [b for b in pending if not self._load(b)]
+            if not pending or time.monotonic() >= deadline:
+                break
+            time.sleep(0.02)
+        if pending:
+            log.info("no rider details for bookings %s (not committed)", ", ".join(pending))
+
+    def _load(self, booking_id: str) -> bool:
+        try:
+            booking = self.repo.get_booking(booking_id)
+        except NotFoundError:
+            return False
+        self._known[booking_id] = self._details(booking)
+        return True
+
+    def _details(self, b: Booking) -> RiderDetails:
+        name, sep, rest = b.notes.partition(": ")
+        notes = rest if sep else ""
+        if not sep:
+            name = b.notes
+        if b.rider_id is not None:
+            with contextlib.suppress(NotFoundError):
+                name = self.repo.get_rider(b.rider_id).name or name
+        first = name.split()[0] if name.split() else ""
+        return RiderDetails(first, notes, b.origin.name, b.destination.name)
+
+    def enrich(self, payload: dict[str, Any]) -> dict[str, Any]:
+        """The payload with rider and place names where known (the input stays unchanged)."""
+        stops = []
+        for stop in payload["stops"]:
+            details = self._known.get(stop.get("booking_id") or "")
+            if details is None:
+                stops.append(stop)
+                continue
+            pickup = stop["kind"] == "pickup"
+            stops.append(
+                {
+                    **stop,
+                    "name": details.pickup_name if pickup else details.dropoff_name,
+                    "rider": {"first_name": details.first_name, "notes": details.notes},
+                }
+            )
+        return {**payload, "stops": stops}

@@ -1,0 +1,167 @@
+"""REST for the driver's device: start and end the shift, go on and off a break.
+
+``Authorization: Bearer <device token>``. The shift is today's shift of the vehicle
+in the service definition; its status and the breaks actually taken are stored.
+Ending a shift with riders still to serve, or going on a break with riders on board,
+is refused (409) with the reason.
+"""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from datetime import datetime
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Header, Request
+from fastapi.concurrency import run_in_threadpool
+
+from dispatch.errors import AuthError, ConflictError, NotFoundError
+from dispatch.service.runtime import Runtime
+from dispatch.store.records import Break, ShiftRecord, ShiftStatus
+from driver_api.devices import Device
+from driver_api.hub import DriverHub
+from driver_api.state import get_hub
+
+router = APIRouter(prefix="/v1/vehicles/{vehicle_id}", tags=["driver"])
+
+Authorization = Annotated[str | None, Header()]
+
+
+def _device(hub: DriverHub, vehicle_id: str, authorization: str | None) -> Device:
+    token = None
+    if authorization and authorization.lower().startswith("bearer "):
+        token = authorization[7:].strip()
+    device = hub.devices.authenticate(vehicle_id, token)
+    if device is None:
+        raise AuthError("this needs the vehicle's device token (Authorization: Bearer …)")
+    return device
+
+
+def _today_shift(runtime: Runtime, vehicle_id: str) -> ShiftRecord:
+    """Today's shift of the vehicle, as stored (created from the service definition)."""
+    config = runtime.config
+    now = runtime.clock()
+    day = datetime.fromtimestamp(now, config.zone).date()
+    planned = [(s, a, b) for s, a, b in config.shifts_on(day) if s.vehicle == vehicle_id]
+    if not planned:
+        raise NotFoundError(f"vehicle {vehicle_id} has no shift today")
+    shift, start, end = planned[0]
+    stored = runtime.repo.list_shifts(vehicle_id, ending_after=start, starting_before=start)
+    found = next((s for s in stored if s.start_at == start), None)
+    if found is not None:
+        return found
+    vehicle = config.fleet.vehicle(vehicle_id)
+    first = shift.start_depot or vehicle.depot
+    last = shift.end_depot or vehicle.depot
+    return runtime.repo.add_shift(
+        ShiftRecord(vehicle_id, start, end, first.lat, first.lon, last.lat, last.lon)
+    )
+
+
+def _open_stops(hub: DriverHub, device: Device) -> tuple[int, int]:
+    """(stops still to serve, riders on board) on the vehicle's current plan."""
+    shift_id = hub.shift_id(device)
+    latest = hub.runtime.publisher.latest(shift_id) if shift_id else None
+    if latest is None:
+        return 0, 0
+    stops = [s for s in latest.payload["stops"] if s.get("booking_id")]
+    pickups = {s["booking_id"] for s in stops if s["kind"] == "pickup"}
+    on_board = {s["booking_id"] for s in stops if s["kind"] == "dropoff"} - pickups
+    return len(stops), len(on_board)
+
+
+def _body(hub: DriverHub, device: Device, shift: ShiftRecord) -> dict[str, Any]:
+    iso = hub.devices.iso
+    shift_id = hub.shift_id(device)
+    latest = hub.runtime.publisher.latest(shift_id) if shift_id else None
+    return {
+        "vehicle_id": device.vehicle_id,
+        "shift_id": shift_id,
+        "status": shift.status.value,
+        "start": iso(shift.start_at),
+        "end": iso(shift.end_at),
+        "breaks": [{"start": iso(b.start_at), "end": iso(b.end_at)} for b in shift.breaks],
+        "on_break_since": iso(device.on_break_since) if device.on_break_since else None,
+        "plan_version": latest.version if latest else None,
+        "acked_version": device.acked_version,
+        "connected": device.connections > 0,
+    }
+
+
+@router.get("/shift")
+async def get_shift(request: Request, vehicle_id: str, authorization: Authorization = None) -> Any:
+    hub = get_hub(request.app)
+    device = _device(hub, vehicle_id, authorization)
+    shift = await run_in_threadpool(_today_shift, hub.runtime, vehicle_id)
+    return _body(hub, device, shift)
+
+
+@router.post("/shift/start")
+async def start_shift(
+    request: Request, vehicle_id: str, authorization: Authorization = None
+) -> Any:
+    hub = get_hub(request.app)
+    device = _device(hub, vehicle_id, authorization)
+    shift = await run_in_threadpool(_today_shift, hub.runtime, vehicle_id)
+    if shift.status is ShiftStatus.ENDED:
+        raise ConflictError("today's shift has ended already")
+    shift = await run_in_threadpool(
+        hub.runtime.repo.set_shift_status, _id(shift), ShiftStatus.ACTIVE
+    )
+    return _body(hub, device, shift)
+
+
+@router.post("/shift/end")
+async def end_shift(request: Request, vehicle_id: str, authorization: Authorization = None) -> Any:
+    hub = get_hub(request.app)
+    device = _device(hub, vehicle_id, authorization)
+    open_stops, _ = _open_stops(hub, device)
+    if open_stops:
+        raise ConflictError(f"{open_stops} stops are still to be served on this shift")
+    shift = await run_in_threadpool(_today_shift, hub.runtime, vehicle_id)
+    if device.on_break_since is not None:
+        shift = await run_in_threadpool(_close_break, hub, device, shift)
+    shift = await run_in_threadpool(
+        hub.runtime.repo.set_shift_status, _id(shift), ShiftStatus.ENDED
+    )
+    return _body(hub, device, shift)
+
+
+@router.post("/break/start")
+async def start_break(
+    request: Request, vehicle_id: str, authorization: Authorization = None
+) -> Any:
+    hub = get_hub(request.app)
+    device = _device(hub, vehicle_id, authorization)
+    shift = await run_in_threadpool(_today_shift, hub.runtime, vehicle_id)
+    if shift.status is not ShiftStatus.ACTIVE:
+        raise ConflictError("start the shift before going on a break")
+    _, on_board = _open_stops(hub, device)
+    if on_board:
+        raise ConflictError(f"{on_board} riders are on board; drop them off before a break")
+    if device.on_break_since is None:
+        device.on_break_since = hub.runtime.clock()
+    return _body(hub, device, shift)
+
+
+@router.post("/break/end")
+async def end_break(request: Request, vehicle_id: str, authorization: Authorization = None) -> Any:
+    hub = get_hub(request.app)
+    device = _device(hub, vehicle_id, authorization)
+    shift = await run_in_threadpool(_today_shift, hub.runtime, vehicle_id)
+    if device.on_break_since is None:
+        raise ConflictError("the vehicle is not on a break")
+    shift = await run_in_threadpool(_close_break, hub, device, shift)
+    return _body(hub, device, shift)
+
+
+def _close_break(hub: DriverHub, device: Device, shift: ShiftRecord) -> ShiftRecord:
+    assert device.on_break_since is not None
+    taken = Break(device.on_break_since, max(device.on_break_since, hub.runtime.clock()))
+    device.on_break_since = None
+    return hub.runtime.repo.add_shift(replace(shift, breaks=(*shift.breaks, taken)))
+
+
+def _id(shift: ShiftRecord) -> int:
+    assert shift.id is not None
+    return shift.id
