@@ -95,6 +95,18 @@ class BookingStore(StoreBase):
         with self._db.transaction() as session:
             return [convert.booking(row) for row in session.exec(statement)]
 
+    def list_bookings_between(self, start: int, end: int, limit: int = 1000) -> list[Booking]:
+        """Bookings whose pickup window starts in ``[start, end)``, any status (dispatcher view)."""
+        statement = (
+            select(BookingRow)
+            .where(col(BookingRow.pickup_window_start) >= start)
+            .where(col(BookingRow.pickup_window_start) < end)
+            .order_by(col(BookingRow.pickup_window_start), col(BookingRow.id))
+            .limit(limit)
+        )
+        with self._db.transaction() as session:
+            return [convert.booking(row) for row in session.exec(statement)]
+
     def list_open_bookings(self) -> list[Booking]:
         """Bookings the engine must serve (confirmed or on board), for recovery."""
         statuses = [s.value for s in OPEN_BOOKING_STATUSES]

@@ -1,0 +1,126 @@
+// The dispatcher view: the fleet on the road map, late vehicles, vehicles that stopped
+// reporting, today's bookings and the latest re-optimisations. Refreshed every 5 s.
+
+import { $, announce, api, el, explain, setupLanguage, showNotice, staffToken, t, time } from "./common.js";
+import { RoadMap } from "./map.js";
+
+const REFRESH_MS = 5000;
+let map;
+let timer;
+let fitted = false;
+
+function start() {
+  setupLanguage();
+  $("#sign-in-form").addEventListener("submit", (e) => { e.preventDefault(); signIn($("#token").value.trim()); });
+  $("#sign-out").addEventListener("click", () => { staffToken.clear(); location.reload(); });
+  if (staffToken.get()) signIn(staffToken.get(), { quiet: true });
+}
+
+async function signIn(token, { quiet = false } = {}) {
+  let fleet;
+  try {
+    fleet = await api("/v1/ops/fleet", { token });
+  } catch (error) {
+    showNotice($("#sign-in-error"), explain(error, { staff: true }));
+    staffToken.clear();
+    return;
+  }
+  staffToken.set(token);
+  $("#token").value = "";
+  $("#sign-in").hidden = true;
+  $("#board").hidden = false;
+  $("#sign-out").hidden = false;
+  map = new RoadMap($("#fleet-map"), { label: t("map_title") });
+  render(fleet);
+  if (!quiet) announce(t("signed_in"));
+  focusTitle();
+  timer = setTimeout(refresh, REFRESH_MS);
+}
+
+function focusTitle() {
+  const title = $("#map-title");
+  title.setAttribute("tabindex", "-1");
+  title.focus();
+}
+
+async function refresh() {
+  clearTimeout(timer);
+  try {
+    render(await api("/v1/ops/fleet", { token: staffToken.get(), retries: 1 }));
+  } catch (error) {
+    $("#updated").textContent = explain(error, { staff: true });
+  }
+  timer = setTimeout(refresh, REFRESH_MS);
+}
+
+function stateOf(v) {
+  if (!v.in_service) return { kind: "off", text: t("state_off") };
+  if (v.lost_contact) return { kind: "lost", text: t("state_lost", { time: time(v.position.at) }) };
+  if (v.late) return { kind: "late", text: t("state_late", { min: Math.max(1, Math.round(v.late_s / 60)) }) };
+  return { kind: "vehicle", text: t("state_ok") };
+}
+
+function render(fleet) {
+  $("#updated").textContent = t("updated", { time: time(fleet.now) });
+  const shown = fleet.vehicles;
+  const markers = [];
+  const lines = [];
+  for (const v of shown) {
+    const state = stateOf(v);
+    for (const s of v.next_stops) markers.push({ lat: s.lat, lon: s.lon, kind: s.kind });
+    if (v.route.length) lines.push({ points: v.route, kind: state.kind === "late" ? "late" : "vehicle" });
+    markers.push({ lat: v.position.lat, lon: v.position.lon, kind: state.kind === "off" ? "lost" : state.kind, label: v.name });
+  }
+  const late = shown.filter((v) => v.in_service && v.late).length;
+  map.set({ markers, lines, describe: t("map_summary", { n: shown.length, late, lost: shown.filter((v) => v.lost_contact).length }) });
+  if (!fitted && markers.length) { map.fit(); fitted = true; }
+  renderFleet(shown);
+  renderLost(shown.filter((v) => v.lost_contact));
+  renderReopt(fleet.reoptimisations);
+  renderToday(fleet.bookings, Object.fromEntries(shown.map((v) => [v.vehicle_id, v.name])));
+}
+
+function table(headers, rows, caption) {
+  return el("table", {},
+    el("caption", { class: "visually-hidden", text: caption }),
+    el("thead", {}, el("tr", {}, headers.map((h) => el("th", { scope: "col", text: t(h) })))),
+    el("tbody", {}, rows));
+}
+
+function renderFleet(vehicles) {
+  if (!vehicles.length) { $("#fleet").replaceChildren(el("p", { text: t("fleet_none") })); return; }
+  $("#fleet").replaceChildren(table(["col_vehicle", "col_state", "col_position", "col_next"], vehicles.map((v) => {
+    const state = stateOf(v);
+    return el("tr", { "data-vehicle": v.vehicle_id },
+      el("th", { scope: "row", text: v.name }),
+      el("td", {}, el("span", { class: state.kind === "late" ? "late-text" : state.kind === "lost" ? "lost-text" : "", text: state.text })),
+      el("td", { class: "position", text: `${time(v.position.at)} (${v.position.lat.toFixed(4)}, ${v.position.lon.toFixed(4)})` }),
+      el("td", {}, v.next_stops.length
+        ? el("ol", {}, v.next_stops.map((s) => el("li", { text: `${time(s.arrival)} ${t(`kind_${s.kind}`)} ${s.name || ""}` })))
+        : t("no_stops")));
+  }), t("fleet_title")));
+}
+
+function renderLost(lost) {
+  $("#lost").replaceChildren(lost.length
+    ? el("ul", {}, lost.map((v) => el("li", { class: "lost-text", text: `${v.name}: ${t("state_lost", { time: time(v.position.at) })}` })))
+    : el("p", { text: t("lost_none") }));
+}
+
+function renderReopt(items) {
+  $("#reopt").replaceChildren(items.length
+    ? el("ul", {}, items.map((r) => el("li", { text: t("reopt_row", { time: time(r.at), min: (r.drive_saved_s / 60).toFixed(1), n: r.vehicles_changed }) })))
+    : el("p", { text: t("reopt_none") }));
+}
+
+function renderToday(bookings, names) {
+  if (!bookings.length) { $("#today").replaceChildren(el("p", { text: t("bookings_empty") })); return; }
+  $("#today").replaceChildren(table(["col_when", "col_from", "col_to", "col_status", "col_vehicle"], bookings.map((b) => el("tr", {},
+    el("td", { text: `${time(b.pickup.window_start)}–${time(b.pickup.window_end)}` }),
+    el("td", { text: b.pickup.name }),
+    el("td", { text: `${b.dropoff.name} (${t("until")} ${time(b.dropoff.latest_arrival)})` }),
+    el("td", {}, el("span", { class: `status ${b.status}`, text: t(`status_${b.status}`) })),
+    el("td", { text: names[b.vehicle_id] || (b.vehicle_id || "–").split("@")[0] })))), t("bookings_today")));
+}
+
+start();

@@ -1,0 +1,122 @@
+"""Browser tests: Debian's Chromium driven by Playwright against a real service process.
+
+Screenshots go to ``$DISPATCH_TEST_ARTIFACTS`` (default ``tests/artifacts/``, git-ignored).
+Without /usr/bin/chromium the browser tests are skipped, except in CI (``CI`` set),
+where ``.ci/run`` installs Chromium and a missing browser is an error.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from datetime import date, timedelta
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+
+from tests.service.conftest import AGENT_TOKEN, Server, start_server, stop_server
+
+CHROMIUM = Path("/usr/bin/chromium")
+ARTIFACTS = Path(
+    os.environ.get("DISPATCH_TEST_ARTIFACTS", Path(__file__).resolve().parents[1] / "artifacts")
+)
+PHONE = {"width": 390, "height": 844}
+DESKTOP = {"width": 1280, "height": 900}
+#: Chromium's own connections (updates, sync, ...) would be refused here: switch them off.
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+TOMORROW = date.today() + timedelta(days=1)
+
+__all__ = ["AGENT_TOKEN", "ARTIFACTS", "DESKTOP", "PHONE", "TOMORROW", "Server"]
+
+
+@pytest.fixture(scope="session")
+def browser() -> Iterator[Any]:
+    if not CHROMIUM.exists():
+        if os.environ.get("CI"):
+            pytest.fail(
+                "/usr/bin/chromium is missing in CI: .ci/run should install Debian's chromium"
+            )
+        pytest.skip("Debian's chromium is not installed (/usr/bin/chromium); .ci/run installs it")
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        launched = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+        yield launched
+        launched.close()
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
+    tmp = tmp_path_factory.mktemp("web")
+    running = start_server(tmp, tmp / "dispatch.sqlite", tmp / "cache")
+    yield running
+    stop_server(running)
+
+
+@pytest.fixture
+def context(browser: Any, server: Server) -> Iterator[Any]:
+    made = browser.new_context(
+        base_url=server.url, viewport=DESKTOP, locale="en-GB", timezone_id="Europe/Berlin"
+    )
+    made.set_default_timeout(20_000)
+    yield made
+    made.close()
+
+
+@pytest.fixture
+def page(context: Any) -> Any:
+    return context.new_page()
+
+
+def screenshot(page: Any, name: str) -> Path:
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    path = ARTIFACTS / f"{name}.png"
+    page.screenshot(path=str(path), full_page=True)
+    return path
+
+
+def agent_headers() -> dict[str, str]:
+    return {"Authorization": f"Bearer {AGENT_TOKEN}"}
+
+
+def stop_named(server: Server, prefix: str) -> dict[str, Any]:
+    stops = httpx.get(f"{server.url}/v1/stops", timeout=10).json()
+    return next(s for s in stops if s["name"].startswith(prefix))
+
+
+def book_via_api(server: Server, hour: int = 9, name: str = "Erna") -> dict[str, Any]:
+    """A booking for tomorrow made over the API (what the pages then show)."""
+    body = {
+        "origin": {"stop_id": stop_named(server, "Neudrossenfeld")["stop_id"]},
+        "destination": {"lat": 50.03, "lon": 11.55},
+        "depart_after": f"{TOMORROW.isoformat()}T{hour:02d}:00:00",
+    }
+    quote = httpx.post(f"{server.url}/v1/quotes", json=body, timeout=30).json()
+    offer = quote["offers"][0]["offer_id"]
+    booked = httpx.post(
+        f"{server.url}/v1/bookings",
+        json={"offer_id": offer, "rider": {"name": name}},
+        headers={"Idempotency-Key": f"web-test-{offer}"},
+        timeout=30,
+    )
+    assert booked.status_code == 201, booked.text
+    return dict(booked.json())
+
+
+def tab_to(page: Any, selector: str, limit: int = 60) -> None:
+    """Press Tab until ``selector`` has the focus: proves it is reachable by keyboard."""
+    for _ in range(limit):
+        if page.evaluate("s => document.activeElement === document.querySelector(s)", selector):
+            return
+        page.keyboard.press("Tab")
+    raise AssertionError(f"{selector} cannot be reached with the Tab key")

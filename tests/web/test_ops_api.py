@@ -1,0 +1,115 @@
+"""The dispatcher's and the maps' read-only API: fleet view (staff only) and road network."""
+
+from __future__ import annotations
+
+import gzip
+import json
+from collections import Counter
+from pathlib import Path
+
+import httpx
+import pytest
+
+from dispatch.roads.network import OsmSource, load_road_network
+from rider_api.ops import encode_roads
+from tests.web.conftest import TOMORROW, Server, agent_headers, book_via_api
+
+DATA = Path(__file__).resolve().parents[1] / "data"
+
+
+def _decode(payload: dict[str, object]) -> list[list[tuple[float, float]]]:
+    scale = float(payload["scale"])  # type: ignore[arg-type]
+    lines = []
+    for line in payload["lines"]:  # type: ignore[attr-defined]
+        lat = lon = 0
+        points = []
+        for k in range(0, len(line), 2):
+            lat, lon = lat + line[k], lon + line[k + 1]
+            points.append((lat / scale, lon / scale))
+        lines.append(points)
+    return lines
+
+
+def test_roads_are_each_road_once_from_junction_to_junction(tmp_path: Path) -> None:
+    network = load_road_network(OsmSource(path=DATA / "village.osm"), cache_dir=tmp_path)
+    g = network.graph
+
+    def at(node: int) -> tuple[float, float]:
+        return (round(float(g.lat[node]) * 1e5) / 1e5, round(float(g.lon[node]) * 1e5) / 1e5)
+
+    roads = {
+        frozenset({a, int(b)})
+        for a in range(g.n_nodes)
+        for b in g.indices[g.indptr[a] : g.indptr[a + 1]]
+    }
+    lines = _decode(encode_roads(network))
+    assert len(lines) == len(roads)
+    assert Counter(frozenset({line[0], line[-1]}) for line in lines) == Counter(
+        frozenset(at(n) for n in road) for road in roads
+    )
+    inner_points = int(g.geom_ptr[-1])
+    assert sum(len(line) for line in lines) > 2 * len(roads) or inner_points == 0
+
+
+realdata = pytest.mark.realdata
+
+
+@realdata
+def test_map_roads_is_public_compressed_and_cacheable(server: Server) -> None:
+    plain = httpx.get(f"{server.url}/v1/map/roads", headers={"Accept-Encoding": "identity"})
+    assert plain.status_code == 200 and "content-encoding" not in plain.headers
+    payload = plain.json()
+    south, west, north, east = payload["bbox"]
+    points = [p for line in _decode(payload) for p in line]
+    assert points and all(
+        south - 1e-4 <= lat <= north + 1e-4 and west - 1e-4 <= lon <= east + 1e-4
+        for lat, lon in points
+    )
+    with httpx.stream(
+        "GET", f"{server.url}/v1/map/roads", headers={"Accept-Encoding": "gzip"}
+    ) as zipped:
+        raw = b"".join(zipped.iter_raw())
+        assert zipped.headers["content-encoding"] == "gzip"
+    assert json.loads(gzip.decompress(raw)) == payload
+    assert len(raw) < len(plain.content) / 2
+    again = httpx.get(
+        f"{server.url}/v1/map/roads", headers={"If-None-Match": plain.headers["etag"]}
+    )
+    assert again.status_code == 304
+
+
+@realdata
+def test_fleet_needs_a_staff_token(server: Server) -> None:
+    assert httpx.get(f"{server.url}/v1/ops/fleet").status_code == 401
+    wrong = httpx.get(
+        f"{server.url}/v1/ops/fleet", headers={"Authorization": "Bearer nope-nope-nope-nope"}
+    )
+    assert wrong.status_code == 401
+    assert wrong.headers["content-type"].startswith("application/problem+json")
+
+
+@realdata
+def test_fleet_shows_a_days_vehicles_plans_and_bookings(server: Server) -> None:
+    booked = book_via_api(server, hour=10)
+    fleet = httpx.get(
+        f"{server.url}/v1/ops/fleet",
+        params={"day": TOMORROW.isoformat()},
+        headers=agent_headers(),
+        timeout=30,
+    ).json()
+    assert fleet["day"] == TOMORROW.isoformat()
+    assert fleet["vehicles"] and all(v["name"].startswith("Rufbus") for v in fleet["vehicles"])
+    assert not any(v["in_service"] or v["lost_contact"] for v in fleet["vehicles"])
+    serving = [
+        v
+        for v in fleet["vehicles"]
+        if any(s["booking_id"] == booked["booking_id"] for s in v["next_stops"])
+    ]
+    assert len(serving) == 1, fleet["vehicles"]
+    stops = [s for s in serving[0]["next_stops"] if s["booking_id"] == booked["booking_id"]]
+    assert [s["kind"] for s in stops] == ["pickup", "dropoff"]
+    assert stops[0]["name"] == booked["pickup"]["name"]
+    assert len(serving[0]["route"]) >= 2
+    listed = {b["booking_id"]: b for b in fleet["bookings"]}
+    assert listed[booked["booking_id"]]["status"] == "confirmed"
+    assert isinstance(fleet["reoptimisations"], list)
