@@ -45,11 +45,7 @@ def serve(
     Uses SQLite in data/dispatch.sqlite unless DISPATCH_DATABASE_URL is set, and the map
     from the service definition (or DISPATCH_OSM_SOURCE). API docs: http://HOST:PORT/docs
     """
-    import sys as _sys
-
     import uvicorn
-
-    _sys.setswitchinterval(0.0005)
 
     from dispatch.service.runtime import build_runtime
     from driver_api.app import install as install_driver_api
