@@ -175,7 +175,15 @@ class Engine:
         assert offer is not None
         request = trip_rules.promised_request(offer, RequestId(event.booking_id))
         live = self.live_snapshot(now, extra=(request,), around=request, shared=True)
+        # The offer's own vehicle first (usually it still fits there), then the fleet.
         found = feasible_insertions(
+            live.snapshot,
+            live.visits,
+            request,
+            self.params.objective,
+            limit=1,
+            vehicles={VehicleId(offer.vehicle_id)},
+        ) or feasible_insertions(
             live.snapshot, live.visits, request, self.params.objective, limit=1
         )
         if not found:

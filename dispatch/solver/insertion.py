@@ -21,7 +21,7 @@ do): then inserting stops never makes any existing visit earlier.
 from __future__ import annotations
 
 import heapq
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Collection, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 
 from dispatch.model import (
@@ -118,6 +118,7 @@ def feasible_insertions(
     request: Request,
     params: ObjectiveParams | None = None,
     limit: int | None = None,
+    vehicles: Collection[VehicleId] | None = None,
 ) -> list[Insertion]:
     """Feasible insertions of ``request`` into ``visits``, cheapest first.
 
@@ -125,12 +126,12 @@ def feasible_insertions(
     with it, the ``limit`` cheapest, from at most :data:`MAX_EXACT_CHECKS` exact checks
     (so that a booking or a repair never stalls on a huge fleet). Locked prefixes stay
     first, capacity holds in every dimension, riders on board are counted. ``request``
-    must be in ``snapshot.requests``.
+    must be in ``snapshot.requests``. With ``vehicles``, only those are tried.
     """
     params = params or ObjectiveParams()
     max_checks = None if limit is None else MAX_EXACT_CHECKS
     found: list[Insertion] = []
-    for insertion, _ in _best_first(snapshot, visits, request, params, max_checks):
+    for insertion, _ in _best_first(snapshot, visits, request, params, max_checks, vehicles):
         if limit is not None and len(found) >= limit:
             break
         found.append(insertion)
@@ -185,6 +186,7 @@ def _best_first(
     request: Request,
     params: ObjectiveParams,
     max_checks: int | None,
+    only: Collection[VehicleId] | None = None,
 ) -> Iterator[tuple[Insertion, RouteState]]:
     """Feasible insertions in exact cost order (see the module docstring).
 
@@ -193,7 +195,12 @@ def _best_first(
     no rider can ride less than the direct trip. Found insertions wait in a heap until
     the next candidate's bound is no lower than them.
     """
-    states = [route_state(snapshot, v, visits.get(v.id, ()), params) for v in snapshot.vehicles]
+    states = [
+        route_state(snapshot, v, visits.get(v.id, ()), params)
+        if only is None or v.id in only
+        else None
+        for v in snapshot.vehicles
+    ]
     bounded = []
     for k, st in enumerate(states):
         if st is None:
