@@ -29,7 +29,7 @@ async def driver_page() -> FileResponse:
     return FileResponse(WEB_DIR / "index.html", media_type="text/html")
 
 
-@router.get("/v1/map/roads")
+@router.get("/v1/driver/map")
 async def map_roads(request: Request) -> dict[str, Any]:
     """Roads (encoded polylines), places and bounds of the service area, for offline maps."""
     network = get_hub(request.app).runtime.network

@@ -189,7 +189,7 @@ function renderNext() {
 async function loadMap() {
   try {
     const cached = sessionStorage.getItem("rufbus.map");
-    const data = cached ? JSON.parse(cached) : await (await fetch("/v1/map/roads")).json();
+    const data = cached ? JSON.parse(cached) : await (await fetch("/v1/driver/map")).json();
     if (!cached) sessionStorage.setItem("rufbus.map", JSON.stringify(data));
     state.map = { ...data, lines: data.roads.map(decodePolyline) };
     drawMap();

@@ -1,0 +1,141 @@
+"""The plan payload a driver receives: polylines, names, windows, depot, delays."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import UTC
+
+from hypothesis import given
+from hypothesis import strategies as st
+
+from dispatch.engine.events import PlanChanged, Promise, TripSpec
+from dispatch.engine.state import Trip, VehicleState
+from dispatch.model import PlannedStop, RequestId, Route, StopKind, TimeWindow, VehicleId
+from dispatch.service.plan_payload import (
+    NamedStop,
+    PlanPayloads,
+    decode_polyline,
+    delayed_route,
+    encode_polyline,
+)
+
+T0 = 1_800_000_000
+
+
+def test_polyline_matches_googles_reference_example() -> None:
+    points = [(38.5, -120.2), (40.7, -120.95), (43.252, -126.453)]
+    assert encode_polyline(points) == "_p~iF~ps|U_ulLnnqC_mqNvxq`@"
+    assert decode_polyline("_p~iF~ps|U_ulLnnqC_mqNvxq`@") == points
+
+
+@given(st.lists(st.tuples(st.floats(-89, 89), st.floats(-179, 179)), max_size=30))
+def test_polyline_round_trip_within_precision(points: list[tuple[float, float]]) -> None:
+    back = decode_polyline(encode_polyline(points))
+    assert len(back) == len(points)
+    for (a, b), (c, d) in zip(points, back, strict=True):
+        assert abs(a - c) <= 0.5e-5 + 1e-9 and abs(b - d) <= 0.5e-5 + 1e-9
+
+
+@dataclass
+class _Path:
+    polyline: Sequence[tuple[float, float]]
+
+
+class LineRoads:
+    """Nodes on a line of longitudes: node n at (50.0, 11.0 + n / 100)."""
+
+    routes = 0
+
+    def node_coords(self, node: int) -> tuple[float, float]:
+        return 50.0, 11.0 + node / 100
+
+    def route(self, source: int, target: int) -> _Path:
+        self.routes += 1
+        step = 1 if target >= source else -1
+        return _Path([self.node_coords(n) for n in range(source, target + step, step)])
+
+
+def _stop(rid: str, kind: StopKind, arrival: int, start: int, service: int = 60) -> PlannedStop:
+    return PlannedStop(RequestId(rid), kind, 0, arrival, start, start + service, (1, 0))
+
+
+def _payloads() -> tuple[PlanPayloads, LineRoads]:
+    trip = Trip(
+        "b1",
+        TripSpec(3, 7, 2, 1),
+        Promise(TimeWindow(T0 + 600, T0 + 1200), T0 + 3000),
+        3000,
+        60,
+        60,
+    )
+    vehicle = VehicleState("bus-1@2027-01-15", 8, 1, 0, T0, T0 + 36000, 1, T0)
+    roads = LineRoads()
+    payloads = PlanPayloads(
+        roads,
+        UTC,
+        {3: NamedStop("osm-3", "Kirche")},
+        {"b1": trip},
+        {vehicle.vehicle_id: vehicle},
+        breaks_of=lambda vid: [(T0 + 1500, T0 + 2100)],
+    )
+    return payloads, roads
+
+
+def _change() -> PlanChanged:
+    route = Route(
+        VehicleId("bus-1@2027-01-15"),
+        T0,
+        (
+            _stop("b1", StopKind.PICKUP, T0 + 120, T0 + 600),
+            _stop("b1", StopKind.DROPOFF, T0 + 900, T0 + 900),
+        ),
+        T0 + 1500,
+    )
+    return PlanChanged("bus-1@2027-01-15", 5, route, (3, 7))
+
+
+def test_published_plan_has_names_windows_load_legs_break_and_depot() -> None:
+    payloads, _ = _payloads()
+    plan = payloads.published(_change(), "bus-1", T0)
+    assert plan["vehicle_id"] == "bus-1" and plan["shift_id"] == "bus-1@2027-01-15"
+    kinds = [s["kind"] for s in plan["stops"]]
+    assert kinds == ["pickup", "dropoff", "break", "depot"]
+    pickup, dropoff = plan["stops"][0], plan["stops"][1]
+    assert pickup["stop_id"] == "b1/pickup" and pickup["name"] == "Kirche"
+    assert pickup["virtual_stop_id"] == "osm-3"
+    assert (pickup["passengers"], pickup["wheelchairs"]) == (2, 1)
+    assert pickup["window_start"] == "2027-01-15T08:10:00+00:00"
+    assert dropoff["window_start"] is None and dropoff["window_end"] == "2027-01-15T08:50:00+00:00"
+    # the first leg starts where the vehicle is (node 1), the next where the pickup is
+    assert decode_polyline(pickup["route_to"])[0] == (50.0, 11.01)
+    assert decode_polyline(pickup["route_to"])[-1] == (50.0, 11.03)
+    assert decode_polyline(dropoff["route_to"])[-1] == (50.0, 11.07)
+    assert decode_polyline(plan["stops"][-1]["route_to"])[-1] == (50.0, 11.0)
+    assert pickup["travel_s"] == 120 and dropoff["travel_s"] == 900 - 660
+
+
+def test_legs_are_drawn_once() -> None:
+    payloads, roads = _payloads()
+    payloads.published(_change(), "bus-1", T0)
+    drawn = roads.routes
+    payloads.published(_change(), "bus-1", T0 + 5)
+    assert drawn == 3 and roads.routes == drawn
+
+
+def test_stored_stops_keep_the_visit_order_for_a_restart() -> None:
+    payloads, _ = _payloads()
+    stored = payloads.stored_stops(_change())
+    assert [(s["booking_id"], s["kind"]) for s in stored] == [("b1", "pickup"), ("b1", "dropoff")]
+
+
+def test_delay_carries_forward_minus_planned_waiting() -> None:
+    route = _change().route
+    # 10 minutes late at the first stop: the plan waited 480 s there, so the pickup starts
+    # 120 s late, and the drop-off (no waiting planned) is 120 s late too.
+    late = delayed_route(route, T0 + 720)
+    assert [s.start for s in late.stops] == [T0 + 720, T0 + 1020]
+    assert late.end_arrival == T0 + 1620
+    # early: nothing moves earlier than planned
+    early = delayed_route(route, T0 + 60)
+    assert [s.start for s in early.stops] == [s.start for s in route.stops]
