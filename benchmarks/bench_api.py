@@ -1,10 +1,14 @@
 """Booking service under load: 30 buses, 300 open bookings, 20 concurrent clients over HTTP.
 
-Usage: python -m benchmarks.bench_api [--osm FILE] [--seconds 20] [--clients 20]
+Usage: python -m benchmarks.bench_api [--osm FILE] [--seconds 20] [--clients 20] [--rate R]
 Starts a real server (SQLite file in a temporary folder), books 300 trips for tomorrow,
-then runs CLIENTS concurrent riders that quote and book as fast as they can. Prints
-quote latency (p50/p99, also split by whether a re-optimisation was running), bookings
-per second, refusals (no longer feasible) and errors (anything else).
+then runs CLIENTS concurrent riders. Without ``--rate`` they quote and book as fast as
+they can (closed loop: the saturation throughput; latency is then mostly queueing, by
+Little's law ≈ clients / throughput). With ``--rate R`` the riders together start R
+quote-and-book attempts per second at random (Poisson) instants, the way real riders
+arrive (open loop: the latency at that load). Prints quote latency (p50/p99, also split
+by whether a re-optimisation was running), bookings per second, refusals (no longer
+feasible) and errors (anything else).
 """
 
 from __future__ import annotations
@@ -111,7 +115,7 @@ async def monitor(
 
 
 async def load(
-    url: str, stops: list[str], clients: int, seconds: float, seed: int
+    url: str, stops: list[str], clients: int, seconds: float, seed: int, rate: float | None
 ) -> dict[str, Any]:
     stats: dict[str, list[Any]] = {
         k: [] for k in ("quotes", "bookings", "booked", "refused", "no_offer", "errors")
@@ -125,7 +129,13 @@ async def load(
         async def rider(k: int) -> None:
             rng = random.Random(seed * 1000 + k)
             n = 0
+            next_at = time.perf_counter()
             while time.perf_counter() < until:
+                if rate:  # each rider is a Poisson source of rate / clients attempts per second
+                    next_at += rng.expovariate(rate / clients)
+                    await asyncio.sleep(max(0.0, next_at - time.perf_counter()))
+                    if time.perf_counter() >= until:
+                        break
                 n += 1
                 await quote_and_book(client, trip(rng, stops), stats, f"load-{k}-{n}")
 
@@ -176,6 +186,12 @@ def main() -> None:
     parser.add_argument("--vehicles", type=int, default=30)
     parser.add_argument("--open-bookings", type=int, default=300)
     parser.add_argument("--seed", type=int, default=1)
+    parser.add_argument(
+        "--rate",
+        type=float,
+        default=None,
+        help="quote-and-book attempts per second, all clients together (default: closed loop)",
+    )
     args = parser.parse_args()
     network = network_from_env(args.osm)
     os.environ["DISPATCH_TEST_OSM"] = str(
@@ -206,7 +222,13 @@ def main() -> None:
                         )
                         made += r.status_code == 201
             print(f"pre-booked {made} trips in {time.perf_counter() - t:.1f} s (sequential)")
-            report(asyncio.run(load(server.url, stops, args.clients, args.seconds, args.seed)))
+            mode = f"open loop, {args.rate:g} attempts/s" if args.rate else "closed loop"
+            print(f"{args.clients} clients, {mode}, {args.seconds:g} s")
+            report(
+                asyncio.run(
+                    load(server.url, stops, args.clients, args.seconds, args.seed, args.rate)
+                )
+            )
         except httpx.HTTPError:
             print("server log (tail):", server.log.read_text()[-3000:])
             raise
