@@ -113,6 +113,28 @@ def book_via_api(server: Server, hour: int = 9, name: str = "Erna") -> dict[str,
     return dict(booked.json())
 
 
+def type_date_and_time(page: Any, date_field: str, time_field: str, day: date, clock: str) -> None:
+    """Type into native date and time fields by keyboard, in whatever order the browser shows.
+
+    Chromium's field order follows its own locale, not the page's: probe it on the field
+    (typing 01/02/2003 and reading which is the month), then type the real values.
+    """
+    tab_to(page, date_field)
+    page.keyboard.type("01022003")
+    month_first = page.input_value(date_field) == "2003-01-02"
+    page.keyboard.press("Shift+Tab")
+    page.keyboard.press("Shift+Tab")
+    order = "%m%d%Y" if month_first else "%d%m%Y"
+    page.keyboard.type(day.strftime(order))
+    tab_to(page, time_field)
+    page.keyboard.type(clock.replace(":", ""))
+    if page.input_value(time_field) != clock:  # a 12-hour field waits for AM/PM
+        hour = int(clock[:2])
+        page.keyboard.press("P" if hour >= 12 else "A")
+    assert page.input_value(date_field) == day.isoformat()
+    assert page.input_value(time_field) == clock
+
+
 def tab_to(page: Any, selector: str, limit: int = 60) -> None:
     """Press Tab until ``selector`` has the focus: proves it is reachable by keyboard."""
     for _ in range(limit):

@@ -38,7 +38,7 @@ function switchLanguage(code) {
 
 // ---- formatting -------------------------------------------------------------------------
 
-const timeFormat = new Intl.DateTimeFormat(lang, { hour: "2-digit", minute: "2-digit", timeZone: zone });
+const timeFormat = new Intl.DateTimeFormat(lang, { hour: "2-digit", minute: "2-digit", hourCycle: "h23", timeZone: zone });
 const dayFormat = new Intl.DateTimeFormat(lang, { weekday: "long", day: "numeric", month: "long", timeZone: zone });
 const shortDayFormat = new Intl.DateTimeFormat(lang, { weekday: "short", day: "numeric", month: "numeric", timeZone: zone });
 
@@ -49,7 +49,7 @@ export const shortDay = (iso) => (iso ? shortDayFormat.format(new Date(iso)) : "
 function formatter(locale, kind) {
   if (!locale || locale === lang) return kind === "time" ? timeFormat : dayFormat;
   const options = kind === "time"
-    ? { hour: "2-digit", minute: "2-digit", timeZone: zone }
+    ? { hour: "2-digit", minute: "2-digit", hourCycle: "h23", timeZone: zone }
     : { weekday: "long", day: "numeric", month: "long", timeZone: zone };
   return new Intl.DateTimeFormat(locale, options);
 }
