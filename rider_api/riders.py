@@ -1,4 +1,4 @@
-"""Hotline routes: find a caller by phone, register a caller, list a caller's bookings.
+"""Hotline routes: find or register a caller, list their bookings, their standing orders.
 
 Agent (or admin) token only: riders' personal data never leaves through these routes
 for anybody else.
@@ -6,17 +6,31 @@ for anybody else.
 
 from __future__ import annotations
 
+import datetime as dt
 from typing import Any
 
 from fastapi import APIRouter, Query, Request
 from fastapi.concurrency import run_in_threadpool
 
+from dispatch.errors import InputError
+from dispatch.service.booking import PlaceInput
 from dispatch.service.runtime import Runtime
-from dispatch.store.errors import RiderNotFound
-from dispatch.store.records import Address, Rider
+from dispatch.service.standing_orders import DateOutcome, StandingOrders
+from dispatch.store.errors import RiderNotFound, StandingOrderNotFound
+from dispatch.store.records import Address, Place, Rider, StandingOrder
 from dispatch.store.records import RiderNeeds as StoredNeeds
 from rider_api.deps import CurrentAgent
-from rider_api.schemas.riders import AddressIn, RiderCreate, RiderNeeds, RiderPublic
+from rider_api.schemas.common import LocationIn
+from rider_api.schemas.riders import (
+    AddressIn,
+    RiderCreate,
+    RiderNeeds,
+    RiderPublic,
+    StandingOrderCreate,
+    StandingOrderDate,
+    StandingOrderReport,
+    Weekday,
+)
 
 router = APIRouter(prefix="/v1/riders", tags=["hotline"])
 
@@ -81,3 +95,152 @@ async def bookings(request: Request, _agent: CurrentAgent, rider_id: str) -> lis
         ]
 
     return await run_in_threadpool(load)
+
+
+# ---- standing orders ---------------------------------------------------------------------
+
+_WEEKDAYS = list(Weekday)
+
+
+def _standing(runtime: Runtime) -> StandingOrders:
+    if runtime.standing is None:  # pragma: no cover - build_runtime always sets it
+        raise RuntimeError("standing orders are not set up")
+    return runtime.standing
+
+
+def _iso(runtime: Runtime, t: int | None) -> dt.datetime | None:
+    return None if t is None else dt.datetime.fromtimestamp(t, runtime.config.zone)
+
+
+def _order_public(
+    runtime: Runtime,
+    order: StandingOrder,
+    outcomes: list[DateOutcome],
+    cancelled: list[str] | None = None,
+) -> StandingOrderReport:
+    def place(p: Place) -> LocationIn:
+        if p.stop_id is not None:
+            return LocationIn(stop_id=p.stop_id)
+        return LocationIn(lat=p.lat, lon=p.lon)
+
+    dates = [
+        StandingOrderDate(
+            date=o.day,
+            status=o.status,
+            booking_id=o.booking_id,
+            pickup_window_start=_iso(runtime, o.pickup_window[0]) if o.pickup_window else None,
+            pickup_window_end=_iso(runtime, o.pickup_window[1]) if o.pickup_window else None,
+            reason=o.reason,
+        )
+        for o in outcomes
+    ]
+    return StandingOrderReport(
+        standing_order_id=str(order.id),
+        rider_id=order.rider_id,
+        weekdays=[_WEEKDAYS[d] for d in order.weekdays],
+        time=dt.time.fromisoformat(order.time_of_day),
+        time_kind=order.time_kind,  # type: ignore[arg-type]
+        origin=place(order.origin),
+        destination=place(order.destination),
+        passengers=order.passengers,
+        wheelchairs=order.wheelchairs,
+        start_date=dt.date.fromisoformat(order.valid_from),
+        end_date=dt.date.fromisoformat(order.valid_until or order.valid_from),
+        exceptions=[dt.date.fromisoformat(d) for d in order.exceptions],
+        active=order.active,
+        dates=dates,
+        not_served=[o.day for o in outcomes if o.status == "not_served"],
+        cancelled_bookings=cancelled or [],
+    )
+
+
+def _order_id(value: str) -> int:
+    if not value.isdigit() or len(value) > 12:
+        raise StandingOrderNotFound(f"no standing order {value}")
+    return int(value)
+
+
+@router.post("/{rider_id}/standing-orders", response_model=StandingOrderReport, status_code=201)
+async def create_standing_order(
+    request: Request, _agent: CurrentAgent, rider_id: str, body: StandingOrderCreate
+) -> StandingOrderReport:
+    """A recurring ride (e.g. dialysis): books every date inside the prebooking horizon now,
+    later dates as they come into it; reports the dates that could not be served."""
+    if body.rider_id is not None and body.rider_id != rider_id:
+        raise InputError("rider_id in the body differs from the rider in the path")
+    runtime = _runtime(request)
+    service = _standing(runtime)
+
+    def create() -> StandingOrderReport:
+        origin = runtime.booking.resolve(
+            PlaceInput(body.origin.stop_id, body.origin.lat, body.origin.lon)
+        )
+        destination = runtime.booking.resolve(
+            PlaceInput(body.destination.stop_id, body.destination.lat, body.destination.lon)
+        )
+        if origin.node == destination.node:
+            raise InputError("origin and destination are the same place")
+        order = StandingOrder(
+            rider_id=rider_id,
+            weekdays=tuple(_WEEKDAYS.index(d) for d in body.weekdays),
+            time_of_day=body.time.strftime("%H:%M"),
+            time_kind=body.time_kind,
+            origin=origin,
+            destination=destination,
+            valid_from=body.start_date.isoformat(),
+            valid_until=body.end_date.isoformat(),
+            passengers=body.passengers,
+            wheelchairs=body.wheelchairs,
+            exceptions=tuple(d.isoformat() for d in body.exceptions),
+        )
+        stored, outcomes = service.create(order)
+        return _order_public(runtime, stored, outcomes)
+
+    return await run_in_threadpool(create)
+
+
+@router.get("/{rider_id}/standing-orders", response_model=list[StandingOrderReport])
+async def list_standing_orders(
+    request: Request, _agent: CurrentAgent, rider_id: str
+) -> list[StandingOrderReport]:
+    """The rider's active standing orders, each with its dates inside the horizon."""
+    runtime = _runtime(request)
+    service = _standing(runtime)
+
+    def load() -> list[StandingOrderReport]:
+        runtime.repo.get_rider(rider_id)
+        return [
+            _order_public(runtime, order, service.outcomes(order))
+            for order in runtime.repo.list_standing_orders(rider_id)
+        ]
+
+    return await run_in_threadpool(load)
+
+
+@router.get("/{rider_id}/standing-orders/{order_id}", response_model=StandingOrderReport)
+async def get_standing_order(
+    request: Request, _agent: CurrentAgent, rider_id: str, order_id: str
+) -> StandingOrderReport:
+    runtime = _runtime(request)
+    service = _standing(runtime)
+
+    def load() -> StandingOrderReport:
+        order = service.get(rider_id, _order_id(order_id))
+        return _order_public(runtime, order, service.outcomes(order))
+
+    return await run_in_threadpool(load)
+
+
+@router.delete("/{rider_id}/standing-orders/{order_id}", response_model=StandingOrderReport)
+async def cancel_standing_order(
+    request: Request, _agent: CurrentAgent, rider_id: str, order_id: str
+) -> StandingOrderReport:
+    """Stop the order and cancel its bookings that have not started yet."""
+    runtime = _runtime(request)
+    service = _standing(runtime)
+
+    def stop() -> StandingOrderReport:
+        order, cancelled = service.cancel(rider_id, _order_id(order_id))
+        return _order_public(runtime, order, service.outcomes(order), cancelled)
+
+    return await run_in_threadpool(stop)

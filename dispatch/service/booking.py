@@ -246,6 +246,7 @@ class BookingService:
         notes: str,
         key: str | None,
         body: dict[str, Any],
+        standing_order_id: int | None = None,
     ) -> tuple[int, dict[str, Any]]:
         request_hash = hashlib.sha256(json.dumps(body, sort_keys=True).encode()).hexdigest()
         booking_id = new_id("b")
@@ -255,7 +256,9 @@ class BookingService:
             rejected = next(c for c in commands if isinstance(c, BookingRejected))
             return self._rejected(rejected, offer_id, key, request_hash)
         try:
-            return self._commit(accepted, offer_id, rider, notes, key, request_hash)
+            return self._commit(
+                accepted, offer_id, rider, notes, key, request_hash, standing_order_id
+            )
         except BaseException:
             self.runner.call(
                 CancelRequested(booking_id)
@@ -299,6 +302,7 @@ class BookingService:
         notes: str,
         key: str | None,
         request_hash: str,
+        standing_order_id: int | None = None,
     ) -> tuple[int, dict[str, Any]]:
         offer = self.repo.get_offer(offer_id)
         token = new_token()
@@ -320,6 +324,7 @@ class BookingService:
             vehicle_id=accepted.vehicle_id,
             access_token_hash=hash_token(token),
             notes=(f"{rider.get('name', '')}: {notes}" if notes else rider.get("name", ""))[:500],
+            standing_order_id=standing_order_id,
         )
         try:
             result = self.repo.confirm_booking(

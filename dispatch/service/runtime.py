@@ -40,6 +40,7 @@ from dispatch.search import SearchIndex, entries_from_map
 from dispatch.service.booking import BookingService
 from dispatch.service.etas import EtaBoard
 from dispatch.service.plan_payload import NamedStop, PlanPayloads, delayed_route
+from dispatch.service.standing_orders import StandingOrders
 from dispatch.service.stops import VirtualStops, build_stops
 from dispatch.settings import Settings
 from dispatch.store import Repository, open_database
@@ -169,6 +170,8 @@ class Runtime:
     clock: Clock
     search: SearchIndex
     shift_days: set[tuple[str, date]] = field(default_factory=set)
+    standing: StandingOrders | None = None
+    _housekeeping_stop: threading.Event = field(default_factory=threading.Event)
 
     def ensure_shifts(self) -> None:
         """Engine vehicles for every shift from today to the end of the prebooking horizon."""
@@ -198,7 +201,28 @@ class Runtime:
                 )
                 self.shift_days.add(key)
 
+    def housekeeping(self) -> None:
+        """Shifts and standing-order dates that came into the prebooking horizon."""
+        try:
+            self.ensure_shifts()
+            if self.standing is not None:
+                made = self.standing.roll_all()
+                if made:
+                    log.info("standing orders: %d bookings made for new dates", made)
+        except Exception:  # keep the service running; the next round tries again
+            log.exception("housekeeping failed")
+
+    def start_housekeeping(self, every_s: float = 3600.0) -> None:
+        """Run :meth:`housekeeping` now and then every ``every_s`` seconds, in a thread."""
+
+        def loop() -> None:
+            while not self._housekeeping_stop.wait(every_s):
+                self.housekeeping()
+
+        threading.Thread(target=loop, name="dispatch-housekeeping", daemon=True).start()
+
     def stop(self) -> None:
+        self._housekeeping_stop.set()
         self.runner.stop()
         self.sink.close()
 
@@ -249,9 +273,12 @@ def build_runtime(
         clock,
         search,
     )
+    runtime.standing = StandingOrders(repo, booking, config, clock)
     runner.start()
     runtime.ensure_shifts()
     restore(runtime)
+    runtime.housekeeping()
+    runtime.start_housekeeping()
     return runtime
 
 

@@ -80,7 +80,7 @@ class Weekday(StrEnum):
 class StandingOrderCreate(StrictBody):
     """A recurring ride: on ``weekdays`` between ``start_date`` and ``end_date``, but not on ``exceptions``."""
 
-    rider_id: Id
+    rider_id: Id | None = Field(default=None, description="optional: the rider in the path")
     weekdays: Annotated[list[Weekday], Field(min_length=1, max_length=7)]
     time: dt.time
     time_kind: Literal["depart_after", "arrive_by"] = "depart_after"
@@ -122,3 +122,22 @@ class StandingOrderPublic(PublicModel):
     end_date: dt.date
     exceptions: list[dt.date]
     active: bool = True
+
+
+class StandingOrderDate(PublicModel):
+    """One date of a standing order: its booking, or why none could be made."""
+
+    date: dt.date
+    status: str = Field(description="booked | not_served | confirmed | cancelled | completed | …")
+    booking_id: str | None = None
+    pickup_window_start: dt.datetime | None = None
+    pickup_window_end: dt.datetime | None = None
+    reason: str = ""
+
+
+class StandingOrderReport(StandingOrderPublic):
+    """The order with what became of its dates inside the prebooking horizon."""
+
+    dates: list[StandingOrderDate]
+    not_served: list[dt.date] = Field(description="dates that could not be booked")
+    cancelled_bookings: list[str] = Field(default_factory=list)

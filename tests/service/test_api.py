@@ -278,3 +278,107 @@ def test_hotline_finds_or_registers_a_caller_and_books_for_them(server: Server) 
     listed = httpx.get(f"{server.url}/v1/riders/{rider['rider_id']}/bookings", headers=agent).json()
     assert [b["booking_id"] for b in listed] == [booked.json()["booking_id"]]
     assert httpx.get(f"{server.url}/v1/riders/nobody/bookings", headers=agent).status_code == 404
+
+
+def test_standing_order_books_every_date_in_the_horizon_and_cancels(server: Server) -> None:
+    agent = {"Authorization": f"Bearer {AGENT_TOKEN}"}
+    rider = httpx.post(
+        f"{server.url}/v1/riders",
+        json={"name": "Hans Dialyse", "phone": "09228 777 42"},
+        headers=agent,
+    ).json()
+    url = f"{server.url}/v1/riders/{rider['rider_id']}/standing-orders"
+    today = date.today()
+    skip = today + timedelta(days=2)
+    body = {
+        "weekdays": ["mon", "tue", "wed", "thu", "fri", "sat", "sun"],
+        "time": "10:00",
+        "origin": {"stop_id": _first_stop(server)},
+        "destination": {"lat": 50.03, "lon": 11.55},
+        "start_date": today.isoformat(),
+        "end_date": (today + timedelta(days=60)).isoformat(),
+        "exceptions": [skip.isoformat()],
+    }
+    assert httpx.post(url, json=body).status_code == 401
+    created = httpx.post(url, json=body, headers=agent, timeout=120)
+    assert created.status_code == 201, created.text
+    order = created.json()
+    days = [date.fromisoformat(d["date"]) for d in order["dates"]]
+    assert skip not in days
+    assert days and max(days) <= today + timedelta(days=7)  # the prebooking horizon
+    assert all(d["status"] in ("booked", "not_served") for d in order["dates"])
+    booked = {d["booking_id"] for d in order["dates"] if d["status"] == "booked"}
+    assert booked, order
+    assert all(d["reason"] for d in order["dates"] if d["status"] == "not_served")
+    mine = httpx.get(f"{server.url}/v1/riders/{rider['rider_id']}/bookings", headers=agent).json()
+    assert {b["booking_id"] for b in mine} == booked
+    listed = httpx.get(url, headers=agent).json()
+    assert [o["standing_order_id"] for o in listed] == [order["standing_order_id"]]
+    one = f"{url}/{order['standing_order_id']}"
+    assert httpx.get(one, headers=agent).json()["dates"][0]["status"] == "confirmed"
+    other = httpx.post(
+        f"{server.url}/v1/riders", json={"name": "Other", "phone": "0921 444 5566"}, headers=agent
+    ).json()
+    elsewhere = (
+        f"{server.url}/v1/riders/{other['rider_id']}/standing-orders/{order['standing_order_id']}"
+    )
+    assert httpx.get(elsewhere, headers=agent).status_code == 404
+    stopped = httpx.delete(one, headers=agent, timeout=60)
+    assert stopped.status_code == 200, stopped.text
+    assert set(stopped.json()["cancelled_bookings"]) == booked
+    mine = httpx.get(f"{server.url}/v1/riders/{rider['rider_id']}/bookings", headers=agent).json()
+    assert {b["status"] for b in mine} == {"cancelled"}
+    assert httpx.get(url, headers=agent).json() == []
+
+
+@pytest.mark.parametrize(
+    ("change", "status"),
+    [
+        ({"end_date": "2000-01-01"}, 422),
+        ({"weekdays": []}, 422),
+        ({"weekdays": ["mon", "mon"]}, 422),
+        ({"time": "25:00"}, 422),
+        ({"origin": {"stop_id": "no-such-stop"}}, 422),
+        ({"passengers": 0}, 422),
+        ({"rider_id": "someone-else"}, 422),
+    ],
+)
+def test_bad_standing_orders_get_clear_problems(
+    server: Server, change: dict[str, Any], status: int
+) -> None:
+    agent = {"Authorization": f"Bearer {AGENT_TOKEN}"}
+    phone = f"0921 {abs(hash(str(change))) % 10**6}"
+    rider = httpx.post(
+        f"{server.url}/v1/riders", json={"name": "Bad", "phone": phone}, headers=agent
+    ).json()
+    today = date.today()
+    body = {
+        "weekdays": ["mon"],
+        "time": "10:00",
+        "origin": {"stop_id": _first_stop(server)},
+        "destination": {"lat": 50.03, "lon": 11.55},
+        "start_date": today.isoformat(),
+        "end_date": (today + timedelta(days=30)).isoformat(),
+        **change,
+    }
+    url = f"{server.url}/v1/riders/{rider['rider_id']}/standing-orders"
+    response = httpx.post(url, json=body, headers=agent)
+    assert response.status_code == status, response.text
+    assert response.headers["content-type"].startswith("application/problem+json")
+    assert httpx.get(url, headers=agent).json() == []  # nothing half-written
+
+
+def test_standing_order_for_an_unknown_rider_is_404(server: Server) -> None:
+    agent = {"Authorization": f"Bearer {AGENT_TOKEN}"}
+    body = {
+        "weekdays": ["mon"],
+        "time": "10:00",
+        "origin": {"stop_id": _first_stop(server)},
+        "destination": {"lat": 50.03, "lon": 11.55},
+        "start_date": date.today().isoformat(),
+        "end_date": (date.today() + timedelta(days=30)).isoformat(),
+    }
+    missing = f"{server.url}/v1/riders/nobody/standing-orders"
+    assert httpx.post(missing, json=body, headers=agent).status_code == 404
+    assert httpx.get(missing, headers=agent).status_code == 404
+    assert httpx.get(f"{missing}/abc", headers=agent).status_code == 404
