@@ -144,6 +144,7 @@ async function setRider(found) {
   riderWords = await wordsFor(found.language);
   prefillBooking(found);
   announce(`${t("caller_title")}: ${found.name}`);
+  showNotice($("#so-notice"), "");
   loadBookings();
   loadStandingOrders();
   $("#book-from").focus();
@@ -337,15 +338,32 @@ function standingUnavailable(error) {
 
 async function loadStandingOrders() {
   const list = $("#so-list");
-  showNotice($("#so-notice"), "");
   try {
     const orders = await staff(standingPath(), { retries: 1 });
-    list.replaceChildren(orders.length
-      ? el("ul", {}, orders.map((o) => el("li", { text: describeOrder(o) })))
+    const active = orders.filter((o) => o.active !== false);
+    list.replaceChildren(active.length
+      ? el("ul", { class: "offers" }, active.map((o) => el("li", {},
+        el("p", { text: describeOrder(o) }),
+        (o.not_served || []).length ? el("p", { class: "notice warn", text: t("standing_unserved", { dates: o.not_served.join(", ") }) }) : null,
+        el("button", { type: "button", class: "secondary", "aria-label": `${t("standing_stop")}: ${describeOrder(o)}`, onclick: (e) => stopStandingOrder(o, e.currentTarget) }, t("standing_stop")))))
       : el("p", { text: t("standing_empty") }));
   } catch (error) {
     list.replaceChildren();
     showNotice($("#so-notice"), standingUnavailable(error) ? t("standing_unavailable") : explain(error, { staff: true }), "warn");
+  }
+}
+
+async function stopStandingOrder(order, button) {
+  button.disabled = true;
+  try {
+    await staff(`${standingPath()}/${encodeURIComponent(order.standing_order_id)}`, { method: "DELETE" });
+    showNotice($("#so-notice"), t("standing_stopped"), "ok");
+    announce(t("standing_stopped"));
+    loadStandingOrders();
+    loadBookings();
+  } catch (error) {
+    button.disabled = false;
+    showNotice($("#so-notice"), explain(error, { staff: true }));
   }
 }
 
@@ -377,7 +395,7 @@ async function createStandingOrder() {
   };
   try {
     const created = await staff(standingPath(), { method: "POST", body, retries: 0 });
-    const unserved = created.unserved_dates || created.unserved || created.not_served || [];
+    const unserved = created.not_served || [];
     showNotice($("#so-notice"), unserved.length
       ? `${t("standing_created")} ${t("standing_unserved", { dates: unserved.map((u) => (typeof u === "string" ? u : u.date)).join(", ") })}`
       : t("standing_created"), unserved.length ? "warn" : "ok");
