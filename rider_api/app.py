@@ -9,7 +9,7 @@ from fastapi import FastAPI
 from fastapi.concurrency import run_in_threadpool
 
 from dispatch.service.runtime import Runtime
-from rider_api import errors, ops, pages, riders, routes
+from rider_api import admin, errors, ops, pages, riders, routes
 from rider_api.auth import StaffTokens
 
 
@@ -35,6 +35,7 @@ def create_app(build: Callable[[], Runtime], staff: StaffTokens | None = None) -
     errors.install(app)
     app.include_router(routes.router)
     app.include_router(riders.router)
+    app.include_router(admin.router)
     app.include_router(ops.router)
     app.include_router(pages.router)
     return app

@@ -10,9 +10,17 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException
 
-from dispatch.errors import AuthError, ConflictError, DispatchError, InputError
+from dispatch.errors import (
+    AuthError,
+    ConflictError,
+    DispatchError,
+    ForbiddenError,
+    InputError,
+    NotFoundError,
+    UnavailableError,
+)
 from dispatch.service.booking import OfferGoneError
-from dispatch.store.errors import IdempotencyConflict, NotFoundError
+from dispatch.store.errors import IdempotencyConflict
 
 log = logging.getLogger(__name__)
 
@@ -21,7 +29,9 @@ STATUS: list[tuple[type[Exception], int, str]] = [
     (OfferGoneError, 409, "Offer no longer available"),
     (ConflictError, 409, "Conflict"),
     (NotFoundError, 404, "Not found"),
+    (ForbiddenError, 403, "Forbidden"),
     (AuthError, 401, "Not authorised"),
+    (UnavailableError, 503, "Unavailable"),
     (InputError, 422, "Invalid request"),
     (DispatchError, 422, "Request cannot be served"),
 ]

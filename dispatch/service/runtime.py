@@ -13,7 +13,7 @@ import threading
 from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, date
 from typing import Any
 
 from dispatch.config import ServiceConfig, engine_params
@@ -29,7 +29,6 @@ from dispatch.engine.events import (
     TripSpec,
     TripStatus,
     TripStatusChanged,
-    VehicleAdded,
 )
 from dispatch.engine.publisher import InMemoryPublisher, PublishedPlan
 from dispatch.engine.runner import EngineRunner, wall_clock
@@ -39,6 +38,7 @@ from dispatch.roads.network import OsmSource, RoadNetwork, load_road_network
 from dispatch.search import SearchIndex, entries_from_map
 from dispatch.service.booking import BookingService
 from dispatch.service.etas import EtaBoard
+from dispatch.service.fleet import Fleet
 from dispatch.service.plan_payload import NamedStop, PlanPayloads, delayed_route
 from dispatch.service.standing_orders import StandingOrders
 from dispatch.service.stops import VirtualStops, build_stops
@@ -171,35 +171,15 @@ class Runtime:
     search: SearchIndex
     shift_days: set[tuple[str, date]] = field(default_factory=set)
     standing: StandingOrders | None = None
+    fleet: Fleet | None = None
     _housekeeping_stop: threading.Event = field(default_factory=threading.Event)
 
     def ensure_shifts(self) -> None:
         """Engine vehicles for every shift from today to the end of the prebooking horizon."""
-        now = self.clock()
-        today = datetime.fromtimestamp(now, self.config.zone).date()
-        depots = {
-            v.id: self.network.snap(v.depot.lat, v.depot.lon).node
-            for v in self.config.fleet.vehicles
-        }
-        vehicles = {v.id: v for v in self.config.fleet.vehicles}
-        for offset in range(self.config.booking.prebooking_horizon_days + 1):
-            day = today + timedelta(days=offset)
-            for shift, start, end in self.config.shifts_on(day):
-                key = (shift.vehicle, day)
-                if key in self.shift_days or end <= now:
-                    continue
-                v = vehicles[shift.vehicle]
-                self.runner.call(
-                    VehicleAdded(
-                        f"{v.id}@{day.isoformat()}",
-                        v.seats,
-                        v.wheelchair_places,
-                        depots[v.id],
-                        start,
-                        end,
-                    )
-                )
-                self.shift_days.add(key)
+        assert self.fleet is not None
+        for shift, added in self.fleet.engine_vehicles(self.shift_days):
+            self.runner.call(added)
+            self.shift_days.add((shift.vehicle_id, shift.day))
 
     def housekeeping(self) -> None:
         """Shifts and standing-order dates that came into the prebooking horizon."""
@@ -274,6 +254,7 @@ def build_runtime(
         search,
     )
     runtime.standing = StandingOrders(repo, booking, config, clock)
+    runtime.fleet = Fleet(config, repo, network, clock)
     runner.start()
     runtime.ensure_shifts()
     restore(runtime)

@@ -24,7 +24,6 @@ from rider_api.schemas.common import (
     localise,
 )
 from rider_api.schemas.fleet import (
-    BreakIn,
     ShiftCreate,
     ShiftPublic,
     VehicleCreate,
@@ -60,7 +59,6 @@ __all__ = [
     "BookingCreatedPublic",
     "BookingPublic",
     "BookingStatus",
-    "BreakIn",
     "Coordinates",
     "DropoffPublic",
     "LocationIn",

@@ -32,33 +32,26 @@ class VehicleCreatedPublic(VehiclePublic):
     device_token: str = Field(description="shown once: the driver app signs in with it")
 
 
-class BreakIn(StrictBody):
-    start: Instant
-    end: Instant
-
-
 class ShiftCreate(StrictBody):
     """When a vehicle is in service. Instants without an offset are service local time."""
 
     vehicle_id: Id
     start: Instant
     end: Instant
-    start_depot: Coordinates | None = None
-    end_depot: Coordinates | None = None
-    breaks: Annotated[list[BreakIn], Field(max_length=10)] = Field(default_factory=list)
+    start_depot: Coordinates | None = Field(
+        default=None, description="where the shift starts (default: the vehicle's depot)"
+    )
+    end_depot: Coordinates | None = Field(
+        default=None, description="where it ends (default: where it starts)"
+    )
 
     @model_validator(mode="after")
     def _consistent(self) -> Self:
-        instants = [self.start, self.end, *(t for b in self.breaks for t in (b.start, b.end))]
-        if len({t.tzinfo is None for t in instants}) > 1:
-            raise ValueError("give all times with an offset or all without")
+        if len({t.tzinfo is None for t in (self.start, self.end)}) > 1:
+            raise ValueError("give both times with an offset or both without")
         _check_order(self.start, self.end, "shift")
         if self.end - self.start > MAX_SHIFT:
             raise ValueError(f"a shift lasts at most {MAX_SHIFT // timedelta(hours=1)} hours")
-        for b in self.breaks:
-            _check_order(b.start, b.end, "break")
-            if not self.start <= b.start < b.end <= self.end:
-                raise ValueError("breaks must lie within the shift")
         return self
 
 
@@ -68,10 +61,10 @@ def _check_order(start: datetime, end: datetime, what: str) -> None:
 
 
 class ShiftPublic(PublicModel):
-    shift_id: str
+    shift_id: str | None = Field(description="None for shifts of the service definition")
     vehicle_id: str
     start: datetime
     end: datetime
     start_depot: Coordinates
-    end_depot: Coordinates
-    breaks: list[BreakIn]
+    end_depot: Coordinates | None = None
+    source: str = Field(description="'config' (service definition) or 'admin'")

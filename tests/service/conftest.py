@@ -17,6 +17,7 @@ import httpx
 import pytest
 
 AGENT_TOKEN = "agent-secret-token-0001"
+ADMIN_TOKEN = "admin-secret-token-0001"
 
 
 def _free_port() -> int:
@@ -50,6 +51,7 @@ def start_server(tmp: Path, database: Path, cache: Path) -> Server:
         "DISPATCH_DATABASE_URL": f"sqlite:///{database}",
         "DISPATCH_OSM_CACHE": str(cache),
         "DISPATCH_AGENT_TOKENS": AGENT_TOKEN,
+        "DISPATCH_ADMIN_TOKEN": ADMIN_TOKEN,
         "DISPATCH_LOG_LEVEL": "WARNING",
     }
     log = tmp / f"server-{port}.log"

@@ -1,0 +1,190 @@
+"""The fleet as the service runs it: vehicles and shifts from the service definition plus
+those an administrator added through the API (kept in the database).
+
+The engine knows one vehicle per shift day (``bus-1@2026-11-25``): a vehicle has at most
+one shift per local day, and each shift inside the prebooking horizon becomes an engine
+vehicle. Shifts further ahead are added as they come into the horizon.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+
+from dispatch.config import ServiceConfig
+from dispatch.engine.events import VehicleAdded
+from dispatch.errors import ConflictError, InputError, NotFoundError
+from dispatch.roads.network import RoadNetwork
+from dispatch.store import Repository
+from dispatch.store.records import ShiftRecord, VehicleRecord
+from dispatch.store.tokens import hash_token, new_token
+
+Clock = Callable[[], int]
+VEHICLE_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$")
+MAX_SHIFT_S = 16 * 3600
+MAX_AHEAD_DAYS = 366
+
+
+@dataclass(frozen=True, slots=True)
+class ShiftDay:
+    """One shift of one vehicle on one local day, as the engine gets it."""
+
+    vehicle_id: str
+    day: date
+    seats: int
+    wheelchair_places: int
+    depot: tuple[float, float]
+    start: int
+    end: int
+
+    @property
+    def engine_id(self) -> str:
+        return f"{self.vehicle_id}@{self.day.isoformat()}"
+
+
+class Fleet:
+    """Vehicles and shifts: the service definition's and the administrator's."""
+
+    def __init__(
+        self, config: ServiceConfig, repo: Repository, network: RoadNetwork, clock: Clock
+    ) -> None:
+        self.config, self.repo, self.network, self.clock = config, repo, network, clock
+
+    # ---- vehicles -------------------------------------------------------------------
+
+    def vehicles(self) -> dict[str, VehicleRecord]:
+        """Every vehicle by id (the database holds the configured ones too)."""
+        return {v.id: v for v in self.repo.list_vehicles()}
+
+    def add_vehicle(
+        self,
+        vehicle_id: str,
+        name: str,
+        seats: int,
+        wheelchair_places: int,
+        depot: tuple[float, float],
+    ) -> tuple[VehicleRecord, str]:
+        """Register a new vehicle; returns it and its device token (shown only once)."""
+        if not VEHICLE_ID.match(vehicle_id) or "@" in vehicle_id:
+            raise InputError("vehicle_id: letters, digits, '.', '_' or '-', at most 64 characters")
+        if vehicle_id in self.vehicles():
+            raise ConflictError(f"vehicle {vehicle_id} exists already")
+        self.network.snap(*depot)  # a depot off the road network is an error that names it
+        token = new_token()
+        record = VehicleRecord(
+            vehicle_id,
+            name or vehicle_id,
+            seats,
+            wheelchair_places,
+            depot[0],
+            depot[1],
+            hash_token(token),
+        )
+        return self.repo.upsert_vehicle(record), token
+
+    # ---- shifts ---------------------------------------------------------------------
+
+    def add_shift(
+        self,
+        vehicle_id: str,
+        start: int,
+        end: int,
+        start_depot: tuple[float, float] | None = None,
+        end_depot: tuple[float, float] | None = None,
+    ) -> ShiftRecord:
+        """Plan a shift for a vehicle (at most one per local day, in the future)."""
+        vehicle = self.vehicles().get(vehicle_id)
+        if vehicle is None:
+            raise NotFoundError(f"no vehicle {vehicle_id}")
+        now = self.clock()
+        if end <= start:
+            raise InputError("the shift ends before it starts")
+        if end - start > MAX_SHIFT_S:
+            raise InputError(f"a shift lasts at most {MAX_SHIFT_S // 3600} hours")
+        if end <= now:
+            raise InputError("the shift is over already")
+        if start > now + MAX_AHEAD_DAYS * 86400:
+            raise InputError(f"shifts can be planned at most {MAX_AHEAD_DAYS} days ahead")
+        day = self._day(start)
+        if self._day(end - 1) != day:
+            raise InputError("a shift must start and end on the same day")
+        if any(s.day == day for s in self.shift_days(vehicle_id, day, day)):
+            raise ConflictError(f"vehicle {vehicle_id} has a shift on {day.isoformat()} already")
+        home = (vehicle.depot_lat, vehicle.depot_lon)
+        first, last = start_depot or home, end_depot or start_depot or home
+        for point in (first, last):
+            self.network.snap(*point)
+        return self.repo.add_shift(
+            ShiftRecord(vehicle_id, start, end, first[0], first[1], last[0], last[1])
+        )
+
+    def shift_days(self, vehicle_id: str | None, first: date, last: date) -> list[ShiftDay]:
+        """The shifts of the service definition and of the database on days ``first..last``."""
+        vehicles = self.vehicles()
+        out: list[ShiftDay] = []
+        day = first
+        while day <= last:
+            for shift, start, end in self.config.shifts_on(day):
+                v = vehicles.get(shift.vehicle)
+                if v is None or (vehicle_id is not None and v.id != vehicle_id):
+                    continue
+                out.append(
+                    ShiftDay(
+                        v.id,
+                        day,
+                        v.seats,
+                        v.wheelchair_places,
+                        (v.depot_lat, v.depot_lon),
+                        start,
+                        end,
+                    )
+                )
+            day += timedelta(days=1)
+        window_start = int(
+            datetime.combine(first, datetime.min.time(), self.config.zone).timestamp()
+        )
+        window_end = int(
+            datetime.combine(
+                last + timedelta(days=1), datetime.min.time(), self.config.zone
+            ).timestamp()
+        )
+        for s in self.repo.list_shifts(
+            vehicle_id, ending_after=window_start, starting_before=window_end - 1
+        ):
+            v = vehicles.get(s.vehicle_id)
+            if v is None:
+                continue
+            out.append(
+                ShiftDay(
+                    v.id,
+                    self._day(s.start_at),
+                    v.seats,
+                    v.wheelchair_places,
+                    (s.start_depot_lat, s.start_depot_lon),
+                    s.start_at,
+                    s.end_at,
+                )
+            )
+        return sorted(out, key=lambda s: (s.start, s.vehicle_id))
+
+    def engine_vehicles(self, known: set[tuple[str, date]]) -> list[tuple[ShiftDay, VehicleAdded]]:
+        """Engine vehicles for the shifts from today to the horizon that ``known`` lacks."""
+        now = self.clock()
+        today = self._day(now)
+        last = today + timedelta(days=self.config.booking.prebooking_horizon_days)
+        out = []
+        seen = set(known)
+        for s in self.shift_days(None, today, last):
+            if (s.vehicle_id, s.day) in seen or s.end <= now:
+                continue
+            seen.add((s.vehicle_id, s.day))
+            node = self.network.snap(*s.depot).node
+            out.append(
+                (s, VehicleAdded(s.engine_id, s.seats, s.wheelchair_places, node, s.start, s.end))
+            )
+        return out
+
+    def _day(self, t: int) -> date:
+        return datetime.fromtimestamp(t, self.config.zone).date()
