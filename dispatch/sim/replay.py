@@ -21,6 +21,7 @@ from dispatch.engine.events import (
     BookingRequested,
     Command,
     Event,
+    PlanChanged,
     QuoteAnswered,
     QuoteRequested,
     SolveFinished,
@@ -31,11 +32,14 @@ from dispatch.engine.events import (
 )
 from dispatch.engine.locations import NodeTravelTimes
 from dispatch.engine.params import EngineParams
-from dispatch.engine.worker import InlineSolver
 from dispatch.model import PlannedStop, StopKind
 from dispatch.sim.demand import DemandRequest, Place
 from dispatch.sim.fleet import PathSource, next_service, position_ahead, service_events
 from dispatch.sim.outcomes import Outcome, VehicleLog
+from dispatch.sim.solving import IterationSolver
+from dispatch.solver.plan import make_plan
+from dispatch.solver.schedule import Infeasibility
+from dispatch.solver.validate import validate_plan
 
 Progress = Callable[[int, int], None]
 
@@ -58,15 +62,25 @@ class VehicleSpec:
 
 @dataclass(frozen=True, slots=True)
 class ReplayParams:
-    """How often the fleet is re-optimised in a replay and how long each solve may take."""
+    """How often the fleet is re-optimised in a replay and how much search each solve gets.
 
-    reoptimise_every_s: int = 600
-    solver_time_limit_s: float = 0.2
+    The search is bounded by iterations, not by the clock, so that a replay gives the
+    same result for the same seed on any machine.
+    """
+
+    reoptimise_every_s: int = 900
+    solver_iterations: int = 20
     seed: int = 0
+    #: Before and between shifts only prebookings change the plans: re-optimise rarely.
+    reoptimise_off_shift_s: int = 3600
+    #: Validate the whole live plan after every change (slow; for tests).
+    check_plans: bool = False
 
     def __post_init__(self) -> None:
-        if self.reoptimise_every_s <= 0 or self.solver_time_limit_s <= 0:
-            raise ValueError("re-optimisation interval and solver time must be positive")
+        if self.reoptimise_every_s <= 0:
+            raise ValueError("the re-optimisation interval must be positive")
+        if self.solver_iterations < 0:
+            raise ValueError("solver iterations must not be negative")
 
 
 @dataclass
@@ -95,7 +109,9 @@ class Replay:
         self.network = network
         self.params = params
         self.engine = Engine(network, engine_params)
-        self.solver = InlineSolver(engine_params.objective, seed=params.seed)
+        self.solver = IterationSolver(
+            engine_params.objective, params.solver_iterations, params.seed
+        )
         self.requests = list(requests)
         self.outcomes = {r.id: Outcome.requested(r) for r in self.requests}
         self.logs = {
@@ -107,6 +123,9 @@ class Replay:
         self.solves = 0
         self.adopted = 0
         self.commands = 0
+        self.plan_checks: list[str] = []
+        #: Re-optimisation only pays when the plans changed by more than the clock.
+        self._bookings_since_solve = 0
 
     def run(self, progress: Progress | None = None) -> ReplayResult:
         started = time.perf_counter()
@@ -131,7 +150,8 @@ class Replay:
             t_req = queue[0][0] if queue else None
             if t_req is None and t_stop is None:
                 break
-            now = max(now, min(t for t in (t_stop, t_req, next_solve) if t is not None))
+            t_solve = next_solve if self._bookings_since_solve else None
+            now = max(now, min(t for t in (t_stop, t_req, t_solve) if t is not None))
             self._serve_due(now)
             while queue and queue[0][0] <= now:
                 self._request(self.requests[heapq.heappop(queue)[1]], now)
@@ -139,8 +159,9 @@ class Replay:
                 if progress is not None:
                     progress(done, len(self.requests))
             if now >= next_solve:
-                self._reoptimise(now)
-                next_solve = now + self.params.reoptimise_every_s
+                if self._bookings_since_solve:
+                    self._reoptimise(now)
+                next_solve = now + self._solve_interval(now)
         self._finish_day(now)
         return ReplayResult(
             list(self.outcomes.values()),
@@ -150,7 +171,14 @@ class Replay:
             self.adopted,
             time.perf_counter() - started,
             self.commands,
+            self.plan_checks,
         )
+
+    def _solve_interval(self, now: int) -> int:
+        """Often while buses drive; rarely while bookings for later days come in."""
+        if any(v.shift_start <= now < v.shift_end for v in self.fleet):
+            return self.params.reoptimise_every_s
+        return max(self.params.reoptimise_every_s, self.params.reoptimise_off_shift_s)
 
     # ---- the simulated world ----------------------------------------------------------
 
@@ -233,13 +261,15 @@ class Replay:
             outcome.reject("offer could not be booked")
             return
         outcome.book(accepted.promise, accepted.pickup_eta, accepted.dropoff_eta)
+        self._bookings_since_solve += 1
 
     def _reoptimise(self, now: int) -> None:
+        self._bookings_since_solve = 0
         self._update_positions(now)
         for command in self._handle(Tick(), now):
             if isinstance(command, SolveRequested):
                 result = self.solver.solve(
-                    command.snapshot, command.warm_start, self.params.solver_time_limit_s
+                    command.snapshot, command.warm_start, command.time_limit_s
                 )
                 self.solver_s += result.seconds
                 self.solves += 1
@@ -255,7 +285,18 @@ class Replay:
     def _handle(self, event: Event, now: int) -> list[Command]:
         commands = self.engine.handle(event, now)
         self.commands += len(commands)
+        if self.params.check_plans and any(isinstance(c, PlanChanged) for c in commands):
+            self._check_plan(now)
         return commands
+
+    def _check_plan(self, now: int) -> None:
+        """Test aid: the whole live plan must pass ``validate_plan`` after every change."""
+        live = self.engine.live_snapshot(now)
+        plan = make_plan(live.snapshot, live.visits, self.engine.params.objective)
+        if isinstance(plan, Infeasibility):
+            self.plan_checks.append(f"{now}: plan cannot be timed: {plan.reason}")
+            return
+        self.plan_checks += [f"{now}: {v}" for v in validate_plan(live.snapshot, plan)]
 
 
 def run_replay(

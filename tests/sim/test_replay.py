@@ -75,7 +75,7 @@ def _run(seed: int) -> ReplayResult:
         GridNetwork(),
         fleet,
         EngineParams(),
-        ReplayParams(reoptimise_every_s=900, solver_time_limit_s=0.05, seed=seed),
+        ReplayParams(reoptimise_every_s=900, solver_iterations=30, seed=seed, check_plans=True),
     )
 
 

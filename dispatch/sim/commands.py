@@ -1,0 +1,340 @@
+"""CLI for planners: ``dispatch demand synth``, ``dispatch replay``, ``dispatch size-fleet``."""
+
+from __future__ import annotations
+
+import csv
+import io
+import logging
+import os
+import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import replace
+from datetime import date
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated
+
+import typer
+
+from dispatch.errors import InputError
+from dispatch.sim.demand import format_demand
+from dispatch.sim.output import KPI_ROWS, RunSummary, kpi_table, write_atomically
+from dispatch.sim.replay import Progress
+from dispatch.sim.scenario import Prepared, Scenario, load_config, load_network, prepare
+
+if TYPE_CHECKING:
+    from dispatch.cli import Cli
+    from dispatch.roads.network import RoadNetwork
+
+OsmOption = Annotated[
+    Path | None,
+    typer.Option("--osm", help="OpenStreetMap file. Default: the service definition's region."),
+]
+ConfigOption = Annotated[
+    Path | None,
+    typer.Option("--config", help="Service definition (TOML). Default: the built-in service."),
+]
+SeatsOption = Annotated[
+    int | None, typer.Option("--seats", help="Seats per bus (default: as configured).")
+]
+WheelchairOption = Annotated[
+    int | None,
+    typer.Option("--wheelchair-places", help="Wheelchair places per bus (default: as configured)."),
+]
+MaxWaitOption = Annotated[
+    int | None,
+    typer.Option("--max-wait", help="Maximum wait in minutes (default: the booking rules')."),
+]
+RideTimeOption = Annotated[
+    str | None,
+    typer.Option(
+        "--ride-time",
+        help="Maximum ride time rule, factor × direct + extra, e.g. 1.5x+10min or 1.5x+45s.",
+    ),
+]
+SeedOption = Annotated[int, typer.Option("--seed", help="Random seed of the re-optimisation.")]
+IterationsOption = Annotated[
+    int,
+    typer.Option("--solver-iterations", min=0, help="Search iterations per re-optimisation."),
+]
+EveryOption = Annotated[
+    int,
+    typer.Option("--reoptimise-every", min=1, help="Seconds between re-optimisations."),
+]
+
+
+def demand_synth(
+    requests: Annotated[int, typer.Option("--requests", min=0, help="How many requests.")],
+    day: Annotated[str, typer.Option("--date", help="Service day, YYYY-MM-DD.")],
+    output: Annotated[Path, typer.Option("-o", "--output", help="Demand CSV to write.")],
+    osm: OsmOption = None,
+    config: ConfigOption = None,
+    seed: Annotated[int, typer.Option("--seed", help="Random seed.")] = 0,
+    prebooked: Annotated[float, typer.Option(help="Share booked 1–48 h ahead.")] = 0.3,
+    wheelchairs: Annotated[float, typer.Option(help="Share of wheelchair users.")] = 0.05,
+    arrive_by: Annotated[float, typer.Option(help="Share asking to arrive by a time.")] = 0.25,
+    peak: Annotated[
+        float, typer.Option(help="Share in each of the morning and afternoon peaks.")
+    ] = 0.35,
+) -> None:
+    """Synthesise a plausible rural service day from the map's places.
+
+    Trips run between named places weighted by population (or size): towards the
+    larger places and railway stations in the morning, back in the afternoon, and
+    between any places in between. The same seed gives the same file.
+    """
+    from dispatch.sim.synth import SynthParams, synthesise
+
+    service_day = _date(day)
+    cfg = load_config(Scenario(output, osm=osm, config=config))
+    params = SynthParams(
+        requests,
+        service_day,
+        seed,
+        morning_share=peak,
+        afternoon_share=peak,
+        arrive_by_share=arrive_by,
+        prebooked_share=prebooked,
+        wheelchair_share=wheelchairs,
+    )
+    hours = cfg.hours.on(service_day.weekday())
+    if hours is not None:
+        params = replace(params, start=hours.start, end=hours.end)
+    network = load_network(cfg)
+    demand = synthesise(network, params, cfg.zone)
+    _write(output, format_demand(demand, cfg.zone))
+    typer.echo(f"{len(demand)} requests on {service_day} written to {output}")
+
+
+def replay(
+    demand: Annotated[Path, typer.Argument(help="Demand CSV (see the README's format).")],
+    output: Annotated[Path, typer.Option("-o", "--output", help="Folder for the results.")],
+    osm: OsmOption = None,
+    config: ConfigOption = None,
+    vehicles: Annotated[
+        int | None, typer.Option("--vehicles", help="Number of buses (default: as configured).")
+    ] = None,
+    seats: SeatsOption = None,
+    wheelchair_places: WheelchairOption = None,
+    max_wait: MaxWaitOption = None,
+    ride_time: RideTimeOption = None,
+    seed: SeedOption = 0,
+    solver_iterations: IterationsOption = 20,
+    reoptimise_every: EveryOption = 900,
+) -> None:
+    """Replay demand through the live dispatcher with a simulated clock and buses.
+
+    Riders take the best offer or walk away; buses follow their plans on the road
+    network. Writes outcomes.csv, timeline.csv, vehicles.csv, kpis.json and kpis.txt.
+    """
+    from dispatch.sim.replay import Replay
+    from dispatch.sim.run import Finished, write_outputs
+
+    scenario = Scenario(
+        demand,
+        osm,
+        config,
+        vehicles,
+        seats,
+        wheelchair_places,
+        max_wait,
+        ride_time,
+        seed,
+        reoptimise_every,
+        solver_iterations,
+    )
+    prepared = prepare(scenario)
+    _quiet_engine()
+    run = Replay(
+        prepared.requests, prepared.network, prepared.fleet, prepared.engine_params, prepared.params
+    )
+    with _progress(len(prepared.requests), "replaying") as progress:
+        result = run.run(progress)
+    from dispatch.sim.kpis import compute_kpis
+
+    kpis = compute_kpis(result.outcomes, result.vehicles.values(), result.solver_s)
+    write_outputs(output, Finished(prepared, result, kpis))
+    typer.echo(kpi_table(kpis))
+    typer.echo(
+        f"replayed in {result.wall_s:.1f} s ({result.solves} re-optimisations); results in {output}"
+    )
+
+
+def size_fleet(
+    demand: Annotated[Path, typer.Argument(help="Demand CSV (see the README's format).")],
+    vehicles: Annotated[
+        str, typer.Option("--vehicles", help="Fleet sizes to try: 2..12, 2..12:2 or 4,6,8.")
+    ],
+    output: Annotated[Path, typer.Option("-o", "--output", help="Folder for the report.")],
+    target_served: Annotated[
+        float, typer.Option("--target-served", help="Share of requests to serve (0–1).")
+    ] = 0.95,
+    osm: OsmOption = None,
+    config: ConfigOption = None,
+    seats: SeatsOption = None,
+    wheelchair_places: WheelchairOption = None,
+    max_wait: MaxWaitOption = None,
+    ride_time: RideTimeOption = None,
+    seed: SeedOption = 0,
+    solver_iterations: IterationsOption = 20,
+    reoptimise_every: EveryOption = 900,
+    workers: Annotated[
+        int, typer.Option("--workers", min=1, help="Local processes (default: all cores).")
+    ] = os.cpu_count() or 1,
+    dask: Annotated[
+        str | None,
+        typer.Option("--dask", help="Run the replays on this Dask scheduler (tcp://host:8786)."),
+    ] = None,
+) -> None:
+    """Find the smallest fleet that serves the target share: one replay per fleet size.
+
+    The replays run in parallel; finished ones are kept in OUTPUT/runs, so an
+    interrupted sweep resumes where it stopped. Writes OUTPUT/index.html (plots,
+    self-contained) and OUTPUT/fleet-sizes.csv.
+    """
+    from dispatch.sim.sweep import parse_fleet_sizes, smallest_meeting, sweep
+
+    if not 0.0 < target_served <= 1.0:
+        raise InputError(f"--target-served must be between 0 and 1, got {target_served:g}")
+    sizes = parse_fleet_sizes(vehicles)
+    scenario = Scenario(
+        demand,
+        osm,
+        config,
+        sizes[0],
+        seats,
+        wheelchair_places,
+        max_wait,
+        ride_time,
+        seed,
+        reoptimise_every,
+        solver_iterations,
+    )
+    prepared = prepare(scenario)  # checks every input before any replay starts
+    _quiet_engine()
+
+    def said(n: int, run: RunSummary, done: int, total: int) -> None:
+        share = float(run.kpis["served_share"])
+        typer.echo(f"[{done}/{total}] {n} buses: {share:.1%} served", err=True)
+
+    results = sweep(scenario, sizes, output, workers=workers, dask_address=dask, on_run=said)
+    chosen = smallest_meeting(results, target_served)
+    write_report(output, results, chosen, scenario, prepared, target_served)
+    typer.echo(fleet_table(results))
+    if chosen is None:
+        typer.echo(f"no fleet size tried serves {target_served:.0%}; report: {output}/index.html")
+    else:
+        typer.echo(
+            f"smallest fleet serving {target_served:.0%}: {chosen} buses; "
+            f"report: {output}/index.html"
+        )
+
+
+def write_report(
+    folder: Path,
+    results: dict[int, RunSummary],
+    chosen: int | None,
+    scenario: Scenario,
+    prepared: Prepared,
+    target: float,
+) -> None:
+    from dispatch.sim.report import ReportContext, render_report
+
+    p = prepared.engine_params
+    vehicle = prepared.fleet[0]
+    settings = [
+        ("seats / wheelchair places per bus", f"{vehicle.seats} / {vehicle.wheelchair_places}"),
+        ("maximum wait", f"{p.max_wait_s // 60} min"),
+        ("maximum ride time", f"{p.ride_time.factor:g} × direct + {p.ride_time.extra_s} s"),
+        (
+            "re-optimisation",
+            f"every {scenario.reoptimise_every_s} s, "
+            f"{scenario.solver_iterations} search iterations, seed {scenario.seed}",
+        ),
+        ("target", f"{target:.0%} of the requests served"),
+    ]
+    ctx = ReportContext(
+        title="Fleet size",
+        demand_name=scenario.demand.name,
+        requests=len(prepared.requests),
+        target_served=target,
+        settings=settings,
+        tz=prepared.config.zone,
+        roads=road_segments(prepared.network.network),
+    )
+    write_atomically(folder / "index.html", render_report(results, chosen, ctx))
+    write_atomically(folder / "fleet-sizes.csv", fleet_csv(results))
+
+
+def road_segments(network: RoadNetwork) -> list[tuple[float, float, float, float]]:
+    """Every road once (both directions drawn as one line)."""
+    g = network.graph
+    seen: set[tuple[int, int]] = set()
+    out = []
+    for a in range(g.n_nodes):
+        for b in g.indices[g.indptr[a] : g.indptr[a + 1]].tolist():
+            key = (min(a, b), max(a, b))
+            if key not in seen:
+                seen.add(key)
+                out.append((float(g.lat[a]), float(g.lon[a]), float(g.lat[b]), float(g.lon[b])))
+    return out
+
+
+def fleet_table(results: dict[int, RunSummary]) -> str:
+    lines = [f"{'buses':>5}  {'served':>7}  {'wait':>5}  {'p95':>5}  {'veh-km':>7}"]
+    for n, run in results.items():
+        k = run.kpis
+        lines.append(
+            f"{n:>5}  {float(k['served_share']):>7.1%}  {float(k['wait_mean_min']):>5.1f}"
+            f"  {float(k['wait_p95_min']):>5.1f}  {float(k['vehicle_km']):>7.0f}"
+        )
+    return "\n".join(lines)
+
+
+def fleet_csv(results: dict[int, RunSummary]) -> str:
+    keys = [key for _, key, _ in KPI_ROWS if key != "solver_s"]
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\n")
+    writer.writerow(["vehicles", *keys])
+    for n, run in results.items():
+        writer.writerow([n, *(run.kpis[k] for k in keys)])
+    return out.getvalue()
+
+
+def _quiet_engine() -> None:
+    """Every adopted re-optimisation is logged at INFO: too much next to a progress bar."""
+    logging.getLogger("dispatch.engine").setLevel(logging.WARNING)
+
+
+@contextmanager
+def _progress(total: int, label: str) -> Iterator[Progress]:
+    with typer.progressbar(length=total, label=label, file=sys.stderr) as bar:
+
+        def update(done: int, _total: int) -> None:
+            bar.update(done - bar.pos)
+
+        yield update
+
+
+def _date(text: str) -> date:
+    try:
+        return date.fromisoformat(text)
+    except ValueError:
+        raise InputError(f"--date: {text!r} is not a date like 2026-11-25") from None
+
+
+def _write(path: Path, text: str) -> None:
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(text, encoding="utf-8")
+    except OSError as exc:
+        raise InputError(f"{path}: cannot write: {exc.strerror}") from None
+
+
+def register(cli: Cli) -> None:
+    common = {"no_args_is_help": True, "add_completion": False}
+    demand = typer.Typer(help="Ride-request files for replays.", **common)  # type: ignore[arg-type]
+    demand.command("synth")(demand_synth)
+    cli.app.add_typer(demand, name="demand")
+    cli.app.command("replay")(replay)
+    cli.app.command("size-fleet")(size_fleet)

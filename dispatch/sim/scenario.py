@@ -1,0 +1,294 @@
+"""A replay scenario: which demand, which map, which fleet and which booking rules.
+
+A :class:`Scenario` is plain data (paths and numbers), so that a fleet-size sweep can
+ship it to another process or a Dask worker, and so that its fingerprint identifies
+a finished run when a sweep is resumed. :func:`prepare` turns it into what
+:class:`~dispatch.sim.replay.Replay` needs: the road network, the requests resolved
+to road nodes, the fleet's shifts and the engine's parameters.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import re
+from collections.abc import Sequence
+from dataclasses import asdict, dataclass, replace
+from datetime import date, datetime, timedelta
+from pathlib import Path
+
+import numpy as np
+import numpy.typing as npt
+
+from dispatch.config import ServiceConfig, engine_params, load_service_config
+from dispatch.engine.params import EngineParams
+from dispatch.errors import InputError, SnapError
+from dispatch.roads.network import OsmSource, RoadNetwork, load_road_network
+from dispatch.service.stops import VirtualStops, build_stops
+from dispatch.sim.demand import DemandRequest, Place, parse_demand
+from dispatch.sim.replay import ReplayParams, VehicleSpec
+from dispatch.solver.params import RideTimeRule
+
+PATH_CACHE_SIZE = 50_000
+_RIDE_RULE = re.compile(
+    r"^\s*(?P<factor>\d+(?:\.\d+)?)\s*[x×*]\s*(?:\+\s*(?P<extra>\d+)\s*(?P<unit>s|min)?)?\s*$"
+)
+
+
+def parse_ride_time(text: str) -> RideTimeRule:
+    """``1.5x+10min`` or ``1.5x+45s`` or ``2x``: factor × direct travel time + extra."""
+    match = _RIDE_RULE.match(text)
+    if match is None:
+        raise InputError(
+            f"--ride-time: {text!r} is not a rule like 1.5x+10min or 1.5x+45s "
+            "(factor × direct travel time + extra)"
+        )
+    factor = float(match["factor"])
+    extra = int(match["extra"] or 0) * (60 if match["unit"] == "min" else 1)
+    if factor < 1.0:
+        raise InputError(f"--ride-time: the factor must be at least 1, got {factor:g}")
+    return RideTimeRule(factor, extra)
+
+
+@dataclass(frozen=True, slots=True)
+class Scenario:
+    """Everything that decides a replay's result (and nothing that does not)."""
+
+    demand: Path
+    osm: Path | None = None
+    config: Path | None = None
+    vehicles: int | None = None
+    seats: int | None = None
+    wheelchair_places: int | None = None
+    max_wait_min: int | None = None
+    ride_time: str | None = None
+    seed: int = 0
+    reoptimise_every_s: int = 900
+    solver_iterations: int = 20
+
+    def __post_init__(self) -> None:
+        for name in ("vehicles", "seats", "max_wait_min"):
+            value = getattr(self, name)
+            if value is not None and value < 1:
+                raise InputError(f"--{name.replace('_', '-')} must be at least 1, got {value}")
+        if self.wheelchair_places is not None and self.wheelchair_places < 0:
+            raise InputError("--wheelchair-places must not be negative")
+        if self.ride_time is not None:
+            parse_ride_time(self.ride_time)
+
+    def with_vehicles(self, n: int) -> Scenario:
+        return replace(self, vehicles=n)
+
+    def fingerprint(self, demand_digest: str) -> str:
+        """Identifies the run: the scenario's settings and the demand file's content."""
+        data = {
+            k: str(v) if isinstance(v, Path) else v
+            for k, v in asdict(self).items()
+            if k != "demand"
+        }
+        text = json.dumps({"scenario": data, "demand": demand_digest}, sort_keys=True)
+        return hashlib.sha256(text.encode()).hexdigest()[:16]
+
+
+def file_digest(path: Path) -> str:
+    try:
+        return hashlib.sha256(path.read_bytes()).hexdigest()
+    except OSError as exc:
+        raise InputError(f"{path}: cannot read: {exc.strerror}") from None
+
+
+class MapNetwork:
+    """The road network as the replay sees it: travel times, paths, and places → nodes."""
+
+    def __init__(self, network: RoadNetwork, stops: VirtualStops) -> None:
+        self.network = network
+        self.stops = stops
+        self._paths: dict[tuple[int, int], Sequence[tuple[int, int]]] = {}
+
+    def one_to_many(
+        self, source: int, targets: Sequence[int]
+    ) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.int64]]:
+        return self.network.one_to_many(source, targets)
+
+    def block(
+        self, sources: Sequence[int], targets: Sequence[int]
+    ) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.int64]]:
+        return self.network.block(sources, targets)
+
+    def path_times(self, source: int, target: int) -> Sequence[tuple[int, int]]:
+        """Cached: simulated vehicles ask for the same leg at every step along it."""
+        key = (source, target)
+        found = self._paths.get(key)
+        if found is None:
+            if len(self._paths) >= PATH_CACHE_SIZE:
+                self._paths.clear()
+            found = self._paths[key] = self.network.path_times(source, target)
+        return found
+
+    def resolve(self, place: Place) -> int:
+        if place.stop_id is not None:
+            return self.stops.get(place.stop_id).node
+        assert place.lat is not None and place.lon is not None
+        return self.network.snap(place.lat, place.lon).node
+
+
+@dataclass
+class Prepared:
+    """A scenario ready to replay."""
+
+    requests: list[DemandRequest]
+    network: MapNetwork
+    fleet: list[VehicleSpec]
+    engine_params: EngineParams
+    params: ReplayParams
+    config: ServiceConfig
+
+
+def load_config(scenario: Scenario) -> ServiceConfig:
+    osm = str(scenario.osm) if scenario.osm is not None else None
+    config = load_service_config(scenario.config, osm_source=osm)
+    if scenario.osm is not None:
+        config = config.model_copy(
+            update={
+                "region": config.region.model_copy(
+                    update={"file": scenario.osm, "place": None, "bbox": None}
+                )
+            }
+        )
+    return config
+
+
+def load_network(config: ServiceConfig) -> RoadNetwork:
+    region = config.region
+    return load_road_network(OsmSource(path=region.file, place=region.place, bbox=region.bbox))
+
+
+def read_demand(path: Path, config: ServiceConfig) -> list[DemandRequest]:
+    try:
+        text = path.read_text(encoding="utf-8")
+    except OSError as exc:
+        raise InputError(f"{path}: cannot read the demand file: {exc.strerror}") from None
+    except UnicodeDecodeError:
+        raise InputError(f"{path}: the demand file is not UTF-8 text") from None
+    return parse_demand(text, config.zone)
+
+
+def prepare(scenario: Scenario) -> Prepared:
+    config = load_config(scenario)
+    requests = read_demand(scenario.demand, config)
+    if not requests:
+        raise InputError(f"{scenario.demand}: the demand file holds no requests")
+    network = load_network(config)
+    mapped = MapNetwork(network, build_stops(network, config))
+    check_places(requests, mapped)
+    return Prepared(
+        requests,
+        mapped,
+        build_fleet(scenario, config, network, service_days(requests, config)),
+        scenario_engine_params(scenario, config),
+        ReplayParams(
+            reoptimise_every_s=scenario.reoptimise_every_s,
+            solver_iterations=scenario.solver_iterations,
+            seed=scenario.seed,
+        ),
+        config,
+    )
+
+
+def check_places(requests: Sequence[DemandRequest], network: MapNetwork) -> None:
+    """Every origin and destination must be a known stop or a point near a road."""
+    problems = []
+    for r in requests:
+        for field, place in (("origin", r.origin), ("destination", r.destination)):
+            try:
+                network.resolve(place)
+            except (InputError, SnapError) as exc:
+                problems.append(f"request {r.id}, {field}: {exc}")
+    if problems:
+        more = f" (and {len(problems) - 5} more)" if len(problems) > 5 else ""
+        raise InputError(f"{len(problems)} unusable place(s): {'; '.join(problems[:5])}{more}")
+
+
+def service_days(requests: Sequence[DemandRequest], config: ServiceConfig) -> list[date]:
+    days = {datetime.fromtimestamp(r.desired_time, config.zone).date() for r in requests}
+    return sorted(days)
+
+
+def scenario_engine_params(scenario: Scenario, config: ServiceConfig) -> EngineParams:
+    params = engine_params(config)
+    if scenario.max_wait_min is not None:
+        params = replace(params, max_wait_s=scenario.max_wait_min * 60)
+    if scenario.ride_time is not None:
+        params = replace(params, ride_time=parse_ride_time(scenario.ride_time))
+    # A replay rider takes the best offer, so one offer per quote is all it needs.
+    return replace(params, offers_per_quote=1)
+
+
+def build_fleet(
+    scenario: Scenario, config: ServiceConfig, network: RoadNetwork, days: Sequence[date]
+) -> list[VehicleSpec]:
+    """The configured shifts on each day, or ``--vehicles`` buses over the same hours."""
+    depots = {v.id: network.snap(v.depot.lat, v.depot.lon).node for v in config.fleet.vehicles}
+    fleet = []
+    for day in days:
+        shifts = config.shifts_on(day)
+        if scenario.vehicles is None:
+            for shift, start, end in shifts:
+                v = config.fleet.vehicle(shift.vehicle)
+                fleet.append(
+                    _spec(
+                        scenario, v.id, day, v.seats, v.wheelchair_places, depots[v.id], start, end
+                    )
+                )
+            continue
+        start, end = _day_hours(config, day, shifts)
+        template = config.fleet.vehicles
+        for k in range(scenario.vehicles):
+            v = template[k % len(template)]
+            fleet.append(
+                _spec(
+                    scenario,
+                    f"bus-{k + 1}",
+                    day,
+                    v.seats,
+                    v.wheelchair_places,
+                    depots[v.id],
+                    start,
+                    end,
+                )
+            )
+    if not fleet:
+        raise InputError("no vehicle has a shift on the demand's day(s)")
+    return fleet
+
+
+def _spec(
+    scenario: Scenario,
+    vehicle_id: str,
+    day: date,
+    seats: int,
+    wheelchairs: int,
+    depot: int,
+    start: int,
+    end: int,
+) -> VehicleSpec:
+    return VehicleSpec(
+        f"{vehicle_id}@{day.isoformat()}",
+        scenario.seats or seats,
+        wheelchairs if scenario.wheelchair_places is None else scenario.wheelchair_places,
+        depot,
+        start,
+        end,
+    )
+
+
+def _day_hours(
+    config: ServiceConfig, day: date, shifts: Sequence[tuple[object, int, int]]
+) -> tuple[int, int]:
+    if shifts:
+        return min(s for _, s, _ in shifts), max(e for _, _, e in shifts)
+    hours = config.hours.on(day.weekday())
+    if hours is None:
+        start = config.epoch(day, datetime.min.time())
+        return start, start + int(timedelta(days=1).total_seconds())
+    return config.epoch(day, hours.start), config.epoch(day, hours.end)
