@@ -141,6 +141,7 @@ def _served_chart(results: dict[int, RunSummary], target: float) -> str:
         y_label="served (%)",
         y_min=0,
         y_max=100,
+        x_ticks=xs,
         title="Served share by fleet size",
     )
 
@@ -152,6 +153,7 @@ def _wait_chart(results: dict[int, RunSummary]) -> str:
         [Series("mean", mean), Series("95th percentile", p95)],
         x_label="buses",
         y_label="wait (min)",
+        x_ticks=[p[0] for p in mean],
         y_min=0,
         title="Wait by fleet size",
     )
@@ -183,12 +185,23 @@ def _occupancy(
         x_label="time of day",
         y_label="riders on board (all buses)",
         x_format=clock,
+        x_ticks=_hours(series, tz),
         y_min=0,
         title="Occupancy over the day",
     )
     return "<h2>Occupancy over the day</h2>" + _figure(
         chart, "Riders on board, summed over the fleet, averaged per 15 minutes."
     )
+
+
+def _hours(series: Sequence[Series], tz: tzinfo) -> list[float]:
+    """Every second full hour of local time within the plotted span."""
+    xs = [x for s in series for x, _ in s.points]
+    if not xs:
+        return []
+    first = datetime.fromtimestamp(min(xs), tz).replace(minute=0, second=0)
+    start = int(first.timestamp())
+    return [float(t) for t in range(start, int(max(xs)) + 1, 7200) if t >= min(xs)]
 
 
 def _rejections(

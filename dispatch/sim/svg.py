@@ -38,6 +38,7 @@ def line_chart(
     y_format: Callable[[float], str] = lambda y: f"{y:g}",
     y_min: float | None = None,
     y_max: float | None = None,
+    x_ticks: Sequence[float] | None = None,
     title: str = "",
 ) -> str:
     """A line chart with axes, ticks and a legend; points are (x, y)."""
@@ -64,7 +65,7 @@ def line_chart(
             'stroke="#ddd"/>'
         )
         parts.append(_text(LEFT - 6, py(t) + 4, y_format(t), anchor="end"))
-    for t in _ticks(x0, x1, 8):
+    for t in x_ticks if x_ticks is not None else _ticks(x0, x1, 8):
         parts.append(_text(px(t), HEIGHT - BOTTOM + 16, x_format(t), anchor="middle"))
     parts.append(_axes())
     parts.append(_text((LEFT + WIDTH - RIGHT) / 2, HEIGHT - 8, x_label, anchor="middle"))
