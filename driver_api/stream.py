@@ -64,8 +64,11 @@ async def stream(websocket: WebSocket, vehicle_id: str) -> None:
     finally:
         device.connections -= 1
         if websocket.application_state is not WebSocketState.DISCONNECTED:
-            with contextlib.suppress(Exception):
-                await websocket.close(connection.close_code, connection.close_reason)
+            with contextlib.suppress(Exception):  # a client that does not read may not take it
+                await asyncio.wait_for(
+                    websocket.close(connection.close_code, connection.close_reason),
+                    hub.params.send_timeout_s,
+                )
 
 
 async def _hello(websocket: WebSocket, hub: DriverHub) -> Hello | None:
@@ -139,7 +142,9 @@ class Connection:
             await self._send_plan(latest)
 
     async def send(self, body: dict[str, Any]) -> None:
-        text = json.dumps(body, separators=(",", ":"))
+        await self.send_text(json.dumps(body, separators=(",", ":")))
+
+    async def send_text(self, text: str) -> None:
         async with self._send_lock:
             try:
                 await asyncio.wait_for(self.ws.send_text(text), self.hub.params.send_timeout_s)
@@ -152,7 +157,7 @@ class Connection:
     async def _send_plan(self, plan: PublishedPlan) -> None:
         payload = await self.hub.plan_payload(dict(plan.payload))
         message = PlanMessage.model_validate({"type": "plan", **payload})
-        await self.send(message.model_dump())
+        await self.send_text(message.model_dump_json())
         self.sent_version = plan.version
 
     async def _write(self, subscription: Subscription) -> None:
