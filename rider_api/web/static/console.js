@@ -137,7 +137,7 @@ async function setRider(found) {
   const languageName = (await wordsFor(found.language))._name || found.language;
   $("#rider-card").replaceChildren(el("dl", { class: "facts", id: "rider-facts" },
     el("dt", { text: t("name") }), el("dd", { id: "rider-name", text: found.name }),
-    el("dt", { text: t("phone") }), el("dd", { text: found.phone }),
+    el("dt", { text: t("phone") }), el("dd", { dir: "ltr", text: found.phone }),
     el("dt", { text: t("rider_language") }), el("dd", { text: languageName }),
     el("dt", { text: t("needs") }), el("dd", { text: needs.join(", ") || t("rider_needs_none") }),
     el("dt", { text: t("home") }), el("dd", { text: found.home ? found.home.label : "–" })));

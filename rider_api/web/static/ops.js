@@ -1,7 +1,7 @@
 // The dispatcher view: the fleet on the road map, late vehicles, vehicles that stopped
 // reporting, today's bookings and the latest re-optimisations. Refreshed every 5 s.
 
-import { $, announce, api, el, explain, setupLanguage, showNotice, staffToken, t, time } from "./common.js";
+import { $, announce, api, el, explain, localNow, setupLanguage, showNotice, staffToken, t, time } from "./common.js";
 import { RoadMap } from "./map.js";
 
 const REFRESH_MS = 5000;
@@ -13,6 +13,8 @@ function start() {
   setupLanguage();
   $("#sign-in-form").addEventListener("submit", (e) => { e.preventDefault(); signIn($("#token").value.trim()); });
   $("#sign-out").addEventListener("click", () => { staffToken.clear(); location.reload(); });
+  $("#day").value = localNow().date;
+  $("#day").addEventListener("change", () => { fitted = false; refresh(); });
   if (staffToken.get()) signIn(staffToken.get(), { quiet: true });
 }
 
@@ -43,10 +45,15 @@ function focusTitle() {
   title.focus();
 }
 
+function fleetPath() {
+  const day = $("#day").value;
+  return day && day !== localNow().date ? `/v1/ops/fleet?day=${encodeURIComponent(day)}` : "/v1/ops/fleet";
+}
+
 async function refresh() {
   clearTimeout(timer);
   try {
-    render(await api("/v1/ops/fleet", { token: staffToken.get(), retries: 1 }));
+    render(await api(fleetPath(), { token: staffToken.get(), retries: 1 }));
   } catch (error) {
     $("#updated").textContent = explain(error, { staff: true });
   }
@@ -120,7 +127,7 @@ function renderToday(bookings, names) {
     el("td", { text: b.pickup.name }),
     el("td", { text: `${b.dropoff.name} (${t("until")} ${time(b.dropoff.latest_arrival)})` }),
     el("td", {}, el("span", { class: `status ${b.status}`, text: t(`status_${b.status}`) })),
-    el("td", { text: names[b.vehicle_id] || (b.vehicle_id || "–").split("@")[0] })))), t("bookings_today")));
+    el("td", { text: names[b.vehicle_id] || (b.vehicle_id || "–").split("@")[0] }))), t("bookings_today")));
 }
 
 start();
