@@ -142,7 +142,7 @@ class Engine:
             )
         if made:
             return QuoteAnswered(event.quote_id, tuple(made))
-        alternatives = self._alternatives(event, now)
+        alternatives = self._alternatives(event, now) if self.params.quote_alternatives else ()
         return QuoteAnswered(
             event.quote_id,
             (),
@@ -405,6 +405,7 @@ class Engine:
                 self.table,
                 entries=self._entries,
                 route_states=self._route_states,
+                lock_ahead_s=self.params.lock_ahead_s,
             )
             if shared:
                 if len(self._snapshots) >= 8:

@@ -34,6 +34,12 @@ class EngineParams:
     reoptimise_period_s: int = 60
     solver_time_limit_s: float = 2.0
     min_improvement: float = 1.0
+    #: The next stop is locked (no re-optimisation may put another stop before it) once
+    #: the vehicle is at it or must leave for it within this many seconds.
+    lock_ahead_s: int = 900
+    #: Whether a quote without offers looks for the nearest feasible times (riders of
+    #: the live service want them; a replay's simulated riders do not).
+    quote_alternatives: bool = True
     ride_time: RideTimeRule = field(default_factory=RideTimeRule)
     service: ServiceTimes = field(default_factory=ServiceTimes)
     objective: ObjectiveParams = field(default_factory=ObjectiveParams)
@@ -51,5 +57,5 @@ class EngineParams:
                 raise ValueError(f"{name} must be positive")
         if self.solver_time_limit_s <= 0:
             raise ValueError("solver_time_limit_s must be positive")
-        if self.no_show_wait_s < 0 or self.reoptimise_debounce_s < 0:
+        if self.no_show_wait_s < 0 or self.reoptimise_debounce_s < 0 or self.lock_ahead_s < 0:
             raise ValueError("waits must not be negative")

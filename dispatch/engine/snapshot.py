@@ -67,11 +67,17 @@ def _trip_request(trip: Trip, table: LocationTable) -> Request:
     )
 
 
-def vehicle_view(state: VehicleState, table: LocationTable, now: int) -> Vehicle:
+def vehicle_view(
+    state: VehicleState, table: LocationTable, now: int, lock_ahead_s: int = 900
+) -> Vehicle:
     started = now >= state.shift_start
     start_node = state.position_node if started else state.depot_node
     available = max(now, state.shift_start, state.position_at if started else 0)
-    locked = (state.visits[0],) if started and state.visits else ()
+    locked = (
+        (state.visits[0],)
+        if started and state.visits and _heading_to_first(state, table, now, lock_ahead_s)
+        else ()
+    )
     on_board = tuple(
         v.request_id for v in state.visits if v.kind is StopKind.DROPOFF and _on_board(state, v)
     )
@@ -85,6 +91,25 @@ def vehicle_view(state: VehicleState, table: LocationTable, now: int) -> Vehicle
         on_board=on_board,
         locked=locked,
     )
+
+
+def _heading_to_first(
+    state: VehicleState, table: LocationTable, now: int, lock_ahead_s: int
+) -> bool:
+    """Whether the vehicle is at its first stop or must leave for it within ``lock_ahead_s``.
+
+    A pickup hours ahead is not locked: the bus may serve others first. Without a timed
+    route for the current visits the stop stays locked (the safe side).
+    """
+    route = state.route
+    if state.at_stop or route is None or not route.stops:
+        return True
+    first = route.stops[0]
+    if first.visit != state.visits[0]:
+        return True
+    here = table.index(state.position_node)
+    leave_by = first.start - table.seconds(here, first.location)
+    return leave_by - now <= lock_ahead_s
 
 
 def _on_board(state: VehicleState, visit: Visit) -> bool:
@@ -129,6 +154,7 @@ def build_live_snapshot(
     extra: Sequence[Request] = (),
     entries: dict[str, VehicleEntry] | None = None,
     route_states: dict[tuple[object, ...], object] | None = None,
+    lock_ahead_s: int = 900,
 ) -> LiveSnapshot:
     """Snapshot of every open trip and every vehicle whose shift has not ended.
 
@@ -147,7 +173,7 @@ def build_live_snapshot(
         if entry is None or entry.key != key:
             if plain is None:
                 plain = _snapshot(now, (), tuple(requests.values()), table)
-            entry = _vehicle_entry(state, key, now, table, plain)
+            entry = _vehicle_entry(state, key, now, table, plain, lock_ahead_s)
             if entries is not None:
                 entries[state.vehicle_id] = entry
         parts.append(entry)
@@ -167,10 +193,15 @@ def build_live_snapshot(
 
 
 def _vehicle_entry(
-    state: VehicleState, key: tuple[object, ...], now: int, table: LocationTable, plain: Snapshot
+    state: VehicleState,
+    key: tuple[object, ...],
+    now: int,
+    table: LocationTable,
+    plain: Snapshot,
+    lock_ahead_s: int,
 ) -> VehicleEntry:
     """The vehicle's view; if its current visits cannot be timed, widened to reality."""
-    view = vehicle_view(state, table, now)
+    view = vehicle_view(state, table, now, lock_ahead_s)
     sequence = tuple(state.visits)
     if not sequence or _settled(state, now):
         return VehicleEntry(key, view, None)

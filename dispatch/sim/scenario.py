@@ -220,8 +220,9 @@ def scenario_engine_params(scenario: Scenario, config: ServiceConfig) -> EngineP
         params = replace(params, max_wait_s=scenario.max_wait_min * 60)
     if scenario.ride_time is not None:
         params = replace(params, ride_time=parse_ride_time(scenario.ride_time))
-    # A replay rider takes the best offer, so one offer per quote is all it needs.
-    return replace(params, offers_per_quote=1)
+    # A replay rider takes the best offer or walks away: one offer per quote is all it
+    # needs, and no alternative times.
+    return replace(params, offers_per_quote=1, quote_alternatives=False)
 
 
 def build_fleet(

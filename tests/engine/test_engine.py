@@ -215,3 +215,34 @@ def test_cancel_between_quotes_at_the_same_instant_frees_the_seat(engine: Engine
     assert accepted.booking_id not in placed
     live = engine.live_snapshot(T0)
     assert accepted.booking_id not in {str(r.id) for r in live.snapshot.requests}
+
+
+def _one_bus() -> Engine:
+    from dispatch.engine.events import VehicleAdded
+    from dispatch.engine.params import EngineParams
+    from tests.engine.conftest import GridTravelTimes
+
+    eng = Engine(GridTravelTimes(), EngineParams(lock_ahead_s=900))
+    eng.handle(VehicleAdded("bus", 4, 1, 0, T0, T0 + 12 * 3600), T0)
+    return eng
+
+
+def test_a_pickup_hours_ahead_is_not_locked_so_earlier_rides_fit_before_it() -> None:
+    engine = _one_bus()
+    later = _book(engine, "late", 5, 9, T0, depart_after=T0 + 3 * 3600)
+    live = engine.live_snapshot(T0 + 60)
+    (bus,) = live.snapshot.vehicles
+    assert bus.locked == ()  # three hours ahead: the bus may serve others first
+    soon = _book(engine, "soon", 1, 3, T0 + 60, depart_after=T0 + 300)
+    assert soon.vehicle_id == later.vehicle_id
+    route = engine.vehicles["bus"].route
+    assert route is not None and str(route.stops[0].request_id) == "b-soon"
+    _assert_valid(engine, T0 + 60)
+
+
+def test_the_next_stop_is_locked_once_the_bus_must_leave_for_it() -> None:
+    engine = _one_bus()
+    _book(engine, "q", 5, 9, T0, depart_after=T0 + 1200)
+    live = engine.live_snapshot(T0 + 60)
+    (bus,) = live.snapshot.vehicles
+    assert [str(v.request_id) for v in bus.locked] == ["b-q"]
