@@ -1,6 +1,7 @@
 """Driver devices: who may connect, which shift they drive today, what they already sent.
 
-A device is a vehicle of the service definition (``bus-1``) with its token. The
+A device is a vehicle of the service definition (``bus-1``) with its token, or one an
+administrator added (its token hash is read from the database when it first connects). The
 engine plans per shift day (``bus-1@2026-11-25``); a device always drives the shift
 of *today* in the service's time zone, so the stream of ``bus-1`` carries the plan of
 ``bus-1@<today>``. At midnight the stream closes (code 1012) and the client's
@@ -11,12 +12,13 @@ from __future__ import annotations
 
 import asyncio
 from collections import OrderedDict
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
 from dispatch.config import ServiceConfig
+from dispatch.store.records import VehicleRecord
 from dispatch.store.tokens import hash_token, token_matches
 
 
@@ -81,6 +83,15 @@ class Devices:
             v.id: Device(v.id, hash_token(v.device_token.get_secret_value()), params.remembered_ids)
             for v in config.fleet.vehicles
         }
+
+    def learn(self, vehicles: Iterable[VehicleRecord]) -> None:
+        """Take in vehicles an administrator added while the service runs (their token hashes)."""
+        for v in vehicles:
+            if v.id not in self._devices and v.device_token_hash:
+                self._devices[v.id] = Device(v.id, v.device_token_hash, self.params.remembered_ids)
+
+    def knows(self, vehicle_id: str) -> bool:
+        return vehicle_id in self._devices
 
     def authenticate(self, vehicle_id: str, token: str | None) -> Device | None:
         """The device if ``token`` is its token; ``None`` for a wrong token or vehicle."""

@@ -50,6 +50,10 @@ class DriverHub:
         if self._flusher is None:
             self._flusher = asyncio.get_running_loop().create_task(self._flush_forever())
 
+    def learn_vehicles(self) -> None:
+        """Read vehicles added at run time (blocking: call it in a worker thread)."""
+        self.devices.learn(self.runtime.repo.list_vehicles())
+
     def shift_id(self, device: Device) -> str | None:
         return self.devices.shift_id(device.vehicle_id, self.runtime.shift_days)
 

@@ -27,10 +27,12 @@ router = APIRouter(prefix="/v1/vehicles/{vehicle_id}", tags=["driver"])
 Authorization = Annotated[str | None, Header()]
 
 
-def _device(hub: DriverHub, vehicle_id: str, authorization: str | None) -> Device:
+async def _device(hub: DriverHub, vehicle_id: str, authorization: str | None) -> Device:
     token = None
     if authorization and authorization.lower().startswith("bearer "):
         token = authorization[7:].strip()
+    if not hub.devices.knows(vehicle_id):  # perhaps added by the administrator meanwhile
+        await run_in_threadpool(hub.learn_vehicles)
     device = hub.devices.authenticate(vehicle_id, token)
     if device is None:
         raise AuthError("this needs the vehicle's device token (Authorization: Bearer …)")
@@ -91,7 +93,7 @@ def _body(hub: DriverHub, device: Device, shift: ShiftRecord) -> dict[str, Any]:
 @router.get("/shift")
 async def get_shift(request: Request, vehicle_id: str, authorization: Authorization = None) -> Any:
     hub = get_hub(request.app)
-    device = _device(hub, vehicle_id, authorization)
+    device = await _device(hub, vehicle_id, authorization)
     shift = await run_in_threadpool(_today_shift, hub.runtime, vehicle_id)
     return _body(hub, device, shift)
 
@@ -101,7 +103,7 @@ async def start_shift(
     request: Request, vehicle_id: str, authorization: Authorization = None
 ) -> Any:
     hub = get_hub(request.app)
-    device = _device(hub, vehicle_id, authorization)
+    device = await _device(hub, vehicle_id, authorization)
     shift = await run_in_threadpool(_today_shift, hub.runtime, vehicle_id)
     if shift.status is ShiftStatus.ENDED:
         raise ConflictError("today's shift has ended already")
@@ -114,7 +116,7 @@ async def start_shift(
 @router.post("/shift/end")
 async def end_shift(request: Request, vehicle_id: str, authorization: Authorization = None) -> Any:
     hub = get_hub(request.app)
-    device = _device(hub, vehicle_id, authorization)
+    device = await _device(hub, vehicle_id, authorization)
     open_stops, _ = _open_stops(hub, device)
     if open_stops:
         raise ConflictError(f"{open_stops} stops are still to be served on this shift")
@@ -132,7 +134,7 @@ async def start_break(
     request: Request, vehicle_id: str, authorization: Authorization = None
 ) -> Any:
     hub = get_hub(request.app)
-    device = _device(hub, vehicle_id, authorization)
+    device = await _device(hub, vehicle_id, authorization)
     shift = await run_in_threadpool(_today_shift, hub.runtime, vehicle_id)
     if shift.status is not ShiftStatus.ACTIVE:
         raise ConflictError("start the shift before going on a break")
@@ -147,7 +149,7 @@ async def start_break(
 @router.post("/break/end")
 async def end_break(request: Request, vehicle_id: str, authorization: Authorization = None) -> Any:
     hub = get_hub(request.app)
-    device = _device(hub, vehicle_id, authorization)
+    device = await _device(hub, vehicle_id, authorization)
     shift = await run_in_threadpool(_today_shift, hub.runtime, vehicle_id)
     if device.on_break_since is None:
         raise ConflictError("the vehicle is not on a break")

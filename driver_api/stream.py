@@ -15,6 +15,7 @@ import logging
 from typing import Any
 
 from fastapi import APIRouter, WebSocket
+from fastapi.concurrency import run_in_threadpool
 from pydantic import ValidationError
 from starlette.websockets import WebSocketState
 
@@ -53,6 +54,8 @@ async def stream(websocket: WebSocket, vehicle_id: str) -> None:
     hub = get_hub(websocket.app)
     await websocket.accept()
     hello = await _hello(websocket, hub)
+    if not hub.devices.knows(vehicle_id):  # perhaps added by the administrator meanwhile
+        await run_in_threadpool(hub.learn_vehicles)
     device = hub.devices.authenticate(vehicle_id, hello.token if hello else None)
     if hello is None or device is None:
         await websocket.close(POLICY_VIOLATION, "hello with the vehicle's device token expected")

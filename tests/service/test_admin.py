@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import json
 from datetime import date, timedelta
 from typing import Any
 
 import httpx
 import pytest
+from websockets.exceptions import ConnectionClosed
+from websockets.sync.client import connect
 
 from tests.service.conftest import ADMIN_TOKEN, AGENT_TOKEN, Server
 
@@ -37,6 +40,16 @@ def test_admin_adds_a_vehicle_and_a_shift_that_takes_bookings(server: Server) ->
     assert "extra-1" in {v["vehicle_id"] for v in listed}
     assert all("device_token" not in v for v in listed)  # shown once only
     assert _vehicle(server, "extra-1").status_code == 409
+    # The new vehicle's driver app signs in with that token (and only with it).
+    ws_url = server.url.replace("http://", "ws://") + "/v1/vehicles/extra-1/stream"
+    with connect(ws_url, open_timeout=10) as ws:
+        ws.send(json.dumps({"type": "hello", "token": token, "last_version": None}))
+        assert json.loads(ws.recv(timeout=10))["type"] == "welcome"
+    with connect(ws_url, open_timeout=10) as ws:
+        ws.send(json.dumps({"type": "hello", "token": "x" * 30, "last_version": None}))
+        with pytest.raises(ConnectionClosed) as closed:
+            ws.recv(timeout=10)
+        assert closed.value.rcvd is not None and closed.value.rcvd.code == 1008
     vehicles_before = httpx.get(f"{server.url}/v1/health").json()["vehicles"]
     shift = {"vehicle_id": "extra-1", "start": f"{DAY}T06:00:00", "end": f"{DAY}T12:30:00"}
     added = httpx.post(f"{server.url}/v1/admin/shifts", json=shift, headers=ADMIN, timeout=60)
