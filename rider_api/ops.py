@@ -1,8 +1,8 @@
 """Read-only views for the dispatcher and the maps: the fleet now, and the road network.
 
 ``GET /v1/ops/fleet`` (agent or admin token) shows every vehicle of today's shifts
-with its position, its current plan and whether it runs late or has stopped
-reporting, today's bookings with their states, and the latest re-optimisations.
+with its position, its current plan, whether it runs late and whether its driver's
+device is connected, today's bookings with their states, and the latest re-optimisations.
 
 The engine thread is the only writer of the live state. This module only reads it:
 ``list(dict.values())`` copies the vehicle table in one step under the interpreter
@@ -37,8 +37,6 @@ from rider_api.deps import CurrentAgent
 
 router = APIRouter(prefix="/v1", tags=["dispatcher"])
 
-#: A vehicle in service that has not reported a position for this long has lost contact.
-LOST_CONTACT_S = 120
 #: How many of a vehicle's next stops the dispatcher sees (and the route is drawn to).
 NEXT_STOPS = 4
 #: Coordinates are sent as integers in units of 1e-5 degrees (about a metre).
@@ -195,7 +193,6 @@ def fleet_view(
     return {
         "now": runtime.booking.iso(now),
         "day": datetime.fromtimestamp(day_start, runtime.config.zone).date().isoformat(),
-        "lost_contact_after_s": LOST_CONTACT_S,
         "vehicles": [_vehicle(runtime, lines, v, now, names, by_id) for v in vehicles],
         "bookings": [_booking(runtime, b) for b in bookings],
         "reoptimisations": [
@@ -220,6 +217,8 @@ def _vehicle(
     base = v.vehicle_id.split("@")[0]
     lat, lon = runtime.network.node_coords(v.position_node)
     in_service = v.shift_start <= now < v.shift_end
+    # A driver's device that is online listens for its shift vehicle's plan versions.
+    connected = runtime.publisher.subscriber_count(v.vehicle_id) > 0
     route = v.route  # one attribute read: a frozen Route, consistent in itself
     planned = [p for p in (_planned(runtime, s) for s in (route.stops if route else ())) if p]
     late_s = max([p.late_s for p in planned] or [0])
@@ -231,7 +230,8 @@ def _vehicle(
         "shift_end": runtime.booking.iso(v.shift_end),
         "in_service": in_service,
         "position": {"lat": lat, "lon": lon, "at": runtime.booking.iso(v.position_at)},
-        "lost_contact": in_service and now - v.position_at > LOST_CONTACT_S,
+        "connected": connected,
+        "lost_contact": in_service and not connected,
         "late": bool(v.relaxed) or late_s > 0,
         "late_s": late_s,
         "plan_version": v.version,

@@ -1,0 +1,88 @@
+"""The dispatcher view in Chromium: the demo fleet drives and a vehicle moves on the board."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+
+from tests.service.conftest import AGENT_TOKEN, Server, _free_port, stop_server
+from tests.web.conftest import screenshot
+
+pytestmark = [pytest.mark.realdata, pytest.mark.slow]
+
+#: Demo time runs this much faster than real time, so the buses get going within seconds.
+SPEEDUP = 10
+POSITIONS_JS = """() => Object.fromEntries([...document.querySelectorAll('#fleet tr[data-vehicle]')]
+    .map(r => [r.dataset.vehicle, r.querySelector('.position').textContent.replace(/^[^(]*/, '')]))"""
+
+
+def start_demo(tmp: Path) -> Server:
+    osm = os.environ.get("DISPATCH_TEST_OSM")
+    if not osm:
+        pytest.skip("DISPATCH_TEST_OSM is not set (real OSM extract)")
+    port = _free_port()
+    env = {
+        **os.environ,
+        "DISPATCH_OSM_SOURCE": osm,
+        "DISPATCH_OSM_CACHE": str(tmp / "cache"),
+        "DISPATCH_AGENT_TOKENS": AGENT_TOKEN,
+        "DISPATCH_LOG_LEVEL": "WARNING",
+    }
+    log = tmp / f"demo-{port}.log"
+    handle = log.open("wb")
+    command = [sys.executable, "-c", "from dispatch.cli import main; main()", "serve"]
+    command += ["--demo", "--speedup", str(SPEEDUP), "--port", str(port)]
+    process = subprocess.Popen(command, env=env, stdout=handle, stderr=subprocess.STDOUT, cwd=tmp)
+    server = Server(f"http://127.0.0.1:{port}", process, env, log, handle)
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            handle.close()
+            raise RuntimeError(f"demo server died: {log.read_text()[-2000:]}")
+        try:
+            if httpx.get(f"{server.url}/v1/health", timeout=1).status_code == 200:
+                return server
+        except httpx.HTTPError:
+            time.sleep(0.2)
+    stop_server(server)
+    raise RuntimeError(f"demo server did not start: {log.read_text()[-2000:]}")
+
+
+@pytest.fixture(scope="module")
+def demo(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
+    running = start_demo(tmp_path_factory.mktemp("demo"))
+    yield running
+    stop_server(running)
+
+
+def test_dispatcher_sees_a_vehicle_moving_when_the_demo_fleet_drives(
+    browser: Any, demo: Server
+) -> None:
+    context = browser.new_context(base_url=demo.url, viewport={"width": 1280, "height": 900})
+    try:
+        page = context.new_page()
+        page.goto("/ops?lang=en")
+        page.fill("#token", AGENT_TOKEN)
+        page.press("#token", "Enter")
+        page.wait_for_selector("#fleet tr[data-vehicle]")
+        first = page.evaluate(POSITIONS_JS)
+        assert len(first) >= 2, first
+        page.wait_for_function(
+            f"first => Object.entries(({POSITIONS_JS})()).some(([v, p]) => first[v] && first[v] !== p)",
+            arg=first,
+            timeout=120_000,
+        )
+        moved = page.evaluate(POSITIONS_JS)
+        assert any(moved[v] != first[v] for v in first)
+        assert "vehicles" in (page.get_attribute("#fleet-map canvas", "aria-label") or "")
+        screenshot(page, "ops-demo-desktop")
+    finally:
+        context.close()
