@@ -3,8 +3,10 @@
 The engine only knows road nodes and booking ids. The driver needs more: where the
 stop is called, the promised window, how many people with how many wheelchairs, and
 the road to drive there. This module turns a ``PlanChanged`` into that payload, in
-the engine thread, from the engine's own state (so a booking that is being committed
-right now is already described). The rider's first name and notes live in the
+the Sink's publishing thread, reading only what never changes once written in the
+engine's state (a trip's promise and spec, a vehicle's depot and shift end; its last
+position for the first leg), so a booking that is being committed right now is already
+described. The rider's first name and notes live in the
 database and are added by the driver API when it sends the plan.
 """
 

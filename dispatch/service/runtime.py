@@ -62,8 +62,10 @@ Clock = Callable[[], int]
 class Sink:
     """Persists and publishes what the engine decides (called in the engine thread, in order).
 
-    Plan versions go to the database through one writer thread, in order, so the engine
-    never waits for a disk; status changes are written at once (a rider reads them back).
+    New plans are handed to one publishing thread, which (in order) builds the drivers'
+    payload with its road geometry, updates the riders' ETAs, publishes the version and
+    stores it: the engine thread, which answers every quote, never waits for any of it.
+    Status changes are written at once (a rider reads them back).
     """
 
     def __init__(
@@ -86,23 +88,22 @@ class Sink:
         #: The last timed route and its nodes per vehicle (for ETAs projected from positions).
         self.routes: dict[str, tuple[Route, tuple[int, ...]]] = {}
         self.adoptions: deque[dict[str, Any]] = deque(maxlen=50)
-        self._plans: queue.Queue[PlanVersion | None] = queue.Queue()
+        self._plans: queue.Queue[tuple[PlanChanged, int] | None] = queue.Queue()
         self._writer = threading.Thread(
-            target=self._write_plans, name="dispatch-plan-writer", daemon=True
+            target=self._publish_plans, name="dispatch-plan-publisher", daemon=True
         )
         self._writer.start()
 
-    def _write_plans(self) -> None:
-        while (plan := self._plans.get()) is not None:
+    def _publish_plans(self) -> None:
+        while (item := self._plans.get()) is not None:
+            change, at = item
             try:
-                self.repo.save_plan_version(plan)
-            except DuplicateError:
-                log.warning("plan version %s/%d exists already", plan.vehicle_id, plan.version)
+                self._publish(change, at)
             except Exception:
-                log.exception("plan version %s/%d not stored", plan.vehicle_id, plan.version)
+                log.exception("plan version %s/%d not published", change.vehicle_id, change.version)
 
     def close(self) -> None:
-        """Write what is queued, then stop the writer."""
+        """Publish and store what is queued, then stop the publishing thread."""
         self._plans.put(None)
         self._writer.join(timeout=30)
 
@@ -122,13 +123,19 @@ class Sink:
                 )
 
     def _plan(self, c: PlanChanged) -> None:
-        now = self.clock()
-        self._plans.put(PlanVersion(c.vehicle_id, c.version, now, self.payloads.stored_stops(c)))
-        self.etas.update(c.route)
         self.routes[c.vehicle_id] = (c.route, c.nodes)
+        self._plans.put((c, self.clock()))
+
+    def _publish(self, c: PlanChanged, now: int) -> None:
+        self.etas.update(c.route)
         device_id = c.vehicle_id.split("@", 1)[0]
         payload = self.payloads.published(c, device_id, now)
         self.publisher.publish(PublishedPlan(c.vehicle_id, c.version, payload))
+        plan = PlanVersion(c.vehicle_id, c.version, now, self.payloads.stored_stops(c))
+        try:
+            self.repo.save_plan_version(plan)
+        except DuplicateError:
+            log.warning("plan version %s/%d exists already", plan.vehicle_id, plan.version)
 
     def project_position(self, vehicle_id: str, node: int, at: int) -> None:
         """Riders' ETAs from where the vehicle really is (called off the engine thread).
