@@ -216,8 +216,9 @@ def fan_out(runtime: Any, bump: int) -> int:
 def flood_slow_vehicles(runtime: Any, slow: int, versions: int = 100) -> None:
     """Many plan versions for the vehicles with a client that never reads.
 
-    Their normal clients take them all; the clients that never read fill their socket
-    and then their bounded queue, and are disconnected.
+    Their normal clients take them (skipping superseded versions when they fall
+    behind); the clients that never read keep only the newest versions queued and are
+    disconnected once their socket stops taking messages (the send time limit).
     """
     from dispatch.engine.publisher import PublishedPlan
 

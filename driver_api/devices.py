@@ -30,7 +30,7 @@ class StreamParams:
     hello_timeout_s: float = 10.0
     #: A client whose socket does not take a message within this time is disconnected.
     send_timeout_s: float = 10.0
-    #: Plan versions waiting for one client before it counts as not reading.
+    #: Plan versions waiting for one client (older ones make way for newer ones).
     queue_size: int = 32
     #: Positions are accepted at once and passed on to the engine in batches this often.
     position_flush_s: float = 2.0

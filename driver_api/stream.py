@@ -1,9 +1,11 @@
 """``/v1/vehicles/{vehicle_id}/stream``: the live plan to the driver, events back.
 
 One connection runs three tasks: a reader (client messages, answered in order), a
-writer (plan versions from the publisher) and a heartbeat. Every send has a time
-limit, and the publisher's queue per connection is bounded: a client that stops
-reading is disconnected and never slows down the others.
+writer (plan versions from the publisher) and a heartbeat. The publisher's queue per
+connection is bounded and keeps the newest versions (each holds the whole plan, so a
+client that falls behind just skips superseded ones); every send has a time limit,
+so a client that stops reading is disconnected (1013) once its socket stops taking
+messages, and never slows down the others.
 """
 
 from __future__ import annotations
@@ -19,7 +21,7 @@ from fastapi.concurrency import run_in_threadpool
 from pydantic import ValidationError
 from starlette.websockets import WebSocketState
 
-from dispatch.engine.publisher import PublishedPlan, Subscription, SubscriptionLagging
+from dispatch.engine.publisher import PublishedPlan, Subscription
 from driver_api.devices import Device
 from driver_api.hub import DriverHub
 from driver_api.schemas import (
@@ -165,11 +167,7 @@ class Connection:
 
     async def _write(self, subscription: Subscription) -> None:
         while True:
-            try:
-                plan = await subscription.next()
-            except SubscriptionLagging:
-                self.close_code, self.close_reason = TRY_AGAIN_LATER, "client is not reading"
-                raise Closed from None
+            plan = await subscription.next()
             if self.sent_version is None or plan.version > self.sent_version:
                 await self._send_plan(plan)
 

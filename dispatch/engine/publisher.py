@@ -2,8 +2,11 @@
 
 The engine thread publishes; websocket handlers on the event loop subscribe per
 vehicle. The in-memory implementation keeps the latest version of each vehicle (for
-clients that reconnect) and a bounded queue per subscriber: a client that stops
-reading is dropped instead of slowing the others down. A later deployment can put
+clients that reconnect) and a bounded queue per subscriber. Every version holds the
+vehicle's whole plan, so a subscriber that falls behind loses nothing by skipping
+versions: when its queue is full, the queued versions make way for the newest. A
+client that stops reading is therefore never a burden to the others; its connection is
+closed when its socket stops taking messages (the driver API's send time limit). A later deployment can put
 PostgreSQL LISTEN/NOTIFY or Redis streams behind the same protocol.
 """
 
@@ -29,7 +32,7 @@ class Subscription(Protocol):
     async def next(self) -> PublishedPlan: ...
 
     @property
-    def overflowed(self) -> bool: ...
+    def skipped(self) -> int: ...
 
     def close(self) -> None: ...
 
@@ -42,38 +45,28 @@ class PlanPublisher(Protocol):
     def subscribe(self, vehicle_id: str, loop: asyncio.AbstractEventLoop) -> Subscription: ...
 
 
-class SubscriptionLagging(Exception):
-    """The subscriber fell too far behind and was dropped; reconnect and resume."""
-
-
 @dataclass(eq=False)
 class _Subscriber:
     vehicle_id: str
     loop: asyncio.AbstractEventLoop
-    queue: asyncio.Queue[PublishedPlan | None]
+    queue: asyncio.Queue[PublishedPlan]
     owner: InMemoryPublisher
-    overflowed: bool = False
+    #: Versions that were superseded before this subscriber took them.
+    skipped: int = 0
     closed: bool = field(default=False)
 
     async def next(self) -> PublishedPlan:
-        """The next plan version; raises ``SubscriptionLagging`` once the queue overflowed."""
-        plan = await self.queue.get()
-        if plan is None:
-            raise SubscriptionLagging(f"subscriber of {self.vehicle_id} fell behind")
-        return plan
+        return await self.queue.get()
 
     def offer(self, plan: PublishedPlan) -> None:
-        """Runs on the subscriber's loop: enqueue, or mark overflow when the client lags."""
+        """Runs on the subscriber's loop: enqueue; when full, the queued versions make way."""
         if self.closed:
             return
-        try:
-            self.queue.put_nowait(plan)
-        except asyncio.QueueFull:
-            self.overflowed = True
-            self.close()
-            while not self.queue.empty():  # make room for the wake-up below
+        if self.queue.full():
+            while not self.queue.empty():
                 self.queue.get_nowait()
-            self.queue.put_nowait(None)
+                self.skipped += 1
+        self.queue.put_nowait(plan)
 
     def close(self) -> None:
         self.closed = True
@@ -109,7 +102,7 @@ class InMemoryPublisher:
             return self._latest.get(vehicle_id)
 
     def subscribe(self, vehicle_id: str, loop: asyncio.AbstractEventLoop) -> _Subscriber:
-        queue: asyncio.Queue[PublishedPlan | None] = asyncio.Queue(self.queue_size)
+        queue: asyncio.Queue[PublishedPlan] = asyncio.Queue(self.queue_size)
         sub = _Subscriber(vehicle_id, loop, queue, self)
         with self._lock:
             self._subscribers.setdefault(vehicle_id, set()).add(sub)

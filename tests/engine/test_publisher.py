@@ -32,21 +32,22 @@ def test_old_versions_are_ignored_and_latest_is_kept() -> None:
     assert pub.latest("other") is None
 
 
-def test_slow_subscriber_is_dropped_without_blocking_others() -> None:
-    async def main() -> tuple[bool, int, int]:
+def test_slow_subscriber_skips_superseded_versions_without_blocking_others() -> None:
+    async def main() -> tuple[int, list[int], list[int], int]:
         pub = InMemoryPublisher(queue_size=2)
         loop = asyncio.get_running_loop()
         slow = pub.subscribe("v1", loop)
         fast = pub.subscribe("v1", loop)
-        received = 0
+        received = []
         for v in range(1, 6):
             pub.publish(_plan(v))
             await asyncio.sleep(0)
-            await asyncio.wait_for(fast.next(), 1)
-            received += 1
-        return slow.overflowed, received, pub.subscriber_count("v1")
+            received.append((await asyncio.wait_for(fast.next(), 1)).version)
+        late = [(await asyncio.wait_for(slow.next(), 1)).version for _ in range(slow.queue.qsize())]
+        return slow.skipped, received, late, pub.subscriber_count("v1")
 
-    overflowed, received, remaining = asyncio.run(main())
-    assert overflowed
-    assert received == 5
-    assert remaining == 1
+    skipped, received, late, remaining = asyncio.run(main())
+    assert received == [1, 2, 3, 4, 5]  # the reading subscriber gets every version
+    assert late[-1] == 5 and len(late) <= 2  # the slow one: bounded, and ends on the newest
+    assert skipped == 5 - len(late)
+    assert remaining == 2  # nobody is dropped for being slow (the socket's time limit does it)
