@@ -25,6 +25,7 @@ from dispatch.engine.params import EngineParams
 from dispatch.errors import InputError, SnapError
 from dispatch.roads.network import OsmSource, RoadNetwork, load_road_network
 from dispatch.service.stops import VirtualStops, build_stops
+from dispatch.settings import load_settings
 from dispatch.sim.demand import DemandRequest, Place, parse_demand
 from dispatch.sim.replay import ReplayParams, VehicleSpec
 from dispatch.solver.params import RideTimeRule
@@ -145,7 +146,8 @@ class Prepared:
 
 
 def load_config(scenario: Scenario) -> ServiceConfig:
-    osm = str(scenario.osm) if scenario.osm is not None else None
+    # Like ``dispatch serve``: without --osm, DISPATCH_OSM_SOURCE names the map file.
+    osm = str(scenario.osm) if scenario.osm is not None else load_settings().osm_source
     config = load_service_config(scenario.config, osm_source=osm)
     if scenario.osm is not None:
         config = config.model_copy(
@@ -160,7 +162,10 @@ def load_config(scenario: Scenario) -> ServiceConfig:
 
 def load_network(config: ServiceConfig) -> RoadNetwork:
     region = config.region
-    return load_road_network(OsmSource(path=region.file, place=region.place, bbox=region.bbox))
+    return load_road_network(
+        OsmSource(path=region.file, place=region.place, bbox=region.bbox),
+        cache_dir=load_settings().osm_cache,
+    )
 
 
 def read_demand(path: Path, config: ServiceConfig) -> list[DemandRequest]:
