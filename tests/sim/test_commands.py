@@ -90,6 +90,17 @@ def test_synth_replay_and_size_fleet(real_osm: Path, osm_cache: Path, tmp_path: 
     assert "smallest fleet serving 50%" in done.stdout
 
 
+def test_the_map_comes_from_dispatch_osm_source_without_osm(
+    real_osm: Path, osm_cache: Path, tmp_path: Path
+) -> None:
+    """Like ``dispatch serve``: offline, DISPATCH_OSM_SOURCE names the map (no download)."""
+    demand = tmp_path / "day.csv"
+    args = ("demand", "synth", "--requests", "3", "--date", "2026-11-25", "-o", str(demand))
+    done = _run(*args, cache=osm_cache, env_extra={"DISPATCH_OSM_SOURCE": str(real_osm)})
+    assert done.returncode == 0, done.stderr
+    assert len(demand.read_text().splitlines()) == 4
+
+
 @pytest.mark.parametrize(
     ("args", "message"),
     [
@@ -118,17 +129,6 @@ def test_synth_replay_and_size_fleet(real_osm: Path, osm_cache: Path, tmp_path: 
         (("replay", "{good}", "--osm", "{tmp}/nothing.osm", "-o", "{tmp}/o"), "nothing.osm"),
     ],
 )
-def test_the_map_comes_from_dispatch_osm_source_without_osm(
-    real_osm: Path, osm_cache: Path, tmp_path: Path
-) -> None:
-    """Like ``dispatch serve``: offline, DISPATCH_OSM_SOURCE names the map (no download)."""
-    demand = tmp_path / "day.csv"
-    args = ("demand", "synth", "--requests", "3", "--date", "2026-11-25", "-o", str(demand))
-    done = _run(*args, cache=osm_cache, env_extra={"DISPATCH_OSM_SOURCE": str(real_osm)})
-    assert done.returncode == 0, done.stderr
-    assert len(demand.read_text().splitlines()) == 4
-
-
 def test_bad_inputs_exit_2_with_one_line(
     args: tuple[str, ...], message: str, real_osm: Path, osm_cache: Path, tmp_path: Path
 ) -> None:
