@@ -28,12 +28,13 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Header, Query, Request, Response
 from fastapi.concurrency import run_in_threadpool
 
+from dispatch.engine.events import TripStatus
 from dispatch.engine.state import VehicleState
 from dispatch.model import PlannedStop, StopKind
 from dispatch.roads.network import RoadNetwork
 from dispatch.service.runtime import Runtime
 from dispatch.store.records import Booking
-from rider_api.deps import CurrentAgent
+from rider_api.deps import BearerToken, CurrentAgent, OptionalPrincipal
 
 router = APIRouter(prefix="/v1", tags=["dispatcher"])
 
@@ -307,3 +308,42 @@ async def fleet(
     runtime = _runtime(request)
     lines = _route_lines(request, runtime)
     return await run_in_threadpool(fleet_view, runtime, lines, runtime.clock(), day)
+
+
+# ---- the rider's bus --------------------------------------------------------------------
+
+
+def bus_on_its_way(runtime: Runtime, booking_id: str) -> dict[str, Any] | None:
+    """Where the booking's bus is, once it drives to the rider (pickup next) or carries them."""
+    trip = runtime.engine.trips.get(booking_id)
+    if trip is None or trip.vehicle_id is None:
+        return None
+    vehicle = runtime.engine.vehicles.get(trip.vehicle_id)
+    if vehicle is None or not vehicle.shift_start <= runtime.clock() < vehicle.shift_end:
+        return None
+    route = vehicle.route
+    next_stop = route.stops[0] if route and route.stops else None
+    heading_here = (
+        next_stop is not None
+        and str(next_stop.request_id) == booking_id
+        and next_stop.kind is StopKind.PICKUP
+    )
+    if not heading_here and trip.status is not TripStatus.ON_BOARD:
+        return None
+    lat, lon = runtime.network.node_coords(vehicle.position_node)
+    return {"lat": lat, "lon": lon, "at": runtime.booking.iso(vehicle.position_at)}
+
+
+@router.get("/bookings/{booking_id}/vehicle", summary="The rider's bus, once it is on its way")
+async def booking_vehicle(
+    request: Request, booking_id: str, token: BearerToken, staff: OptionalPrincipal
+) -> dict[str, Any]:
+    """``{"vehicle": {"lat", "lon", "at"} | null}``: the bus's last reported position while it
+    drives to the pickup or carries the rider. Booking access token or staff token."""
+    runtime = _runtime(request)
+
+    def load() -> dict[str, Any]:
+        runtime.booking.authorise(booking_id, token, staff is not None)
+        return {"vehicle": bus_on_its_way(runtime, booking_id)}
+
+    return await run_in_threadpool(load)

@@ -113,3 +113,17 @@ def test_fleet_shows_a_days_vehicles_plans_and_bookings(server: Server) -> None:
     listed = {b["booking_id"]: b for b in fleet["bookings"]}
     assert listed[booked["booking_id"]]["status"] == "confirmed"
     assert isinstance(fleet["reoptimisations"], list)
+
+
+@realdata
+def test_the_riders_bus_is_shown_only_once_it_is_on_its_way(server: Server) -> None:
+    booked = book_via_api(server, hour=14)
+    where = f"{server.url}/v1/bookings/{booked['booking_id']}/vehicle"
+    assert httpx.get(where).status_code == 401
+    assert httpx.get(where, headers={"Authorization": "Bearer wrong-token"}).status_code == 401
+    mine = {"Authorization": f"Bearer {booked['access_token']}"}
+    assert httpx.get(where, headers=mine).json() == {"vehicle": None}, (
+        "tomorrow's bus is not out yet"
+    )
+    assert httpx.get(where, headers=agent_headers()).json() == {"vehicle": None}
+    assert httpx.get(f"{server.url}/v1/bookings/b_nope/vehicle", headers=mine).status_code == 404

@@ -86,3 +86,39 @@ def test_dispatcher_sees_a_vehicle_moving_when_the_demo_fleet_drives(
         screenshot(page, "ops-demo-desktop")
     finally:
         context.close()
+
+
+def test_rider_sees_the_bus_on_the_map_once_it_is_on_its_way(browser: Any, demo: Server) -> None:
+    stop = next(
+        s
+        for s in httpx.get(f"{demo.url}/v1/stops").json()
+        if s["name"].startswith("Neudrossenfeld")
+    )
+    body = {"origin": {"stop_id": stop["stop_id"]}, "destination": {"lat": 50.03, "lon": 11.55}}
+    offer = httpx.post(f"{demo.url}/v1/quotes", json=body, timeout=30).json()["offers"][0]
+    booked = httpx.post(
+        f"{demo.url}/v1/bookings",
+        json={"offer_id": offer["offer_id"], "rider": {"name": "Erna"}},
+        timeout=30,
+    ).json()
+    auth = {"Authorization": f"Bearer {booked['access_token']}"}
+    where = f"{demo.url}/v1/bookings/{booked['booking_id']}/vehicle"
+    assert httpx.get(where).status_code == 401
+    deadline = time.monotonic() + 120
+    while (bus := httpx.get(where, headers=auth).json()["vehicle"]) is None:
+        assert time.monotonic() < deadline, "the bus never set off to the rider"
+        time.sleep(1)
+    assert {"lat", "lon", "at"} <= bus.keys()
+
+    context = browser.new_context(base_url=demo.url, viewport={"width": 390, "height": 844})
+    try:
+        page = context.new_page()
+        page.goto("/?lang=en")
+        page.evaluate("b => localStorage.setItem('rufbus_bookings', JSON.stringify([b]))", booked)
+        page.goto(f"/?lang=en#booking/{booked['booking_id']}")
+        page.wait_for_selector("#booking-details dl")
+        assert "on its way" in page.inner_text("#booking-details")
+        assert "on its way" in (page.get_attribute("#booking-map canvas", "aria-label") or "")
+        screenshot(page, "rider-bus-on-its-way-phone")
+    finally:
+        context.close()

@@ -24,6 +24,7 @@ let from;
 let to;
 let map;
 let pollTimer;
+let fittedFor = null;
 
 function start() {
   setupLanguage();
@@ -238,6 +239,11 @@ async function showBooking(id, { quiet = false } = {}) {
     return;
   }
   if (location.hash !== `#booking/${encodeURIComponent(id)}`) return;
+  if (!b.vehicle && ["confirmed", "on_board"].includes(b.status)) {
+    try {
+      b.vehicle = (await api(`/v1/bookings/${encodeURIComponent(id)}/vehicle`, { token: entry.access_token, retries: 0 })).vehicle;
+    } catch { /* the map then shows only the stops */ }
+  }
   remember(b, entry.access_token);
   renderBooking(b, entry);
   if (["confirmed", "on_board"].includes(b.status)) pollTimer = setTimeout(() => showBooking(id, { quiet: true }), POLL_MS);
@@ -261,7 +267,7 @@ function renderBooking(b, entry) {
   ];
   if (b.vehicle) markers.push({ lat: b.vehicle.lat, lon: b.vehicle.lon, kind: "vehicle", label: t("bus") });
   map.set({ markers, describe: `${t("kind_pickup")} ${b.pickup.name}, ${t("kind_dropoff")} ${b.dropoff.name}${b.vehicle ? `, ${t("bus_on_way")}` : ""}` });
-  map.fit();
+  if (fittedFor !== b.booking_id || b.vehicle) { map.fit(); fittedFor = b.booking_id; }
   const actions = $("#booking-actions");
   actions.replaceChildren(
     open && b.status === "confirmed" ? el("button", { type: "button", class: "danger", id: "cancel", onclick: () => askCancel(b, entry) }, t("cancel")) : null,
