@@ -8,13 +8,14 @@ is refused (409) with the reason.
 
 from __future__ import annotations
 
+import asyncio
 from dataclasses import replace
-from datetime import datetime
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Header, Request
 from fastapi.concurrency import run_in_threadpool
 
+from dispatch.engine.events import EventRefused, ShiftEndReported
 from dispatch.errors import AuthError, ConflictError, NotFoundError
 from dispatch.service.runtime import Runtime
 from dispatch.store.records import Break, ShiftRecord, ShiftStatus
@@ -41,23 +42,9 @@ async def _device(hub: DriverHub, vehicle_id: str, authorization: str | None) ->
 
 def _today_shift(runtime: Runtime, vehicle_id: str) -> ShiftRecord:
     """Today's shift of the vehicle, as stored (created from the service definition)."""
-    config = runtime.config
-    now = runtime.clock()
-    day = datetime.fromtimestamp(now, config.zone).date()
-    planned = [(s, a, b) for s, a, b in config.shifts_on(day) if s.vehicle == vehicle_id]
-    if not planned:
-        raise NotFoundError(f"vehicle {vehicle_id} has no shift today")
-    shift, start, end = planned[0]
-    stored = runtime.repo.list_shifts(vehicle_id, ending_after=start, starting_before=start)
-    found = next((s for s in stored if s.start_at == start), None)
-    if found is not None:
-        return found
-    vehicle = config.fleet.vehicle(vehicle_id)
-    first = shift.start_depot or vehicle.depot
-    last = shift.end_depot or vehicle.depot
-    return runtime.repo.add_shift(
-        ShiftRecord(vehicle_id, start, end, first.lat, first.lon, last.lat, last.lon)
-    )
+    if runtime.fleet is None:  # pragma: no cover - build_runtime always sets it
+        raise NotFoundError("the fleet is not set up")
+    return runtime.fleet.today(vehicle_id)
 
 
 def _open_stops(hub: DriverHub, device: Device) -> tuple[int, int]:
@@ -117,10 +104,13 @@ async def start_shift(
 async def end_shift(request: Request, vehicle_id: str, authorization: Authorization = None) -> Any:
     hub = get_hub(request.app)
     device = await _device(hub, vehicle_id, authorization)
-    open_stops, _ = _open_stops(hub, device)
-    if open_stops:
-        raise ConflictError(f"{open_stops} stops are still to be served on this shift")
     shift = await run_in_threadpool(_today_shift, hub.runtime, vehicle_id)
+    shift_id = hub.shift_id(device)
+    if shift_id is not None:  # the engine decides, atomically with any booking in flight
+        commands = await asyncio.wrap_future(hub.runtime.runner.submit(ShiftEndReported(shift_id)))
+        refused = next((c for c in commands if isinstance(c, EventRefused)), None)
+        if refused is not None:
+            raise ConflictError(f"the shift cannot end: {refused.reason}")
     if device.on_break_since is not None:
         shift = await run_in_threadpool(_close_break, hub, device, shift)
     shift = await run_in_threadpool(

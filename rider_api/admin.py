@@ -14,7 +14,7 @@ from typing import Annotated
 from fastapi import APIRouter, Query, Request
 from fastapi.concurrency import run_in_threadpool
 
-from dispatch.service.fleet import Fleet
+from dispatch.service.fleet import Fleet, ShiftDay
 from dispatch.service.runtime import Runtime
 from dispatch.store.records import ShiftRecord, VehicleRecord
 from rider_api.deps import AdminDep
@@ -117,30 +117,25 @@ async def list_shifts(
     start_day = first or datetime.now(zone).date()
     last = start_day + timedelta(days=days - 1)
     found = await run_in_threadpool(fleet.shift_days, vehicle_id, start_day, last)
-    stored = {
-        (s.vehicle_id, s.start_at): s
-        for s in await run_in_threadpool(fleet.repo.list_shifts, vehicle_id)
-    }
-    out = []
-    for s in found:
-        record = stored.get((s.vehicle_id, s.start))
-        if record is not None:
-            out.append(_shift(runtime, record))
-            continue
-        out.append(
-            ShiftPublic(
-                shift_id=None,
-                vehicle_id=s.vehicle_id,
-                start=datetime.fromtimestamp(s.start, zone),
-                end=datetime.fromtimestamp(s.end, zone),
-                start_depot=Coordinates(lat=s.depot[0], lon=s.depot[1]),
-                source="config",
-            )
-        )
-    return out
+    return [_shift_day(runtime, s) for s in found]
 
 
-def _shift(runtime: Runtime, s: ShiftRecord) -> ShiftPublic:
+def _shift_day(runtime: Runtime, s: ShiftDay) -> ShiftPublic:
+    if s.record is not None:
+        return _shift(runtime, s.record, s.source)
+    zone = runtime.config.zone
+    return ShiftPublic(
+        shift_id=None,
+        vehicle_id=s.vehicle_id,
+        start=datetime.fromtimestamp(s.start, zone),
+        end=datetime.fromtimestamp(s.end, zone),
+        start_depot=Coordinates(lat=s.depot[0], lon=s.depot[1]),
+        source=s.source,
+        status="planned",
+    )
+
+
+def _shift(runtime: Runtime, s: ShiftRecord, source: str = "admin") -> ShiftPublic:
     zone = runtime.config.zone
     return ShiftPublic(
         shift_id=str(s.id),
@@ -149,5 +144,6 @@ def _shift(runtime: Runtime, s: ShiftRecord) -> ShiftPublic:
         end=datetime.fromtimestamp(s.end_at, zone),
         start_depot=Coordinates(lat=s.start_depot_lat, lon=s.start_depot_lon),
         end_depot=Coordinates(lat=s.end_depot_lat, lon=s.end_depot_lon),
-        source="admin",
+        source=source,
+        status=s.status.value,
     )

@@ -20,6 +20,7 @@ from dispatch.engine.events import (
     CancelRequested,
     Command,
     Event,
+    EventRefused,
     OfferMade,
     PlanChanged,
     PlanRestored,
@@ -27,6 +28,7 @@ from dispatch.engine.events import (
     QuoteAnswered,
     QuoteRequested,
     RestoreCompleted,
+    ShiftEndReported,
     SolveFinished,
     SolveRequested,
     StopEventReported,
@@ -104,6 +106,8 @@ class Engine:
                 return self._position(event, now)
             case StopEventReported():
                 return self._stop_event(event, now)
+            case ShiftEndReported():
+                return self._shift_end(event, now)
             case Tick():
                 return self._tick(now)
             case SolveFinished():
@@ -318,6 +322,16 @@ class Engine:
         vehicle.position_node = event.node
         vehicle.position_at = event.at
         self.table.index(event.node)
+        return []
+
+    def _shift_end(self, event: ShiftEndReported, now: int) -> list[Command]:
+        vehicle = self.vehicles.get(event.vehicle_id)
+        if vehicle is None:
+            return [EventRefused(event.vehicle_id, "", "no such shift")]
+        if vehicle.visits:
+            stops = len(vehicle.visits)
+            return [EventRefused(event.vehicle_id, "", f"{stops} stops are still to be served")]
+        vehicle.shift_end = min(vehicle.shift_end, now)
         return []
 
     def _stop_event(self, event: StopEventReported, now: int) -> list[Command]:

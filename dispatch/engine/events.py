@@ -132,6 +132,13 @@ class StopEventReported:
 
 
 @dataclass(frozen=True, slots=True)
+class ShiftEndReported:
+    """The driver ends the shift: refused while stops remain, else no more work is planned."""
+
+    vehicle_id: str
+
+
+@dataclass(frozen=True, slots=True)
 class Tick:
     """Time passes: offers expire, re-optimisation may start."""
 
@@ -154,6 +161,7 @@ Event = (
     | VehicleAdded
     | PositionReported
     | StopEventReported
+    | ShiftEndReported
     | Tick
     | SolveFinished
 )

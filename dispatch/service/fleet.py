@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date, datetime, timedelta
 
 from dispatch.config import ServiceConfig
@@ -18,7 +18,7 @@ from dispatch.engine.events import VehicleAdded
 from dispatch.errors import ConflictError, InputError, NotFoundError
 from dispatch.roads.network import RoadNetwork
 from dispatch.store import Repository
-from dispatch.store.records import ShiftRecord, VehicleRecord
+from dispatch.store.records import ShiftRecord, ShiftStatus, VehicleRecord
 from dispatch.store.tokens import hash_token, new_token
 
 Clock = Callable[[], int]
@@ -38,6 +38,10 @@ class ShiftDay:
     depot: tuple[float, float]
     start: int
     end: int
+    #: "config" (the service definition) or "admin" (added through the API).
+    source: str = "config"
+    #: The stored shift record, once there is one (drivers' start/end, admin shifts).
+    record: ShiftRecord | None = None
 
     @property
     def engine_id(self) -> str:
@@ -121,53 +125,60 @@ class Fleet:
         )
 
     def shift_days(self, vehicle_id: str | None, first: date, last: date) -> list[ShiftDay]:
-        """The shifts of the service definition and of the database on days ``first..last``."""
+        """The shifts of the service definition and of the database on days ``first..last``.
+
+        A configured shift's stored record (made when its driver starts it) is attached
+        to it rather than listed twice.
+        """
         vehicles = self.vehicles()
-        out: list[ShiftDay] = []
+        found: dict[tuple[str, date], ShiftDay] = {}
         day = first
         while day <= last:
             for shift, start, end in self.config.shifts_on(day):
                 v = vehicles.get(shift.vehicle)
                 if v is None or (vehicle_id is not None and v.id != vehicle_id):
                     continue
-                out.append(
-                    ShiftDay(
-                        v.id,
-                        day,
-                        v.seats,
-                        v.wheelchair_places,
-                        (v.depot_lat, v.depot_lon),
-                        start,
-                        end,
-                    )
+                depot = (v.depot_lat, v.depot_lon)
+                found[(v.id, day)] = ShiftDay(
+                    v.id, day, v.seats, v.wheelchair_places, depot, start, end
                 )
             day += timedelta(days=1)
-        window_start = int(
-            datetime.combine(first, datetime.min.time(), self.config.zone).timestamp()
-        )
-        window_end = int(
-            datetime.combine(
-                last + timedelta(days=1), datetime.min.time(), self.config.zone
-            ).timestamp()
-        )
+        window_start = self._midnight(first)
+        window_end = self._midnight(last + timedelta(days=1))
         for s in self.repo.list_shifts(
             vehicle_id, ending_after=window_start, starting_before=window_end - 1
         ):
             v = vehicles.get(s.vehicle_id)
             if v is None:
                 continue
-            out.append(
-                ShiftDay(
-                    v.id,
-                    self._day(s.start_at),
-                    v.seats,
-                    v.wheelchair_places,
-                    (s.start_depot_lat, s.start_depot_lon),
-                    s.start_at,
-                    s.end_at,
-                )
+            key = (v.id, self._day(s.start_at))
+            configured = found.get(key)
+            if configured is not None and configured.start == s.start_at:
+                found[key] = replace(configured, record=s)
+                continue
+            depot = (s.start_depot_lat, s.start_depot_lon)
+            found[key] = ShiftDay(
+                v.id, key[1], v.seats, v.wheelchair_places, depot, s.start_at, s.end_at,
+                "admin", s,
+            )  # fmt: skip
+        return sorted(found.values(), key=lambda s: (s.start, s.vehicle_id))
+
+    def today(self, vehicle_id: str) -> ShiftRecord:
+        """Today's shift of the vehicle as a stored record (made from the definition if new)."""
+        day = self._day(self.clock())
+        shift = next(iter(self.shift_days(vehicle_id, day, day)), None)
+        if shift is None:
+            raise NotFoundError(f"vehicle {vehicle_id} has no shift today")
+        if shift.record is not None:
+            return shift.record
+        configured = next(s for s, _, _ in self.config.shifts_on(day) if s.vehicle == vehicle_id)
+        first = configured.start_depot or self.config.fleet.vehicle(vehicle_id).depot
+        last = configured.end_depot or first
+        return self.repo.add_shift(
+            ShiftRecord(
+                vehicle_id, shift.start, shift.end, first.lat, first.lon, last.lat, last.lon
             )
-        return sorted(out, key=lambda s: (s.start, s.vehicle_id))
+        )
 
     def engine_vehicles(self, known: set[tuple[str, date]]) -> list[tuple[ShiftDay, VehicleAdded]]:
         """Engine vehicles for the shifts from today to the horizon that ``known`` lacks."""
@@ -177,7 +188,8 @@ class Fleet:
         out = []
         seen = set(known)
         for s in self.shift_days(None, today, last):
-            if (s.vehicle_id, s.day) in seen or s.end <= now:
+            ended = s.record is not None and s.record.status is ShiftStatus.ENDED
+            if (s.vehicle_id, s.day) in seen or s.end <= now or ended:
                 continue
             seen.add((s.vehicle_id, s.day))
             node = self.network.snap(*s.depot).node
@@ -185,6 +197,9 @@ class Fleet:
                 (s, VehicleAdded(s.engine_id, s.seats, s.wheelchair_places, node, s.start, s.end))
             )
         return out
+
+    def _midnight(self, day: date) -> int:
+        return int(datetime.combine(day, datetime.min.time(), self.config.zone).timestamp())
 
     def _day(self, t: int) -> date:
         return datetime.fromtimestamp(t, self.config.zone).date()

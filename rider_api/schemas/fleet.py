@@ -68,3 +68,4 @@ class ShiftPublic(PublicModel):
     start_depot: Coordinates
     end_depot: Coordinates | None = None
     source: str = Field(description="'config' (service definition) or 'admin'")
+    status: str = Field(description="planned | active (driver started it) | ended")

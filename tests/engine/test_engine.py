@@ -246,3 +246,17 @@ def test_the_next_stop_is_locked_once_the_bus_must_leave_for_it() -> None:
     live = engine.live_snapshot(T0 + 60)
     (bus,) = live.snapshot.vehicles
     assert [str(v.request_id) for v in bus.locked] == ["b-q"]
+
+
+def test_an_ended_shift_takes_no_more_bookings_and_cannot_end_with_stops_left() -> None:
+    from dispatch.engine.events import ShiftEndReported
+
+    engine = _one_bus()
+    booked = _book(engine, "q", 5, 9, T0, depart_after=T0 + 600)
+    (refused,) = engine.handle(ShiftEndReported("bus"), T0 + 60)
+    assert isinstance(refused, EventRefused) and "still to be served" in refused.reason
+    engine.handle(CancelRequested(booked.booking_id), T0 + 60)
+    assert engine.handle(ShiftEndReported("bus"), T0 + 60) == []
+    assert not _quote(engine, "late", 5, 9, T0 + 120, depart_after=T0 + 900).offers
+    (unknown,) = engine.handle(ShiftEndReported("nobody"), T0 + 120)
+    assert isinstance(unknown, EventRefused)
