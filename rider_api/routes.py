@@ -13,7 +13,9 @@ from dispatch.errors import AuthError
 from dispatch.service.booking import BookingService, PlaceInput, QuoteInput
 from dispatch.service.runtime import Runtime
 from dispatch.store.tokens import hash_token, token_matches
-from rider_api.models import BookingIn, PlaceIn, QuoteIn
+from rider_api.schemas.bookings import BookingCreate
+from rider_api.schemas.common import LocationIn, localise
+from rider_api.schemas.quotes import QuoteCreate
 
 router = APIRouter(prefix="/v1")
 
@@ -48,14 +50,13 @@ def _secret(value: object) -> str:
 
 
 def _epoch(value: datetime | None, runtime: Runtime) -> int | None:
+    """An instant as epoch seconds; naive times are the service's local time."""
     if value is None:
         return None
-    if value.tzinfo is None:
-        value = value.replace(tzinfo=runtime.config.zone)
-    return int(value.timestamp())
+    return int(localise(value, runtime.config.zone).timestamp())
 
 
-def _place(p: PlaceIn) -> PlaceInput:
+def _place(p: LocationIn) -> PlaceInput:
     return PlaceInput(p.stop_id, p.lat, p.lon)
 
 
@@ -103,7 +104,7 @@ async def places(
 
 
 @router.post("/quotes")
-async def quote(request: Request, body: QuoteIn) -> dict[str, Any]:
+async def quote(request: Request, body: QuoteCreate) -> dict[str, Any]:
     runtime = _runtime(request)
     q = QuoteInput(
         _place(body.origin),
@@ -119,7 +120,7 @@ async def quote(request: Request, body: QuoteIn) -> dict[str, Any]:
 @router.post("/bookings", status_code=201)
 async def book(
     request: Request,
-    body: BookingIn,
+    body: BookingCreate,
     idempotency_key: Annotated[str | None, Header(alias="Idempotency-Key", max_length=200)] = None,
     authorization: Annotated[str | None, Header()] = None,
 ) -> JSONResponse:

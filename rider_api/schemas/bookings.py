@@ -44,6 +44,9 @@ class BookingCreate(StrictBody):
     offer_id: Id
     rider: RiderContact
     notes: Notes | None = None
+    rider_id: Id | None = Field(
+        default=None, description="a registered rider the booking is for (hotline agents only)"
+    )
 
 
 class AgentBookingCreate(StrictBody):
