@@ -1,5 +1,6 @@
 """axe-core finds no violations on any page, in German and in right-to-left Arabic, at phone
-and desktop size; a screenshot of each is kept as a test artefact."""
+and desktop size, and no page scrolls sideways at 320 px (text zoomed to 400 %); a screenshot
+of each is kept as a test artefact."""
 
 from __future__ import annotations
 
@@ -17,6 +18,9 @@ from tests.web.conftest import (
     book_via_api,
     screenshot,
 )
+
+#: WCAG 2.1 reflow (1.4.10): usable at 320 CSS pixels wide without scrolling sideways.
+REFLOW = {"width": 320, "height": 640}
 
 pytestmark = [pytest.mark.realdata, pytest.mark.slow]
 
@@ -39,6 +43,13 @@ def _check(page: Any, name: str, lang: str) -> None:
         page.wait_for_timeout(300)  # let the map redraw at the new size
         screenshot(page, f"{name}-{lang}-{size_name}")
         problems += [f"{size_name}: {p}" for p in _axe_violations(page)]
+    page.set_viewport_size(REFLOW)
+    page.wait_for_timeout(300)
+    overflow = page.evaluate(
+        "document.documentElement.scrollWidth - document.documentElement.clientWidth"
+    )
+    if overflow > 0:
+        problems.append(f"reflow: {overflow}px sideways scrolling at 320 px (= 1280 px at 400 %)")
     assert problems == [], "\n".join(problems)
 
 
