@@ -13,6 +13,12 @@ export function t(key, vars = {}, dict = words) {
   return text.replace(/\{(\w+)\}/g, (_, name) => (name in vars ? String(vars[name]) : `{${name}}`));
 }
 
+/** A place's name; the service names an address by its nearest village ("near Harsdorf"). */
+export function placeName(name, dict = words) {
+  const near = /^near (.+)$/.exec(name || "");
+  return near ? t("near_place", { place: near[1] }, dict) : name || "";
+}
+
 // ---- language ---------------------------------------------------------------------------
 
 export function setupLanguage() {

@@ -4,7 +4,7 @@
 
 import {
   $, ApiError, PlaceCombo, announce, api, day, el, explain, focusHeading, lang, localDate,
-  localNow, newKey, setupLanguage, showNotice, staffToken, t, time, words,
+  localNow, newKey, placeName, setupLanguage, showNotice, staffToken, t, time, words,
 } from "./common.js";
 
 const WEEKDAYS = ["mon", "tue", "wed", "thu", "fri", "sat", "sun"];
@@ -249,7 +249,8 @@ function readAloud(offer) {
   return t("read_sentence", {
     day: day(offer.pickup.window_start, riderWords._locale || rider.language),
     start: time(offer.pickup.window_start), end: time(offer.pickup.window_end),
-    pickup: offer.pickup.name, arrive: time(offer.dropoff.latest_arrival), dropoff: offer.dropoff.name,
+    pickup: placeName(offer.pickup.name, riderWords), arrive: time(offer.dropoff.latest_arrival),
+    dropoff: placeName(offer.dropoff.name, riderWords),
   }, riderWords);
 }
 
@@ -306,8 +307,8 @@ async function loadBookings() {
     el("thead", {}, el("tr", {}, ["col_when", "col_from", "col_to", "col_status", "col_action"].map((k) => el("th", { scope: "col", text: t(k) })))),
     el("tbody", {}, shown.map((b) => el("tr", {},
       el("td", { text: `${day(b.pickup.window_start)}, ${time(b.pickup.window_start)}–${time(b.pickup.window_end)}` }),
-      el("td", { text: b.pickup.name }),
-      el("td", { text: `${b.dropoff.name} (${t("until")} ${time(b.dropoff.latest_arrival)})` }),
+      el("td", { text: placeName(b.pickup.name) }),
+      el("td", { text: `${placeName(b.dropoff.name)} (${t("until")} ${time(b.dropoff.latest_arrival)})` }),
       el("td", {}, el("span", { class: `status ${b.status}`, text: t(`status_${b.status}`) })),
       el("td", {}, b.status === "confirmed"
         ? el("button", { type: "button", class: "danger", "aria-label": `${t("cancel")}: ${day(b.pickup.window_start)} ${time(b.pickup.window_start)}, ${b.pickup.name} → ${b.dropoff.name}`, onclick: (e) => cancelBooking(b, e.currentTarget) }, t("cancel"))

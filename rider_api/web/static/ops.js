@@ -1,7 +1,7 @@
 // The dispatcher view: the fleet on the road map, late vehicles, vehicles that stopped
 // reporting, today's bookings and the latest re-optimisations. Refreshed every 5 s.
 
-import { $, announce, api, el, explain, localNow, setupLanguage, showNotice, staffToken, t, time } from "./common.js";
+import { $, announce, api, el, explain, localNow, placeName, setupLanguage, showNotice, staffToken, t, time } from "./common.js";
 import { RoadMap } from "./map.js";
 
 const REFRESH_MS = 5000;
@@ -103,7 +103,7 @@ function renderFleet(vehicles) {
       el("td", {}, el("span", { class: state.kind === "late" ? "late-text" : state.kind === "lost" ? "lost-text" : "", text: state.text })),
       el("td", { class: "position", text: `${time(v.position.at)} (${v.position.lat.toFixed(4)}, ${v.position.lon.toFixed(4)})` }),
       el("td", {}, v.next_stops.length
-        ? el("ol", {}, v.next_stops.map((s) => el("li", { text: `${time(s.arrival)} ${t(`kind_${s.kind}`)} ${s.name || ""}` })))
+        ? el("ol", {}, v.next_stops.map((s) => el("li", { text: `${time(s.arrival)} ${t(`kind_${s.kind}`)} ${placeName(s.name)}` })))
         : t("no_stops")));
   }), t("fleet_title")));
 }
@@ -124,8 +124,8 @@ function renderToday(bookings, names) {
   if (!bookings.length) { $("#today").replaceChildren(el("p", { text: t("bookings_empty") })); return; }
   $("#today").replaceChildren(table(["col_when", "col_from", "col_to", "col_status", "col_vehicle"], bookings.map((b) => el("tr", {},
     el("td", { text: `${time(b.pickup.window_start)}–${time(b.pickup.window_end)}` }),
-    el("td", { text: b.pickup.name }),
-    el("td", { text: `${b.dropoff.name} (${t("until")} ${time(b.dropoff.latest_arrival)})` }),
+    el("td", { text: placeName(b.pickup.name) }),
+    el("td", { text: `${placeName(b.dropoff.name)} (${t("until")} ${time(b.dropoff.latest_arrival)})` }),
     el("td", {}, el("span", { class: `status ${b.status}`, text: t(`status_${b.status}`) })),
     el("td", { text: names[b.vehicle_id] || (b.vehicle_id || "–").split("@")[0] }))), t("bookings_today")));
 }

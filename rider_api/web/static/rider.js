@@ -3,7 +3,7 @@
 
 import {
   $, ApiError, PlaceCombo, announce, api, day, el, explain, focusHeading, lang, localNow,
-  newKey, setupLanguage, showNotice, t, time,
+  newKey, placeName, setupLanguage, showNotice, t, time,
 } from "./common.js";
 import { RoadMap } from "./map.js";
 
@@ -118,7 +118,7 @@ function offerSentence(offer) {
   return t("offer_sentence", {
     day: day(offer.pickup.window_start),
     start: time(offer.pickup.window_start), end: time(offer.pickup.window_end),
-    pickup: offer.pickup.name, arrive: time(offer.dropoff.latest_arrival), dropoff: offer.dropoff.name,
+    pickup: placeName(offer.pickup.name), arrive: time(offer.dropoff.latest_arrival), dropoff: placeName(offer.dropoff.name),
   });
 }
 
@@ -221,7 +221,7 @@ function listBookings() {
 function summary(b) {
   return t("booking_summary", {
     day: day(b.pickup.window_start), start: time(b.pickup.window_start), end: time(b.pickup.window_end),
-    pickup: b.pickup.name, dropoff: b.dropoff.name,
+    pickup: placeName(b.pickup.name), dropoff: placeName(b.dropoff.name),
   });
 }
 
@@ -253,8 +253,8 @@ function renderBooking(b, entry) {
   const open = ["confirmed", "on_board"].includes(b.status);
   const facts = el("dl", { class: "facts" },
     el("dt", { text: t("col_status") }), el("dd", {}, el("span", { class: `status ${b.status}`, text: t(`status_${b.status}`) })),
-    el("dt", { text: t("from") }), el("dd", { text: `${b.pickup.name} – ${t("pickup_between", { day: day(b.pickup.window_start), start: time(b.pickup.window_start), end: time(b.pickup.window_end) })}` }),
-    el("dt", { text: t("to") }), el("dd", { text: `${b.dropoff.name} – ${t("arrive_by", { time: time(b.dropoff.latest_arrival) })}` }),
+    el("dt", { text: t("from") }), el("dd", { text: `${placeName(b.pickup.name)} – ${t("pickup_between", { day: day(b.pickup.window_start), start: time(b.pickup.window_start), end: time(b.pickup.window_end) })}` }),
+    el("dt", { text: t("to") }), el("dd", { text: `${placeName(b.dropoff.name)} – ${t("arrive_by", { time: time(b.dropoff.latest_arrival) })}` }),
     open && b.pickup_eta ? [el("dt", { text: t("eta_label") }), el("dd", { id: "eta", text: t("eta", { time: time(b.pickup_eta) }) })] : null,
     b.vehicle ? [el("dt", { text: t("bus") }), el("dd", { text: t("bus_on_way") })] : null,
     el("dt", { text: t("updated_label") }), el("dd", { text: time(new Date().toISOString()) }));
@@ -266,7 +266,7 @@ function renderBooking(b, entry) {
     { lat: b.dropoff.lat, lon: b.dropoff.lon, kind: "dropoff", label: t("kind_dropoff") },
   ];
   if (b.vehicle) markers.push({ lat: b.vehicle.lat, lon: b.vehicle.lon, kind: "vehicle", label: t("bus") });
-  map.set({ markers, describe: `${t("kind_pickup")} ${b.pickup.name}, ${t("kind_dropoff")} ${b.dropoff.name}${b.vehicle ? `, ${t("bus_on_way")}` : ""}` });
+  map.set({ markers, describe: `${t("kind_pickup")} ${placeName(b.pickup.name)}, ${t("kind_dropoff")} ${placeName(b.dropoff.name)}${b.vehicle ? `, ${t("bus_on_way")}` : ""}` });
   if (fittedFor !== b.booking_id || b.vehicle) { map.fit(); fittedFor = b.booking_id; }
   const actions = $("#booking-actions");
   actions.replaceChildren(
