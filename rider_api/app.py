@@ -9,7 +9,7 @@ from fastapi import FastAPI
 from fastapi.concurrency import run_in_threadpool
 
 from dispatch.service.runtime import Runtime
-from rider_api import admin, errors, ops, pages, riders, routes
+from rider_api import admin, errors, ops, pages, places, riders, routes
 from rider_api.auth import StaffTokens
 
 
@@ -20,7 +20,11 @@ def create_app(build: Callable[[], Runtime], staff: StaffTokens | None = None) -
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         app.state.staff_tokens = staff or StaffTokens()
-        app.state.runtime = await run_in_threadpool(build)
+        runtime = await run_in_threadpool(build)
+        app.state.runtime = runtime
+        app.state.search_index = runtime.search
+        app.state.stops = runtime.stops.stops
+        app.state.time_zone = runtime.config.zone
         try:
             yield
         finally:
@@ -33,6 +37,7 @@ def create_app(build: Callable[[], Runtime], staff: StaffTokens | None = None) -
         description="Book on-demand rural bus rides: quotes, bookings, cancellations.",
     )
     errors.install(app)
+    app.include_router(places.router)
     app.include_router(routes.router)
     app.include_router(riders.router)
     app.include_router(admin.router)

@@ -38,4 +38,9 @@ def search_places(
 
 @router.get("/stops", response_model=list[StopPublic])
 def list_stops(stops: StopsDep) -> list[StopPublic]:
-    return [StopPublic(stop_id=s.id, name=s.name, lat=s.lat, lon=s.lon) for s in stops]
+    return [
+        StopPublic(
+            stop_id=s.id, name=s.name, lat=s.lat, lon=s.lon, source=getattr(s, "source", None)
+        )
+        for s in stops
+    ]

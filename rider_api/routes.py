@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Header, Query, Request
+from fastapi import APIRouter, Header, Request
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import JSONResponse
 
@@ -70,37 +70,6 @@ async def health(request: Request) -> dict[str, Any]:
         "solving": runtime.engine.solving is not None,
         "solves": runtime.runner.solves,
     }
-
-
-@router.get("/stops")
-async def stops(request: Request) -> list[dict[str, Any]]:
-    return [
-        {"stop_id": s.id, "name": s.name, "lat": s.lat, "lon": s.lon, "source": s.source}
-        for s in _runtime(request).stops.stops
-    ]
-
-
-@router.get("/places")
-async def places(
-    request: Request,
-    q: Annotated[
-        str, Query(min_length=1, max_length=100, description="Name of a stop, place or street")
-    ],
-    limit: Annotated[int, Query(ge=1, le=50)] = 10,
-) -> list[dict[str, Any]]:
-    hits = _runtime(request).search.search(q, limit)
-    return [
-        {
-            "kind": h.kind,
-            "id": h.id,
-            "name": h.name,
-            "context": h.context,
-            "lat": h.lat,
-            "lon": h.lon,
-            "score": round(h.score, 3),
-        }
-        for h in hits
-    ]
 
 
 @router.post("/quotes")

@@ -268,8 +268,13 @@ class BookingService:
     def _rejected(
         self, rejected: BookingRejected, offer_id: str, key: str | None, request_hash: str
     ) -> tuple[int, dict[str, Any]]:
-        if key is not None and rejected.code == "used":
-            stored = self._await_replay(key, request_hash)  # a retry of a booking that went through
+        # A retry of a booking that went through (or is going through): the engine forgets
+        # a used offer at its next tick, so "unknown" may also mean "just booked".
+        retry = rejected.code == "used" or (
+            rejected.code == "unknown_offer" and self._offer_known(offer_id)
+        )
+        if key is not None and retry:
+            stored = self._await_replay(key, request_hash)
             if stored is not None:
                 return stored.status_code, stored.response
         if rejected.code == "unknown_offer":
@@ -277,6 +282,14 @@ class BookingService:
         if rejected.code == "used":
             raise ConflictError("this offer has been booked already")
         raise OfferGoneError(f"{rejected.reason}; here are fresh offers", self._fresh(offer_id))
+
+    def _offer_known(self, offer_id: str) -> bool:
+        """Whether the offer was booked or may be being booked right now (not expired)."""
+        try:
+            offer = self.repo.get_offer(offer_id)
+        except DispatchError:
+            return False
+        return offer.consumed_by is not None or offer.expires_at >= self.clock()
 
     def _await_replay(self, key: str, request_hash: str) -> ConfirmResult | None:
         """The stored answer for ``key``; a concurrent first attempt may still be committing."""

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from typing import Literal
 
+from pydantic import Field
+
 from rider_api.schemas.common import Latitude, Longitude, PublicModel
 
 
@@ -24,3 +26,6 @@ class StopPublic(PublicModel):
     name: str
     lat: Latitude
     lon: Longitude
+    source: str | None = Field(
+        default=None, description="osm (bus stop), place (a village centre) or file"
+    )

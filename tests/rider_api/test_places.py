@@ -62,8 +62,14 @@ def test_stops(client: TestClient) -> None:
     response = client.get("/v1/stops")
     assert response.status_code == 200
     assert response.json() == [
-        {"stop_id": "osm-10", "name": "Trebgast, Bahnhof", "lat": 50.067, "lon": 11.553},
-        {"stop_id": "osm-11", "name": "Kirche", "lat": 50.013, "lon": 11.504},
+        {
+            "stop_id": "osm-10",
+            "name": "Trebgast, Bahnhof",
+            "lat": 50.067,
+            "lon": 11.553,
+            "source": None,
+        },
+        {"stop_id": "osm-11", "name": "Kirche", "lat": 50.013, "lon": 11.504, "source": None},
     ]
 
 
