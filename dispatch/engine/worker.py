@@ -63,6 +63,9 @@ class InlineSolver:
 
 def _worker_main(conn: Connection, objective: ObjectiveParams, seed: int) -> None:
     logging.basicConfig(level=logging.WARNING)
+    import dispatch.solver.improve  # noqa: F401 - load OR-Tools before saying ready
+
+    conn.send(("ready", None))
     while True:
         try:
             message = conn.recv()
@@ -81,16 +84,27 @@ class ProcessSolver:
     """A child process that solves; killed and restarted when it overruns its deadline."""
 
     def __init__(
-        self, objective: ObjectiveParams | None = None, seed: int = 0, grace_s: float = 2.0
+        self,
+        objective: ObjectiveParams | None = None,
+        seed: int = 0,
+        grace_s: float = 2.0,
+        startup_s: float = 120.0,
     ) -> None:
         self.objective = objective or ObjectiveParams()
         self.seed = seed
         self.grace_s = grace_s
+        #: How long a new child may take to start (imports); not part of any solve's deadline.
+        self.startup_s = startup_s
         self._ctx = mp.get_context("spawn")
         self._process: mp.process.BaseProcess | None = None
         self._conn: Connection | None = None
 
-    def _ensure(self) -> Connection:
+    def start(self) -> None:
+        """Start the child now (the service does this at start-up, off the solve path)."""
+        self._ensure()
+
+    def _ensure(self) -> Connection | None:
+        """The connection to a ready child, starting one if needed (``None`` if it won't start)."""
         if self._process is None or not self._process.is_alive() or self._conn is None:
             parent, child = self._ctx.Pipe()
             self._process = self._ctx.Process(
@@ -102,11 +116,21 @@ class ProcessSolver:
             self._process.start()
             child.close()
             self._conn = parent
+            try:
+                ready = parent.poll(self.startup_s) and parent.recv()[0] == "ready"
+            except (EOFError, OSError):
+                ready = False
+            if not ready:
+                log.error("the solver process did not start within %.0f s", self.startup_s)
+                self._kill()
+                return None
         return self._conn
 
     def solve(self, snapshot: Snapshot, warm_start: Plan, time_limit_s: float) -> SolveOutcome:
-        started = time.perf_counter()
         conn = self._ensure()
+        started = time.perf_counter()  # the deadline counts from here, not from start-up
+        if conn is None:
+            return SolveOutcome(None, 0.0, "the solver process could not be started")
         conn.send((snapshot, warm_start, time_limit_s))
         if not conn.poll(time_limit_s + self.grace_s):
             self._kill()

@@ -243,7 +243,10 @@ def build_runtime(
     sink = Sink(
         repo, network, publisher, etas, clock, plan_payloads(network, config, stops, engine)
     )
-    runner = EngineRunner(engine, solver or ProcessSolver(params.objective), sink, clock)
+    if solver is None:
+        solver = ProcessSolver(params.objective)
+        solver.start()  # imports OR-Tools now, so no solve's deadline pays for it
+    runner = EngineRunner(engine, solver, sink, clock)
     booking = BookingService(runner, repo, network, stops, config, clock, etas)
     search = build_search(network)
     runtime = Runtime(

@@ -205,6 +205,10 @@ def _search_parameters(time_limit_s: float) -> pywrapcp.DefaultRoutingSearchPara
     return params
 
 
+#: OR-Tools searches only if at least this share of its time is left after building.
+MIN_SEARCH_SHARE = 0.5
+
+
 def reoptimise(
     snapshot: Snapshot,
     params: ObjectiveParams,
@@ -218,7 +222,11 @@ def reoptimise(
     search = _search_parameters(time_limit_s)
     model.routing.CloseModelWithParameters(search)
     build_s = time.perf_counter() - started
-    remaining = max(0.05, time_limit_s - build_s)
+    if time_limit_s - build_s < MIN_SEARCH_SHARE * time_limit_s:
+        # Loading a warm start into a large model takes long and OR-Tools checks its
+        # time limit only afterwards: with too little time left it would overrun.
+        return OrToolsResult(warm_start, build_s, 0.0, "no time left after building the model")
+    remaining = time_limit_s - build_s
     search.time_limit.FromMilliseconds(int(remaining * 1000))
     started = time.perf_counter()
     assignment = None
