@@ -222,18 +222,20 @@ def flood_slow_vehicles(runtime: Any, slow: int, versions: int = 100) -> None:
     """
     from dispatch.engine.publisher import PublishedPlan
 
-    before, shifts = [], []
+    before, shifts, latest = [], [], []
     for k in range(slow):
         shift = next((v for v in runtime.engine.vehicles if v.startswith(f"bus-{k}@")), None)
-        latest = runtime.publisher.latest(shift) if shift else None
-        if shift is None or latest is None:
+        plan = runtime.publisher.latest(shift) if shift else None
+        if shift is None or plan is None:
             continue
         shifts.append(shift)
+        latest.append(plan)
         before.append(runtime.publisher.subscriber_count(shift))
-        for n in range(1, versions + 1):
-            v = latest.version + n
-            runtime.publisher.publish(PublishedPlan(shift, v, {**latest.payload, "version": v}))
-            time.sleep(0.1)  # ten plan versions per second
+    for n in range(1, versions + 1):  # ten plan versions per second to each of them
+        for shift, plan in zip(shifts, latest, strict=True):
+            v = plan.version + n
+            runtime.publisher.publish(PublishedPlan(shift, v, {**plan.payload, "version": v}))
+        time.sleep(0.1)
     time.sleep(1.0)
     after = [runtime.publisher.subscriber_count(s) for s in shifts]
     print(f"{versions} plan versions to each of {len(shifts)} buses with a client that never reads: "
