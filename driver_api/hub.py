@@ -93,6 +93,8 @@ class DriverHub:
             return _error(msg.id, "unknown_stop", f"no stop {msg.stop_id!r} on this plan")
         if not await run_in_threadpool(self.runtime.repo.record_stop_event, record):
             return Ok(id=msg.id, duplicate=True, detail="already received").model_dump()
+        if kind == "break" and "@" in msg.stop_id:  # a planned break of the engine's plan
+            return await self._break_event(msg.id, shift_id, msg.stop_id, msg.event, at)
         if booking_id is None:
             return Ok(id=msg.id, detail=f"{msg.event} at {kind} noted").model_dump()
         event = StopEventReported(shift_id, booking_id, StopEventKind(msg.event), at)
@@ -103,6 +105,33 @@ class DriverHub:
         changed = next((c for c in commands if isinstance(c, TripStatusChanged)), None)
         detail = f"booking {booking_id} is {changed.status.value}" if changed else msg.event
         return Ok(id=msg.id, detail=detail).model_dump()
+
+    async def _break_event(
+        self, message_id: str, shift_id: str, break_id: str, event: str, at: int
+    ) -> dict[str, Any]:
+        """Arrived: the break begins (at the depot); departed: it is over."""
+        if event not in ("arrived", "departed"):
+            return _error(message_id, "refused", f"{event} does not apply to a break")
+        refused = await self.planned_break(shift_id, break_id, StopEventKind(event), at)
+        if refused is not None:
+            return _error(message_id, "refused", refused)
+        return Ok(id=message_id, detail=f"break {event}").model_dump()
+
+    async def planned_break(
+        self, shift_id: str, break_id: str, event: StopEventKind, at: int
+    ) -> str | None:
+        """Feed a planned break's begin or end to the engine; the reason if it refuses."""
+        report = StopEventReported(shift_id, break_id, event, at)
+        commands = await asyncio.wrap_future(self.runtime.runner.submit(report))
+        refused = next((c for c in commands if isinstance(c, EventRefused)), None)
+        return None if refused is None else refused.reason
+
+    def next_planned_break(self, shift_id: str) -> str | None:
+        """The first planned break on the vehicle's current plan, if any."""
+        latest = self.runtime.publisher.latest(shift_id)
+        if latest is None:
+            return None
+        return next((s["stop_id"] for s in latest.payload["stops"] if s["kind"] == "break"), None)
 
     def _booking_exists(self, booking_id: str) -> bool:
         try:

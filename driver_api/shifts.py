@@ -9,19 +9,22 @@ is refused (409) with the reason.
 from __future__ import annotations
 
 import asyncio
+import logging
 from dataclasses import replace
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Header, Request
 from fastapi.concurrency import run_in_threadpool
 
-from dispatch.engine.events import EventRefused, ShiftEndReported
+from dispatch.engine.events import EventRefused, ShiftEndReported, StopEventKind
 from dispatch.errors import AuthError, ConflictError, NotFoundError
 from dispatch.service.runtime import Runtime
 from dispatch.store.records import Break, ShiftRecord, ShiftStatus
 from driver_api.devices import Device
 from driver_api.hub import DriverHub
 from driver_api.state import get_hub
+
+log = logging.getLogger(__name__)
 
 router = APIRouter(prefix="/v1/vehicles/{vehicle_id}", tags=["driver"])
 
@@ -133,6 +136,7 @@ async def start_break(
         raise ConflictError(f"{on_board} riders are on board; drop them off before a break")
     if device.on_break_since is None:
         device.on_break_since = hub.runtime.clock()
+        await _planned_break(hub, device, StopEventKind.ARRIVED)
     return _body(hub, device, shift)
 
 
@@ -144,7 +148,19 @@ async def end_break(request: Request, vehicle_id: str, authorization: Authorizat
     if device.on_break_since is None:
         raise ConflictError("the vehicle is not on a break")
     shift = await run_in_threadpool(_close_break, hub, device, shift)
+    await _planned_break(hub, device, StopEventKind.DEPARTED)
     return _body(hub, device, shift)
+
+
+async def _planned_break(hub: DriverHub, device: Device, event: StopEventKind) -> None:
+    """A break taken now counts as the plan's next planned break (begun or over)."""
+    shift_id = hub.shift_id(device)
+    break_id = hub.next_planned_break(shift_id) if shift_id else None
+    if shift_id is None or break_id is None:
+        return  # an unplanned break: recorded with the shift only
+    refused = await hub.planned_break(shift_id, break_id, event, hub.runtime.clock())
+    if refused is not None:
+        log.info("%s: planned break %s not updated: %s", device.vehicle_id, break_id, refused)
 
 
 def _close_break(hub: DriverHub, device: Device, shift: ShiftRecord) -> ShiftRecord:

@@ -155,7 +155,10 @@ class SimulatedDriver:
         if self.plan is None:
             return None
         for stop in self.plan["stops"]:
-            if stop["kind"] in ("pickup", "dropoff") and stop["stop_id"] not in self.served:
+            if (
+                stop["kind"] in ("pickup", "dropoff", "break")
+                and stop["stop_id"] not in self.served
+            ):
                 return dict(stop)
         return None
 
@@ -198,6 +201,12 @@ class SimulatedDriver:
         stop_id = stop["stop_id"]
         self.served.add(stop_id)
         await self._event(stop_id, "arrived")
+        if stop["kind"] == "break":  # the driver's planned break at the depot
+            starts = max(self.clock(), _epoch(stop.get("service_start")) or self.clock())
+            ends = _epoch(stop.get("departure")) or starts
+            await self._until(starts + (ends - (_epoch(stop.get("service_start")) or ends)))
+            await self._event(stop_id, "departed")
+            return
         if stop["kind"] == "pickup":
             await self._until(_epoch(stop.get("window_start")) or self.clock())
             if self.rng.random() < self.params.no_show_share and await self._no_show(stop):

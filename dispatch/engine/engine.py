@@ -301,7 +301,7 @@ class Engine:
         if event.vehicle_id in self.vehicles:
             raise trip_rules.DuplicateVehicleError(f"vehicle {event.vehicle_id} exists already")
         self.table.index(event.depot_node)
-        self.vehicles[event.vehicle_id] = VehicleState(
+        vehicle = VehicleState(
             vehicle_id=event.vehicle_id,
             seats=event.seats,
             wheelchair_places=event.wheelchair_places,
@@ -311,7 +311,14 @@ class Engine:
             position_node=event.depot_node,
             position_at=event.shift_start,
         )
-        return []
+        self.vehicles[event.vehicle_id] = vehicle
+        for k, (start, end) in enumerate(event.breaks):
+            if end <= now:
+                continue
+            trip = trip_rules.break_trip(event, k, start, end, self.params)
+            self.trips[trip.booking_id] = trip
+            vehicle.visits.extend(trip.visits())
+        return self._retime(vehicle, now) if vehicle.visits else []
 
     def _position(self, event: PositionReported, now: int) -> list[Command]:
         vehicle = self.vehicles.get(event.vehicle_id)

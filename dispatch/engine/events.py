@@ -114,6 +114,9 @@ class VehicleAdded:
     depot_node: int
     shift_start: int
     shift_end: int
+    #: Planned breaks (start, end), taken at the depot; each may start up to
+    #: ``EngineParams.break_flex_s`` late and lasts its planned length.
+    breaks: tuple[tuple[int, int], ...] = ()
 
 
 @dataclass(frozen=True, slots=True)

@@ -40,6 +40,8 @@ class EngineParams:
     #: Whether a quote without offers looks for the nearest feasible times (riders of
     #: the live service want them; a replay's simulated riders do not).
     quote_alternatives: bool = True
+    #: A planned break may start up to this many seconds after its planned start.
+    break_flex_s: int = 1800
     ride_time: RideTimeRule = field(default_factory=RideTimeRule)
     service: ServiceTimes = field(default_factory=ServiceTimes)
     objective: ObjectiveParams = field(default_factory=ObjectiveParams)
@@ -58,4 +60,6 @@ class EngineParams:
         if self.solver_time_limit_s <= 0:
             raise ValueError("solver_time_limit_s must be positive")
         if self.no_show_wait_s < 0 or self.reoptimise_debounce_s < 0 or self.lock_ahead_s < 0:
+            raise ValueError("waits must not be negative")
+        if self.break_flex_s < 0:
             raise ValueError("waits must not be negative")

@@ -52,6 +52,18 @@ def trip_request(trip: Trip, table: LocationTable) -> Request:
 
 
 def _trip_request(trip: Trip, table: LocationTable) -> Request:
+    if trip.is_break:
+        depot = table.index(trip.spec.dropoff_node)
+        return Request(
+            id=RequestId(trip.booking_id),
+            pickup=depot,
+            dropoff=depot,
+            load=(0, 0),
+            dropoff_window=trip.promise.pickup_window,  # when the break may start
+            dropoff_service_s=trip.dropoff_service_s,  # how long it lasts
+            promised=True,
+            boarded_at=trip.boarded_at,
+        )
     return Request(
         id=RequestId(trip.booking_id),
         pickup=table.index(trip.spec.pickup_node),

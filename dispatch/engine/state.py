@@ -23,9 +23,14 @@ class Trip:
     boarded_at: int | None = None
     #: The solver request for this trip and the state it was made in (see snapshot.trip_request).
     cached_request: tuple[tuple[object, ...], Request] | None = None
+    #: A driver's planned break, not a rider's booking: "on board" its vehicle from the
+    #: shift start (so it stays on that vehicle), one stop at the depot, no seat taken.
+    is_break: bool = False
 
     @property
     def load(self) -> tuple[int, int]:
+        if self.is_break:
+            return (0, 0)
         return (self.spec.passengers - self.spec.wheelchairs, self.spec.wheelchairs)
 
     def visits(self) -> tuple[Visit, ...]:

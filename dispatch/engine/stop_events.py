@@ -35,8 +35,27 @@ def apply_stop_event(engine: Engine, event: StopEventReported, now: int) -> Outc
         return _refuse(event, "unknown vehicle or booking")
     if trip.vehicle_id != vehicle.vehicle_id:
         return _refuse(event, "this booking is not on this vehicle's plan")
+    if trip.is_break:
+        return _break_event(engine, vehicle, trip, event, now)
     handler = _HANDLERS[event.event]
     return handler(engine, vehicle, trip, event, now)
+
+
+def _break_event(
+    engine: Engine, vehicle: VehicleState, trip: Trip, ev: StopEventReported, now: int
+) -> Outcome:
+    """A planned break: arrived (at the depot, break begins), departed (break is over)."""
+    if trip.status is not TripStatus.ON_BOARD:
+        return _refuse(ev, "this break is over already")
+    if ev.event is StopEventKind.ARRIVED:
+        return _arrived(engine, vehicle, trip, ev, now)
+    if ev.event in (StopEventKind.DEPARTED, StopEventKind.ALIGHTED):
+        trip.status = TripStatus.COMPLETED
+        _drop_visit(vehicle, trip, StopKind.DROPOFF)
+        _move(engine, vehicle, trip.spec.dropoff_node, ev.at, now)
+        vehicle.at_stop = False
+        return Outcome([], vehicle)
+    return _refuse(ev, f"{ev.event.value} does not apply to a break")
 
 
 def _refuse(event: StopEventReported, reason: str) -> Outcome:

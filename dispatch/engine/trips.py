@@ -12,6 +12,8 @@ from dispatch.engine.events import (
     Promise,
     QuoteRequested,
     TripSpec,
+    TripStatus,
+    VehicleAdded,
 )
 from dispatch.engine.locations import LocationTable
 from dispatch.engine.params import EngineParams
@@ -177,3 +179,25 @@ def alternative_trips(spec: TripSpec, now: int, params: EngineParams) -> Iterato
         base = spec.depart_after if spec.depart_after is not None else now
         if base + shift >= now:
             yield replace(spec, depart_after=base + shift)
+
+
+def break_trip(event: VehicleAdded, k: int, start: int, end: int, params: EngineParams) -> Trip:
+    """The ``k``-th planned break of a new shift vehicle, as a trip pinned to it.
+
+    It is "on board" from the shift start, so only its one stop remains: at the depot,
+    starting between the planned start and ``break_flex_s`` later, lasting ``end - start``.
+    """
+    latest_start = start + params.break_flex_s
+    window = TimeWindow(start, latest_start)
+    return Trip(
+        booking_id=f"break-{k}@{event.vehicle_id}",
+        spec=TripSpec(event.depot_node, event.depot_node, 1),
+        promise=Promise(window, latest_start + (end - start)),
+        max_ride_s=NO_LIMIT_S,
+        pickup_service_s=0,
+        dropoff_service_s=end - start,
+        status=TripStatus.ON_BOARD,
+        vehicle_id=event.vehicle_id,
+        boarded_at=event.shift_start,
+        is_break=True,
+    )

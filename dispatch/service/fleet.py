@@ -42,6 +42,8 @@ class ShiftDay:
     source: str = "config"
     #: The stored shift record, once there is one (drivers' start/end, admin shifts).
     record: ShiftRecord | None = None
+    #: Planned breaks (start, end) as epoch seconds, taken at the depot.
+    breaks: tuple[tuple[int, int], ...] = ()
 
     @property
     def engine_id(self) -> str:
@@ -139,8 +141,12 @@ class Fleet:
                 if v is None or (vehicle_id is not None and v.id != vehicle_id):
                     continue
                 depot = (v.depot_lat, v.depot_lon)
+                breaks = tuple(
+                    (self.config.epoch(day, b.start), self.config.epoch(day, b.end))
+                    for b in shift.breaks
+                )
                 found[(v.id, day)] = ShiftDay(
-                    v.id, day, v.seats, v.wheelchair_places, depot, start, end
+                    v.id, day, v.seats, v.wheelchair_places, depot, start, end, breaks=breaks
                 )
             day += timedelta(days=1)
         window_start = self._midnight(first)
@@ -194,7 +200,12 @@ class Fleet:
             seen.add((s.vehicle_id, s.day))
             node = self.network.snap(*s.depot).node
             out.append(
-                (s, VehicleAdded(s.engine_id, s.seats, s.wheelchair_places, node, s.start, s.end))
+                (
+                    s,
+                    VehicleAdded(
+                        s.engine_id, s.seats, s.wheelchair_places, node, s.start, s.end, s.breaks
+                    ),
+                )
             )
         return out
 

@@ -13,7 +13,7 @@ database and are added by the driver API when it sends the plan.
 from __future__ import annotations
 
 from collections import OrderedDict
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime, tzinfo
 from typing import Any, Protocol
@@ -42,10 +42,6 @@ class NamedStop:
 
     stop_id: str
     name: str
-
-
-#: Breaks of a shift vehicle (engine vehicle id) as ``(start, end)`` epoch seconds.
-BreaksOf = Callable[[str], Sequence[tuple[int, int]]]
 
 
 def encode_polyline(points: Sequence[tuple[float, float]], precision: int = 5) -> str:
@@ -128,11 +124,9 @@ class PlanPayloads:
         stop_at_node: Mapping[int, NamedStop],
         trips: Mapping[str, Trip],
         vehicles: Mapping[str, VehicleState],
-        breaks_of: BreaksOf | None = None,
     ) -> None:
         self.paths, self.zone = paths, zone
         self.stop_at_node, self.trips, self.vehicles = stop_at_node, trips, vehicles
-        self.breaks_of = breaks_of
         self.legs = LegCache(paths)
 
     def stored_stops(self, c: PlanChanged) -> list[dict[str, Any]]:
@@ -165,7 +159,6 @@ class PlanPayloads:
             previous, last_departure = node, stop.departure
         if vehicle is not None:
             stops.append(self._depot(vehicle, previous, last_departure, c.route.end_arrival))
-        stops = self._with_breaks(c.vehicle_id, stops)
         return {
             "vehicle_id": device_id,
             "shift_id": c.vehicle_id,
@@ -182,6 +175,8 @@ class PlanPayloads:
         lat, lon = self.paths.node_coords(node)
         named = self.stop_at_node.get(node)
         window_start = window_end = None
+        if trip is not None and trip.is_break:
+            return self._break(stop, trip, node, previous, last_departure)
         if trip is not None and stop.kind is StopKind.PICKUP:
             window_start = trip.promise.pickup_window.start
             window_end = trip.promise.pickup_window.end
@@ -202,6 +197,32 @@ class PlanPayloads:
             "window_end": self.iso(window_end),
             "passengers": trip.spec.passengers if trip is not None else 0,
             "wheelchairs": trip.spec.wheelchairs if trip is not None else 0,
+            "rider": None,
+            "travel_s": max(0, stop.arrival - last_departure),
+            "route_to": self.legs.leg(previous, node),
+        }
+
+    def _break(
+        self, stop: PlannedStop, trip: Trip, node: int, previous: int, last_departure: int
+    ) -> dict[str, Any]:
+        """A planned break at the depot: when it may start, and until when it lasts."""
+        lat, lon = self.paths.node_coords(node)
+        named = self.stop_at_node.get(node)
+        return {
+            "stop_id": trip.booking_id,
+            "kind": "break",
+            "booking_id": None,
+            "name": f"Break ({named.name})" if named is not None else "Break (depot)",
+            "virtual_stop_id": named.stop_id if named is not None else None,
+            "lat": lat,
+            "lon": lon,
+            "eta": self.iso(stop.arrival),
+            "service_start": self.iso(stop.start),
+            "departure": self.iso(stop.departure),
+            "window_start": self.iso(trip.promise.pickup_window.start),
+            "window_end": self.iso(trip.promise.pickup_window.end),
+            "passengers": 0,
+            "wheelchairs": 0,
             "rider": None,
             "travel_s": max(0, stop.arrival - last_departure),
             "route_to": self.legs.leg(previous, node),
@@ -232,48 +253,8 @@ class PlanPayloads:
             "route_to": self.legs.leg(previous, vehicle.depot_node),
         }
 
-    def _with_breaks(self, vehicle_id: str, stops: list[dict[str, Any]]) -> list[dict[str, Any]]:
-        """The shift's breaks, placed among the stops by time (before the depot)."""
-        if self.breaks_of is None:
-            return stops
-        out = list(stops)
-        for start, end in self.breaks_of(vehicle_id):
-            entry = _break_stop(start, end, self.iso)
-            position = next(
-                (
-                    k
-                    for k, s in enumerate(out)
-                    if s["kind"] == "depot" or (s["eta"] or "") > (entry["eta"] or "")
-                ),
-                len(out),
-            )
-            out.insert(position, entry)
-        return out
-
     def iso(self, t: int | None) -> str | None:
         return None if t is None else datetime.fromtimestamp(t, self.zone).isoformat()
-
-
-def _break_stop(start: int, end: int, iso: Callable[[int | None], str | None]) -> dict[str, Any]:
-    return {
-        "stop_id": f"break-{start}",
-        "kind": "break",
-        "booking_id": None,
-        "name": "Break",
-        "virtual_stop_id": None,
-        "lat": None,
-        "lon": None,
-        "eta": iso(start),
-        "service_start": iso(start),
-        "departure": iso(end),
-        "window_start": iso(start),
-        "window_end": iso(end),
-        "passengers": 0,
-        "wheelchairs": 0,
-        "rider": None,
-        "travel_s": 0,
-        "route_to": None,
-    }
 
 
 def _coords_name(lat: float, lon: float) -> str:

@@ -281,20 +281,8 @@ def plan_payloads(
     for s in stops.stops:
         at_node.setdefault(s.node, NamedStop(s.id, s.name))
 
-    def breaks_of(vehicle_id: str) -> list[tuple[int, int]]:
-        device, _, day = vehicle_id.partition("@")
-        try:
-            shift_day = date.fromisoformat(day)
-        except ValueError:
-            return []
-        return [
-            (config.epoch(shift_day, b.start), config.epoch(shift_day, b.end))
-            for shift, _, _ in config.shifts_on(shift_day)
-            if shift.vehicle == device
-            for b in shift.breaks
-        ]
-
-    return PlanPayloads(network, config.zone, at_node, engine.trips, engine.vehicles, breaks_of)
+    # Planned breaks are trips of the engine: they come with the route itself.
+    return PlanPayloads(network, config.zone, at_node, engine.trips, engine.vehicles)
 
 
 def build_search(network: RoadNetwork) -> SearchIndex:

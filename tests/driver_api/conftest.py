@@ -44,7 +44,7 @@ vehicle = "bus-1"
 weekdays = "daily"
 start = "00:00"
 end = "23:59"
-"""
+{breaks}"""
 
 
 def _free_port() -> int:
@@ -76,12 +76,12 @@ class Server:
         self.handle.close()
 
 
-def start_server(tmp: Path) -> Server:
+def start_server(tmp: Path, breaks: str = "") -> Server:
     osm = os.environ.get("DISPATCH_TEST_OSM")
     if not osm:
         pytest.skip("DISPATCH_TEST_OSM is not set (real OSM extract)")
     config = tmp / "service.toml"
-    config.write_text(SERVICE.format(osm=osm, token=TOKEN, **DEPOT))
+    config.write_text(SERVICE.format(osm=osm, token=TOKEN, breaks=breaks, **DEPOT))
     port, database = _free_port(), tmp / "dispatch.sqlite"
     env = {
         **os.environ,

@@ -9,8 +9,10 @@ from datetime import UTC
 from hypothesis import given
 from hypothesis import strategies as st
 
-from dispatch.engine.events import PlanChanged, Promise, TripSpec
+from dispatch.engine.events import PlanChanged, Promise, TripSpec, VehicleAdded
+from dispatch.engine.params import EngineParams
 from dispatch.engine.state import Trip, VehicleState
+from dispatch.engine.trips import break_trip
 from dispatch.model import PlannedStop, RequestId, Route, StopKind, TimeWindow, VehicleId
 from dispatch.service.plan_payload import (
     NamedStop,
@@ -70,34 +72,38 @@ def _payloads() -> tuple[PlanPayloads, LineRoads]:
         60,
     )
     vehicle = VehicleState("bus-1@2027-01-15", 8, 1, 0, T0, T0 + 36000, 1, T0)
+    pause = break_trip(
+        VehicleAdded(vehicle.vehicle_id, 8, 1, 0, T0, T0 + 36000), 0, T0 + 1500, T0 + 2100,
+        EngineParams(),
+    )  # fmt: skip
     roads = LineRoads()
     payloads = PlanPayloads(
         roads,
         UTC,
         {3: NamedStop("osm-3", "Kirche")},
-        {"b1": trip},
+        {"b1": trip, pause.booking_id: pause},
         {vehicle.vehicle_id: vehicle},
-        breaks_of=lambda vid: [(T0 + 1500, T0 + 2100)],
     )
     return payloads, roads
 
 
-def _change() -> PlanChanged:
-    route = Route(
-        VehicleId("bus-1@2027-01-15"),
-        T0,
-        (
-            _stop("b1", StopKind.PICKUP, T0 + 120, T0 + 600),
-            _stop("b1", StopKind.DROPOFF, T0 + 900, T0 + 900),
-        ),
-        T0 + 1500,
-    )
-    return PlanChanged("bus-1@2027-01-15", 5, route, (3, 7))
+def _change(with_break: bool = False) -> PlanChanged:
+    stops = [
+        _stop("b1", StopKind.PICKUP, T0 + 120, T0 + 600),
+        _stop("b1", StopKind.DROPOFF, T0 + 900, T0 + 900),
+    ]
+    nodes = [3, 7]
+    if with_break:  # the planned break, at the depot (node 0)
+        stops.append(_stop("break-0@bus-1@2027-01-15", StopKind.DROPOFF, T0 + 1500, T0 + 1500, 600))
+        nodes.append(0)
+    end = stops[-1].departure + 600 if with_break else T0 + 1500
+    route = Route(VehicleId("bus-1@2027-01-15"), T0, tuple(stops), end)
+    return PlanChanged("bus-1@2027-01-15", 5, route, tuple(nodes))
 
 
 def test_published_plan_has_names_windows_load_legs_break_and_depot() -> None:
     payloads, _ = _payloads()
-    plan = payloads.published(_change(), "bus-1", T0)
+    plan = payloads.published(_change(with_break=True), "bus-1", T0)
     assert plan["vehicle_id"] == "bus-1" and plan["shift_id"] == "bus-1@2027-01-15"
     kinds = [s["kind"] for s in plan["stops"]]
     assert kinds == ["pickup", "dropoff", "break", "depot"]
@@ -113,6 +119,13 @@ def test_published_plan_has_names_windows_load_legs_break_and_depot() -> None:
     assert decode_polyline(dropoff["route_to"])[-1] == (50.0, 11.07)
     assert decode_polyline(plan["stops"][-1]["route_to"])[-1] == (50.0, 11.0)
     assert pickup["travel_s"] == 120 and dropoff["travel_s"] == 900 - 660
+    pause = plan["stops"][2]
+    assert pause["stop_id"] == "break-0@bus-1@2027-01-15" and pause["booking_id"] is None
+    assert (pause["passengers"], pause["service_start"], pause["departure"]) == (
+        0,
+        "2027-01-15T08:25:00+00:00",
+        "2027-01-15T08:35:00+00:00",
+    )
 
 
 def test_legs_are_drawn_once() -> None:

@@ -260,3 +260,70 @@ def test_an_ended_shift_takes_no_more_bookings_and_cannot_end_with_stops_left() 
     assert not _quote(engine, "late", 5, 9, T0 + 120, depart_after=T0 + 900).offers
     (unknown,) = engine.handle(ShiftEndReported("nobody"), T0 + 120)
     assert isinstance(unknown, EventRefused)
+
+
+def _bus_with_break(start: int, end: int) -> Engine:
+    from dispatch.engine.events import VehicleAdded
+    from dispatch.engine.params import EngineParams
+    from tests.engine.conftest import GridTravelTimes
+
+    eng = Engine(GridTravelTimes(), EngineParams(break_flex_s=600))
+    eng.handle(VehicleAdded("bus", 4, 1, 0, T0, T0 + 12 * 3600, breaks=((start, end),)), T0)
+    return eng
+
+
+def test_a_planned_break_is_kept_free_of_rides_at_the_depot() -> None:
+    brk = (T0 + 2 * 3600, T0 + 2 * 3600 + 1800)
+    engine = _bus_with_break(*brk)
+    route = engine.vehicles["bus"].route
+    assert route is not None and [str(s.request_id) for s in route.stops] == ["break-0@bus"]
+    # Rides before and after the break; none may overlap it.
+    _book(engine, "a", 5, 9, T0, depart_after=T0 + 3600)
+    _book(engine, "b", 9, 5, T0, depart_after=brk[0] - 300)
+    _book(engine, "c", 5, 55, T0, depart_after=brk[1] + 300)
+    # During the break nothing can be offered (the bus is at the depot, pausing).
+    assert not _quote(engine, "d", 5, 9, T0, depart_after=brk[0] + 300).offers
+    plan = _assert_valid(engine, T0)
+    (route,) = plan.routes
+    stop = next(s for s in route.stops if str(s.request_id) == "break-0@bus")
+    assert stop.location == engine.table.index(0)  # at the depot
+    assert brk[0] <= stop.start <= brk[0] + 600
+    assert stop.departure - stop.start == brk[1] - brk[0]
+    on_board = set()
+    for s in route.stops:  # nobody rides along during the break
+        if s is stop:
+            assert not on_board - {"break-0@bus"}
+        if s.kind.value == "pickup":
+            on_board.add(str(s.request_id))
+        else:
+            on_board.discard(str(s.request_id))
+
+
+def test_the_driver_takes_the_break_and_it_is_done() -> None:
+    brk = (T0 + 1800, T0 + 3600)
+    engine = _bus_with_break(*brk)
+    at = brk[0]
+    for kind in (StopEventKind.ARRIVED, StopEventKind.DEPARTED):
+        out = engine.handle(StopEventReported("bus", "break-0@bus", kind, at), at)
+        assert not any(isinstance(c, EventRefused) for c in out)
+        assert not any(isinstance(c, TripStatusChanged) for c in out)  # no rider's booking
+        at = brk[1]
+    assert engine.vehicles["bus"].visits == []
+    (again,) = engine.handle(
+        StopEventReported("bus", "break-0@bus", StopEventKind.DEPARTED, at), at
+    )
+    assert isinstance(again, EventRefused)
+    (boarded,) = _bus_with_break(*brk).handle(
+        StopEventReported("bus", "break-0@bus", StopEventKind.BOARDED, at), at
+    )
+    assert isinstance(boarded, EventRefused)
+
+
+def test_a_break_that_is_over_is_not_planned_for_a_late_shift_vehicle() -> None:
+    from dispatch.engine.events import VehicleAdded
+
+    engine = Engine(__import__("tests.engine.conftest").engine.conftest.GridTravelTimes())
+    engine.handle(
+        VehicleAdded("bus", 4, 1, 0, T0, T0 + 8 * 3600, breaks=((T0, T0 + 600),)), T0 + 900
+    )
+    assert engine.vehicles["bus"].visits == []
