@@ -267,10 +267,12 @@ def _stop(runtime: Runtime, p: _Planned, bookings: dict[str, Booking]) -> dict[s
     name = None
     if booking is not None:
         name = booking.origin.name if pickup else booking.destination.name
+    trip = runtime.engine.trips.get(str(p.stop.request_id))
+    is_break = trip is not None and trip.is_break
     lat, lon = runtime.network.node_coords(p.node)
     return {
-        "booking_id": str(p.stop.request_id),
-        "kind": p.stop.kind.value,
+        "booking_id": None if is_break else str(p.stop.request_id),
+        "kind": "break" if is_break else p.stop.kind.value,
         "name": name,
         "lat": lat,
         "lon": lon,

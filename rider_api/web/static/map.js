@@ -29,7 +29,7 @@ function loadRoads() {
 
 const COLOURS = {
   vehicle: "#0b4f8a", late: "#c25e00", lost: "#7a7a7a",
-  pickup: "#1d6b33", dropoff: "#a4000f", stop: "#5b5f66", home: "#5a2d82",
+  pickup: "#1d6b33", dropoff: "#a4000f", break: "#7a4a00", stop: "#5b5f66", home: "#5a2d82",
 };
 
 export class RoadMap {
