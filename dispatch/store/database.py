@@ -53,6 +53,8 @@ class Database:
 
     def migrate(self) -> None:
         """Bring the schema to the newest revision; a no-op when it is up to date."""
+        # Alembic announces each of its plugins at INFO; only real migrations are news.
+        logging.getLogger("alembic.runtime.plugins").setLevel(logging.WARNING)
         config = alembic_config()
         try:
             with self.engine.begin() as connection:
