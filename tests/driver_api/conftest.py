@@ -5,10 +5,7 @@ from __future__ import annotations
 import contextlib
 import json
 import os
-import signal
-import socket
 import subprocess
-import sys
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -18,6 +15,8 @@ from typing import IO, Any
 import httpx
 import pytest
 from websockets.sync.client import ClientConnection, connect
+
+from tests.serving import launch, stop
 
 TOKEN = "test-device-token-bus-1"
 AGENT_TOKEN = "agent-secret-token-0001"
@@ -47,12 +46,6 @@ end = "23:59"
 {breaks}"""
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
 @dataclass
 class Server:
     url: str
@@ -66,13 +59,7 @@ class Server:
         return self.url.replace("http://", "ws://") + "/v1/vehicles/bus-1/stream"
 
     def stop(self) -> None:
-        if self.process.poll() is None:
-            self.process.send_signal(signal.SIGTERM)
-            try:
-                self.process.wait(timeout=15)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
-                self.process.wait(timeout=10)
+        stop(self.process)
         self.handle.close()
 
 
@@ -82,7 +69,7 @@ def start_server(tmp: Path, breaks: str = "") -> Server:
         pytest.skip("DISPATCH_TEST_OSM is not set (real OSM extract)")
     config = tmp / "service.toml"
     config.write_text(SERVICE.format(osm=osm, token=TOKEN, breaks=breaks, **DEPOT))
-    port, database = _free_port(), tmp / "dispatch.sqlite"
+    database = tmp / "dispatch.sqlite"
     env = {
         **os.environ,
         "DISPATCH_DATABASE_URL": f"sqlite:///{database}",
@@ -90,29 +77,8 @@ def start_server(tmp: Path, breaks: str = "") -> Server:
         "DISPATCH_AGENT_TOKENS": AGENT_TOKEN,
         "DISPATCH_LOG_LEVEL": "WARNING",
     }
-    log = tmp / f"server-{port}.log"
-    handle = log.open("wb")
-    command = [sys.executable, "-c", "from dispatch.cli import main; main()", "serve"]
-    process = subprocess.Popen(
-        [*command, "--config", str(config), "--port", str(port)],
-        env=env,
-        stdout=handle,
-        stderr=subprocess.STDOUT,
-        cwd=tmp,
-    )
-    server = Server(f"http://127.0.0.1:{port}", database, process, log, handle)
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            handle.close()
-            raise RuntimeError(f"server died: {log.read_text()[-2000:]}")
-        try:
-            if httpx.get(f"{server.url}/v1/health", timeout=1).status_code == 200:
-                return server
-        except httpx.HTTPError:
-            time.sleep(0.2)
-    server.stop()
-    raise RuntimeError(f"server did not start: {log.read_text()[-2000:]}")
+    launched = launch(tmp, ["--config", str(config)], env)
+    return Server(launched.url, database, launched.process, launched.log, launched.handle)
 
 
 @pytest.fixture(scope="module")

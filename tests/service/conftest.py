@@ -4,26 +4,18 @@ from __future__ import annotations
 
 import os
 import signal
-import socket
 import subprocess
-import sys
-import time
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import IO
 
-import httpx
 import pytest
+
+from tests.serving import launch, stop
 
 AGENT_TOKEN = "agent-secret-token-0001"
 ADMIN_TOKEN = "admin-secret-token-0001"
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 @dataclass
@@ -40,11 +32,10 @@ class Server:
         self.handle.close()
 
 
-def start_server(tmp: Path, database: Path, cache: Path) -> Server:
+def start_server(tmp: Path, database: Path, cache: Path, args: Sequence[str] = ()) -> Server:
     osm = os.environ.get("DISPATCH_TEST_OSM")
     if not osm:
         pytest.skip("DISPATCH_TEST_OSM is not set (real OSM extract)")
-    port = _free_port()
     env = {
         **os.environ,
         "DISPATCH_OSM_SOURCE": osm,
@@ -54,47 +45,12 @@ def start_server(tmp: Path, database: Path, cache: Path) -> Server:
         "DISPATCH_ADMIN_TOKEN": ADMIN_TOKEN,
         "DISPATCH_LOG_LEVEL": "WARNING",
     }
-    log = tmp / f"server-{port}.log"
-    handle = log.open("wb")
-    process = subprocess.Popen(
-        [
-            sys.executable,
-            "-c",
-            "from dispatch.cli import main; main()",
-            "serve",
-            "--port",
-            str(port),
-        ],
-        env=env,
-        stdout=handle,
-        stderr=subprocess.STDOUT,
-        cwd=tmp,
-    )
-    server = Server(f"http://127.0.0.1:{port}", process, env, log, handle)
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            handle.close()
-            raise RuntimeError(f"server died: {log.read_text()[-2000:]}")
-        try:
-            if httpx.get(f"{server.url}/v1/health", timeout=1).status_code == 200:
-                return server
-        except httpx.HTTPError:
-            time.sleep(0.2)
-    process.kill()
-    process.wait(timeout=10)
-    handle.close()
-    raise RuntimeError(f"server did not start: {log.read_text()[-2000:]}")
+    launched = launch(tmp, args, env)
+    return Server(launched.url, launched.process, env, launched.log, launched.handle)
 
 
 def stop_server(server: Server) -> None:
-    if server.process.poll() is None:
-        server.process.terminate()
-        try:
-            server.process.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            server.process.kill()
-            server.process.wait(timeout=10)
+    stop(server.process)
     server.handle.close()
 
 

@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import os
-import subprocess
-import sys
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -13,7 +11,8 @@ from typing import Any
 import httpx
 import pytest
 
-from tests.service.conftest import AGENT_TOKEN, Server, _free_port, stop_server
+from tests.service.conftest import AGENT_TOKEN, Server, stop_server
+from tests.serving import launch
 from tests.web.conftest import screenshot
 
 pytestmark = [pytest.mark.realdata, pytest.mark.slow]
@@ -28,7 +27,6 @@ def start_demo(tmp: Path) -> Server:
     osm = os.environ.get("DISPATCH_TEST_OSM")
     if not osm:
         pytest.skip("DISPATCH_TEST_OSM is not set (real OSM extract)")
-    port = _free_port()
     env = {
         **os.environ,
         "DISPATCH_OSM_SOURCE": osm,
@@ -36,24 +34,8 @@ def start_demo(tmp: Path) -> Server:
         "DISPATCH_AGENT_TOKENS": AGENT_TOKEN,
         "DISPATCH_LOG_LEVEL": "WARNING",
     }
-    log = tmp / f"demo-{port}.log"
-    handle = log.open("wb")
-    command = [sys.executable, "-c", "from dispatch.cli import main; main()", "serve"]
-    command += ["--demo", "--speedup", str(SPEEDUP), "--port", str(port)]
-    process = subprocess.Popen(command, env=env, stdout=handle, stderr=subprocess.STDOUT, cwd=tmp)
-    server = Server(f"http://127.0.0.1:{port}", process, env, log, handle)
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            handle.close()
-            raise RuntimeError(f"demo server died: {log.read_text()[-2000:]}")
-        try:
-            if httpx.get(f"{server.url}/v1/health", timeout=1).status_code == 200:
-                return server
-        except httpx.HTTPError:
-            time.sleep(0.2)
-    stop_server(server)
-    raise RuntimeError(f"demo server did not start: {log.read_text()[-2000:]}")
+    launched = launch(tmp, ["--demo", "--speedup", str(SPEEDUP)], env)
+    return Server(launched.url, launched.process, env, launched.log, launched.handle)
 
 
 @pytest.fixture(scope="module")
