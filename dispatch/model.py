@@ -71,6 +71,9 @@ class Request:
     dropoff_service_s: int = 0
     promised: bool = False
     boarded_at: int | None = None
+    #: Nobody else may be on board during this request's drop-off service (a driver's
+    #: break): the vehicle arrives there empty.
+    exclusive: bool = False
 
     @property
     def on_board(self) -> bool:

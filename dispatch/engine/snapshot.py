@@ -63,6 +63,7 @@ def _trip_request(trip: Trip, table: LocationTable) -> Request:
             dropoff_service_s=trip.dropoff_service_s,  # how long it lasts
             promised=True,
             boarded_at=trip.boarded_at,
+            exclusive=True,  # nobody on board during the break
         )
     return Request(
         id=RequestId(trip.booking_id),
@@ -283,6 +284,7 @@ def _relax_vehicle(
         changes = {
             "pickup_window" if pickup else "dropoff_window": widened,
             "max_ride_s": NO_LIMIT_S,
+            "exclusive": False,  # reality first: a late bus may still carry riders
         }
         requests[visit.request_id] = replace(request, **changes)  # type: ignore[arg-type]
         t = start + (request.pickup_service_s if pickup else request.dropoff_service_s)

@@ -53,6 +53,8 @@ def _break_event(
         trip.status = TripStatus.COMPLETED
         _drop_visit(vehicle, trip, StopKind.DROPOFF)
         _move(engine, vehicle, trip.spec.dropoff_node, ev.at, now)
+        # A simulated driver reports the end of the break ahead of time, like positions.
+        vehicle.position_at = max(vehicle.position_at, ev.at)
         vehicle.at_stop = False
         return Outcome([], vehicle)
     return _refuse(ev, f"{ev.event.value} does not apply to a break")

@@ -181,6 +181,14 @@ def alternative_trips(spec: TripSpec, now: int, params: EngineParams) -> Iterato
             yield replace(spec, depart_after=base + shift)
 
 
+BREAK_PREFIX = "break-"
+
+
+def is_break_id(request_id: str) -> bool:
+    """Whether a plan stop's request id names a planned break (see :func:`break_trip`)."""
+    return request_id.startswith(BREAK_PREFIX)
+
+
 def break_trip(event: VehicleAdded, k: int, start: int, end: int, params: EngineParams) -> Trip:
     """The ``k``-th planned break of a new shift vehicle, as a trip pinned to it.
 
@@ -190,7 +198,7 @@ def break_trip(event: VehicleAdded, k: int, start: int, end: int, params: Engine
     latest_start = start + params.break_flex_s
     window = TimeWindow(start, latest_start)
     return Trip(
-        booking_id=f"break-{k}@{event.vehicle_id}",
+        booking_id=f"{BREAK_PREFIX}{k}@{event.vehicle_id}",
         spec=TripSpec(event.depot_node, event.depot_node, 1),
         promise=Promise(window, latest_start + (end - start)),
         max_ride_s=NO_LIMIT_S,

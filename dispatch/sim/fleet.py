@@ -15,6 +15,7 @@ from typing import Protocol
 
 from dispatch.engine.events import Event, PositionReported, StopEventKind, StopEventReported
 from dispatch.engine.state import VehicleState
+from dispatch.engine.trips import is_break_id
 from dispatch.model import PlannedStop, StopKind
 
 
@@ -44,9 +45,18 @@ def next_service(vehicle: VehicleState) -> PlannedStop | None:
 
 
 def service_events(vehicle: VehicleState, stop: PlannedStop, node: int) -> list[Event]:
-    """What the driver reports at a stop: arrival, then boarding or alighting."""
-    done = StopEventKind.BOARDED if stop.kind is StopKind.PICKUP else StopEventKind.ALIGHTED
+    """What the driver reports at a stop: arrival, then boarding or alighting.
+
+    At a planned break: arrival, then departure when the break is over.
+    """
     vid, bid = vehicle.vehicle_id, str(stop.request_id)
+    if is_break_id(bid):
+        return [
+            PositionReported(vid, node, stop.arrival),
+            StopEventReported(vid, bid, StopEventKind.ARRIVED, stop.arrival),
+            StopEventReported(vid, bid, StopEventKind.DEPARTED, stop.departure),
+        ]
+    done = StopEventKind.BOARDED if stop.kind is StopKind.PICKUP else StopEventKind.ALIGHTED
     return [
         PositionReported(vid, node, stop.arrival),
         StopEventReported(vid, bid, StopEventKind.ARRIVED, stop.arrival),

@@ -58,6 +58,8 @@ class VehicleSpec:
     depot_node: int
     shift_start: int
     shift_end: int
+    #: Planned breaks (start, end), as in the service definition's shifts.
+    breaks: tuple[tuple[int, int], ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -139,6 +141,7 @@ class Replay:
                     v.depot_node,
                     v.shift_start,
                     v.shift_end,
+                    v.breaks,
                 ),
                 start,
             )

@@ -241,9 +241,20 @@ def build_fleet(
         if scenario.vehicles is None:
             for shift, start, end in shifts:
                 v = config.fleet.vehicle(shift.vehicle)
+                breaks = tuple(
+                    (config.epoch(day, b.start), config.epoch(day, b.end)) for b in shift.breaks
+                )
                 fleet.append(
                     _spec(
-                        scenario, v.id, day, v.seats, v.wheelchair_places, depots[v.id], start, end
+                        scenario,
+                        v.id,
+                        day,
+                        v.seats,
+                        v.wheelchair_places,
+                        depots[v.id],
+                        start,
+                        end,
+                        breaks,
                     )
                 )
             continue
@@ -277,6 +288,7 @@ def _spec(
     depot: int,
     start: int,
     end: int,
+    breaks: tuple[tuple[int, int], ...] = (),
 ) -> VehicleSpec:
     return VehicleSpec(
         f"{vehicle_id}@{day.isoformat()}",
@@ -285,6 +297,7 @@ def _spec(
         depot,
         start,
         end,
+        breaks,
     )
 
 

@@ -317,8 +317,9 @@ def _dropoff_starts(
     lower, service = st.stops.lower, st.stops.service
     d, lower_d = request.dropoff, request.dropoff_window.start
     prev, t = request.pickup, left_p
+    barrier = st.next_barrier[i]  # nobody rides through a stop that needs an empty vehicle
     for j in range(i + 1, len(st.visits) + 1):
-        if not fits[j]:
+        if not fits[j] or j > barrier:
             return
         loc = path[j]
         begin = max(t + time_rows[prev][loc], lower[j - 1])

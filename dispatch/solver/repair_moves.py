@@ -71,8 +71,9 @@ def candidates(snapshot: Snapshot, k: int, st: RouteState, request: Request) -> 
         pick = cost[a][p] + cost[p][b] - cost[a][b]
         latest_p = min(upper_p, latest[i] - s_p - time_rows[p][b])
         last_d = min(upper_d, latest_p + s_p + request.max_ride_s)
+        barrier = st.next_barrier[i]  # nobody rides through a break
         for j in range(i + 1, n + 1):
-            if not fits[j] or dep[j] > last_d:
+            if not fits[j] or dep[j] > last_d or j > barrier:
                 break
             a2, b2 = path[j], path[j + 1]
             start_d = max(dep[j] + time_rows[a2][d], lower_d)

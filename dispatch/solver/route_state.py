@@ -47,6 +47,9 @@ class RouteState:
     #: it may add to the rides of the riders on board there, before the tightest of them
     #: exceeds its maximum ride even without any waiting. Unlimited: ``NO_LIMIT_S``.
     ride_slack: list[int]
+    #: For a pickup before old position ``i``: the last old position the drop-off may go
+    #: before (the first stop at or after ``i`` that needs an empty vehicle, e.g. a break).
+    next_barrier: list[int]
     #: ``fits(load)`` answers, by load (quotes of one or two riders repeat the same loads).
     _fits: dict[tuple[int, ...], list[bool]] = field(default_factory=dict, compare=False)
 
@@ -161,12 +164,13 @@ def _compute_route_state(
         schedule.start[k] + service(requests[v.request_id], v.kind) for k, v in enumerate(seq)
     ]
     load_before = [initial_load(snapshot, vehicle), *loads]
+    barrier = next_barriers(snapshot, seq)
     excess = excess_ride(snapshot, seq, schedule) if seq else 0
     cost = params.drive_weight * schedule.arc_cost + params.excess_ride_weight * excess
     latest = latest_starts(snapshot, vehicle, stops)
     slack = ride_slack(snapshot, stops)
     return RouteState(
-        vehicle, seq, path, departures, load_before, cost, stops, latest, excess, slack
+        vehicle, seq, path, departures, load_before, cost, stops, latest, excess, slack, barrier
     )
 
 
@@ -226,6 +230,17 @@ def excess_ride(snapshot: Snapshot, seq: tuple[Visit, ...], schedule: Schedule) 
         if departed is not None:
             excess += max(0, schedule.start[k] - departed - travel[r.pickup][r.dropoff])
     return excess
+
+
+def next_barriers(snapshot: Snapshot, seq: Sequence[Visit]) -> list[int]:
+    """Per position ``0..len(seq)``, the index of the next exclusive stop (or ``len(seq)``)."""
+    requests = snapshot.request_by_id
+    out = [len(seq)] * (len(seq) + 1)
+    for k in range(len(seq) - 1, -1, -1):
+        visit = seq[k]
+        exclusive = visit.kind is StopKind.DROPOFF and requests[visit.request_id].exclusive
+        out[k] = k if exclusive else out[k + 1]
+    return out
 
 
 def try_insert(

@@ -222,8 +222,11 @@ def loads_after(
         return Infeasibility("riders on board exceed the vehicle's capacity")
     result: list[Load] = []
     for k, visit in enumerate(visits):
+        request = requests[visit.request_id]
+        if request.exclusive and visit.kind is StopKind.DROPOFF and any(load):
+            return Infeasibility(f"riders on board at the break at visit {k}", k)
         sign = 1 if visit.kind is StopKind.PICKUP else -1
-        for i, q in enumerate(requests[visit.request_id].load):
+        for i, q in enumerate(request.load):
             load[i] += sign * q
             if load[i] > capacity[i]:
                 return Infeasibility(f"capacity exceeded after visit {k}", k)

@@ -25,6 +25,7 @@ class ViolationKind(StrEnum):
     DROPOFF_WINDOW = "dropoff_window"
     RIDE_TIME = "ride_time"
     CAPACITY = "capacity"
+    EXCLUSIVE = "exclusive"
     LOAD = "load"
     PAIRING = "pairing"
     DUPLICATE = "duplicate"
@@ -210,8 +211,18 @@ def _check_loads(snapshot: Snapshot, vehicle: Vehicle, route: Route) -> list[Vio
         for i, q in enumerate(_stop_request(snapshot, rid).load):
             load[i] += q
     for stop in route.stops:
+        request = _stop_request(snapshot, stop.request_id)
+        if request.exclusive and stop.kind is StopKind.DROPOFF and any(load):
+            out.append(
+                Violation(
+                    ViolationKind.EXCLUSIVE,
+                    f"riders on board ({tuple(load)}) during a break",
+                    vehicle.id,
+                    str(stop.request_id),
+                )
+            )
         sign = 1 if stop.kind is StopKind.PICKUP else -1
-        for i, q in enumerate(_stop_request(snapshot, stop.request_id).load):
+        for i, q in enumerate(request.load):
             load[i] += sign * q
         if any(x > c for x, c in zip(load, vehicle.capacity, strict=True)):
             out.append(

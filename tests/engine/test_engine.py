@@ -327,3 +327,27 @@ def test_a_break_that_is_over_is_not_planned_for_a_late_shift_vehicle() -> None:
         VehicleAdded("bus", 4, 1, 0, T0, T0 + 8 * 3600, breaks=((T0, T0 + 600),)), T0 + 900
     )
     assert engine.vehicles["bus"].visits == []
+
+
+def test_no_ride_is_planned_across_a_break() -> None:
+    """A rider from 1 to 20 could ride along via the depot (0) during a short break."""
+    from dispatch.engine.events import VehicleAdded
+    from dispatch.engine.params import EngineParams
+    from dispatch.engine.trips import quote_request
+    from dispatch.solver.insertion import feasible_insertions
+    from tests.engine.conftest import GridTravelTimes
+
+    brk = (T0 + 3600, T0 + 3900)
+    engine = Engine(GridTravelTimes(), EngineParams(break_flex_s=0))
+    engine.handle(VehicleAdded("bus", 4, 1, 0, T0, T0 + 8 * 3600, breaks=(brk,)), T0)
+    spec = TripSpec(1, 20, 1, depart_after=brk[0] - 150)
+    request, _ = quote_request("q", spec, T0, engine.table, engine.params)
+    live = engine.live_snapshot(T0, extra=(request,))
+    every = feasible_insertions(live.snapshot, live.visits, request, engine.params.objective)
+    assert every
+    for insertion in every:  # before the break, or after it: never through it
+        assert insertion.dropoff_start <= brk[0] or insertion.pickup_start >= brk[1]
+    answer = _quote(engine, "ride", 1, 20, T0, depart_after=brk[0] - 150)
+    assert answer.offers
+    engine.handle(BookingRequested("b-ride", answer.offers[0].offer_id), T0)
+    _assert_valid(engine, T0)

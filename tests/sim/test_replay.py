@@ -123,3 +123,26 @@ def test_replay_without_reoptimisation_still_serves() -> None:
     )
     kpis = compute_kpis(result.outcomes, result.vehicles.values())
     assert kpis.served + kpis.rejected == 8 and kpis.served > 0
+
+
+def test_planned_breaks_are_taken_in_the_replay_and_nobody_rides_during_them() -> None:
+    brk = (T0 + 3600, T0 + 3600 + 1800)
+    fleet = [
+        VehicleSpec(f"v{k}", 4, 1, depot, T0 - 600, T0 + 6 * 3600, breaks=(brk,))
+        for k, depot in enumerate((0, 99))
+    ]
+    result = run_replay(
+        _day(7, 24),
+        GridNetwork(),
+        fleet,
+        EngineParams(break_flex_s=900),
+        ReplayParams(reoptimise_every_s=900, solver_iterations=20, seed=7, check_plans=True),
+    )
+    served = [o for o in result.outcomes if o.status == "served"]
+    assert served
+    for o in served:
+        assert o.pickup is not None and o.dropoff is not None
+        # Each bus pauses for 30 minutes, starting within 15 minutes of the planned start:
+        # no rider is on board through the heart of the break.
+        heart = (brk[0] + 900, brk[1])
+        assert not (o.pickup < heart[1] and o.dropoff > heart[0])

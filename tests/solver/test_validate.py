@@ -80,6 +80,12 @@ def _capacity(s: Snapshot, p: Plan) -> tuple[Snapshot, Plan]:
     return _edit_vehicle(s, k, capacity=(0, 0)), p
 
 
+def _exclusive(s: Snapshot, p: Plan) -> tuple[Snapshot, Plan]:
+    """A drop-off made "exclusive" (a break): the rider being dropped is still on board."""
+    _, _, pickup = _first_pickup(p)
+    return _edit_request(s, pickup.request_id, exclusive=True), p
+
+
 def _load(s: Snapshot, p: Plan) -> tuple[Snapshot, Plan]:
     k, i, _ = _first_pickup(p)
     return s, _edit_stop(p, k, i, load_after=(9, 9))
@@ -169,6 +175,7 @@ BREAKERS: dict[ViolationKind, Breaker] = {
     ViolationKind.DROPOFF_WINDOW: _dropoff_window,
     ViolationKind.RIDE_TIME: _ride,
     ViolationKind.CAPACITY: _capacity,
+    ViolationKind.EXCLUSIVE: _exclusive,
     ViolationKind.LOAD: _load,
     ViolationKind.PAIRING: _pairing,
     ViolationKind.DUPLICATE: _duplicate,
