@@ -138,6 +138,9 @@ class _Model:
             for k, vehicle in enumerate(self.snapshot.vehicles):
                 initial = sum(requests[rid].load[dim] for rid in vehicle.on_board)
                 load.CumulVar(self.routing.Start(k)).SetValue(initial)
+            for visit, node in self.nodes.index_of.items():  # a break: arrive empty
+                if visit.kind is StopKind.DROPOFF and requests[visit.request_id].exclusive:
+                    load.CumulVar(self.manager.NodeToIndex(node)).SetMax(0)
 
     def _pairs_and_pins(self) -> None:
         carrier = {rid: k for k, v in enumerate(self.snapshot.vehicles) for rid in v.on_board}

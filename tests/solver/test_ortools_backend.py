@@ -77,3 +77,33 @@ def test_a_rejected_warm_start_is_returned_unchanged_when_nothing_better() -> No
     )
     result = reoptimise(broken, ObjectiveParams(), known, 0.2)
     assert result.plan is known
+
+
+def test_nobody_rides_through_a_break_in_the_ortools_plan() -> None:
+    """One bus, a short break at its depot and riders whose direct way passes the depot."""
+    import numpy as np
+
+    from dispatch.model import Request, RequestId, TimeWindow, Vehicle, VehicleId, Visit
+    from dispatch.model import StopKind as K
+    from dispatch.solver.plan import make_plan
+
+    # Locations on a line: 0 depot, 1 west of it, 2 east of it (60 s per step).
+    pos = [0, -1, 1, -2, 2]
+    travel = np.array([[60 * abs(a - b) for b in pos] for a in pos], dtype=np.int64)
+    pause = Request(
+        RequestId("break-0@bus"), 0, 0, (0, 0),
+        dropoff_window=TimeWindow(1000, 1000), dropoff_service_s=600,
+        promised=True, boarded_at=0, exclusive=True,
+    )  # fmt: skip
+    riders = [
+        Request(RequestId(f"r{k}"), a, b, (1, 0), pickup_window=TimeWindow(900, 2500))
+        for k, (a, b) in enumerate(((1, 2), (3, 4), (2, 1)))
+    ]
+    bus = Vehicle(VehicleId("bus"), (4, 1), 0, 0, 0, 10_000, on_board=(pause.id,))
+    snapshot = Snapshot(0, (bus,), (pause, *riders), travel, travel)
+    start = make_plan(snapshot, {bus.id: (Visit(pause.id, K.DROPOFF),)}, ObjectiveParams())
+    assert isinstance(start, Plan)
+    result = reoptimise(snapshot, ObjectiveParams(), start, 2.0)
+    assert result.plan is not None
+    assert validate_plan(snapshot, result.plan) == []
+    assert len(result.plan.unserved) < len(riders)  # OR-Tools' own plan, not the warm start
