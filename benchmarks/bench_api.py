@@ -20,6 +20,7 @@ import random
 import statistics
 import tempfile
 import time
+from collections import Counter
 from datetime import date, timedelta
 from pathlib import Path
 from typing import Any
@@ -234,6 +235,11 @@ def main() -> None:
             raise
         finally:
             stop_server(server)
+            slow = [
+                line for line in server.log.read_text().splitlines() if "slow engine event" in line
+            ]
+            kinds = Counter(line.split("slow engine event: ")[1].split()[0] for line in slow)
+            print(f"engine events over 50 ms: {len(slow)} {dict(kinds)}")
 
 
 if __name__ == "__main__":

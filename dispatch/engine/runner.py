@@ -22,6 +22,8 @@ from dispatch.engine.worker import Solver
 log = logging.getLogger(__name__)
 
 Clock = Callable[[], int]
+#: Events that keep the engine busy longer than this are logged (quotes wait behind them).
+SLOW_EVENT_S = 0.05
 CommandSink = Callable[[list[Command]], None]
 
 
@@ -88,6 +90,7 @@ class EngineRunner:
             self._handle(*item)
 
     def _handle(self, event: Event, future: Future[list[Command]]) -> None:
+        started = time.perf_counter()
         try:
             commands = self.engine.handle(event, self.clock())
             self.sink(commands)
@@ -100,6 +103,9 @@ class EngineRunner:
         for command in commands:
             if isinstance(command, SolveRequested):
                 self._start_solver(command)
+        took = time.perf_counter() - started
+        if took > SLOW_EVENT_S:  # everybody else waited this long
+            log.warning("slow engine event: %s took %.0f ms", type(event).__name__, took * 1000)
         future.set_result(commands)
 
     def _start_solver(self, request: SolveRequested) -> None:
