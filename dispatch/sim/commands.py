@@ -213,21 +213,23 @@ def size_fleet(
     prepared = prepare(scenario)  # checks every input before any replay starts
     _quiet_engine()
 
-    def said(n: int, run: RunSummary, done: int, total: int) -> None:
-        share = float(run.kpis["served_share"])
-        typer.echo(f"[{done}/{total}] {n} buses: {share:.1%} served", err=True)
-
-    results = sweep(scenario, sizes, output, workers=workers, dask_address=dask, on_run=said)
+    results = sweep(scenario, sizes, output, workers=workers, dask_address=dask, on_run=_said_run)
     chosen = smallest_meeting(results, target_served)
     write_report(output, results, chosen, scenario, prepared, target_served)
     typer.echo(fleet_table(results))
+    typer.echo(_choice(chosen, target_served, output))
+
+
+def _said_run(n: int, run: RunSummary, done: int, total: int) -> None:
+    """Progress of a sweep, one line per finished replay (on stderr)."""
+    share = float(run.kpis["served_share"])
+    typer.echo(f"[{done}/{total}] {n} buses: {share:.1%} served", err=True)
+
+
+def _choice(chosen: int | None, target: float, output: Path) -> str:
     if chosen is None:
-        typer.echo(f"no fleet size tried serves {target_served:.0%}; report: {output}/index.html")
-    else:
-        typer.echo(
-            f"smallest fleet serving {target_served:.0%}: {chosen} buses; "
-            f"report: {output}/index.html"
-        )
+        return f"no fleet size tried serves {target:.0%}; report: {output}/index.html"
+    return f"smallest fleet serving {target:.0%}: {chosen} buses; report: {output}/index.html"
 
 
 def write_report(

@@ -52,44 +52,73 @@ def line_chart(
     if y1 <= y0:
         y1 = y0 + 1
 
-    def px(x: float) -> float:
-        return LEFT + (x - x0) / (x1 - x0) * (WIDTH - LEFT - RIGHT)
-
-    def py(y: float) -> float:
-        return HEIGHT - BOTTOM - (y - y0) / (y1 - y0) * (HEIGHT - TOP - BOTTOM)
-
+    frame = _Frame(x0, x1, y0, y1)
     parts = [_open(title)]
-    for t in _ticks(y0, y1):
+    parts += _frame_svg(frame, x_label, y_label, x_format, y_format, x_ticks)
+    for k, s in enumerate(series):
+        parts += _series_svg(frame, k, s)
+    parts.append("</svg>")
+    return "\n".join(parts)
+
+
+@dataclass(frozen=True, slots=True)
+class _Frame:
+    """The data ranges of a chart and their mapping to pixels."""
+
+    x0: float
+    x1: float
+    y0: float
+    y1: float
+
+    def px(self, x: float) -> float:
+        return LEFT + (x - self.x0) / (self.x1 - self.x0) * (WIDTH - LEFT - RIGHT)
+
+    def py(self, y: float) -> float:
+        return HEIGHT - BOTTOM - (y - self.y0) / (self.y1 - self.y0) * (HEIGHT - TOP - BOTTOM)
+
+
+def _frame_svg(
+    f: _Frame,
+    x_label: str,
+    y_label: str,
+    x_format: Callable[[float], str],
+    y_format: Callable[[float], str],
+    x_ticks: Sequence[float] | None,
+) -> list[str]:
+    """Grid lines, tick labels, axes and axis labels."""
+    parts = []
+    for t in _ticks(f.y0, f.y1):
         parts.append(
-            f'<line x1="{LEFT}" x2="{WIDTH - RIGHT}" y1="{py(t):.1f}" y2="{py(t):.1f}" '
+            f'<line x1="{LEFT}" x2="{WIDTH - RIGHT}" y1="{f.py(t):.1f}" y2="{f.py(t):.1f}" '
             'stroke="#ddd"/>'
         )
-        parts.append(_text(LEFT - 6, py(t) + 4, y_format(t), anchor="end"))
-    for t in x_ticks if x_ticks is not None else _ticks(x0, x1, 8):
-        parts.append(_text(px(t), HEIGHT - BOTTOM + 16, x_format(t), anchor="middle"))
+        parts.append(_text(LEFT - 6, f.py(t) + 4, y_format(t), anchor="end"))
+    for t in x_ticks if x_ticks is not None else _ticks(f.x0, f.x1, 8):
+        parts.append(_text(f.px(t), HEIGHT - BOTTOM + 16, x_format(t), anchor="middle"))
     parts.append(_axes())
     parts.append(_text((LEFT + WIDTH - RIGHT) / 2, HEIGHT - 8, x_label, anchor="middle"))
     parts.append(_text(14, (TOP + HEIGHT - BOTTOM) / 2, y_label, anchor="middle", rotate=True))
-    for k, s in enumerate(series):
-        colour = COLOURS[k % len(COLOURS)]
-        dash = ' stroke-dasharray="6 4"' if s.dashed else ""
-        coords = " ".join(f"{px(x):.1f},{py(y):.1f}" for x, y in s.points)
-        parts.append(
-            f'<polyline points="{coords}" fill="none" stroke="{colour}" stroke-width="2"{dash}/>'
-        )
-        if not s.dashed:
-            parts += [
-                f'<circle cx="{px(x):.1f}" cy="{py(y):.1f}" r="3" fill="{colour}"/>'
-                for x, y in s.points
-            ]
-        ly = TOP + 14 * k + 4
-        parts.append(
-            f'<line x1="{WIDTH - 190}" x2="{WIDTH - 170}" y1="{ly}" y2="{ly}" '
-            f'stroke="{colour}" stroke-width="2"{dash}/>'
-        )
-        parts.append(_text(WIDTH - 165, ly + 4, s.label))
-    parts.append("</svg>")
-    return "\n".join(parts)
+    return parts
+
+
+def _series_svg(f: _Frame, k: int, s: Series) -> list[str]:
+    """One series: its line, its points (unless dashed) and its legend entry."""
+    colour = COLOURS[k % len(COLOURS)]
+    dash = ' stroke-dasharray="6 4"' if s.dashed else ""
+    coords = " ".join(f"{f.px(x):.1f},{f.py(y):.1f}" for x, y in s.points)
+    parts = [f'<polyline points="{coords}" fill="none" stroke="{colour}" stroke-width="2"{dash}/>']
+    if not s.dashed:
+        parts += [
+            f'<circle cx="{f.px(x):.1f}" cy="{f.py(y):.1f}" r="3" fill="{colour}"/>'
+            for x, y in s.points
+        ]
+    ly = TOP + 14 * k + 4
+    parts.append(
+        f'<line x1="{WIDTH - 190}" x2="{WIDTH - 170}" y1="{ly}" y2="{ly}" '
+        f'stroke="{colour}" stroke-width="2"{dash}/>'
+    )
+    parts.append(_text(WIDTH - 165, ly + 4, s.label))
+    return parts
 
 
 def map_chart(
