@@ -274,7 +274,7 @@ class BookingService:
             rejected.code == "unknown_offer" and self._offer_known(offer_id)
         )
         if key is not None and retry:
-            stored = self._await_replay(key, request_hash)
+            stored = self._await_replay(key, request_hash, offer_id)
             if stored is not None:
                 return stored.status_code, stored.response
         if rejected.code == "unknown_offer":
@@ -291,14 +291,26 @@ class BookingService:
             return False
         return offer.consumed_by is not None or offer.expires_at >= self.clock()
 
-    def _await_replay(self, key: str, request_hash: str) -> ConfirmResult | None:
-        """The stored answer for ``key``; a concurrent first attempt may still be committing."""
+    def _await_replay(self, key: str, request_hash: str, offer_id: str) -> ConfirmResult | None:
+        """The stored answer for ``key``; a concurrent first attempt may still be committing.
+
+        The key's answer is committed together with the offer's use: once the offer is
+        used and the key has no answer, the offer went to another request (no waiting).
+        """
         for _ in range(REPLAY_POLLS):
             stored = self.repo._replay(key, request_hash)
             if stored is not None:
                 return stored
+            if self._offer_used(offer_id):
+                return self.repo._replay(key, request_hash)  # committed in between?
             time.sleep(0.05)
         return None
+
+    def _offer_used(self, offer_id: str) -> bool:
+        try:
+            return self.repo.get_offer(offer_id).consumed_by is not None
+        except DispatchError:
+            return False
 
     def _fresh(self, offer_id: str) -> dict[str, Any] | None:
         try:
