@@ -1,16 +1,19 @@
-"""Replay speed and quality on north-bayreuth, and the price of not knowing the future.
+"""Honest replays: the dispatcher against the insertion baseline on the same day.
 
-Usage: python -m benchmarks.bench_replay [--osm FILE] [--requests 1000] [--vehicles 10]
-       [--small 40] [--small-vehicles 4] [--hindsight-s 30] [--skip-big]
+Usage: python -m benchmarks.bench_replay [--osm FILE] [--requests 1000] [--vehicles 10 ...]
+       [--mix even|peaks|default] [--seed 1] [--boarding-time 30]
+       [--reoptimise-every 600] [--after-change] [--small 40 --small-vehicles 4]
 
-1. A 16-hour day (06:00–22:00) of ``--requests`` synthetic requests with ``--vehicles``
-   eight-seat buses, maximum wait 15 min, ride time ≤ 1.5 × (direct + 30 s), i.e.
-   ``1.5x+45s``; once with every request booked on the spot, once with the default mix
-   (30 % prebooked, 25 % arrive-by). Prints the wall time on one core (re-optimisation
-   included), served share and vehicle-km.
-2. A small day (``--small`` requests, all booked the evening before): the replay's
-   vehicle-km against one solve of the whole day in hindsight (LNS + OR-Tools), both
-   checked with validate_plan.
+1. A 16-hour day (06:00–22:00) of ``--requests`` synthetic requests, eight-seat buses,
+   maximum wait 15 min, ride time ≤ 1.5 × (direct + 30 s), i.e. ``1.5x+45s``, boarding
+   and alighting ``--boarding-time`` s. ``even``: every request booked on the spot and
+   spread evenly over the day; ``peaks``: on the spot with morning and afternoon peaks;
+   ``default``: the synthesiser's default mix (30 % prebooked, 25 % arrive-by, peaks).
+   For each fleet size both policies replay the same day; every replay is checked by the
+   independent trajectory checker. Prints wall time on one core, served share, waits,
+   ride times, vehicle-km and the checker's count.
+2. With ``--small N`` (default 0: skipped): N requests all known the evening before;
+   the dispatcher's vehicle-km against one solve of the whole day in hindsight.
 """
 
 from __future__ import annotations
@@ -29,12 +32,35 @@ from zoneinfo import ZoneInfo
 from dispatch.roads.network import OsmSource, load_road_network
 from dispatch.sim.demand import DemandRequest, format_demand
 from dispatch.sim.hindsight import solve_in_hindsight
-from dispatch.sim.run import run_scenario
-from dispatch.sim.scenario import Scenario
+from dispatch.sim.replay import Policy
+from dispatch.sim.run import Finished, run_scenario
+from dispatch.sim.scenario import Scenario, prepare
 from dispatch.sim.synth import SynthParams, synthesise
 
 TZ = ZoneInfo("Europe/Berlin")
 DAY = date(2026, 11, 25)
+
+COLUMNS = (
+    f"{'buses':>5} {'policy':<11}{'wall s':>7}{'solves':>7}{'served':>8}{'wait':>6}"
+    f"{'p95':>6}{'ride':>6}{'detour':>7}{'veh-km':>8}{'no return':>10}{'empty':>7}"
+    f"{'occup.':>7}{'pooled':>7}{'violations':>11}"
+)
+
+
+def mix(name: str, requests: int, seed: int) -> SynthParams:
+    if name == "even":
+        return SynthParams(
+            requests,
+            DAY,
+            seed=seed,
+            prebooked_share=0,
+            arrive_by_share=0,
+            morning_share=0,
+            afternoon_share=0,
+        )
+    if name == "peaks":
+        return SynthParams(requests, DAY, seed=seed, prebooked_share=0, arrive_by_share=0)
+    return SynthParams(requests, DAY, seed=seed)
 
 
 def write_day(osm: Path, folder: Path, name: str, params: SynthParams) -> Path:
@@ -43,6 +69,53 @@ def write_day(osm: Path, folder: Path, name: str, params: SynthParams) -> Path:
     path = folder / f"{name}.csv"
     path.write_text(format_demand(requests, TZ), encoding="utf-8")
     return path
+
+
+def row(n: int, run: Finished, wall: float) -> str:
+    k, r = run.kpis, run.result
+    return (
+        f"{n:>5} {r.policy.value:<11}{wall:>7.1f}{r.solves:>7d}{k.served_share:>8.1%}"
+        f"{k.wait_mean_min:>6.1f}{k.wait_p95_min:>6.1f}{k.ride_mean_min:>6.1f}"
+        f"{k.detour_mean:>7.2f}{k.vehicle_km:>8.0f}{k.vehicle_km_no_return:>10.0f}"
+        f"{k.empty_km:>7.0f}{k.occupancy:>7.2f}{k.pooling_rate:>7.1%}{len(run.violations):>11d}"
+    )
+
+
+def big_day(args: argparse.Namespace, osm: Path, folder: Path) -> None:
+    demand = write_day(osm, folder, args.mix, mix(args.mix, args.requests, args.seed))
+    print(
+        f"== {args.requests} requests ({args.mix}), 8-seat buses, 06:00–22:00, max wait 15 min, "
+        f"ride ≤ 1.5 × (direct + 30 s), boarding {args.boarding_time} s; re-optimisation every "
+        f"{args.reoptimise_every} s{' and after each change' if args.after_change else ''}, "
+        f"{args.iterations} LNS iterations + {args.ortools_steps} OR-Tools steps =="
+    )
+    print(COLUMNS)
+    for n in args.vehicles:
+        scenario = Scenario(
+            demand,
+            osm=osm,
+            vehicles=n,
+            seats=8,
+            max_wait_min=15,
+            ride_time="1.5x+45s",
+            boarding_s=args.boarding_time,
+            seed=args.seed,
+            reoptimise_every_s=args.reoptimise_every,
+            reoptimise_after_change=args.after_change,
+            solver_iterations=args.iterations,
+            ortools_steps=args.ortools_steps,
+        )
+        prepared = prepare(scenario)
+        runs = {}
+        for policy in (Policy.INSERTION, Policy.DISPATCHER):
+            started = time.perf_counter()
+            runs[policy] = run_scenario(scenario, policy=policy, prepared=prepared)
+            print(row(n, runs[policy], time.perf_counter() - started), flush=True)
+        base, disp = runs[Policy.INSERTION].kpis, runs[Policy.DISPATCHER].kpis
+        print(
+            f"      dispatcher − insertion: served {100 * (disp.served_share - base.served_share):+.1f}"
+            f" points, vehicle-km {disp.vehicle_km / max(base.vehicle_km, 1e-9) - 1:+.1%}"
+        )
 
 
 def known_the_evening_before(path: Path) -> Path:
@@ -58,48 +131,6 @@ def known_the_evening_before(path: Path) -> Path:
     return out
 
 
-def big_day(args: argparse.Namespace, osm: Path, folder: Path) -> None:
-    print(f"== {args.requests} requests, {args.vehicles} buses × 8 seats, 06:00–22:00 ==")
-    print(
-        f"{'demand':<22}{'wall s':>8}{'solver s':>10}{'solves':>8}{'served':>9}{'veh-km':>9}"
-        f"{'empty km':>10}{'wait':>6}"
-    )
-    mixes = {
-        "all on the spot": SynthParams(
-            args.requests, DAY, seed=args.seed, prebooked_share=0, arrive_by_share=0
-        ),
-        "on the spot, no peaks": SynthParams(
-            args.requests,
-            DAY,
-            seed=args.seed,
-            prebooked_share=0,
-            arrive_by_share=0,
-            morning_share=0,
-            afternoon_share=0,
-        ),
-        "default mix": SynthParams(args.requests, DAY, seed=args.seed),
-    }
-    for label, params in mixes.items():
-        demand = write_day(osm, folder, label.replace(" ", "-"), params)
-        scenario = Scenario(
-            demand,
-            osm=osm,
-            vehicles=args.vehicles,
-            seats=8,
-            max_wait_min=15,
-            ride_time="1.5x+45s",
-            seed=args.seed,
-        )
-        started = time.perf_counter()
-        finished = run_scenario(scenario)
-        wall = time.perf_counter() - started
-        k, r = finished.kpis, finished.result
-        print(
-            f"{label:<22}{wall:>8.1f}{r.solver_s:>10.1f}{r.solves:>8d}{k.served_share:>9.1%}"
-            f"{k.vehicle_km:>9.0f}{k.empty_km:>10.0f}{k.wait_mean_min:>6.1f}"
-        )
-
-
 def small_day(args: argparse.Namespace, osm: Path, folder: Path) -> None:
     print(f"\n== {args.small} requests known the evening before, {args.small_vehicles} buses ==")
     params = SynthParams(args.small, DAY, seed=args.seed)
@@ -111,13 +142,17 @@ def small_day(args: argparse.Namespace, osm: Path, folder: Path) -> None:
         seats=8,
         max_wait_min=15,
         ride_time="1.5x+45s",
+        boarding_s=args.boarding_time,
         seed=args.seed,
     )
     finished = run_scenario(scenario)
     hindsight = solve_in_hindsight(finished.prepared, args.hindsight_s, seed=args.seed)
     k = finished.kpis
     gap = (k.vehicle_km - hindsight.vehicle_km) / hindsight.vehicle_km
-    print(f"replay:    served {k.served}/{k.requested}, {k.vehicle_km:.1f} vehicle-km")
+    print(
+        f"replay:    served {k.served}/{k.requested}, {k.vehicle_km:.1f} vehicle-km, "
+        f"{len(finished.violations)} trajectory violations"
+    )
     print(
         f"hindsight: served {hindsight.served}/{hindsight.requested}, "
         f"{hindsight.vehicle_km:.1f} vehicle-km, {len(hindsight.violations)} violations "
@@ -130,19 +165,24 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--osm", default=os.environ.get("DISPATCH_OSM_SOURCE"))
     parser.add_argument("--requests", type=int, default=1000)
-    parser.add_argument("--vehicles", type=int, default=10)
-    parser.add_argument("--small", type=int, default=40)
+    parser.add_argument("--vehicles", type=int, nargs="+", default=[10])
+    parser.add_argument("--mix", choices=("even", "peaks", "default"), default="even")
+    parser.add_argument("--boarding-time", type=int, default=30)
+    parser.add_argument("--reoptimise-every", type=int, default=600)
+    parser.add_argument("--after-change", action="store_true")
+    parser.add_argument("--iterations", type=int, default=30)
+    parser.add_argument("--ortools-steps", type=int, default=30)
+    parser.add_argument("--small", type=int, default=0)
     parser.add_argument("--small-vehicles", type=int, default=4)
     parser.add_argument("--hindsight-s", type=float, default=30.0)
     parser.add_argument("--seed", type=int, default=1)
-    parser.add_argument("--skip-big", action="store_true")
     args = parser.parse_args()
     if not args.osm:
         raise SystemExit("give --osm FILE or set DISPATCH_OSM_SOURCE")
     logging.basicConfig(level=logging.WARNING)
     osm = Path(args.osm)
     with tempfile.TemporaryDirectory() as tmp:
-        if not args.skip_big:
+        if args.requests > 0:
             big_day(args, osm, Path(tmp))
         if args.small > 0:
             small_day(args, osm, Path(tmp))

@@ -1,12 +1,14 @@
 """Simulated buses: real websocket clients of the driver API that drive their plans.
 
-Each bus does what a punctual driver with the driver page would do: it drives the
-``route_to`` road path of its next stop so as to get there in the planned travel
-time, reports its position on the way, reports ``arrived``, waits for the pickup
-window, reports ``boarded`` (or, for a few riders, ``no_show`` once the wait is
-over) or ``alighted``, then ``departed``, and goes on with whatever plan the
-service sent meanwhile. After a dropped connection it reconnects and resumes with
-the last plan version it holds.
+Each bus does what a punctual driver with the driver page would do, by the same rules
+as the planner's replay (:mod:`dispatch.sim.driving`): it waits where it is until it
+must leave, drives the ``route_to`` road path of its next stop in the planned travel
+time, reports its position on the way (where it is, when it is there), reports
+``arrived``, serves the stop from the plan's start of service for its full boarding
+or alighting time, reports ``boarded`` (or, for a few riders, ``no_show`` once the
+wait is over) or ``alighted``, then ``departed``, and goes on with whatever plan the
+service sent meanwhile. After a dropped connection it reconnects and resumes with the
+last plan version it holds.
 """
 
 from __future__ import annotations
@@ -26,6 +28,7 @@ from typing import Any
 import websockets
 
 from dispatch.service.plan_payload import decode_polyline
+from dispatch.sim.driving import leave_at, service_end, service_start
 
 log = logging.getLogger(__name__)
 
@@ -192,31 +195,40 @@ class SimulatedDriver:
         if self.position is not None and _distance_m(self.position, path[0]) > 5:
             path.insert(0, self.position)
         travel = int(stop.get("travel_s") or 0)
-        eta = _epoch(stop.get("eta")) or now + travel
-        leaves = max(now, eta - travel)
+        start = _epoch(stop.get("service_start")) or _epoch(stop.get("eta")) or now + travel
+        leaves = leave_at(now, start, travel)
         return Leg(stop["stop_id"], path, leaves, leaves + travel)
 
     async def _serve(self, stop: dict[str, Any]) -> None:
-        """Arrive, wait for the window, board or drop off (or report a no-show), depart."""
+        """Arrive, wait for the plan's start of service, board or drop off for the stop's
+        full time (or report a no-show), depart."""
         stop_id = stop["stop_id"]
         self.served.add(stop_id)
+        arrival = self.clock()
         await self._event(stop_id, "arrived")
+        await asyncio.sleep(self.params.step_s)  # the service answers with the re-timed plan
+        planned = self._planned(stop_id) or stop
+        start, service_s = _service_times(planned, arrival)
+        await self._until(start)
         if stop["kind"] == "break":  # the driver's planned break at the depot
-            starts = max(self.clock(), _epoch(stop.get("service_start")) or self.clock())
-            ends = _epoch(stop.get("departure")) or starts
-            await self._until(starts + (ends - (_epoch(stop.get("service_start")) or ends)))
+            await self._until(service_end(start, service_s))
             await self._event(stop_id, "departed")
             return
         if stop["kind"] == "pickup":
-            await self._until(_epoch(stop.get("window_start")) or self.clock())
             if self.rng.random() < self.params.no_show_share and await self._no_show(stop):
                 return
-            await self._until(self.clock() + 60)
+            await self._until(service_end(max(start, self.clock()), service_s))
             await self._event(stop_id, "boarded")
         else:
-            await self._until(self.clock() + 45)
+            await self._until(service_end(start, service_s))
             await self._event(stop_id, "alighted")
         await self._event(stop_id, "departed")
+
+    def _planned(self, stop_id: str) -> dict[str, Any] | None:
+        """The stop as the latest plan has it (its start of service may have moved)."""
+        if self.plan is None:
+            return None
+        return next((s for s in self.plan["stops"] if s["stop_id"] == stop_id), None)
 
     async def _no_show(self, stop: dict[str, Any]) -> bool:
         """Wait the rule's time after the window opened and report; True if accepted."""
@@ -248,3 +260,10 @@ class SimulatedDriver:
 
 def _epoch(iso: str | None) -> int | None:
     return None if not iso else int(datetime.fromisoformat(iso).timestamp())
+
+
+def _service_times(stop: dict[str, Any], arrival: int) -> tuple[int, int]:
+    """When service starts (never before arrival) and how long it takes, by the plan."""
+    planned = _epoch(stop.get("service_start")) or arrival
+    departure = _epoch(stop.get("departure")) or planned
+    return service_start(arrival, planned), max(0, departure - planned)

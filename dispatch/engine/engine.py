@@ -31,6 +31,7 @@ from dispatch.engine.events import (
     ShiftEndReported,
     SolveFinished,
     SolveRequested,
+    StopEventKind,
     StopEventReported,
     Tick,
     TripStatus,
@@ -290,6 +291,7 @@ class Engine:
             TripStatusChanged(trip.booking_id, TripStatus.CANCELLED, now, trip.vehicle_id)
         ]
         vehicle = self.vehicles.get(trip.vehicle_id or "")
+        self._mark_dirty(now)  # room on a bus: worth re-planning
         if vehicle is not None:
             vehicle.visits = [v for v in vehicle.visits if v.request_id != trip.booking_id]
             commands += self._retime(vehicle, now)
@@ -312,6 +314,7 @@ class Engine:
             position_at=event.shift_start,
         )
         self.vehicles[event.vehicle_id] = vehicle
+        self._mark_dirty(now)  # a new shift: room for re-planning
         for k, (start, end) in enumerate(event.breaks):
             if end <= now:
                 continue
@@ -321,13 +324,31 @@ class Engine:
         return self._retime(vehicle, now) if vehicle.visits else []
 
     def _position(self, event: PositionReported, now: int) -> list[Command]:
+        """Where the vehicle was and when (``at`` is when it was at ``node``).
+
+        A report dated ahead of the clock (a device whose clock runs fast) is taken as
+        ``now``: no report may move a bus ahead of the time it could really be there.
+        A report older than the vehicle's latest one (delivered out of order) is refused,
+        so that the bus never jumps back to where it was.
+        """
         vehicle = self.vehicles.get(event.vehicle_id)
         if vehicle is None:
             return []
-        # ``at`` may lie ahead: a simulated vehicle reports the next node on its way and
-        # when it will be there, so that snapshots do not assume it stands still.
+        at = event.at
+        if at > now:
+            log.info(
+                "vehicle %s: position dated %d s ahead of the clock, taken as now",
+                event.vehicle_id,
+                at - now,
+            )
+            at = now
+        if vehicle.reported_at is not None and at < vehicle.reported_at:
+            return [EventRefused(event.vehicle_id, "", "older than the vehicle's latest report")]
+        vehicle.reported_at = at
+        if vehicle.at_stop and event.node == vehicle.position_node:
+            return []  # still at the stop: it has been there since it arrived
         vehicle.position_node = event.node
-        vehicle.position_at = event.at
+        vehicle.position_at = at
         self.table.index(event.node)
         return []
 
@@ -345,7 +366,8 @@ class Engine:
         outcome = apply_stop_event(self, event, now)
         if outcome.vehicle is None:
             return outcome.commands
-        self._mark_dirty(now)
+        if event.event is StopEventKind.NO_SHOW:
+            self._mark_dirty(now)  # room on a bus; a stop going to plan changes nothing
         return outcome.commands + self._retime(outcome.vehicle, now)
 
     # ---- re-optimisation --------------------------------------------------------------
@@ -371,12 +393,30 @@ class Engine:
 
     def _due(self, now: int) -> bool:
         if (
-            self._dirty_since is not None
+            self.params.reoptimise_after_change
+            and self._dirty_since is not None
             and now - self._dirty_since >= self.params.reoptimise_debounce_s
         ):
             return True
         last = self._last_solve_at
         return last is None or now - last >= self.params.reoptimise_period_s
+
+    def next_solve_due(self, now: int) -> int | None:
+        """The earliest time a :class:`Tick` would start a re-optimisation, if no other
+        event comes first (``None`` while one runs or nothing is open).
+
+        The replay uses it to tick exactly when the live service's runner would find a
+        re-optimisation due, without ticking every second.
+        """
+        if self.solving is not None:
+            return None
+        if not any(t.status in OPEN_STATUSES for t in self.trips.values()):
+            return None
+        last = self._last_solve_at
+        due = now if last is None else last + self.params.reoptimise_period_s
+        if self._dirty_since is not None and self.params.reoptimise_after_change:
+            due = min(due, self._dirty_since + self.params.reoptimise_debounce_s)
+        return max(now, due)
 
     def _solve_finished(self, event: SolveFinished, now: int) -> list[Command]:
         if self.solving is None or self.solving.token != event.token:
@@ -401,6 +441,7 @@ class Engine:
         extra: tuple[Request, ...] = (),
         around: Request | None = None,
         shared: bool = False,
+        only: VehicleState | None = None,
     ) -> LiveSnapshot:
         """The live state as a snapshot; with ``around``, only the vehicles that could serve it.
 
@@ -410,7 +451,7 @@ class Engine:
         same ``now`` (only for code that does not change the state before asking again;
         ``handle`` forgets kept snapshots after every event but a quote).
         """
-        vehicles = list(self.vehicles.values())
+        vehicles = list(self.vehicles.values()) if only is None else [only]
         if around is not None:
             start, end = around.pickup_window.start, around.dropoff_window.end
             vehicles = [v for v in vehicles if v.shift_start <= end and v.shift_end >= start]
@@ -418,7 +459,11 @@ class Engine:
         base = self._snapshots.get(key) if shared else None
         if base is None:
             keep = set(key[1])
-            trips = {k: t for k, t in self.trips.items() if around is None or t.vehicle_id in keep}
+            trips = {
+                k: t
+                for k, t in self.trips.items()
+                if (around is None and only is None) or t.vehicle_id in keep
+            }
             base = build_live_snapshot(
                 now,
                 vehicles,
@@ -460,7 +505,7 @@ class Engine:
 
     def _retime(self, vehicle: VehicleState, now: int) -> list[Command]:
         """Re-time a vehicle's route after its visits changed, and publish it."""
-        live = self.live_snapshot(now)
+        live = self.live_snapshot(now, only=vehicle)
         view = live.snapshot.vehicle_by_id.get(VehicleId(vehicle.vehicle_id))
         if view is None:
             vehicle.route = None
@@ -472,7 +517,6 @@ class Engine:
         vehicle.route = route
         vehicle.relaxed = vehicle.vehicle_id in live.relaxed
         vehicle.version += 1
-        self._mark_dirty(now)
         return [self._plan_changed(vehicle)]
 
 

@@ -32,6 +32,9 @@ class EngineParams:
     no_show_wait_s: int = 180
     reoptimise_debounce_s: int = 5
     reoptimise_period_s: int = 60
+    #: Re-optimise ``reoptimise_debounce_s`` after a booking, cancellation or no-show (and
+    #: not only every ``reoptimise_period_s``).
+    reoptimise_after_change: bool = True
     solver_time_limit_s: float = 2.0
     min_improvement: float = 1.0
     #: The next stop is locked (no re-optimisation may put another stop before it) once

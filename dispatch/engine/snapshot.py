@@ -76,8 +76,15 @@ def _trip_request(trip: Trip, table: LocationTable) -> Request:
         pickup_service_s=trip.pickup_service_s,
         dropoff_service_s=trip.dropoff_service_s,
         promised=True,
-        boarded_at=trip.boarded_at if trip.status is TripStatus.ON_BOARD else None,
+        boarded_at=_boarding_start(trip),
     )
+
+
+def _boarding_start(trip: Trip) -> int | None:
+    """The solver's ``boarded_at`` is when boarding began; the driver reports its end."""
+    if trip.status is not TripStatus.ON_BOARD or trip.boarded_at is None:
+        return None
+    return trip.boarded_at - trip.pickup_service_s
 
 
 def vehicle_view(
@@ -85,12 +92,14 @@ def vehicle_view(
 ) -> Vehicle:
     started = now >= state.shift_start
     start_node = state.position_node if started else state.depot_node
-    available = max(now, state.shift_start, state.position_at if started else 0)
     locked = (
         (state.visits[0],)
         if started and state.visits and _heading_to_first(state, table, now, lock_ahead_s)
         else ()
     )
+    available = max(now, state.shift_start, state.position_at if started else 0)
+    if locked:
+        available = _on_the_way(state, table, now, locked[0])
     on_board = tuple(
         v.request_id for v in state.visits if v.kind is StopKind.DROPOFF and _on_board(state, v)
     )
@@ -104,6 +113,27 @@ def vehicle_view(
         on_board=on_board,
         locked=locked,
     )
+
+
+def _on_the_way(state: VehicleState, table: LocationTable, now: int, first: Visit) -> int:
+    """When the bus was free to go on from its reported node, serving its locked first stop.
+
+    A bus driving to its first stop passed its reported node at ``position_at`` and drives
+    on: it gets there ``travel`` later, not ``travel`` after ``now`` (counting from ``now``
+    would put every moving bus behind where it really is). A bus at the stop arrived at
+    ``position_at`` and serves it from then on. Either way it cannot be done earlier than
+    the time still needed from ``now`` (a device that stopped reporting, a slow rider),
+    nor before its shift starts.
+    """
+    route = state.route
+    if route is None or not route.stops or route.stops[0].visit != first:
+        return max(now, state.shift_start, state.position_at)
+    stop = route.stops[0]
+    if state.at_stop:
+        needed = stop.departure - stop.start
+    else:
+        needed = table.seconds(table.index(state.position_node), stop.location)
+    return max(state.shift_start, state.position_at, now - needed)
 
 
 def _heading_to_first(
@@ -142,6 +172,8 @@ class VehicleEntry:
     key: tuple[object, ...]
     view: Vehicle
     relaxed: dict[RequestId, Request] | None
+    #: A boarding under way, whose start can no longer move (see :func:`_pinned_boarding`).
+    pinned: dict[RequestId, Request] | None = None
 
 
 def _entry_key(state: VehicleState, now: int) -> tuple[object, ...]:
@@ -191,6 +223,8 @@ def build_live_snapshot(
                 entries[state.vehicle_id] = entry
         parts.append(entry)
     for entry in parts:
+        if entry.pinned:
+            requests.update(entry.pinned)
         if entry.relaxed:
             requests.update(entry.relaxed)
     for r in extra:
@@ -218,12 +252,44 @@ def _vehicle_entry(
     sequence = tuple(state.visits)
     if not sequence or _settled(state, now):
         return VehicleEntry(key, view, None)
-    if not isinstance(build_route(plain, view, sequence), Infeasibility):
-        return VehicleEntry(key, view, None)
-    widened = dict(plain.request_by_id)
-    relaxed_view = _relax_vehicle(plain, view, sequence, widened)
+    pinned = _pinned_boarding(state, now, plain)
+    base = _replaced(plain, pinned) if pinned else plain
+    if not isinstance(build_route(base, view, sequence), Infeasibility):
+        return VehicleEntry(key, view, None, pinned)
+    widened = dict(base.request_by_id)
+    relaxed_view = _relax_vehicle(base, view, sequence, widened)
     changed = {v.request_id: widened[v.request_id] for v in sequence}
-    return VehicleEntry(key, relaxed_view, changed)
+    return VehicleEntry(key, relaxed_view, changed, pinned)
+
+
+def _pinned_boarding(
+    state: VehicleState, now: int, plain: Snapshot
+) -> dict[RequestId, Request] | None:
+    """A pickup whose boarding began: its start is fixed, not for a new plan to move.
+
+    The bus at its first stop starts boarding at the time its plan says; once that time
+    has passed, a later plan may no longer hold the pickup back (to shorten the rider's
+    ride around a newly inserted stop): the rider is already boarding. The start stays
+    where it was, or, if boarding is still going on, as late as it can have begun.
+    """
+    route = state.route
+    if not state.at_stop or route is None or not route.stops or not state.visits:
+        return None
+    first = route.stops[0]
+    if first.kind is not StopKind.PICKUP or first.start > now or state.visits[0] != first.visit:
+        return None
+    request = plain.request_by_id.get(first.request_id)
+    if request is None:
+        return None
+    latest = max(first.start, now - (first.departure - first.start))
+    return {request.id: replace(request, pickup_window=TimeWindow(first.start, latest))}
+
+
+def _replaced(plain: Snapshot, changes: Mapping[RequestId, Request]) -> Snapshot:
+    requests = tuple(changes.get(r.id, r) for r in plain.requests)
+    snapshot = Snapshot(plain.now, plain.vehicles, requests, plain.travel_s, plain.distance_m)
+    snapshot.__dict__["travel_rows"] = plain.travel_rows
+    return snapshot
 
 
 def with_requests(

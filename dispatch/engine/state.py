@@ -20,6 +20,8 @@ class Trip:
     dropoff_service_s: int
     status: TripStatus = TripStatus.CONFIRMED
     vehicle_id: str | None = None
+    #: When boarding was over and the ride began (the driver's "boarded"), never ahead
+    #: of the clock. For a planned break: the shift start.
     boarded_at: int | None = None
     #: The solver request for this trip and the state it was made in (see snapshot.trip_request).
     cached_request: tuple[tuple[object, ...], Request] | None = None
@@ -59,6 +61,9 @@ class VehicleState:
     at_stop: bool = False
     #: The route was timed with windows widened to reality (the vehicle is running late).
     relaxed: bool = False
+    #: When the latest position or stop event of the vehicle was dated (never ahead of the
+    #: clock); older reports arriving late are refused.
+    reported_at: int | None = None
 
     @property
     def capacity(self) -> tuple[int, int]:

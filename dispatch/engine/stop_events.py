@@ -53,8 +53,6 @@ def _break_event(
         trip.status = TripStatus.COMPLETED
         _drop_visit(vehicle, trip, StopKind.DROPOFF)
         _move(engine, vehicle, trip.spec.dropoff_node, ev.at, now)
-        # A simulated driver reports the end of the break ahead of time, like positions.
-        vehicle.position_at = max(vehicle.position_at, ev.at)
         vehicle.at_stop = False
         return Outcome([], vehicle)
     return _refuse(ev, f"{ev.event.value} does not apply to a break")
@@ -134,6 +132,7 @@ def _departed(
 ) -> Outcome:
     vehicle.at_stop = False
     vehicle.position_at = min(ev.at, now)
+    vehicle.reported_at = max(vehicle.reported_at or vehicle.position_at, vehicle.position_at)
     return Outcome()
 
 
@@ -144,8 +143,10 @@ def _drop_visit(vehicle: VehicleState, trip: Trip, kind: StopKind) -> None:
 
 
 def _move(engine: Engine, vehicle: VehicleState, node: int, at: int, now: int) -> None:
+    """The vehicle is at ``node`` since ``at`` (never ahead of the clock)."""
     vehicle.position_node = node
     vehicle.position_at = min(at, now)
+    vehicle.reported_at = max(vehicle.reported_at or vehicle.position_at, vehicle.position_at)
     engine.table.index(node)
 
 

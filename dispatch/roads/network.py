@@ -195,6 +195,9 @@ class RoadNetwork:
     def path_times(self, source: int, target: int) -> list[tuple[int, int]]:
         return self.travel_times.path_times(source, target)
 
+    def path_steps(self, source: int, target: int) -> list[tuple[int, int, int]]:
+        return self.travel_times.path_steps(source, target)
+
     def summary(self) -> dict[str, object]:
         s = self.graph.stats
         return {

@@ -79,6 +79,8 @@ class DijkstraTravelTimes:
         self._rows: OrderedDict[int, FloatArray] = OrderedDict()
         self._limit = cache_rows
         self._lock = threading.Lock()
+        #: Shortest-path trees (predecessors) per source, for paths; bounded like the rows.
+        self._trees: OrderedDict[int, npt.NDArray[np.int32]] = OrderedDict()
 
     @property
     def kernel_size(self) -> int:
@@ -88,6 +90,7 @@ class DijkstraTravelTimes:
     def clear_cache(self) -> None:
         with self._lock:
             self._rows.clear()
+            self._trees.clear()
 
     def _kernel_rows(self, kernel_ids: IntArray) -> FloatArray:
         """Kernel Dijkstra rows for ``kernel_ids`` (sorted, unique), from the cache if there."""
@@ -160,7 +163,7 @@ class DijkstraTravelTimes:
 
     def route(self, source: int, target: int) -> RoutePath:
         """Node path and polyline of the fastest path (ties: shorter)."""
-        _, pred = dijkstra(self._csr, directed=True, indices=source, return_predecessors=True)
+        pred = self._tree(source)
         path = [target]
         while path[-1] != source:
             prev = int(pred[path[-1]])
@@ -169,6 +172,22 @@ class DijkstraTravelTimes:
             path.append(prev)
         path.reverse()
         return self._route_from_nodes(path)
+
+    def _tree(self, source: int) -> npt.NDArray[np.int32]:
+        """Predecessors on the fastest paths from ``source`` (cached: buses leave the same
+        stops again and again)."""
+        with self._lock:
+            cached = self._trees.get(source)
+            if cached is not None:
+                self._trees.move_to_end(source)
+                return cached
+        _, pred = dijkstra(self._csr, directed=True, indices=source, return_predecessors=True)
+        tree: npt.NDArray[np.int32] = np.asarray(pred, dtype=np.int32)
+        with self._lock:
+            self._trees[source] = tree
+            while len(self._trees) > self._limit:
+                self._trees.popitem(last=False)
+        return tree
 
     def _route_from_nodes(self, path: list[int]) -> RoutePath:
         g = self.graph
@@ -182,6 +201,17 @@ class DijkstraTravelTimes:
             seconds += int(g.travel_s[e])
             metres += int(g.distance_m[e])
         return RoutePath(tuple(path), tuple(poly), seconds, metres)
+
+    def path_steps(self, source: int, target: int) -> list[tuple[int, int, int]]:
+        """(node, seconds, metres from ``source``) along the fastest path, source first."""
+        path = self.route(source, target).nodes
+        out, t, m = [(path[0], 0, 0)], 0, 0
+        for a, b in itertools.pairwise(path):
+            e = self.graph.edge_index(a, b)
+            t += int(self.graph.travel_s[e])
+            m += int(self.graph.distance_m[e])
+            out.append((b, t, m))
+        return out
 
     def path_times(self, source: int, target: int) -> list[tuple[int, int]]:
         """(node, seconds from ``source``) along the fastest path, source first."""

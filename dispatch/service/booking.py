@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+from dispatch.booking_rules import time_problem
 from dispatch.config import ServiceConfig
 from dispatch.engine.events import (
     BookingAccepted,
@@ -142,21 +143,9 @@ class BookingService:
         return f"near {best.name}" if best is not None else f"{lat:.5f}, {lon:.5f}"
 
     def check_time(self, when: int, now: int) -> None:
-        horizon = self.config.booking.prebooking_horizon_days
-        if when < now - 300:
-            raise InputError("the requested time is in the past")
-        if when > now + horizon * 86400:
-            raise InputError(f"bookings are possible at most {horizon} days ahead")
-        notice = self.config.booking.minimum_notice_min * 60
-        if when < now + notice - 300:
-            raise InputError(f"please book at least {notice // 60} minutes ahead")
-        local = datetime.fromtimestamp(when, self.config.zone)
-        span = _span_on(self.config, local)
-        if span is None:
-            raise InputError(f"the service does not run on {local:%A, %d %B}")
-        start, end = span
-        if not start <= local.time() <= end:
-            raise InputError(f"the service runs from {start:%H:%M} to {end:%H:%M}")
+        problem = time_problem(self.config, when, now)
+        if problem is not None:
+            raise InputError(problem)
 
     # ---- quotes -------------------------------------------------------------------------
 
@@ -415,15 +404,6 @@ class BookingService:
 
     def iso(self, t: int | None) -> str | None:
         return None if t is None else datetime.fromtimestamp(t, self.config.zone).isoformat()
-
-
-def _span_on(config: ServiceConfig, local: datetime) -> tuple[Any, Any] | None:
-    hours = config.hours
-    day = local.strftime("%a").lower()[:3]
-    if day in [str(d) for d in hours.closed]:
-        return None
-    span = getattr(hours, day, None) or hours.daily
-    return None if span is None else (span.start, span.end)
 
 
 def _place_dict(p: Place) -> dict[str, Any]:

@@ -12,15 +12,24 @@ from contextlib import contextmanager
 from dataclasses import replace
 from datetime import date
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
 from dispatch.errors import InputError
 from dispatch.sim.demand import format_demand
-from dispatch.sim.output import KPI_ROWS, RunSummary, kpi_table, write_atomically
+from dispatch.sim.output import KPI_ROWS, RunSummary, write_atomically
 from dispatch.sim.replay import Progress
-from dispatch.sim.scenario import Prepared, Scenario, load_config, load_network, prepare
+from dispatch.sim.scenario import (
+    DEFAULT_ITERATIONS,
+    DEFAULT_ORTOOLS_STEPS,
+    DEFAULT_PERIOD_S,
+    Prepared,
+    Scenario,
+    load_config,
+    load_network,
+    prepare,
+)
 
 if TYPE_CHECKING:
     from dispatch.cli import Cli
@@ -55,11 +64,51 @@ RideTimeOption = Annotated[
 SeedOption = Annotated[int, typer.Option("--seed", help="Random seed of the re-optimisation.")]
 IterationsOption = Annotated[
     int,
-    typer.Option("--solver-iterations", min=0, help="Search iterations per re-optimisation."),
+    typer.Option(
+        "--solver-iterations",
+        min=0,
+        help="Large-neighbourhood search iterations per re-optimisation.",
+    ),
+]
+OrToolsOption = Annotated[
+    int,
+    typer.Option(
+        "--ortools-steps",
+        min=0,
+        help="OR-Tools search steps per re-optimisation round (0: no OR-Tools).",
+    ),
 ]
 EveryOption = Annotated[
     int,
-    typer.Option("--reoptimise-every", min=1, help="Seconds between re-optimisations."),
+    typer.Option(
+        "--reoptimise-every",
+        min=1,
+        help="Seconds between periodic re-optimisations (the live service: 60).",
+    ),
+]
+AfterChangeOption = Annotated[
+    bool,
+    typer.Option(
+        "--reoptimise-after-change/--periodic-only",
+        help="Also re-optimise a few seconds after each booking, as the live service does "
+        "(slower replays).",
+    ),
+]
+BoardingOption = Annotated[
+    int | None,
+    typer.Option(
+        "--boarding-time",
+        min=0,
+        help="Seconds for boarding and for alighting (default: the service definition's).",
+    ),
+]
+PolicyOption = Annotated[
+    str,
+    typer.Option(
+        "--policy",
+        help="dispatcher (continuous re-optimisation, as the service runs) or insertion "
+        "(cheapest insertion, never re-optimised: the baseline).",
+    ),
 ]
 
 
@@ -83,7 +132,7 @@ def demand_synth(
     larger places and railway stations in the morning, back in the afternoon, and
     between any places in between. The same seed gives the same file.
     """
-    from dispatch.sim.synth import SynthParams, synthesise
+    from dispatch.sim.synth import SynthParams, synthesise, zones
 
     service_day = _date(day)
     cfg = load_config(Scenario(output, osm=osm, config=config))
@@ -104,6 +153,14 @@ def demand_synth(
     demand = synthesise(network, params, cfg.zone)
     _write(output, format_demand(demand, cfg.zone))
     typer.echo(f"{len(demand)} requests on {service_day} written to {output}")
+    skipped = zones(network).skipped
+    if skipped:
+        names = ", ".join(skipped[:5]) + (
+            f" and {len(skipped) - 5} more" if len(skipped) > 5 else ""
+        )
+        typer.echo(
+            f"{len(skipped)} place(s) more than 500 m from a drivable road were left out: {names}"
+        )
 
 
 def replay(
@@ -118,46 +175,88 @@ def replay(
     wheelchair_places: WheelchairOption = None,
     max_wait: MaxWaitOption = None,
     ride_time: RideTimeOption = None,
+    boarding_time: BoardingOption = None,
     seed: SeedOption = 0,
-    solver_iterations: IterationsOption = 20,
-    reoptimise_every: EveryOption = 900,
+    solver_iterations: IterationsOption = DEFAULT_ITERATIONS,
+    ortools_steps: OrToolsOption = DEFAULT_ORTOOLS_STEPS,
+    reoptimise_every: EveryOption = DEFAULT_PERIOD_S,
+    after_change: AfterChangeOption = False,
+    policy: PolicyOption = "dispatcher",
+    baseline: Annotated[
+        bool,
+        typer.Option(
+            "--baseline/--no-baseline",
+            help="Also replay the insertion baseline on the same day (into OUTPUT/baseline).",
+        ),
+    ] = True,
 ) -> None:
     """Replay demand through the live dispatcher with a simulated clock and buses.
 
-    Riders take the best offer or walk away; buses follow their plans on the road
-    network. Writes outcomes.csv, timeline.csv, vehicles.csv, kpis.json and kpis.txt.
+    Riders take the offer or walk away; buses drive their plans on the road network at
+    its travel times and serve every stop for its boarding time. Every replay is checked
+    by an independent trajectory checker: a replay whose buses did what real ones cannot
+    ends with an error, not with numbers. By default the insertion baseline is replayed
+    on the same day and shown side by side. Writes outcomes.csv, timeline.csv, stops.csv,
+    vehicles.csv, kpis.json, kpis.txt and rules.json.
     """
-    from dispatch.sim.replay import Replay
-    from dispatch.sim.run import Finished, write_outputs
+    from dispatch.sim.replay import Policy
+    from dispatch.sim.run import require_valid, run_scenario, write_outputs
+    from dispatch.sim.trajectory import summarise
 
     scenario = Scenario(
         demand,
-        osm,
-        config,
-        vehicles,
-        seats,
-        wheelchair_places,
-        max_wait,
-        ride_time,
-        seed,
-        reoptimise_every,
-        solver_iterations,
+        osm=osm,
+        config=config,
+        vehicles=vehicles,
+        seats=seats,
+        wheelchair_places=wheelchair_places,
+        max_wait_min=max_wait,
+        ride_time=ride_time,
+        boarding_s=boarding_time,
+        seed=seed,
+        reoptimise_every_s=reoptimise_every,
+        reoptimise_after_change=after_change,
+        solver_iterations=solver_iterations,
+        ortools_steps=ortools_steps,
+        policy=policy,
     )
     prepared = prepare(scenario)
     _quiet_engine()
-    run = Replay(
-        prepared.requests, prepared.network, prepared.fleet, prepared.engine_params, prepared.params
-    )
-    with _progress(len(prepared.requests), "replaying") as progress:
-        result = run.run(progress)
-    from dispatch.sim.kpis import compute_kpis
+    main = Policy(policy)
+    policies = [main] + ([Policy.INSERTION] if baseline and main is Policy.DISPATCHER else [])
+    finished = {}
+    for pol in policies:
+        with _progress(len(prepared.requests), f"replaying ({pol.value})") as progress:
+            finished[pol] = run_scenario(scenario, progress, pol, prepared)
+        folder = output if pol is main else output / "baseline"
+        write_outputs(folder, finished[pol])
+    for pol, run in finished.items():
+        typer.echo(f"{pol.value}: {summarise(run.violations).line()}", err=True)
+    typer.echo(side_by_side({p.value: run.kpis.as_dict() for p, run in finished.items()}))
+    for run in finished.values():
+        require_valid(run)
+    walls = ", ".join(f"{p.value} {r.result.wall_s:.1f} s" for p, r in finished.items())
+    solves = finished[main].result.solves
+    typer.echo(f"replayed in {walls} ({solves} re-optimisations); results in {output}")
 
-    kpis = compute_kpis(result.outcomes, result.vehicles.values(), result.solver_s)
-    write_outputs(output, Finished(prepared, result, kpis))
-    typer.echo(kpi_table(kpis))
-    typer.echo(
-        f"replayed in {result.wall_s:.1f} s ({result.solves} re-optimisations); results in {output}"
-    )
+
+def side_by_side(columns: dict[str, dict[str, Any]]) -> str:
+    """The KPI table with one column per policy (and the difference when there are two)."""
+    names = list(columns)
+    width = max(len(label) for label, _, _ in KPI_ROWS)
+    head = f"{'':<{width}}" + "".join(f"  {n:>12}" for n in names)
+    if len(names) == 2:
+        head += f"  {'difference':>12}"
+    lines = [head]
+    for label, key, fmt in KPI_ROWS:
+        values = [columns[n][key] for n in names]
+        cells = "".join(f"  {fmt.format(v):>12}" for v in values)
+        if len(values) == 2:
+            diff = values[0] - values[1]
+            text = fmt.format(diff) if "%" not in fmt else f"{diff * 100:.1f} pts"
+            cells += f"  {('+' if diff > 0 else '') + text:>12}"
+        lines.append(f"{label:<{width}}{cells}")
+    return "\n".join(lines)
 
 
 def size_fleet(
@@ -175,9 +274,13 @@ def size_fleet(
     wheelchair_places: WheelchairOption = None,
     max_wait: MaxWaitOption = None,
     ride_time: RideTimeOption = None,
+    boarding_time: BoardingOption = None,
     seed: SeedOption = 0,
-    solver_iterations: IterationsOption = 20,
-    reoptimise_every: EveryOption = 900,
+    solver_iterations: IterationsOption = DEFAULT_ITERATIONS,
+    ortools_steps: OrToolsOption = DEFAULT_ORTOOLS_STEPS,
+    reoptimise_every: EveryOption = DEFAULT_PERIOD_S,
+    after_change: AfterChangeOption = False,
+    policy: PolicyOption = "dispatcher",
     workers: Annotated[
         int, typer.Option("--workers", min=1, help="Local processes (default: all cores).")
     ] = os.cpu_count() or 1,
@@ -188,9 +291,10 @@ def size_fleet(
 ) -> None:
     """Find the smallest fleet that serves the target share: one replay per fleet size.
 
-    The replays run in parallel; finished ones are kept in OUTPUT/runs, so an
-    interrupted sweep resumes where it stopped. Writes OUTPUT/index.html (plots,
-    self-contained) and OUTPUT/fleet-sizes.csv.
+    Each fleet size is replayed with the dispatcher and with the insertion baseline on
+    the same day, both checked by the trajectory checker. The replays run in parallel;
+    finished ones are kept in OUTPUT/runs, so an interrupted sweep resumes where it
+    stopped. Writes OUTPUT/index.html (plots, self-contained) and OUTPUT/fleet-sizes.csv.
     """
     from dispatch.sim.sweep import parse_fleet_sizes, smallest_meeting, sweep
 
@@ -199,16 +303,20 @@ def size_fleet(
     sizes = parse_fleet_sizes(vehicles)
     scenario = Scenario(
         demand,
-        osm,
-        config,
-        sizes[0],
-        seats,
-        wheelchair_places,
-        max_wait,
-        ride_time,
-        seed,
-        reoptimise_every,
-        solver_iterations,
+        osm=osm,
+        config=config,
+        vehicles=sizes[0],
+        seats=seats,
+        wheelchair_places=wheelchair_places,
+        max_wait_min=max_wait,
+        ride_time=ride_time,
+        boarding_s=boarding_time,
+        seed=seed,
+        reoptimise_every_s=reoptimise_every,
+        reoptimise_after_change=after_change,
+        solver_iterations=solver_iterations,
+        ortools_steps=ortools_steps,
+        policy=policy,
     )
     prepared = prepare(scenario)  # checks every input before any replay starts
     _quiet_engine()
@@ -250,8 +358,13 @@ def write_report(
         ("maximum ride time", f"{p.ride_time.factor:g} × direct + {p.ride_time.extra_s} s"),
         (
             "re-optimisation",
-            f"every {scenario.reoptimise_every_s} s, "
-            f"{scenario.solver_iterations} search iterations, seed {scenario.seed}",
+            (
+                f"{p.reoptimise_debounce_s} s after each booking and "
+                if p.reoptimise_after_change
+                else ""
+            )
+            + f"every {p.reoptimise_period_s // 60} min; {scenario.solver_iterations} search "
+            f"iterations and {scenario.ortools_steps} OR-Tools steps each, seed {scenario.seed}",
         ),
         ("target", f"{target:.0%} of the requests served"),
     ]
@@ -283,23 +396,38 @@ def road_segments(network: RoadNetwork) -> list[tuple[float, float, float, float
 
 
 def fleet_table(results: dict[int, RunSummary]) -> str:
-    lines = [f"{'buses':>5}  {'served':>7}  {'wait':>5}  {'p95':>5}  {'veh-km':>7}"]
+    """Served share, wait and vehicle-km per fleet size; the baseline's beside them."""
+    head = f"{'buses':>5}  {'served':>7}  {'wait':>5}  {'p95':>5}  {'veh-km':>7}"
+    with_base = any(r.baseline for r in results.values())
+    if with_base:
+        head += f"   | insertion: {'served':>7}  {'wait':>5}  {'veh-km':>7}"
+    lines = [head]
     for n, run in results.items():
         k = run.kpis
-        lines.append(
+        line = (
             f"{n:>5}  {float(k['served_share']):>7.1%}  {float(k['wait_mean_min']):>5.1f}"
             f"  {float(k['wait_p95_min']):>5.1f}  {float(k['vehicle_km']):>7.0f}"
         )
+        if run.baseline:
+            b = run.baseline
+            line += (
+                f"   | {'':>10} {float(b['served_share']):>7.1%}"
+                f"  {float(b['wait_mean_min']):>5.1f}  {float(b['vehicle_km']):>7.0f}"
+            )
+        lines.append(line)
     return "\n".join(lines)
 
 
 def fleet_csv(results: dict[int, RunSummary]) -> str:
+    """One row per fleet size and policy (the dispatcher's and the baseline's)."""
     keys = [key for _, key, _ in KPI_ROWS if key != "solver_s"]
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\n")
-    writer.writerow(["vehicles", *keys])
+    writer.writerow(["vehicles", "policy", *keys])
     for n, run in results.items():
-        writer.writerow([n, *(run.kpis[k] for k in keys)])
+        writer.writerow([n, run.policy, *(run.kpis[k] for k in keys)])
+        if run.baseline:
+            writer.writerow([n, "insertion", *(run.baseline[k] for k in keys)])
     return out.getvalue()
 
 

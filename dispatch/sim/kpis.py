@@ -11,13 +11,19 @@ from dispatch.sim.outcomes import Outcome, VehicleLog
 
 @dataclass(frozen=True, slots=True)
 class Kpis:
-    """Served share and rejections; waits and ride times in minutes; distances in km.
+    """The planner's key figures, with the definitions used in the literature.
 
-    * wait: actual pickup − requested departure (``depart_after`` requests);
-      promised wait: start of the promised pickup window − requested departure.
-    * detour factor: ride time ÷ direct travel time.
-    * occupancy: passenger-km ÷ vehicle-km; pooling rate: share of served riders who
-      shared the bus with another booking at some point of their ride.
+    * served share: served requests ÷ requests.
+    * wait: pickup − requested time, where the pickup is when boarding begins
+      (``depart_after`` requests); promised wait: start of the promised pickup window −
+      requested time.
+    * ride: from the start of boarding to the start of alighting (boarding included).
+    * detour factor: (ride − boarding time) ÷ direct travel time, i.e. the time on board
+      after boarding over the fastest drive; it is never below 1 for a real bus.
+    * vehicle-km: everything the buses drove, and the same without the final drive back
+      to the depot; empty km: driven with nobody on board.
+    * occupancy: passenger-km ÷ vehicle-km (passenger-km: each rider's km on board).
+    * pooled share: served riders who shared the bus with another booking on their ride.
     * passengers per vehicle-hour: served passengers ÷ the fleet's shift hours.
     """
 
@@ -27,6 +33,7 @@ class Kpis:
     unfinished: int
     served_share: float
     wait_mean_min: float
+    wait_median_min: float
     wait_p95_min: float
     wait_max_min: float
     promised_wait_mean_min: float
@@ -34,9 +41,12 @@ class Kpis:
     detour_mean: float
     detour_max: float
     vehicle_km: float
+    vehicle_km_no_return: float
     empty_km: float
+    passenger_km: float
     occupancy: float
     pooling_rate: float
+    vehicle_hours: float
     passengers_per_vehicle_hour: float
     solver_s: float
 
@@ -57,8 +67,9 @@ def compute_kpis(
         if o.promised_pickup_start is not None and not o.arrive_by
     ]
     rides = [o.ride_s / 60 for o in served if o.ride_s is not None]
-    detours = [o.ride_s / o.direct_s for o in served if o.ride_s is not None and o.direct_s]
+    detours = [o.on_board_s / o.direct_s for o in served if o.on_board_s is not None and o.direct_s]
     km = sum(v.distance_m for v in logs) / 1000
+    passenger_km = sum(v.passenger_m for v in logs) / 1000
     shift_h = sum(max(0, v.shift_end - v.shift_start) for v in logs) / 3600
     passengers = sum(o.passengers for o in served)
     return Kpis(
@@ -68,6 +79,7 @@ def compute_kpis(
         unfinished=len(outcomes) - len(served) - rejected,
         served_share=len(served) / len(outcomes) if outcomes else 0.0,
         wait_mean_min=_mean(waits),
+        wait_median_min=_quantile(waits, 0.5),
         wait_p95_min=_quantile(waits, 0.95),
         wait_max_min=max(waits, default=0.0),
         promised_wait_mean_min=_mean(promised),
@@ -75,16 +87,19 @@ def compute_kpis(
         detour_mean=_mean(detours),
         detour_max=max(detours, default=0.0),
         vehicle_km=km,
+        vehicle_km_no_return=km - sum(v.return_m for v in logs) / 1000,
         empty_km=sum(v.empty_m for v in logs) / 1000,
-        occupancy=(sum(v.passenger_m for v in logs) / 1000 / km) if km else 0.0,
+        passenger_km=passenger_km,
+        occupancy=passenger_km / km if km else 0.0,
         pooling_rate=pooling_rate(served),
+        vehicle_hours=shift_h,
         passengers_per_vehicle_hour=passengers / shift_h if shift_h else 0.0,
         solver_s=solver_s,
     )
 
 
 def pooling_rate(served: Sequence[Outcome]) -> float:
-    """Share of served riders whose ride overlapped another booking's on the same bus."""
+    """Share of served riders who were on board together with another booking."""
     if not served:
         return 0.0
     by_vehicle: dict[str, list[Outcome]] = {}
@@ -93,13 +108,13 @@ def pooling_rate(served: Sequence[Outcome]) -> float:
     pooled = 0
     for rides in by_vehicle.values():
         for o in rides:
-            assert o.pickup is not None and o.dropoff is not None
+            assert o.boarded is not None and o.dropoff is not None
             pooled += any(
                 p is not o
-                and p.pickup is not None
+                and p.boarded is not None
                 and p.dropoff is not None
-                and p.pickup < o.dropoff
-                and o.pickup < p.dropoff
+                and p.boarded < o.dropoff
+                and o.boarded < p.dropoff
                 for p in rides
             )
     return pooled / len(served)

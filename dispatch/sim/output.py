@@ -1,9 +1,12 @@
 """What a replay leaves in its output folder, and the run summary a sweep keeps.
 
 * ``outcomes.csv`` — one row per request: status, reason, promise, actual times.
-* ``timeline.csv`` — per vehicle, every node it reached with the time and riders on board.
+* ``timeline.csv`` — per vehicle, every road node it reached with the time and riders on
+  board (also where it waited and when it left).
+* ``stops.csv`` — every stop served: arrival, start and end of service.
 * ``vehicles.csv`` — per vehicle: km driven, empty km, passenger-km, riders served.
 * ``kpis.json`` and ``kpis.txt`` — the key figures, for machines and for people.
+* ``rules.json`` — the rules the replay ran under, for the trajectory checker.
 """
 
 from __future__ import annotations
@@ -42,6 +45,11 @@ OUTCOME_COLUMNS = (
     "wait_min",
     "ride_min",
     "direct_min",
+    "boarded",
+    "alighted",
+    "detour",
+    "pickup_node",
+    "dropoff_node",
 )
 
 #: (label, KPI field, format) — the readable table, in the order a planner reads it.
@@ -51,16 +59,20 @@ KPI_ROWS = (
     ("rejected", "rejected", "{:d}"),
     ("share served", "served_share", "{:.1%}"),
     ("wait, mean (min)", "wait_mean_min", "{:.1f}"),
+    ("wait, median (min)", "wait_median_min", "{:.1f}"),
     ("wait, 95th percentile (min)", "wait_p95_min", "{:.1f}"),
     ("wait, max (min)", "wait_max_min", "{:.1f}"),
     ("promised wait, mean (min)", "promised_wait_mean_min", "{:.1f}"),
-    ("ride time, mean (min)", "ride_mean_min", "{:.1f}"),
+    ("ride time incl. boarding, mean (min)", "ride_mean_min", "{:.1f}"),
     ("detour factor, mean", "detour_mean", "{:.2f}"),
     ("detour factor, max", "detour_max", "{:.2f}"),
     ("vehicle-km", "vehicle_km", "{:.1f}"),
+    ("vehicle-km without the return to the depot", "vehicle_km_no_return", "{:.1f}"),
     ("empty km", "empty_km", "{:.1f}"),
+    ("passenger-km", "passenger_km", "{:.1f}"),
     ("occupancy (passenger-km per vehicle-km)", "occupancy", "{:.2f}"),
-    ("pooling rate", "pooling_rate", "{:.1%}"),
+    ("pooled share", "pooling_rate", "{:.1%}"),
+    ("vehicle-hours (shifts)", "vehicle_hours", "{:.1f}"),
     ("passengers per vehicle-hour", "passengers_per_vehicle_hour", "{:.2f}"),
     ("solver time (s)", "solver_s", "{:.1f}"),
 )
@@ -97,9 +109,77 @@ def outcomes_csv(outcomes: Iterable[Outcome], tz: tzinfo) -> str:
                 _minutes(o.wait_s),
                 _minutes(o.ride_s),
                 _minutes(o.direct_s),
+                _iso(o.boarded, tz),
+                _iso(o.alighted, tz),
+                _detour(o),
+                "" if o.pickup_node is None else o.pickup_node,
+                "" if o.dropoff_node is None else o.dropoff_node,
             ]
         )
     return out.getvalue()
+
+
+def _detour(o: Outcome) -> str:
+    on_board = o.on_board_s
+    if on_board is None or not o.direct_s:
+        return ""
+    return f"{on_board / o.direct_s:.3f}"
+
+
+STOP_COLUMNS = (
+    "vehicle_id",
+    "request_id",
+    "kind",
+    "node",
+    "lat",
+    "lon",
+    "arrival",
+    "service_start",
+    "service_end",
+)
+
+
+def stops_csv(
+    logs: Iterable[VehicleLog],
+    tz: tzinfo,
+    coords: Callable[[int], tuple[float, float]],
+    request_of: Callable[[str], str],
+) -> str:
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\n")
+    writer.writerow(STOP_COLUMNS)
+    for log in logs:
+        for s in log.stops:
+            lat, lon = coords(s.node)
+            booking = s.booking_id if s.kind == "break" else request_of(s.booking_id)
+            writer.writerow(
+                (
+                    log.vehicle_id,
+                    booking,
+                    s.kind,
+                    s.node,
+                    f"{lat:.6f}",
+                    f"{lon:.6f}",
+                    _iso(s.arrival, tz),
+                    _iso(s.start, tz),
+                    _iso(s.end, tz),
+                )
+            )
+    return out.getvalue()
+
+
+def rules_json(logs: Iterable[VehicleLog], rules: dict[str, Any]) -> str:
+    """What the trajectory checker needs besides the CSV files: service rules and buses."""
+    vehicles = [
+        {
+            "vehicle_id": v.vehicle_id,
+            "seats": v.seats,
+            "wheelchair_places": v.wheelchair_places,
+            "breaks": [list(b) for b in v.breaks],
+        }
+        for v in logs
+    ]
+    return json.dumps({"rules": rules, "vehicles": vehicles}, indent=2) + "\n"
 
 
 def timeline_csv(
@@ -134,6 +214,10 @@ def vehicles_csv(logs: Iterable[VehicleLog], outcomes: Sequence[Outcome], tz: tz
             "passenger_km",
             "drive_h",
             "passengers",
+            "seats",
+            "wheelchair_places",
+            "return_km",
+            "stops",
         )
     )
     for log in logs:
@@ -147,6 +231,10 @@ def vehicles_csv(logs: Iterable[VehicleLog], outcomes: Sequence[Outcome], tz: tz
                 f"{log.passenger_m / 1000:.2f}",
                 f"{log.drive_s / 3600:.2f}",
                 riders.get(log.vehicle_id, 0),
+                log.seats,
+                log.wheelchair_places,
+                f"{log.return_m / 1000:.2f}",
+                len(log.stops),
             )
         )
     return out.getvalue()
@@ -180,6 +268,9 @@ class RunSummary:
     occupancy: list[tuple[int, float]] = field(default_factory=list)
     rejected: list[tuple[float, float, float, float]] = field(default_factory=list)
     wall_s: float = 0.0
+    #: The policy replayed, and the insertion baseline's KPIs on the same day (if run).
+    policy: str = "dispatcher"
+    baseline: dict[str, Any] | None = None
 
     def to_json(self) -> str:
         return json.dumps(self.__dict__, sort_keys=True)
@@ -193,6 +284,8 @@ class RunSummary:
             occupancy=[(int(t), float(x)) for t, x in data["occupancy"]],
             rejected=[tuple(map(float, r)) for r in data["rejected"]],  # type: ignore[misc]
             wall_s=float(data.get("wall_s", 0.0)),
+            policy=str(data.get("policy", "dispatcher")),
+            baseline=dict(data["baseline"]) if data.get("baseline") else None,
         )
 
 

@@ -1,18 +1,35 @@
-"""Replay demand through the live engine with a simulated clock and simulated vehicles.
+"""Replay demand through the live engine with a simulated clock and simulated buses.
 
 The very same :class:`~dispatch.engine.engine.Engine` that runs the service handles
-every quote, booking, stop event and re-optimisation; only the clock and the
-vehicles are simulated. Riders accept the best offer, or walk away when there is none.
-Time jumps from one thing that happens to the next (a booking, a stop, a
-re-optimisation), so a day replays in seconds.
+every quote, booking, stop event and re-optimisation, under the same booking rules;
+only the clock and the buses are simulated. Riders accept an offer, or walk away when
+there is none. Time jumps from one thing that happens to the next (a request, a bus
+leaving, reaching a stop or finishing one, a re-optimisation falling due), so a day
+replays in seconds.
+
+Two dispatch policies can be replayed on the same day:
+
+* ``dispatcher`` — the production dispatcher: offers by insertion, and re-optimisation
+  whenever the engine finds one due (after changes and periodically, exactly as the
+  live service's runner asks it), with the live pipeline (large-neighbourhood search,
+  then OR-Tools) bounded by iteration and step counts instead of wall time;
+* ``insertion`` — the classic pooling insertion heuristic as a baseline: each request
+  goes where it is cheapest to insert it, and plans are never re-optimised.
+
+Differences to the live service that remain: a solve takes no simulated time (the
+live solver takes up to its deadline while the world moves on), and riders take an
+offer at once instead of after a few seconds' thought.
 """
 
 from __future__ import annotations
 
 import heapq
+import itertools
+import logging
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from enum import StrEnum
 from typing import Protocol
 
 from dispatch.engine.engine import Engine
@@ -21,6 +38,8 @@ from dispatch.engine.events import (
     BookingRequested,
     Command,
     Event,
+    EventRefused,
+    PlanAdopted,
     PlanChanged,
     QuoteAnswered,
     QuoteRequested,
@@ -32,16 +51,25 @@ from dispatch.engine.events import (
 )
 from dispatch.engine.locations import NodeTravelTimes
 from dispatch.engine.params import EngineParams
-from dispatch.model import PlannedStop, StopKind
+from dispatch.engine.trips import is_break_id
 from dispatch.sim.demand import DemandRequest, Place
-from dispatch.sim.fleet import PathSource, next_service, position_ahead, service_events
-from dispatch.sim.outcomes import Outcome, VehicleLog
-from dispatch.sim.solving import IterationSolver
+from dispatch.sim.outcomes import Outcome, VehicleLog, record_stops
+from dispatch.sim.solving import CountedSolver
+from dispatch.sim.vehicles import PathSource, PlanStop, SimulatedBus
 from dispatch.solver.plan import make_plan
 from dispatch.solver.schedule import Infeasibility
 from dispatch.solver.validate import validate_plan
 
+log = logging.getLogger(__name__)
+
 Progress = Callable[[int, int], None]
+#: Why a request's time cannot be booked at ``now`` (the service's booking rules).
+TimeRules = Callable[[int, int], str | None]
+
+
+class Policy(StrEnum):
+    DISPATCHER = "dispatcher"
+    INSERTION = "insertion"
 
 
 class ReplayNetwork(NodeTravelTimes, PathSource, Protocol):
@@ -64,29 +92,30 @@ class VehicleSpec:
 
 @dataclass(frozen=True, slots=True)
 class ReplayParams:
-    """How often the fleet is re-optimised in a replay and how much search each solve gets.
+    """Which policy runs and how much search each re-optimisation gets.
 
-    The search is bounded by iterations, not by the clock, so that a replay gives the
-    same result for the same seed on any machine.
+    The search is bounded by counts, not by the clock, so that a replay gives the same
+    result for the same input and seed on any machine: ``solver_iterations`` rounds of
+    large-neighbourhood search and ``ortools_steps`` OR-Tools search steps (0: none)
+    per re-optimisation. When re-optimisation falls due is the engine's own rule
+    (``EngineParams.reoptimise_debounce_s`` / ``reoptimise_period_s``).
     """
 
-    reoptimise_every_s: int = 900
-    solver_iterations: int = 20
+    policy: Policy = Policy.DISPATCHER
+    solver_iterations: int = 30
+    ortools_steps: int = 20
     seed: int = 0
-    #: Before and between shifts only prebookings change the plans: re-optimise rarely.
-    reoptimise_off_shift_s: int = 3600
     #: Validate the whole live plan after every change (slow; for tests).
     check_plans: bool = False
 
     def __post_init__(self) -> None:
-        if self.reoptimise_every_s <= 0:
-            raise ValueError("the re-optimisation interval must be positive")
-        if self.solver_iterations < 0:
-            raise ValueError("solver iterations must not be negative")
+        if self.solver_iterations < 0 or self.ortools_steps < 0:
+            raise ValueError("solver iterations and OR-Tools steps must not be negative")
 
 
 @dataclass
 class ReplayResult:
+    policy: Policy
     outcomes: list[Outcome]
     vehicles: dict[str, VehicleLog]
     solver_s: float
@@ -94,7 +123,15 @@ class ReplayResult:
     adopted: int
     wall_s: float = 0.0
     commands: int = 0
+    #: Problems found by ``check_plans`` and events the engine refused (both should be empty).
     plan_checks: list[str] = field(default_factory=list)
+
+
+#: Order of things happening at the same second: buses first (the engine learns what
+#: happened), then riders' requests, then re-optimisation.
+_BUS, _REQUEST, _TICK = 0, 1, 2
+#: A bus woken more often than this within one simulated second is stuck (a bug).
+MAX_WAKES_PER_SECOND = 1000
 
 
 class Replay:
@@ -107,27 +144,39 @@ class Replay:
         fleet: Sequence[VehicleSpec],
         engine_params: EngineParams,
         params: ReplayParams,
+        time_rules: TimeRules | None = None,
     ) -> None:
         self.network = network
         self.params = params
+        self.time_rules = time_rules
         self.engine = Engine(network, engine_params)
-        self.solver = IterationSolver(
-            engine_params.objective, params.solver_iterations, params.seed
+        self.solver = CountedSolver(
+            engine_params.objective, params.solver_iterations, params.ortools_steps, params.seed
         )
         self.requests = list(requests)
         self.outcomes = {r.id: Outcome.requested(r) for r in self.requests}
-        self.logs = {
-            v.vehicle_id: VehicleLog(v.vehicle_id, v.shift_start, v.shift_end, node=v.depot_node)
+        self.passengers = {_booking_id(r.id): r.passengers for r in self.requests}
+        self.fleet = list(fleet)
+        self.buses = {
+            v.vehicle_id: SimulatedBus(
+                v.vehicle_id, v.depot_node, v.shift_start, v.shift_end, network, self.passengers
+            )
             for v in fleet
         }
-        self.fleet = list(fleet)
         self.solver_s = 0.0
         self.solves = 0
         self.adopted = 0
         self.commands = 0
         self.plan_checks: list[str] = []
-        #: Re-optimisation only pays when the plans changed by more than the clock.
-        self._bookings_since_solve = 0
+        self._queue: list[tuple[int, int, int, str]] = []
+        self._seq = itertools.count()
+        self._wakes: dict[str, int | None] = {vid: None for vid in self.buses}
+        self._tick_at: int | None = None
+        self._quiet_until = 0
+        self._pending_requests = 0
+        self._spins: dict[str, tuple[int, int]] = {}
+
+    # ---- the event loop ------------------------------------------------------------------
 
     def run(self, progress: Progress | None = None) -> ReplayResult:
         started = time.perf_counter()
@@ -145,99 +194,87 @@ class Replay:
                 ),
                 start,
             )
-        queue = [(r.booked_at, k) for k, r in enumerate(self.requests)]
-        heapq.heapify(queue)
-        now, next_solve, done = start, start + self.params.reoptimise_every_s, 0
-        while True:
-            t_stop = self._next_stop_time()
-            t_req = queue[0][0] if queue else None
-            if t_req is None and t_stop is None:
-                break
-            t_solve = next_solve if self._bookings_since_solve else None
-            now = max(now, min(t for t in (t_stop, t_req, t_solve) if t is not None))
-            self._serve_due(now)
-            while queue and queue[0][0] <= now:
-                self._request(self.requests[heapq.heappop(queue)[1]], now)
+        for k, r in enumerate(self.requests):
+            self._push(r.booked_at, _REQUEST, str(k))
+        self._pending_requests = len(self.requests)
+        for vid in self.buses:
+            self._schedule_bus(vid, start)
+        done = 0
+        while self._queue:
+            at, kind, _, key = heapq.heappop(self._queue)
+            if kind == _BUS:
+                if self._wakes.get(key) != at:
+                    continue  # superseded by a later plan
+                self._wakes[key] = None
+                self._wake_bus(key, at)
+            elif kind == _REQUEST:
+                self._pending_requests -= 1
+                self._request(self.requests[int(key)], at)
                 done += 1
                 if progress is not None:
                     progress(done, len(self.requests))
-            if now >= next_solve:
-                if self._bookings_since_solve:
-                    self._reoptimise(now)
-                next_solve = now + self._solve_interval(now)
-        self._finish_day(now)
-        return ReplayResult(
-            list(self.outcomes.values()),
-            self.logs,
-            self.solver_s,
-            self.solves,
-            self.adopted,
-            time.perf_counter() - started,
-            self.commands,
-            self.plan_checks,
-        )
+            else:
+                if self._tick_at != at:
+                    continue
+                self._tick_at = None
+                if not self._pending_requests and not any(self._wakes.values()):
+                    break  # nothing more will happen
+                self._tick(at)
+            self._schedule_tick(at)
+        return self._result(time.perf_counter() - started)
 
-    def _solve_interval(self, now: int) -> int:
-        """Often while buses drive; rarely while bookings for later days come in."""
-        if any(v.shift_start <= now < v.shift_end for v in self.fleet):
-            return self.params.reoptimise_every_s
-        return max(self.params.reoptimise_every_s, self.params.reoptimise_off_shift_s)
+    def _push(self, at: int, kind: int, key: str) -> None:
+        heapq.heappush(self._queue, (at, kind, next(self._seq), key))
 
-    # ---- the simulated world ----------------------------------------------------------
-
-    def _next_stop_time(self) -> int | None:
-        times = [
-            s.start for v in self.engine.vehicles.values() if (s := next_service(v)) is not None
-        ]
-        return min(times) if times else None
-
-    def _serve_due(self, now: int) -> None:
-        """Serve every stop whose service starts by ``now``, in time order."""
-        while True:
-            due = [
-                (s.start, v.vehicle_id)
-                for v in self.engine.vehicles.values()
-                if (s := next_service(v)) is not None and s.start <= now
-            ]
-            if not due:
-                return
-            at, vid = min(due)
-            vehicle = self.engine.vehicles[vid]
-            stop = next_service(vehicle)
-            assert stop is not None
-            node = self.engine.table.nodes[stop.location]
-            self.logs[vid].drive_to(node, stop.arrival, self.network)
-            self._record_service(vid, stop)
-            for event in service_events(vehicle, stop, node):
-                self._handle(event, at)
-
-    def _record_service(self, vid: str, stop: PlannedStop) -> None:
-        outcome = self.outcomes.get(self._request_of(str(stop.request_id)))
-        if outcome is None:
+    def _schedule_bus(self, vid: str, now: int) -> None:
+        due = self.buses[vid].wake_time(now)
+        if due is not None:
+            due = max(due, now)
+        if due == self._wakes.get(vid):
             return
-        log = self.logs[vid]
-        if stop.kind is StopKind.PICKUP:
-            outcome.picked_up(stop.start, vid)
-            log.board(outcome.passengers)
-        else:
-            outcome.dropped_off(stop.start)
-            log.alight(outcome.passengers)
+        self._wakes[vid] = due
+        if due is not None:
+            self._push(due, _BUS, vid)
 
-    def _request_of(self, booking_id: str) -> str:
-        return booking_id.removeprefix("booking:")
+    def _schedule_tick(self, now: int) -> None:
+        if self.params.policy is not Policy.DISPATCHER:
+            return
+        due = self.engine.next_solve_due(now)
+        if due is None:
+            return
+        due = max(due, self._quiet_until)
+        if self._tick_at is None or due < self._tick_at:
+            self._tick_at = due
+            self._push(due, _TICK, "")
 
-    def _update_positions(self, now: int) -> None:
-        for vehicle in self.engine.vehicles.values():
-            stop = next_service(vehicle)
-            if stop is None:
-                continue
-            node = self.engine.table.nodes[stop.location]
-            report = position_ahead(self.network, vehicle, stop, node, now)
-            if report is not None and report.node != vehicle.position_node:
-                self.logs[vehicle.vehicle_id].drive_to(report.node, report.at, self.network)
+    # ---- buses ---------------------------------------------------------------------------
+
+    def _wake_bus(self, vid: str, now: int) -> None:
+        spins = self._spins.get(vid)
+        self._spins[vid] = (now, spins[1] + 1) if spins and spins[0] == now else (now, 1)
+        if self._spins[vid][1] > MAX_WAKES_PER_SECOND:
+            raise RuntimeError(f"simulated bus {vid} makes no progress at {now}")
+        for event in self.buses[vid].wake(now):
+            self._handle(event, now)
+        self._schedule_bus(vid, now)
+
+    def _report_positions(self, now: int) -> None:
+        """Every bus on its way tells the dispatcher the last road node it reached."""
+        for bus in self.buses.values():
+            bus.advance(now)
+            report = bus.position_report()
+            if report is not None:
                 self._handle(report, now)
 
+    # ---- riders --------------------------------------------------------------------------
+
     def _request(self, request: DemandRequest, now: int) -> None:
+        outcome = self.outcomes[request.id]
+        when = request.depart_after if request.depart_after is not None else request.arrive_by
+        problem = self.time_rules(when, now) if self.time_rules and when is not None else None
+        if problem is not None:
+            outcome.reject(problem)
+            return
         spec = TripSpec(
             pickup_node=self.network.resolve(request.origin),
             dropoff_node=self.network.resolve(request.destination),
@@ -246,31 +283,41 @@ class Replay:
             depart_after=request.depart_after,
             arrive_by=request.arrive_by,
         )
-        self._update_positions(now)
-        (answer,) = self._handle(QuoteRequested(request.id, spec), now)
-        assert isinstance(answer, QuoteAnswered)
-        outcome = self.outcomes[request.id]
         table = self.engine.table
+        outcome.pickup_node, outcome.dropoff_node = spec.pickup_node, spec.dropoff_node
         outcome.direct_s = table.seconds(
             table.index(spec.pickup_node), table.index(spec.dropoff_node)
         )
+        if spec.pickup_node == spec.dropoff_node:
+            outcome.reject("origin and destination are the same place")
+            return
+        self._report_positions(now)
+        self._quote_and_book(request, spec, outcome, now)
+
+    def _quote_and_book(
+        self, request: DemandRequest, spec: TripSpec, outcome: Outcome, now: int
+    ) -> None:
+        (answer,) = self._handle(QuoteRequested(request.id, spec), now)
+        assert isinstance(answer, QuoteAnswered)
         if not answer.offers:
             outcome.reject(answer.reason)
             return
-        best = min(answer.offers, key=lambda o: o.dropoff_eta if spec.arrive_by else o.pickup_eta)
-        commands = self._handle(BookingRequested(f"booking:{request.id}", best.offer_id), now)
+        offer = answer.offers[0]  # the cheapest for the operator, as the engine orders them
+        commands = self._handle(BookingRequested(_booking_id(request.id), offer.offer_id), now)
         accepted = next((c for c in commands if isinstance(c, BookingAccepted)), None)
         if accepted is None:
             outcome.reject("offer could not be booked")
             return
         outcome.book(accepted.promise, accepted.pickup_eta, accepted.dropoff_eta)
-        self._bookings_since_solve += 1
 
-    def _reoptimise(self, now: int) -> None:
-        self._bookings_since_solve = 0
-        self._update_positions(now)
+    # ---- re-optimisation -----------------------------------------------------------------
+
+    def _tick(self, now: int) -> None:
+        self._report_positions(now)
+        solved = False
         for command in self._handle(Tick(), now):
             if isinstance(command, SolveRequested):
+                solved = True
                 result = self.solver.solve(
                     command.snapshot, command.warm_start, command.time_limit_s
                 )
@@ -279,15 +326,21 @@ class Replay:
                 adopted = self._handle(
                     SolveFinished(command.token, result.plan, result.seconds), now
                 )
-                self.adopted += int(any(type(c).__name__ == "PlanAdopted" for c in adopted))
+                self.adopted += int(any(isinstance(c, PlanAdopted) for c in adopted))
+        if not solved:  # not due after all (or nothing to solve): wait a period
+            self._quiet_until = now + self.engine.params.reoptimise_period_s
 
-    def _finish_day(self, now: int) -> None:
-        for vid, vehicle in self.engine.vehicles.items():
-            self.logs[vid].drive_to(vehicle.depot_node, now, self.network)
+    # ---- the engine ----------------------------------------------------------------------
 
     def _handle(self, event: Event, now: int) -> list[Command]:
         commands = self.engine.handle(event, now)
         self.commands += len(commands)
+        for c in commands:
+            if isinstance(c, PlanChanged):
+                self.buses[c.vehicle_id].set_plan(_plan_stops(c), now)
+                self._schedule_bus(c.vehicle_id, now)
+            elif isinstance(c, EventRefused):
+                self.plan_checks.append(f"{now}: {c.vehicle_id} {c.booking_id}: {c.reason}")
         if self.params.check_plans and any(isinstance(c, PlanChanged) for c in commands):
             self._check_plan(now)
         return commands
@@ -301,6 +354,49 @@ class Replay:
             return
         self.plan_checks += [f"{now}: {v}" for v in validate_plan(live.snapshot, plan)]
 
+    def _result(self, wall_s: float) -> ReplayResult:
+        for bus in self.buses.values():
+            record_stops(self.outcomes, bus.stops, _request_id)
+        logs = {
+            v.vehicle_id: VehicleLog.of(
+                self.buses[v.vehicle_id], v.seats, v.wheelchair_places, v.breaks
+            )
+            for v in self.fleet
+        }
+        return ReplayResult(
+            self.params.policy,
+            list(self.outcomes.values()),
+            logs,
+            self.solver_s,
+            self.solves,
+            self.adopted,
+            wall_s,
+            self.commands,
+            self.plan_checks,
+        )
+
+
+def _booking_id(request_id: str) -> str:
+    return f"booking:{request_id}"
+
+
+def _request_id(booking_id: str) -> str:
+    return booking_id.removeprefix("booking:")
+
+
+def _plan_stops(changed: PlanChanged) -> list[PlanStop]:
+    return [
+        PlanStop(
+            str(s.request_id),
+            s.kind,
+            node,
+            s.start,
+            s.departure - s.start,
+            is_break_id(str(s.request_id)),
+        )
+        for s, node in zip(changed.route.stops, changed.nodes, strict=True)
+    ]
+
 
 def run_replay(
     requests: Sequence[DemandRequest],
@@ -309,8 +405,14 @@ def run_replay(
     engine_params: EngineParams | None = None,
     params: ReplayParams | None = None,
     progress: Progress | None = None,
+    time_rules: TimeRules | None = None,
 ) -> ReplayResult:
     replay = Replay(
-        requests, network, fleet, engine_params or EngineParams(), params or ReplayParams()
+        requests,
+        network,
+        fleet,
+        engine_params or EngineParams(),
+        params or ReplayParams(),
+        time_rules,
     )
     return replay.run(progress)

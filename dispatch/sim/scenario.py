@@ -20,6 +20,7 @@ from pathlib import Path
 import numpy as np
 import numpy.typing as npt
 
+from dispatch.booking_rules import time_problem
 from dispatch.config import ServiceConfig, engine_params, load_service_config
 from dispatch.engine.params import EngineParams
 from dispatch.errors import InputError, SnapError
@@ -27,10 +28,14 @@ from dispatch.roads.network import OsmSource, RoadNetwork, load_road_network
 from dispatch.service.stops import VirtualStops, build_stops
 from dispatch.settings import load_settings
 from dispatch.sim.demand import DemandRequest, Place, parse_demand
-from dispatch.sim.replay import ReplayParams, VehicleSpec
+from dispatch.sim.replay import Policy, ReplayParams, VehicleSpec
 from dispatch.solver.params import RideTimeRule
 
 PATH_CACHE_SIZE = 50_000
+#: Search per re-optimisation in a replay (counts, not seconds: same input, same result).
+DEFAULT_ITERATIONS = 30
+DEFAULT_ORTOOLS_STEPS = 30
+DEFAULT_PERIOD_S = 600
 _RIDE_RULE = re.compile(
     r"^\s*(?P<factor>\d+(?:\.\d+)?)\s*[x×*]\s*(?:\+\s*(?P<extra>\d+)\s*(?P<unit>s|min)?)?\s*$"
 )
@@ -64,10 +69,27 @@ class Scenario:
     max_wait_min: int | None = None
     ride_time: str | None = None
     seed: int = 0
-    reoptimise_every_s: int = 900
-    solver_iterations: int = 20
+    #: Seconds between periodic re-optimisations, and whether bookings trigger one too
+    #: (the live service: every 60 s and 5 s after each change; see the README for why
+    #: replays default to less).
+    reoptimise_every_s: int | None = DEFAULT_PERIOD_S
+    reoptimise_after_change: bool = False
+    solver_iterations: int = DEFAULT_ITERATIONS
+    ortools_steps: int = DEFAULT_ORTOOLS_STEPS
+    policy: str = "dispatcher"
+    #: Seconds for boarding and for alighting (default: the service definition's).
+    boarding_s: int | None = None
 
     def __post_init__(self) -> None:
+        if self.policy not in {p.value for p in Policy}:
+            choices = ", ".join(p.value for p in Policy)
+            raise InputError(f"--policy must be one of {choices}, got {self.policy!r}")
+        if self.reoptimise_every_s is not None and self.reoptimise_every_s < 1:
+            raise InputError("--reoptimise-every must be at least 1 second")
+        if self.boarding_s is not None and self.boarding_s < 0:
+            raise InputError("--boarding-time must not be negative")
+        if self.solver_iterations < 0 or self.ortools_steps < 0:
+            raise InputError("--solver-iterations and --ortools-solutions must not be negative")
         for name in ("vehicles", "seats", "max_wait_min"):
             value = getattr(self, name)
             if value is not None and value < 1:
@@ -104,7 +126,7 @@ class MapNetwork:
     def __init__(self, network: RoadNetwork, stops: VirtualStops) -> None:
         self.network = network
         self.stops = stops
-        self._paths: dict[tuple[int, int], Sequence[tuple[int, int]]] = {}
+        self._paths: dict[tuple[int, int], Sequence[tuple[int, int, int]]] = {}
 
     def one_to_many(
         self, source: int, targets: Sequence[int]
@@ -116,14 +138,14 @@ class MapNetwork:
     ) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.int64]]:
         return self.network.block(sources, targets)
 
-    def path_times(self, source: int, target: int) -> Sequence[tuple[int, int]]:
-        """Cached: simulated vehicles ask for the same leg at every step along it."""
+    def path_steps(self, source: int, target: int) -> Sequence[tuple[int, int, int]]:
+        """Cached: a bus asks for its leg when it decides and again when it leaves."""
         key = (source, target)
         found = self._paths.get(key)
         if found is None:
             if len(self._paths) >= PATH_CACHE_SIZE:
                 self._paths.clear()
-            found = self._paths[key] = self.network.path_times(source, target)
+            found = self._paths[key] = self.network.path_steps(source, target)
         return found
 
     def resolve(self, place: Place) -> int:
@@ -143,6 +165,13 @@ class Prepared:
     engine_params: EngineParams
     params: ReplayParams
     config: ServiceConfig
+
+    def time_rules(self, when: int, now: int) -> str | None:
+        """The service's booking rules on a request's time (as the live service applies them)."""
+        return time_problem(self.config, when, now)
+
+    def with_policy(self, policy: Policy) -> Prepared:
+        return replace(self, params=replace(self.params, policy=policy))
 
 
 def load_config(scenario: Scenario) -> ServiceConfig:
@@ -192,8 +221,9 @@ def prepare(scenario: Scenario) -> Prepared:
         build_fleet(scenario, config, network, service_days(requests, config)),
         scenario_engine_params(scenario, config),
         ReplayParams(
-            reoptimise_every_s=scenario.reoptimise_every_s,
+            policy=Policy(scenario.policy),
             solver_iterations=scenario.solver_iterations,
+            ortools_steps=scenario.ortools_steps,
             seed=scenario.seed,
         ),
         config,
@@ -225,6 +255,14 @@ def scenario_engine_params(scenario: Scenario, config: ServiceConfig) -> EngineP
         params = replace(params, max_wait_s=scenario.max_wait_min * 60)
     if scenario.ride_time is not None:
         params = replace(params, ride_time=parse_ride_time(scenario.ride_time))
+    if scenario.reoptimise_every_s is not None:
+        params = replace(params, reoptimise_period_s=scenario.reoptimise_every_s)
+    params = replace(params, reoptimise_after_change=scenario.reoptimise_after_change)
+    if scenario.boarding_s is not None:
+        times = replace(
+            params.service, boarding_s=scenario.boarding_s, alighting_s=scenario.boarding_s
+        )
+        params = replace(params, service=times)
     # A replay rider takes the best offer or walks away: one offer per quote is all it
     # needs, and no alternative times.
     return replace(params, offers_per_quote=1, quote_alternatives=False)

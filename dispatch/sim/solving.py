@@ -1,10 +1,11 @@
-"""Re-optimisation for replays: the live solver's search, bounded by iterations.
+"""Re-optimisation for replays: the live pipeline, bounded by counts instead of the clock.
 
-The live service gives the solver a wall-clock deadline; a replay must instead give
-the same result for the same seed on any machine and under any load, so the
-large-neighbourhood search runs a fixed number of iterations (its annealing schedule
-follows the iteration count) and OR-Tools, whose guided local search is bounded by
-time, is left out. A generous wall-clock cap only guards against a runaway solve.
+The live service gives its solver a wall-clock deadline; a replay must give the same
+result for the same input and seed on any machine and under any load. So it runs the
+very same search (:func:`dispatch.solver.improve.solve`: large-neighbourhood search
+alternating with OR-Tools' guided local search, the same objective) with a fixed number
+of LNS iterations and a fixed number of OR-Tools search steps per round. A generous
+wall-clock cap only guards against a runaway solve and is never reached in practice.
 """
 
 from __future__ import annotations
@@ -16,30 +17,46 @@ from dispatch.model import Plan, Snapshot
 from dispatch.solver.improve import ImproveParams, solve
 from dispatch.solver.params import ObjectiveParams
 
-#: Never reached in practice; only a safety net (a solve takes milliseconds).
+#: Only a safety net: a replay's solve takes milliseconds to a few tenths of a second.
 SAFETY_LIMIT_S = 120.0
 
 
-class IterationSolver:
-    """Solves in the calling thread with a fixed iteration budget: deterministic."""
+class CountedSolver:
+    """Solves in the calling thread within fixed counts: deterministic."""
 
     def __init__(
-        self, objective: ObjectiveParams, iterations: int, seed: int = 0, max_remove: int = 8
+        self,
+        objective: ObjectiveParams,
+        iterations: int,
+        ortools_steps: int = 0,
+        seed: int = 0,
+        rounds: int = 1,
+        max_remove: int = 8,
     ) -> None:
         self.objective = objective
         self.improve = ImproveParams(
-            use_ortools=False, max_iterations=iterations, max_remove=max_remove
+            use_ortools=ortools_steps > 0,
+            max_iterations=iterations,
+            ortools_steps=ortools_steps or None,
+            rounds=rounds,
+            max_remove=max_remove,
         )
         self.seed = seed
+        self.solves = 0
 
     def solve(self, snapshot: Snapshot, warm_start: Plan, time_limit_s: float) -> SolveOutcome:
-        """``time_limit_s`` (the live deadline) is ignored: the iterations bound the work."""
+        """``time_limit_s`` (the live deadline) is not used: the counts bound the work.
+
+        Each solve draws its own seed from the replay's, so that solving the same
+        situation again searches elsewhere (as the live solver's clock-bound search does).
+        """
         started = time.perf_counter()
+        self.solves += 1
         result = solve(
             snapshot,
             self.objective,
             SAFETY_LIMIT_S,
-            seed=self.seed,
+            seed=self.seed * 1_000_003 + self.solves,
             warm_start=warm_start,
             improve=self.improve,
         )

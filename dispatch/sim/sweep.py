@@ -80,10 +80,23 @@ def load_finished(run: SweepRun) -> RunSummary | None:
 
 
 def run_one(scenario: Scenario) -> str:
-    """One replay in a worker; returns the run summary as JSON (small and picklable)."""
-    from dispatch.sim.run import run_scenario, summary
+    """One replay in a worker, with the insertion baseline on the same day when the
+    scenario replays the dispatcher; returns the run summary as JSON (small, picklable).
 
-    return summary(run_scenario(scenario)).to_json()
+    A replay that fails the trajectory check raises: it has no numbers to report.
+    """
+    from dispatch.sim.replay import Policy
+    from dispatch.sim.run import require_valid, run_scenario, summary
+    from dispatch.sim.scenario import prepare
+
+    prepared = prepare(scenario)
+    finished = run_scenario(scenario, prepared=prepared)
+    require_valid(finished)
+    baseline = None
+    if finished.result.policy is Policy.DISPATCHER:
+        baseline = run_scenario(scenario, policy=Policy.INSERTION, prepared=prepared)
+        require_valid(baseline)
+    return summary(finished, baseline).to_json()
 
 
 def sweep(

@@ -88,27 +88,55 @@ class Zone:
     stop_id: str | None = None
 
 
-def zones(source: PlaceSource) -> tuple[list[Zone], list[Zone]]:
-    """Every place as a home zone; the larger places and the stations as attractors."""
-    homes = [
-        Zone(p.name, p.lat, p.lon, float(p.population or KIND_WEIGHT.get(p.kind, 30)))
-        for p in sorted(source.places, key=lambda p: p.osm_id)
-    ]
+@dataclass(frozen=True, slots=True)
+class Zones:
+    """Where trips start and end; places a bus cannot reach are left out (and named)."""
+
+    homes: list[Zone]
+    attractors: list[Zone]
+    skipped: list[str]
+
+
+def zones(source: PlaceSource) -> Zones:
+    """Every place near a road as a home zone; the larger places and stations attract.
+
+    A place more than the snapping distance from any drivable road (a mountain hut, a
+    farm at the end of a track) cannot be a rider's origin or destination: a replay
+    would refuse it. It is left out and named in :attr:`Zones.skipped`.
+    """
+    homes, skipped = [], []
+    for p in sorted(source.places, key=lambda p: p.osm_id):
+        if not _reachable(source, p.lat, p.lon):
+            skipped.append(p.name)
+            continue
+        homes.append(Zone(p.name, p.lat, p.lon, float(p.population or KIND_WEIGHT.get(p.kind, 30))))
     if len(homes) < 2:
-        raise InputError("the map has fewer than two named places; cannot synthesise demand")
+        far = f" ({len(skipped)} more lie too far from any road)" if skipped else ""
+        raise InputError(
+            f"the map has fewer than two named places near a road{far}; cannot synthesise demand"
+        )
     stations = [
         Zone(s.name, s.lat, s.lon, STATION_WEIGHT, stop_id=f"osm-{s.osm_id}")
         for s in sorted(source.stops, key=lambda s: s.osm_id)
         if any(word in s.name.lower() for word in STATION_WORDS)
     ]
     big = sorted(homes, key=lambda z: -z.weight)[: max(2, len(homes) // 8)]
-    return homes, big + stations
+    return Zones(homes, big + stations, skipped)
+
+
+def _reachable(source: PlaceSource, lat: float, lon: float) -> bool:
+    try:
+        source.snap(lat, lon)
+    except SnapError:
+        return False
+    return True
 
 
 def synthesise(source: PlaceSource, params: SynthParams, tz: tzinfo) -> list[DemandRequest]:
     """``params.requests`` ride requests over one local service day, sorted by id."""
     rng = random.Random(params.seed)
-    homes, attractors = zones(source)
+    found = zones(source)
+    homes, attractors = found.homes, found.attractors
     day_start = int(datetime.combine(params.day, params.start, tzinfo=tz).timestamp())
     day_end = int(datetime.combine(params.day, params.end, tzinfo=tz).timestamp())
     return [
@@ -185,14 +213,13 @@ def _address(rng: random.Random, source: PlaceSource, zone: Zone) -> Place:
     for _ in range(10):
         r = SCATTER_M * math.sqrt(rng.random())
         angle = rng.random() * 2 * math.pi
-        lat = zone.lat + r * math.cos(angle) / 111_320
-        lon = zone.lon + r * math.sin(angle) / (111_320 * math.cos(math.radians(zone.lat)))
-        try:
-            source.snap(lat, lon)
-        except SnapError:
-            continue
-        return Place(lat=round(lat, 6), lon=round(lon, 6))
-    return Place(lat=zone.lat, lon=zone.lon)
+        lat = round(zone.lat + r * math.cos(angle) / 111_320, 6)
+        lon = round(
+            zone.lon + r * math.sin(angle) / (111_320 * math.cos(math.radians(zone.lat))), 6
+        )
+        if _reachable(source, lat, lon):
+            return Place(lat=lat, lon=lon)
+    return Place(lat=zone.lat, lon=zone.lon)  # the centre: every zone's centre is reachable
 
 
 def _distance_m(a: Zone, b: Zone) -> float:

@@ -51,6 +51,19 @@ class ImproveParams:
     start_worsening: float = 0.02
     use_ortools: bool = True
     max_iterations: int | None = None
+    #: With ``max_iterations``: OR-Tools stops after this many search steps (failed
+    #: branches of its local search) instead of at a time limit, and is used only for
+    #: models up to ``max_ortools_nodes`` routing nodes, so that the whole search depends
+    #: on the input and the seed alone (the planner's replays).
+    ortools_steps: int | None = None
+    max_ortools_nodes: int = 600
+
+    @property
+    def deterministic(self) -> bool:
+        """Bounded by counts, not by the clock: same input and seed, same plan."""
+        if self.max_iterations is None:
+            return False
+        return not self.use_ortools or self.ortools_steps is not None
 
     def __post_init__(self) -> None:
         if not 0.0 <= self.lns_share <= 1.0 or self.rounds < 1:
@@ -61,6 +74,8 @@ class ImproveParams:
             raise ValueError("max_remove_share must be in (0, 1], start_worsening >= 0")
         if self.max_iterations is not None and self.max_iterations < 0:
             raise ValueError("max_iterations must not be negative")
+        if self.ortools_steps is not None and self.ortools_steps < 1:
+            raise ValueError("ortools_steps must be at least 1")
 
 
 @dataclass
@@ -120,18 +135,18 @@ def solve(
     hot = improve.start_worsening * max(1.0, best.cost.total) / math.log(2)
     rounds = _rounds(improve, time_limit_s)
     ortools_s = (1 - improve.lns_share) * time_limit_s / rounds
-    # A model too large to build in half of OR-Tools' time would only overrun: the large
-    # neighbourhood search gets all the time instead.
-    use_ortools = improve.use_ortools and _build_estimate_s(snapshot) <= 0.5 * ortools_s
+    use_ortools = improve.use_ortools and _ortools_pays(snapshot, improve, ortools_s)
     lns_share = improve.lns_share if use_ortools else 1.0
     annealing = _Annealing(hot, lns_share * time_limit_s, improve.max_iterations)
-    for k in range(rounds if use_ortools else 1):
-        round_end = started + time_limit_s * (k + 1) / (rounds if use_ortools else 1)
+    n_rounds = rounds if use_ortools else 1
+    for k in range(n_rounds):
+        round_end = started + time_limit_s * (k + 1) / n_rounds
         lns_until = round_end - (ortools_s if use_ortools else 0.0)
-        best = _lns(snapshot, params, best, lns_until, improve, rng, stats, annealing)
+        budget = _iteration_budget(improve, k, n_rounds)
+        best = _lns(snapshot, params, best, lns_until, budget, improve, rng, stats, annealing)
         stats.lns_cost = best.cost.total
         if use_ortools:
-            best = _polish(snapshot, params, best, round_end, stats)
+            best = _polish(snapshot, params, best, round_end, stats, improve.ortools_steps)
     stats.final_cost = best.cost.total
     stats.seconds = time.perf_counter() - started
     return SolveResult(best, stats)
@@ -139,7 +154,7 @@ def solve(
 
 def _rounds(improve: ImproveParams, time_limit_s: float) -> int:
     """Fewer rounds when time is short, so that each OR-Tools phase gets enough of it."""
-    if not improve.use_ortools:
+    if not improve.use_ortools or improve.deterministic:
         return improve.rounds
     affordable = int((1 - improve.lns_share) * time_limit_s / (2 * MIN_ORTOOLS_S))
     return max(1, min(improve.rounds, affordable))
@@ -160,16 +175,41 @@ def _start(snapshot: Snapshot, params: ObjectiveParams, warm_start: Plan | None)
     return plan
 
 
+def _iteration_budget(improve: ImproveParams, k: int, rounds: int) -> int | None:
+    """LNS iterations allowed by the end of round ``k`` (shared evenly by the rounds)."""
+    if improve.max_iterations is None:
+        return None
+    return -(-improve.max_iterations * (k + 1) // rounds)
+
+
+def _ortools_pays(snapshot: Snapshot, improve: ImproveParams, ortools_s: float) -> bool:
+    """Whether OR-Tools can do anything within its share (by size, when deterministic)."""
+    if improve.deterministic:
+        return 2 * len(snapshot.requests) + 2 * len(snapshot.vehicles) <= improve.max_ortools_nodes
+    # A model too large to build in half of OR-Tools' time would only overrun: the large
+    # neighbourhood search gets all the time instead.
+    return _build_estimate_s(snapshot) <= 0.5 * ortools_s
+
+
 def _polish(
-    snapshot: Snapshot, params: ObjectiveParams, best: Plan, until: float, stats: SolveStats
+    snapshot: Snapshot,
+    params: ObjectiveParams,
+    best: Plan,
+    until: float,
+    stats: SolveStats,
+    steps: int | None = None,
 ) -> Plan:
-    """OR-Tools' guided local search from ``best`` until ``until`` (never worse)."""
+    """OR-Tools' guided local search from ``best`` until ``until`` (never worse).
+
+    With ``steps``, OR-Tools stops after that many search steps (``until`` only guards
+    against a runaway search), so that the result does not depend on the machine.
+    """
     remaining = until - time.perf_counter()
-    if remaining < MIN_ORTOOLS_S or not snapshot.requests:
+    if not snapshot.requests or (steps is None and remaining < MIN_ORTOOLS_S):
         return best
     from dispatch.solver.ortools_backend import reoptimise  # OR-Tools only when used
 
-    result = reoptimise(snapshot, params, best, remaining)
+    result = reoptimise(snapshot, params, best, max(remaining, MIN_ORTOOLS_S), steps)
     stats.ortools_build_s += result.build_s
     stats.ortools_solve_s += result.solve_s
     stats.ortools_status = result.status
@@ -195,6 +235,7 @@ def _lns(
     params: ObjectiveParams,
     start: Plan,
     until: float,
+    budget: int | None,
     improve: ImproveParams,
     rng: random.Random,
     stats: SolveStats,
@@ -205,7 +246,6 @@ def _lns(
         return start
     current = best = start
     t0 = time.perf_counter()
-    budget = improve.max_iterations
     while (now := time.perf_counter()) < until and (
         budget is None or stats.lns_iterations < budget
     ):

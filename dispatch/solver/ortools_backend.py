@@ -217,19 +217,28 @@ def reoptimise(
     params: ObjectiveParams,
     warm_start: Plan | None,
     time_limit_s: float,
+    step_limit: int | None = None,
 ) -> OrToolsResult:
-    """OR-Tools from ``warm_start``; returns the better of the two (``None`` if neither)."""
+    """OR-Tools from ``warm_start``; returns the better of the two (``None`` if neither).
+
+    With ``step_limit`` the search stops after that many failed search steps, a count
+    that does not depend on the machine (the time limit is then only a safety net).
+    A solution limit would not do: once the local search finds nothing better, it
+    finds no more solutions and runs on until the time limit.
+    """
     started = time.perf_counter()
     model = _Model(snapshot, params)
     model.build()
     search = _search_parameters(time_limit_s)
     model.routing.CloseModelWithParameters(search)
+    if step_limit is not None:
+        model.routing.AddSearchMonitor(model.solver.FailuresLimit(step_limit))
     build_s = time.perf_counter() - started
-    if time_limit_s - build_s < MIN_SEARCH_SHARE * time_limit_s:
+    if step_limit is None and time_limit_s - build_s < MIN_SEARCH_SHARE * time_limit_s:
         # Loading a warm start into a large model takes long and OR-Tools checks its
         # time limit only afterwards: with too little time left it would overrun.
         return OrToolsResult(warm_start, build_s, 0.0, "no time left after building the model")
-    remaining = time_limit_s - build_s
+    remaining = max(time_limit_s - build_s, 0.001)
     search.time_limit.FromMilliseconds(int(remaining * 1000))
     started = time.perf_counter()
     assignment = None

@@ -67,7 +67,13 @@ def test_synth_replay_and_size_fleet(real_osm: Path, osm_cache: Path, tmp_path: 
     assert done.returncode == 0, done.stderr
     kpis = json.loads((out / "kpis.json").read_text())
     assert kpis["served"] + kpis["rejected"] == kpis["requested"] == 10
+    baseline = json.loads((out / "baseline" / "kpis.json").read_text())
+    assert baseline["requested"] == 10
     assert "share served" in done.stdout
+    header = done.stdout.splitlines()[0].split()
+    assert header == ["dispatcher", "insertion", "difference"]
+    assert done.stderr.count("trajectory check: 0 violations") == 2
+    assert (out / "stops.csv").is_file() and (out / "baseline" / "timeline.csv").is_file()
 
     report = tmp_path / "report"
     done = _run(
@@ -88,6 +94,28 @@ def test_synth_replay_and_size_fleet(real_osm: Path, osm_cache: Path, tmp_path: 
     assert done.returncode == 0, done.stderr
     assert (report / "index.html").is_file() and (report / "fleet-sizes.csv").is_file()
     assert "smallest fleet serving 50%" in done.stdout
+    rows = (report / "fleet-sizes.csv").read_text().splitlines()
+    assert [r.split(",")[:2] for r in rows[1:]] == [
+        ["1", "dispatcher"],
+        ["1", "insertion"],
+        ["2", "dispatcher"],
+        ["2", "insertion"],
+    ]
+
+
+def test_replay_of_the_baseline_alone(real_osm: Path, osm_cache: Path, tmp_path: Path) -> None:
+    demand = tmp_path / "day.csv"
+    demand.write_text(
+        "id,depart_after,origin_lat,origin_lon,destination,destination_lat,destination_lon\n"
+        "a,2026-11-25T08:00,50.0185,11.5018,,50.0276,11.5689\n"
+    )
+    out = tmp_path / "out"
+    args = ("replay", str(demand), "--osm", str(real_osm), "--policy", "insertion", "-o", str(out))
+    done = _run(*args, "--vehicles", "1", cache=osm_cache)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.splitlines()[0].split() == ["insertion"]
+    assert not (out / "baseline").exists()
+    assert json.loads((out / "kpis.json").read_text())["served"] == 1
 
 
 def test_the_map_comes_from_dispatch_osm_source_without_osm(
@@ -108,6 +136,7 @@ def test_the_map_comes_from_dispatch_osm_source_without_osm(
         (("replay", "{bad}", "-o", "{tmp}/o"), "line 2, depart_after"),
         (("replay", "{good}", "--ride-time", "slow", "-o", "{tmp}/o"), "--ride-time"),
         (("replay", "{good}", "--vehicles", "0", "-o", "{tmp}/o"), "--vehicles must be at least 1"),
+        (("replay", "{good}", "--policy", "fastest", "-o", "{tmp}/o"), "--policy must be one of"),
         (("size-fleet", "{good}", "--vehicles", "5..2", "-o", "{tmp}/r"), "range 5..2 is empty"),
         (
             (

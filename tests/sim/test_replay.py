@@ -1,99 +1,121 @@
-"""A small replay through the real engine on a synthetic grid: every request ends served
-or rejected, and every served rider was picked up and dropped off within the promise."""
+"""Replays through the real engine on the test grid, checked by the independent checker.
+
+Every replay here is checked for physical validity with :mod:`dispatch.sim.trajectory`
+(buses no faster than the roads, stops as long as boarding takes, promises kept); the
+insertion baseline is compared with a hand-made day whose answer is known.
+"""
 
 from __future__ import annotations
 
 import random
-from collections.abc import Sequence
 
-import numpy as np
-import numpy.typing as npt
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
-from dispatch.engine.params import EngineParams
-from dispatch.sim.demand import DemandRequest, Place
+from dispatch.engine.params import EngineParams, ServiceTimes
+from dispatch.sim.demand import DemandRequest
 from dispatch.sim.kpis import compute_kpis
-from dispatch.sim.replay import ReplayParams, ReplayResult, VehicleSpec, run_replay
-from tests.engine.conftest import BLOCK_S, GridTravelTimes
+from dispatch.sim.replay import Policy, ReplayParams, ReplayResult, VehicleSpec, run_replay
+from dispatch.sim.trajectory import Booking, Bus, Records, Rules, StopRow, check
+from tests.sim.grid import T0, GridNetwork, grid_roads, place
 
-T0 = 1_800_000_000
-
-
-class GridNetwork(GridTravelTimes):
-    """10×10 grid; a place is given as lat=row, lon=col."""
-
-    def path_times(self, source: int, target: int) -> Sequence[tuple[int, int]]:
-        r, c = divmod(source, 10)
-        tr, tc = divmod(target, 10)
-        out, t = [(source, 0)], 0
-        while (r, c) != (tr, tc):
-            if r != tr:
-                r += 1 if tr > r else -1
-            else:
-                c += 1 if tc > c else -1
-            t += BLOCK_S
-            out.append((r * 10 + c, t))
-        return out
-
-    def resolve(self, place: Place) -> int:
-        assert place.lat is not None and place.lon is not None
-        return int(place.lat) * 10 + int(place.lon)
-
-    def one_to_many(
-        self, source: int, targets: Sequence[int]
-    ) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.int64]]:
-        return super().one_to_many(source, list(targets))
+PARAMS = EngineParams()
 
 
-def _day(seed: int, n: int) -> list[DemandRequest]:
+def _day(seed: int, n: int, hours: int = 3) -> list[DemandRequest]:
     rng = random.Random(seed)
     out = []
     for k in range(n):
         a, b = rng.sample(range(100), 2)
-        t = T0 + rng.randint(0, 3 * 3600)
+        t = T0 + rng.randint(0, hours * 3600)
         lead = rng.choice((0, 0, 1800))
         out.append(
             DemandRequest(
-                f"r{k}",
-                t - lead,
-                t,
-                None,
-                Place(lat=a // 10, lon=a % 10),
-                Place(lat=b // 10, lon=b % 10),
-                passengers=rng.choice((1, 1, 2)),
+                f"r{k}", t - lead, t, None, place(a), place(b), passengers=rng.choice((1, 1, 2))
             )
         )
     return out
 
 
-def _run(seed: int) -> ReplayResult:
-    fleet = [
-        VehicleSpec(f"v{k}", 4, 1, depot, T0 - 600, T0 + 6 * 3600)
-        for k, depot in enumerate((0, 55, 99))
+def _fleet(depots: tuple[int, ...] = (0, 55, 99), **kwargs: object) -> list[VehicleSpec]:
+    return [
+        VehicleSpec(f"v{k}", 4, 1, depot, T0 - 600, T0 + 6 * 3600, **kwargs)  # type: ignore[arg-type]
+        for k, depot in enumerate(depots)
     ]
+
+
+def _run(
+    seed: int,
+    policy: Policy = Policy.DISPATCHER,
+    n: int = 30,
+    params: EngineParams = PARAMS,
+    fleet: list[VehicleSpec] | None = None,
+) -> ReplayResult:
     return run_replay(
-        _day(seed, 30),
+        _day(seed, n),
         GridNetwork(),
-        fleet,
-        EngineParams(),
-        ReplayParams(reoptimise_every_s=900, solver_iterations=30, seed=seed, check_plans=True),
+        fleet or _fleet(),
+        params,
+        ReplayParams(
+            policy=policy, solver_iterations=20, ortools_steps=20, seed=seed, check_plans=True
+        ),
     )
 
 
-def test_every_request_is_served_or_rejected_within_its_promise() -> None:
+def records(result: ReplayResult, params: EngineParams = PARAMS) -> Records:
+    """The checker's input, built from the replay's raw records (as run.py does)."""
+    buses = {
+        v.vehicle_id: Bus(v.vehicle_id, v.seats, v.wheelchair_places, v.breaks)
+        for v in result.vehicles.values()
+    }
+    net = GridNetwork()
+    bookings = {
+        f"booking:{o.request_id}": Booking(
+            f"booking:{o.request_id}",
+            o.status,
+            o.passengers,
+            o.wheelchairs,
+            o.pickup_node if o.pickup_node is not None else -1,
+            o.dropoff_node if o.dropoff_node is not None else -1,
+            o.promised_pickup_start,
+            o.promised_pickup_end,
+            o.promised_latest_arrival,
+        )
+        for o in result.outcomes
+        if o.status in ("served", "booked")
+    }
+    del net
+    timeline = [
+        (v.vehicle_id, t, node) for v in result.vehicles.values() for t, node, _ in v.timeline
+    ]
+    stops = [
+        StopRow(s.vehicle_id, s.booking_id, s.kind, s.node, s.arrival, s.start, s.end)
+        for v in result.vehicles.values()
+        for s in v.stops
+    ]
+    rules = Rules(
+        params.service.boarding_s,
+        params.service.alighting_s,
+        params.service.wheelchair_extra_s,
+        params.ride_time.factor,
+        params.ride_time.extra_s,
+    )
+    return Records(rules, buses, bookings, timeline, stops)
+
+
+def test_every_request_is_served_or_rejected_and_the_buses_obey_the_roads() -> None:
     result = _run(4)
     kpis = compute_kpis(result.outcomes, result.vehicles.values(), result.solver_s)
     assert kpis.served + kpis.rejected == kpis.requested == 30
     assert kpis.unfinished == 0 and kpis.served > 0
+    assert result.solves > 0
+    assert check(records(result), grid_roads()) == []
+    assert result.plan_checks == []
     for o in result.outcomes:
         if o.status == "served":
-            assert o.promised_pickup_start is not None and o.promised_pickup_end is not None
-            assert (
-                o.pickup is not None
-                and o.promised_pickup_start <= o.pickup <= o.promised_pickup_end
-            )
-            assert o.dropoff is not None and o.promised_latest_arrival is not None
-            assert o.dropoff <= o.promised_latest_arrival
-    assert kpis.vehicle_km > 0 and 0 <= kpis.pooling_rate <= 1
+            assert o.on_board_s is not None and o.direct_s is not None
+            assert o.on_board_s >= o.direct_s  # no ride shorter than the direct drive
+    assert kpis.detour_mean >= 1.0 and kpis.vehicle_km > 0 and 0 <= kpis.pooling_rate <= 1
 
 
 def _fingerprint(result: ReplayResult) -> tuple[object, ...]:
@@ -110,39 +132,94 @@ def test_same_seed_gives_the_same_replay() -> None:
     assert _fingerprint(first) == _fingerprint(second)
 
 
-def test_every_plan_of_the_replay_passes_validate_plan() -> None:
-    result = _run(11)
-    assert result.commands > 0
-    assert result.plan_checks == []
-
-
-def test_replay_without_reoptimisation_still_serves() -> None:
-    fleet = [VehicleSpec("v0", 4, 1, 55, T0 - 600, T0 + 6 * 3600)]
-    result = run_replay(
-        _day(3, 8), GridNetwork(), fleet, EngineParams(), ReplayParams(solver_iterations=0)
-    )
+def test_the_insertion_baseline_never_reoptimises() -> None:
+    result = _run(7, Policy.INSERTION)
+    assert result.solves == 0 and result.adopted == 0
+    assert check(records(result), grid_roads()) == []
     kpis = compute_kpis(result.outcomes, result.vehicles.values())
-    assert kpis.served + kpis.rejected == 8 and kpis.served > 0
+    assert kpis.served + kpis.rejected == 30 and kpis.served > 0
+
+
+def test_insertion_on_a_hand_made_day_gives_the_known_answer() -> None:
+    """One bus at node 0; two riders at T0 from nodes 1 and 2 to node 3, along one street.
+
+    Boarding 60 s, alighting 45 s, 60 s a block. The bus leaves at T0, reaches node 1 at
+    T0+60 and boards rider a until T0+120; rider b lies on the way: node 2 at T0+180,
+    boarded by T0+240; node 3 at T0+300, where both alight one after the other. Then it
+    waits there and drives back to its depot (3 blocks) to be there at the shift's end.
+    """
+    params = EngineParams(service=ServiceTimes(boarding_s=60, alighting_s=45))
+    day = [
+        DemandRequest("a", T0, T0, None, place(1), place(3)),
+        DemandRequest("b", T0, T0, None, place(2), place(3)),
+    ]
+    fleet = [VehicleSpec("v", 4, 0, 0, T0, T0 + 3600)]
+    result = run_replay(day, GridNetwork(), fleet, params, ReplayParams(policy=Policy.INSERTION))
+    a, b = sorted(result.outcomes, key=lambda o: o.request_id)
+    assert (a.status, b.status) == ("served", "served")
+    assert (a.pickup, a.boarded) == (T0 + 60, T0 + 120)
+    assert (b.pickup, b.boarded) == (T0 + 180, T0 + 240)
+    assert sorted([a.dropoff, b.dropoff]) == [T0 + 300, T0 + 345]
+    assert (a.wait_s, b.wait_s) == (60, 180)
+    log = result.vehicles["v"]
+    assert log.distance_m == 6 * 500 and log.return_m == 3 * 500
+    assert log.timeline[-1] == (T0 + 3600, 0, 0)  # home at the end of the shift
+    kpis = compute_kpis(result.outcomes, result.vehicles.values())
+    assert kpis.vehicle_km == 3.0 and kpis.vehicle_km_no_return == 1.5
+    assert kpis.pooling_rate == 1.0
+    assert check(records(result, params), grid_roads()) == []
+
+
+def test_booking_rules_apply_in_replays() -> None:
+    """A request outside the operating hours is refused with the live service's reason."""
+    day = [DemandRequest("late", T0, T0 + 7200, None, place(1), place(3))]
+
+    def rules(when: int, now: int) -> str | None:
+        return "the service runs from 06:00 to 22:00" if when > T0 + 3600 else None
+
+    result = run_replay(day, GridNetwork(), _fleet((0,)), PARAMS, ReplayParams(), time_rules=rules)
+    (outcome,) = result.outcomes
+    assert (outcome.status, outcome.reason) == ("rejected", "the service runs from 06:00 to 22:00")
 
 
 def test_planned_breaks_are_taken_in_the_replay_and_nobody_rides_during_them() -> None:
     brk = (T0 + 3600, T0 + 3600 + 1800)
-    fleet = [
-        VehicleSpec(f"v{k}", 4, 1, depot, T0 - 600, T0 + 6 * 3600, breaks=(brk,))
-        for k, depot in enumerate((0, 99))
-    ]
-    result = run_replay(
-        _day(7, 24),
-        GridNetwork(),
-        fleet,
-        EngineParams(break_flex_s=900),
-        ReplayParams(reoptimise_every_s=900, solver_iterations=20, seed=7, check_plans=True),
-    )
+    params = EngineParams(break_flex_s=900)
+    fleet = _fleet((0, 99), breaks=(brk,))
+    result = _run(7, n=24, params=params, fleet=fleet)
+    assert check(records(result, params), grid_roads()) == []
+    breaks = [s for v in result.vehicles.values() for s in v.stops if s.kind == "break"]
+    assert len(breaks) == 2
+    for s in breaks:
+        assert brk[0] <= s.start <= brk[0] + 900 and s.end - s.start == 1800
     served = [o for o in result.outcomes if o.status == "served"]
     assert served
-    for o in served:
-        assert o.pickup is not None and o.dropoff is not None
-        # Each bus pauses for 30 minutes, starting within 15 minutes of the planned start:
-        # no rider is on board through the heart of the break.
-        heart = (brk[0] + 900, brk[1])
-        assert not (o.pickup < heart[1] and o.dropoff > heart[0])
+
+
+@settings(
+    max_examples=12,
+    deadline=None,
+    suppress_health_check=[HealthCheck.too_slow],
+    derandomize=True,
+)
+@given(
+    seed=st.integers(0, 10_000),
+    n=st.integers(1, 10),
+    buses=st.integers(1, 3),
+    policy=st.sampled_from(list(Policy)),
+)
+def test_random_small_days_are_physically_valid(
+    seed: int, n: int, buses: int, policy: Policy
+) -> None:
+    fleet = _fleet((0, 55, 99)[:buses])
+    result = run_replay(
+        _day(seed, n, hours=2),
+        GridNetwork(),
+        fleet,
+        PARAMS,
+        ReplayParams(policy=policy, solver_iterations=10, ortools_steps=10, seed=seed),
+    )
+    assert check(records(result), grid_roads()) == []
+    assert result.plan_checks == []
+    kpis = compute_kpis(result.outcomes, result.vehicles.values())
+    assert kpis.unfinished == 0

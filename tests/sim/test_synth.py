@@ -3,16 +3,22 @@
 from __future__ import annotations
 
 import math
+import os
+import subprocess
+import sys
 from datetime import date, datetime
+from pathlib import Path
 
 import pytest
 
-from dispatch.errors import InputError
-from dispatch.roads.network import RoadNetwork
+from dispatch.errors import InputError, SnapError
+from dispatch.roads.network import OsmSource, RoadNetwork, load_road_network
 from dispatch.roads.osm_file import NamedPoint
 from dispatch.sim.demand import format_demand, parse_demand
-from dispatch.sim.synth import SynthParams, synthesise
+from dispatch.sim.synth import SynthParams, synthesise, zones
 from tests.sim.conftest import TZ
+
+ALPINE = Path(__file__).parent.parent / "data" / "alpine.osm"
 
 DAY = date(2026, 3, 2)
 
@@ -92,3 +98,60 @@ def test_real_map_day_snaps_everywhere(real_network: RoadNetwork) -> None:
                 real_network.snap(place.lat, place.lon)
             else:
                 assert place.stop_id is not None and place.stop_id.startswith("osm-")
+
+
+class WithAHut(Villages):
+    """The villages, and a hut that lies far from any road (snapping it fails)."""
+
+    places = (*Villages.places, NamedPoint(5, "Hütte", "hamlet", 46.0, 11.0))
+
+    def snap(self, lat: float, lon: float) -> object:
+        if lat < 49:
+            raise SnapError(f"({lat}, {lon}) is 120 km from the nearest road")
+        return (lat, lon)
+
+
+def test_places_far_from_any_road_are_left_out_and_named() -> None:
+    found = zones(WithAHut())
+    assert found.skipped == ["Hütte"]
+    assert "Hütte" not in {z.name for z in found.homes}
+    demand = synthesise(WithAHut(), SynthParams(200, DAY, seed=3), TZ)
+    for r in demand:
+        for place in (r.origin, r.destination):
+            assert place.lat is None or place.lat > 49
+
+
+def test_too_few_reachable_places_is_a_clear_error() -> None:
+    class OneVillage(WithAHut):
+        places = (Villages.places[0], WithAHut.places[-1])
+
+    with pytest.raises(InputError, match="fewer than two named places near a road"):
+        zones(OneVillage())
+
+
+def test_synth_on_a_map_with_an_unreachable_hut(tmp_path: Path) -> None:
+    """On a real (hand-made) map: the hut is skipped and the replay takes every request."""
+    network = load_road_network(OsmSource(path=ALPINE), cache_dir=tmp_path)
+    found = zones(network)
+    assert found.skipped == ["Alphütte"]
+    demand = synthesise(network, SynthParams(30, DAY, seed=1), TZ)
+    for r in demand:
+        for place in (r.origin, r.destination):
+            assert place.lat is not None and place.lon is not None
+            network.snap(place.lat, place.lon)  # every place is usable by a replay
+
+
+def test_the_synth_command_says_which_places_it_left_out(tmp_path: Path) -> None:
+    out = tmp_path / "day.csv"
+    command = [sys.executable, "-c", "from dispatch.cli import main; main()", "demand", "synth"]
+    done = subprocess.run(
+        [*command, "--osm", str(ALPINE), "--requests", "5", "--date", "2026-03-02", "-o", str(out)],
+        capture_output=True,
+        text=True,
+        env={**os.environ, "DISPATCH_OSM_CACHE": str(tmp_path / "cache")},
+        timeout=120,
+    )
+    assert done.returncode == 0, done.stderr
+    assert "5 requests on 2026-03-02" in done.stdout
+    assert "1 place(s) more than 500 m from a drivable road were left out: Alphütte" in done.stdout
+    assert len(out.read_text().splitlines()) == 6
