@@ -215,6 +215,9 @@ class BookingRules(_Model):
     minimum_notice_min: Count = 0
     max_wait_min: int = Field(default=15, ge=1)
     pickup_window_min: int = Field(default=10, ge=1)
+    #: "window": promise a pickup window of ``pickup_window_min`` around the planned pickup;
+    #: "max_wait": promise the whole span from the requested time to ``max_wait_min``.
+    promise: Literal["window", "max_wait"] = "window"
     offer_hold_s: int = Field(default=120, ge=1)
     no_show_wait_s: Count = 180
 
@@ -368,6 +371,7 @@ def engine_params(config: ServiceConfig) -> EngineParams:
         offer_hold_s=rules.offer_hold_s,
         max_wait_s=rules.max_wait_min * 60,
         pickup_window_s=rules.pickup_window_min * 60,
+        promise_policy=rules.promise,
         no_show_wait_s=rules.no_show_wait_s,
         reoptimise_debounce_s=reopt.debounce_s,
         reoptimise_period_s=reopt.period_s,

@@ -74,6 +74,9 @@ class Request:
     #: Nobody else may be on board during this request's drop-off service (a driver's
     #: break): the vehicle arrives there empty.
     exclusive: bool = False
+    #: When the rider asked to be picked up (``depart_after`` trips): the wait counted
+    #: by the objective is the pickup's start minus this.
+    desired_pickup: int | None = None
 
     @property
     def on_board(self) -> bool:
@@ -188,6 +191,8 @@ class Cost:
     total: float
     #: Sum of the arc cost matrix over all routes (equals drive_s unless a cost matrix is given).
     arc_cost: int = 0
+    #: Seconds riders wait for their pickup beyond the time they asked for.
+    wait_s: int = 0
 
 
 @dataclass(frozen=True, slots=True)

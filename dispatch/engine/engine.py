@@ -40,6 +40,7 @@ from dispatch.engine.events import (
 )
 from dispatch.engine.locations import LocationTable, NodeTravelTimes
 from dispatch.engine.params import EngineParams
+from dispatch.engine.reassignment import book_reassigned, reassigned_offer
 from dispatch.engine.reconcile import adopt_solution
 from dispatch.engine.snapshot import (
     LiveSnapshot,
@@ -70,6 +71,8 @@ class Engine:
         self.state_version = 0
         self._dirty_since: int | None = None
         self._last_solve_at: int | None = None
+        self._last_deep_at: int | None = None
+        self._open: tuple[tuple[int, int], dict[str, Trip]] = ((-1, -1), {})
         self._next_token = 1
         #: Live snapshots by (now, vehicles in it), valid until the state changes.
         self._snapshots: dict[tuple[int, tuple[str, ...]], LiveSnapshot] = {}
@@ -145,6 +148,9 @@ class Engine:
                     record.expires_at,
                 )
             )
+        if not made and self.params.quote_reassign:
+            moved = reassigned_offer(self, event, request, max_ride, live, now)
+            made = [moved] if moved is not None else []
         if made:
             return QuoteAnswered(event.quote_id, tuple(made))
         alternatives = self._alternatives(event, now) if self.params.quote_alternatives else ()
@@ -178,6 +184,10 @@ class Engine:
         if rejected is not None:
             return [rejected]
         assert offer is not None
+        if offer.reassignment is not None:
+            done = book_reassigned(self, event, offer, now)
+            if done is not None:
+                return done
         request = trip_rules.promised_request(offer, RequestId(event.booking_id))
         live = self.live_snapshot(now, extra=(request,), around=request, shared=True)
         # The offer's own vehicle first (usually it still fits there), then the fleet.
@@ -227,6 +237,7 @@ class Engine:
     def _restore(self, event: BookingRestored) -> list[Command]:
         trip = trip_rules.restored_trip(event, self.table, self.params)
         self.trips[trip.booking_id] = trip
+        self.state_version += 1
         return []
 
     def _restore_plan(self, event: PlanRestored) -> list[Command]:
@@ -376,7 +387,7 @@ class Engine:
         self._expire_offers(now)
         if self.solving is not None or not self._due(now):
             return []
-        if not any(t.status in OPEN_STATUSES for t in self.trips.values()):
+        if not self.open_trips():
             return []
         live = self.live_snapshot(now)
         current = make_plan(live.snapshot, live.visits, self.params.objective)
@@ -387,9 +398,17 @@ class Engine:
         self._next_token += 1
         self.solving = SolveInFlight(token, now, self.state_version)
         self._last_solve_at = now
+        deep = self._periodic_due(now)
+        if deep:
+            self._last_deep_at = now
         self._dirty_since = None
         clean = replace(live.snapshot)  # fresh object: no shared row lists cross processes
-        return [SolveRequested(token, clean, current, self.params.solver_time_limit_s)]
+        limit = self.params.solver_time_limit_s
+        return [SolveRequested(token, clean, current, limit, deep=deep)]
+
+    def _periodic_due(self, now: int) -> bool:
+        last = self._last_deep_at
+        return last is None or now - last >= self.params.reoptimise_period_s
 
     def _due(self, now: int) -> bool:
         if (
@@ -398,8 +417,7 @@ class Engine:
             and now - self._dirty_since >= self.params.reoptimise_debounce_s
         ):
             return True
-        last = self._last_solve_at
-        return last is None or now - last >= self.params.reoptimise_period_s
+        return self._periodic_due(now)
 
     def next_solve_due(self, now: int) -> int | None:
         """The earliest time a :class:`Tick` would start a re-optimisation, if no other
@@ -410,9 +428,9 @@ class Engine:
         """
         if self.solving is not None:
             return None
-        if not any(t.status in OPEN_STATUSES for t in self.trips.values()):
+        if not self.open_trips():
             return None
-        last = self._last_solve_at
+        last = self._last_deep_at
         due = now if last is None else last + self.params.reoptimise_period_s
         if self._dirty_since is not None and self.params.reoptimise_after_change:
             due = min(due, self._dirty_since + self.params.reoptimise_debounce_s)
@@ -461,7 +479,7 @@ class Engine:
             keep = set(key[1])
             trips = {
                 k: t
-                for k, t in self.trips.items()
+                for k, t in self.open_trips().items()
                 if (around is None and only is None) or t.vehicle_id in keep
             }
             base = build_live_snapshot(
@@ -478,6 +496,13 @@ class Engine:
                     self._snapshots.clear()
                 self._snapshots[key] = base
         return with_requests(base, extra, self.table)
+
+    def open_trips(self) -> dict[str, Trip]:
+        """The trips still to serve (kept until the state changes: a busy day has many done)."""
+        key = (self.state_version, len(self.trips))
+        if self._open[0] != key:
+            self._open = (key, {k: t for k, t in self.trips.items() if t.status in OPEN_STATUSES})
+        return self._open[1]
 
     def current_plan(self, now: int) -> Plan | Infeasibility:
         live = self.live_snapshot(now)

@@ -240,6 +240,8 @@ class SolveRequested:
     snapshot: Snapshot
     warm_start: Plan
     time_limit_s: float
+    #: The periodic re-optimisation (a thorough search); else a quick one after a change.
+    deep: bool = True
 
 
 @dataclass(frozen=True, slots=True)

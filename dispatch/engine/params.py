@@ -6,6 +6,8 @@ from dataclasses import dataclass, field
 
 from dispatch.solver.params import ObjectiveParams, RideTimeRule
 
+PROMISE_POLICIES = ("window", "max_wait")
+
 
 @dataclass(frozen=True, slots=True)
 class ServiceTimes:
@@ -27,6 +29,9 @@ class EngineParams:
     offer_hold_s: int = 120
     max_wait_s: int = 900
     pickup_window_s: int = 600
+    #: "window": promise a ``pickup_window_s`` window around the planned pickup;
+    #: "max_wait": promise [requested time, requested time + ``max_wait_s``].
+    promise_policy: str = "window"
     arrive_early_s: int = 1800
     offers_per_quote: int = 3
     no_show_wait_s: int = 180
@@ -43,6 +48,8 @@ class EngineParams:
     #: Whether a quote without offers looks for the nearest feasible times (riders of
     #: the live service want them; a replay's simulated riders do not).
     quote_alternatives: bool = True
+    #: When insertion finds no place, try moving one or two other bookings to make room.
+    quote_reassign: bool = True
     #: A planned break may start up to this many seconds after its planned start.
     break_flex_s: int = 1800
     ride_time: RideTimeRule = field(default_factory=RideTimeRule)
@@ -66,3 +73,5 @@ class EngineParams:
             raise ValueError("waits must not be negative")
         if self.break_flex_s < 0:
             raise ValueError("waits must not be negative")
+        if self.promise_policy not in PROMISE_POLICIES:
+            raise ValueError(f"promise_policy must be one of {', '.join(PROMISE_POLICIES)}")

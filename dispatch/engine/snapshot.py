@@ -77,6 +77,7 @@ def _trip_request(trip: Trip, table: LocationTable) -> Request:
         dropoff_service_s=trip.dropoff_service_s,
         promised=True,
         boarded_at=_boarding_start(trip),
+        desired_pickup=trip.desired_pickup,
     )
 
 

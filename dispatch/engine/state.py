@@ -28,6 +28,9 @@ class Trip:
     #: A driver's planned break, not a rider's booking: "on board" its vehicle from the
     #: shift start (so it stays on that vehicle), one stop at the depot, no seat taken.
     is_break: bool = False
+    #: When the rider asked to be picked up (``depart_after`` trips), for the wait the
+    #: objective counts.
+    desired_pickup: int | None = None
 
     @property
     def load(self) -> tuple[int, int]:
@@ -85,6 +88,10 @@ class OfferRecord:
     pickup_service_s: int
     dropoff_service_s: int
     used: bool = False
+    #: For an offer that moves other bookings: the new sequences of the vehicles that
+    #: change, and their sequences when the offer was made (it holds only while those stand).
+    reassignment: dict[str, tuple[Visit, ...]] | None = None
+    based_on: dict[str, tuple[Visit, ...]] | None = None
 
 
 @dataclass(slots=True)

@@ -22,6 +22,7 @@ from dispatch.errors import ConflictError
 from dispatch.model import NO_LIMIT_S, Request, RequestId, TimeWindow
 from dispatch.solver.insertion import Offer
 from dispatch.solver.params import PromiseParams
+from dispatch.solver.reassign import ReassignedOffer
 
 
 class CannotCancelError(ConflictError):
@@ -60,6 +61,7 @@ def quote_request(
         max_ride_s=max_ride,
         pickup_service_s=board,
         dropoff_service_s=alight,
+        desired_pickup=pickup_window.start if spec.arrive_by is None else None,
     )
     return request, max_ride
 
@@ -80,14 +82,16 @@ def _windows(
 
 def promise_params(params: EngineParams) -> PromiseParams:
     return PromiseParams(
-        window_before_s=params.pickup_window_s // 2, window_width_s=params.pickup_window_s
+        window_before_s=params.pickup_window_s // 2,
+        window_width_s=params.pickup_window_s,
+        max_wait_only=params.promise_policy == "max_wait",
     )
 
 
 def offer_record(
     event: QuoteRequested,
     k: int,
-    offer: Offer,
+    offer: Offer | ReassignedOffer,
     request: Request,
     max_ride: int,
     now: int,
@@ -142,6 +146,7 @@ def trip_from_offer(booking_id: str, offer: OfferRecord, vehicle_id: str) -> Tri
         pickup_service_s=offer.pickup_service_s,
         dropoff_service_s=offer.dropoff_service_s,
         vehicle_id=vehicle_id,
+        desired_pickup=offer.request.desired_pickup,
     )
 
 
@@ -159,6 +164,7 @@ def restored_trip(event: BookingRestored, table: LocationTable, params: EnginePa
         status=event.status,
         vehicle_id=event.vehicle_id,
         boarded_at=event.boarded_at,
+        desired_pickup=event.trip.depart_after if event.trip.arrive_by is None else None,
     )
 
 

@@ -102,6 +102,14 @@ BoardingOption = Annotated[
         help="Seconds for boarding and for alighting (default: the service definition's).",
     ),
 ]
+PromiseOption = Annotated[
+    str | None,
+    typer.Option(
+        "--promise",
+        help="window (a pickup window around the planned pickup) or max_wait (from the "
+        "requested time to the maximum wait); default: the service definition's.",
+    ),
+]
 PolicyOption = Annotated[
     str,
     typer.Option(
@@ -176,6 +184,7 @@ def replay(
     max_wait: MaxWaitOption = None,
     ride_time: RideTimeOption = None,
     boarding_time: BoardingOption = None,
+    promise: PromiseOption = None,
     seed: SeedOption = 0,
     solver_iterations: IterationsOption = DEFAULT_ITERATIONS,
     ortools_steps: OrToolsOption = DEFAULT_ORTOOLS_STEPS,
@@ -213,6 +222,7 @@ def replay(
         max_wait_min=max_wait,
         ride_time=ride_time,
         boarding_s=boarding_time,
+        promise=promise,
         seed=seed,
         reoptimise_every_s=reoptimise_every,
         reoptimise_after_change=after_change,
@@ -275,6 +285,7 @@ def size_fleet(
     max_wait: MaxWaitOption = None,
     ride_time: RideTimeOption = None,
     boarding_time: BoardingOption = None,
+    promise: PromiseOption = None,
     seed: SeedOption = 0,
     solver_iterations: IterationsOption = DEFAULT_ITERATIONS,
     ortools_steps: OrToolsOption = DEFAULT_ORTOOLS_STEPS,
@@ -311,6 +322,7 @@ def size_fleet(
         max_wait_min=max_wait,
         ride_time=ride_time,
         boarding_s=boarding_time,
+        promise=promise,
         seed=seed,
         reoptimise_every_s=reoptimise_every,
         reoptimise_after_change=after_change,

@@ -14,7 +14,8 @@ Two dispatch policies can be replayed on the same day:
   live service's runner asks it), with the live pipeline (large-neighbourhood search,
   then OR-Tools) bounded by iteration and step counts instead of wall time;
 * ``insertion`` — the classic pooling insertion heuristic as a baseline: each request
-  goes where it is cheapest to insert it, and plans are never re-optimised.
+  goes where it is cheapest to insert it, nothing already planned ever moves, and plans
+  are never re-optimised.
 
 Differences to the live service that remain: a solve takes no simulated time (the
 live solver takes up to its deadline while the world moves on), and riders take an
@@ -28,7 +29,7 @@ import itertools
 import logging
 import time
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from enum import StrEnum
 from typing import Protocol
 
@@ -149,6 +150,8 @@ class Replay:
         self.network = network
         self.params = params
         self.time_rules = time_rules
+        if params.policy is Policy.INSERTION:  # the classic heuristic: nothing ever moves
+            engine_params = replace(engine_params, quote_reassign=False)
         self.engine = Engine(network, engine_params)
         self.solver = CountedSolver(
             engine_params.objective, params.solver_iterations, params.ortools_steps, params.seed
@@ -318,8 +321,11 @@ class Replay:
         for command in self._handle(Tick(), now):
             if isinstance(command, SolveRequested):
                 solved = True
+                # In this process the solver may share the engine's rows of travel times
+                # (the live service sends snapshots to another process without them).
+                command.snapshot.__dict__["travel_rows"] = self.engine.table.travel_rows()
                 result = self.solver.solve(
-                    command.snapshot, command.warm_start, command.time_limit_s
+                    command.snapshot, command.warm_start, command.time_limit_s, command.deep
                 )
                 self.solver_s += result.seconds
                 self.solves += 1

@@ -22,7 +22,7 @@ import numpy.typing as npt
 
 from dispatch.booking_rules import time_problem
 from dispatch.config import ServiceConfig, engine_params, load_service_config
-from dispatch.engine.params import EngineParams
+from dispatch.engine.params import PROMISE_POLICIES, EngineParams
 from dispatch.errors import InputError, SnapError
 from dispatch.roads.network import OsmSource, RoadNetwork, load_road_network
 from dispatch.service.stops import VirtualStops, build_stops
@@ -79,6 +79,8 @@ class Scenario:
     policy: str = "dispatcher"
     #: Seconds for boarding and for alighting (default: the service definition's).
     boarding_s: int | None = None
+    #: "window" or "max_wait" (default: the service definition's promise policy).
+    promise: str | None = None
 
     def __post_init__(self) -> None:
         if self.policy not in {p.value for p in Policy}:
@@ -86,6 +88,9 @@ class Scenario:
             raise InputError(f"--policy must be one of {choices}, got {self.policy!r}")
         if self.reoptimise_every_s is not None and self.reoptimise_every_s < 1:
             raise InputError("--reoptimise-every must be at least 1 second")
+        if self.promise is not None and self.promise not in PROMISE_POLICIES:
+            choices = ", ".join(PROMISE_POLICIES)
+            raise InputError(f"--promise must be one of {choices}, got {self.promise!r}")
         if self.boarding_s is not None and self.boarding_s < 0:
             raise InputError("--boarding-time must not be negative")
         if self.solver_iterations < 0 or self.ortools_steps < 0:
@@ -258,6 +263,8 @@ def scenario_engine_params(scenario: Scenario, config: ServiceConfig) -> EngineP
     if scenario.reoptimise_every_s is not None:
         params = replace(params, reoptimise_period_s=scenario.reoptimise_every_s)
     params = replace(params, reoptimise_after_change=scenario.reoptimise_after_change)
+    if scenario.promise is not None:
+        params = replace(params, promise_policy=scenario.promise)
     if scenario.boarding_s is not None:
         times = replace(
             params.service, boarding_s=scenario.boarding_s, alighting_s=scenario.boarding_s

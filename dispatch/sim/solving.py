@@ -11,6 +11,7 @@ wall-clock cap only guards against a runaway solve and is never reached in pract
 from __future__ import annotations
 
 import time
+from dataclasses import replace
 
 from dispatch.engine.worker import SolveOutcome
 from dispatch.model import Plan, Snapshot
@@ -41,14 +42,19 @@ class CountedSolver:
             rounds=rounds,
             max_remove=max_remove,
         )
+        self.quick = replace(self.improve, use_ortools=False, ortools_steps=None)
         self.seed = seed
         self.solves = 0
 
-    def solve(self, snapshot: Snapshot, warm_start: Plan, time_limit_s: float) -> SolveOutcome:
+    def solve(
+        self, snapshot: Snapshot, warm_start: Plan, time_limit_s: float, deep: bool = True
+    ) -> SolveOutcome:
         """``time_limit_s`` (the live deadline) is not used: the counts bound the work.
 
         Each solve draws its own seed from the replay's, so that solving the same
         situation again searches elsewhere (as the live solver's clock-bound search does).
+        A quick solve (not ``deep``) is the search without OR-Tools. A solve that finds
+        nothing better answers ``None``: the engine keeps its plan without comparing.
         """
         started = time.perf_counter()
         self.solves += 1
@@ -58,9 +64,12 @@ class CountedSolver:
             SAFETY_LIMIT_S,
             seed=self.seed * 1_000_003 + self.solves,
             warm_start=warm_start,
-            improve=self.improve,
+            improve=self.improve if deep else self.quick,
         )
-        return SolveOutcome(result.plan, time.perf_counter() - started)
+        seconds = time.perf_counter() - started
+        if result.plan.cost.total >= warm_start.cost.total:
+            return SolveOutcome(None, seconds, "no better plan found")
+        return SolveOutcome(result.plan, seconds)
 
     def close(self) -> None:
         return None

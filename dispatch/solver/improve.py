@@ -23,7 +23,7 @@ from dataclasses import dataclass, field
 from dispatch.model import Plan, RequestId, Snapshot, VehicleId, Visit
 from dispatch.solver.destroy import choose_removal
 from dispatch.solver.params import ObjectiveParams
-from dispatch.solver.plan import make_plan
+from dispatch.solver.plan import make_plan, replan
 from dispatch.solver.repair import build_initial_plan, insert_requests
 from dispatch.solver.schedule import Infeasibility
 
@@ -293,5 +293,5 @@ def _destroy_repair(
     order = chosen + [rid for rid in plan.unserved if rid in allowed]
     regret = 2 if rng.random() < 0.5 else 1
     repaired, _ = insert_requests(snapshot, visits, order, params, regret=regret, rng=rng)
-    candidate = make_plan(snapshot, repaired, params)
+    candidate = replan(snapshot, plan, repaired, params)
     return None if isinstance(candidate, Infeasibility) else candidate

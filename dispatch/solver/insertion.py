@@ -156,6 +156,8 @@ def offers(
     params = params or ObjectiveParams()
     promise = promise or PromiseParams()
     chosen: list[Offer] = []
+    if promise.max_wait_only:
+        n = 1  # every offer would promise the same window
     for insertion, state in _best_first(snapshot, visits, request, params, MAX_EXACT_CHECKS):
         if len(chosen) >= n:
             break
@@ -230,23 +232,36 @@ def _distinct(a: Offer, b: Offer, promise: PromiseParams) -> bool:
 
 
 def make_offer(insertion: Insertion, request: Request, promise: PromiseParams) -> Offer:
-    """The promise that can be made for an insertion.
+    """The promise that can be made for an insertion (see :func:`promise_for`)."""
+    pickup_start, dropoff_start = insertion.pickup_start, insertion.dropoff_start
+    window, latest = promise_for(request, pickup_start, dropoff_start, promise)
+    return Offer(insertion.vehicle_id, pickup_start, dropoff_start, window, latest, insertion)
+
+
+def promise_for(
+    request: Request, pickup_start: int, dropoff_start: int, promise: PromiseParams
+) -> tuple[TimeWindow, int]:
+    """The pickup window and latest arrival to promise for a planned pickup and drop-off.
 
     The pickup window is ``window_width_s`` wide, starts ``window_before_s`` before the
     planned pickup (never before the rider's own earliest time) and never ends after
-    the rider's latest acceptable pickup. The latest arrival is what the ride-time
-    rule guarantees anyway: the end of the pickup window plus boarding plus the
-    maximum ride time, capped by the rider's own latest arrival. Both keep the
-    insertion's schedule feasible, so the promise can be kept by this very plan.
+    the rider's latest acceptable pickup (with ``max_wait_only``: the rider's own window).
+    The latest arrival is what the ride-time rule guarantees anyway: the end of the
+    pickup window plus boarding plus the maximum ride time, capped by the rider's own
+    latest arrival. Both keep the planned schedule feasible, so the promise can be kept
+    by this very plan.
     """
-    pickup_start, dropoff_start = insertion.pickup_start, insertion.dropoff_start
     own = request.pickup_window
-    start = max(own.start, pickup_start - promise.window_before_s)
-    end = max(pickup_start, min(own.end, start + promise.window_width_s))
-    window = TimeWindow(start, end)
-    latest = min(request.dropoff_window.end, end + request.pickup_service_s + request.max_ride_s)
-    latest = max(latest, dropoff_start)
-    return Offer(insertion.vehicle_id, pickup_start, dropoff_start, window, latest, insertion)
+    if promise.max_wait_only:
+        window = own
+    else:
+        start = max(own.start, pickup_start - promise.window_before_s)
+        end = max(pickup_start, min(own.end, start + promise.window_width_s))
+        window = TimeWindow(start, end)
+    latest = min(
+        request.dropoff_window.end, window.end + request.pickup_service_s + request.max_ride_s
+    )
+    return window, max(latest, dropoff_start)
 
 
 def _candidates(

@@ -81,6 +81,7 @@ class _Model:
     def build(self) -> None:
         self._arc_costs()
         self._time_dimension()
+        self._waits()
         self._capacities()
         self._pairs_and_pins()
         self._locks()
@@ -95,9 +96,21 @@ class _Model:
         ]
 
     def _arc_costs(self) -> None:
-        w = self.params.drive_weight
+        w = COST_SCALE * self.params.drive_weight
         cost = [[round(w * x) for x in row] for row in self._matrix(self.snapshot.cost_rows, False)]
         self.routing.SetArcCostEvaluatorOfAllVehicles(self.routing.RegisterTransitMatrix(cost))
+
+    def _waits(self) -> None:
+        """The riders' wait beyond the time they asked for, as a soft bound on the pickup."""
+        coefficient = round(COST_SCALE * self.params.wait_weight)
+        if coefficient <= 0:
+            return
+        requests = self.snapshot.request_by_id
+        for visit, node in self.nodes.index_of.items():
+            desired = requests[visit.request_id].desired_pickup
+            if visit.kind is StopKind.PICKUP and desired is not None:
+                index = self.manager.NodeToIndex(node)
+                self.time.SetCumulVarSoftUpperBound(index, self._clip(desired), coefficient)
 
     def _time_dimension(self) -> None:
         transit = self.routing.RegisterTransitMatrix(self._matrix(self.snapshot.travel_rows, True))
@@ -144,7 +157,7 @@ class _Model:
 
     def _pairs_and_pins(self) -> None:
         carrier = {rid: k for k, v in enumerate(self.snapshot.vehicles) for rid in v.on_board}
-        penalty = round(self.params.unserved_penalty)
+        penalty = round(COST_SCALE * self.params.unserved_penalty)
         for r in self.snapshot.requests:
             drop = self._index(Visit(r.id, StopKind.DROPOFF))
             if r.on_board:
@@ -207,6 +220,10 @@ def _search_parameters(time_limit_s: float) -> pywrapcp.DefaultRoutingSearchPara
     params.log_search = False
     return params
 
+
+#: OR-Tools' costs are integers: every weight is multiplied by this before rounding, so
+#: that weights like 0.2 keep their meaning (the result is costed exactly afterwards).
+COST_SCALE = 10
 
 #: OR-Tools searches only if at least this share of its time is left after building.
 MIN_SEARCH_SHARE = 0.5

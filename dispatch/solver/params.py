@@ -9,7 +9,8 @@ from dataclasses import dataclass
 class ObjectiveParams:
     """Weights of the objective.
 
-    ``drive_weight`` per second of vehicle driving, ``excess_ride_weight`` per second a
+    ``drive_weight`` per second of vehicle driving, ``wait_weight`` per second a rider
+    waits for the pickup beyond the time asked for, ``excess_ride_weight`` per second a
     rider rides longer than the direct trip, ``unserved_penalty`` per new request left
     unserved (high, so that serving is always preferred when feasible).
     """
@@ -17,9 +18,10 @@ class ObjectiveParams:
     drive_weight: float = 1.0
     excess_ride_weight: float = 0.2
     unserved_penalty: float = 100_000.0
+    wait_weight: float = 0.0
 
     def __post_init__(self) -> None:
-        if self.drive_weight < 0 or self.excess_ride_weight < 0:
+        if min(self.drive_weight, self.excess_ride_weight, self.wait_weight) < 0:
             raise ValueError("objective weights must not be negative")
         if self.unserved_penalty <= 0:
             raise ValueError("unserved_penalty must be positive")
@@ -48,12 +50,16 @@ class PromiseParams:
 
     The promised pickup window is ``window_width_s`` wide and opens ``window_before_s``
     before the planned pickup; alternative offers differ by at least
-    ``min_separation_s`` in their pickup time.
+    ``min_separation_s`` in their pickup time. With ``max_wait_only`` the promise is the
+    rider's own window instead: from the requested time to the maximum wait.
     """
 
     window_before_s: int = 300
     window_width_s: int = 600
     min_separation_s: int = 600
+    #: Promise the rider's whole acceptable pickup window ([requested time, + max wait])
+    #: instead of a narrower window around the planned pickup (as in the literature).
+    max_wait_only: bool = False
 
     def __post_init__(self) -> None:
         if self.window_width_s <= 0:

@@ -38,6 +38,38 @@ def make_plan(
     return Plan(tuple(routes), unserved, plan_cost(snapshot, routes, unserved, params))
 
 
+def replan(
+    snapshot: Snapshot,
+    previous: Plan,
+    visits: VisitsByVehicle,
+    params: ObjectiveParams | None = None,
+) -> Plan | Infeasibility:
+    """Like :func:`make_plan`, re-timing only the vehicles whose sequence changed.
+
+    ``previous`` must be a plan of the same snapshot (a search step changes a few
+    routes; timing the others again would give the very same routes).
+    """
+    params = params or ObjectiveParams()
+    before = {r.vehicle_id: r for r in previous.routes}
+    routes: list[Route] = []
+    for vehicle in snapshot.vehicles:
+        sequence = tuple(visits.get(vehicle.id, ()))
+        old = before.get(vehicle.id)
+        if old is not None and old.visits == sequence:
+            routes.append(old)
+            continue
+        if not sequence:
+            routes.append(empty_route(vehicle, snapshot))
+            continue
+        route = build_route(snapshot, vehicle, sequence)
+        if isinstance(route, Infeasibility):
+            return Infeasibility(f"vehicle {vehicle.id}: {route.reason}", route.position)
+        routes.append(route)
+    served = {s.request_id for r in routes for s in r.stops}
+    unserved = tuple(r.id for r in snapshot.requests if r.id not in served)
+    return Plan(tuple(routes), unserved, plan_cost(snapshot, routes, unserved, params))
+
+
 def plan_cost(
     snapshot: Snapshot,
     routes: Sequence[Route],
@@ -47,6 +79,7 @@ def plan_cost(
     drive = sum(route_drive_s(snapshot, r) for r in routes)
     arc = sum(route_arc_cost(snapshot, r) for r in routes)
     excess = sum(route_excess_ride_s(snapshot, r) for r in routes)
+    wait = sum(route_wait_s(snapshot, r) for r in routes)
     requests = snapshot.request_by_id
     # A promised request left out makes a plan invalid; during search it costs ten times
     # a new one, so that every search move that puts it back is taken.
@@ -55,11 +88,29 @@ def plan_cost(
     total = (
         params.drive_weight * arc_term
         + params.excess_ride_weight * excess
+        + params.wait_weight * wait
         + params.unserved_penalty * penalised
     )
     return Cost(
-        drive_s=drive, excess_ride_s=excess, unserved=len(unserved), total=total, arc_cost=arc
+        drive_s=drive,
+        excess_ride_s=excess,
+        unserved=len(unserved),
+        total=total,
+        arc_cost=arc,
+        wait_s=wait,
     )
+
+
+def route_wait_s(snapshot: Snapshot, route: Route) -> int:
+    """Seconds riders picked up on this route wait beyond the time they asked for."""
+    requests = snapshot.request_by_id
+    total = 0
+    for stop in route.stops:
+        if stop.kind is StopKind.PICKUP:
+            desired = requests[stop.request_id].desired_pickup
+            if desired is not None:
+                total += max(0, stop.start - desired)
+    return total
 
 
 def _path(snapshot: Snapshot, route: Route) -> list[int]:

@@ -74,7 +74,9 @@ def _fits_per_arc(
 #: Route states by everything they depend on. Entries are kept for one travel matrix
 #: only (the engine's, which only ever grows): a new matrix empties the cache, and the
 #: matrix is held here so that its id cannot be reused by another one meanwhile.
-_STATE_CACHE: dict[tuple[object, ...], RouteState | None] = {}
+_STATE_CACHE: dict[
+    tuple[object, ...], tuple[Vehicle, tuple[Request, ...], ObjectiveParams, RouteState | None]
+] = {}
 _STATE_CACHE_SIZE = 20_000
 _STATE_ROWS: list[object] = []
 
@@ -138,13 +140,17 @@ def _cached_route_state(
     if not _STATE_ROWS or _STATE_ROWS[0] is not rows[0] or _STATE_ROWS[1] is not rows[1]:
         _STATE_CACHE.clear()
         _STATE_ROWS[:] = rows
-    key = (vehicle, seq, involved, params)
-    if key in _STATE_CACHE:
-        return _STATE_CACHE[key]
+    # Keyed by identity (hashing every request's fields costs more than it saves); the
+    # entry holds the objects themselves, so their ids cannot be reused while it lives.
+    key = (vehicle.id, seq, tuple(map(id, involved)), id(params))
+    found = _STATE_CACHE.get(key)
+    if found is not None and found[0] == vehicle and found[2] is params:
+        if all(a is b for a, b in zip(found[1], involved, strict=True)):
+            return found[3]
     state = _compute_route_state(snapshot, vehicle, seq, params)
     if len(_STATE_CACHE) >= _STATE_CACHE_SIZE:
         _STATE_CACHE.clear()
-    _STATE_CACHE[key] = state
+    _STATE_CACHE[key] = (vehicle, involved, params, state)
     return state
 
 
@@ -167,6 +173,8 @@ def _compute_route_state(
     barrier = next_barriers(snapshot, seq)
     excess = excess_ride(snapshot, seq, schedule) if seq else 0
     cost = params.drive_weight * schedule.arc_cost + params.excess_ride_weight * excess
+    if params.wait_weight and seq:
+        cost += params.wait_weight * waiting(snapshot, seq, schedule)
     latest = latest_starts(snapshot, vehicle, stops)
     slack = ride_slack(snapshot, stops)
     return RouteState(
@@ -232,6 +240,18 @@ def excess_ride(snapshot: Snapshot, seq: tuple[Visit, ...], schedule: Schedule) 
     return excess
 
 
+def waiting(snapshot: Snapshot, seq: tuple[Visit, ...], schedule: Schedule) -> int:
+    """Seconds the riders picked up in ``seq`` wait beyond the time they asked for."""
+    requests = snapshot.request_by_id
+    total = 0
+    for k, visit in enumerate(seq):
+        if visit.kind is StopKind.PICKUP:
+            desired = requests[visit.request_id].desired_pickup
+            if desired is not None:
+                total += max(0, schedule.start[k] - desired)
+    return total
+
+
 def next_barriers(snapshot: Snapshot, seq: Sequence[Visit]) -> list[int]:
     """Per position ``0..len(seq)``, the index of the next exclusive stop (or ``len(seq)``)."""
     requests = snapshot.request_by_id
@@ -260,6 +280,8 @@ def try_insert(
     cost = params.drive_weight * schedule.arc_cost
     if params.excess_ride_weight:
         cost += params.excess_ride_weight * excess_ride(snapshot, new, schedule)
+    if params.wait_weight:
+        cost += params.wait_weight * waiting(snapshot, new, schedule)
     return new, schedule, cost - st.base_cost
 
 
