@@ -144,9 +144,13 @@ def _cached_route_state(
     # entry holds the objects themselves, so their ids cannot be reused while it lives.
     key = (vehicle.id, seq, tuple(map(id, involved)), id(params))
     found = _STATE_CACHE.get(key)
-    if found is not None and found[0] == vehicle and found[2] is params:
-        if all(a is b for a, b in zip(found[1], involved, strict=True)):
-            return found[3]
+    if (
+        found is not None
+        and found[0] == vehicle
+        and found[2] is params
+        and all(a is b for a, b in zip(found[1], involved, strict=True))
+    ):
+        return found[3]
     state = _compute_route_state(snapshot, vehicle, seq, params)
     if len(_STATE_CACHE) >= _STATE_CACHE_SIZE:
         _STATE_CACHE.clear()
