@@ -110,6 +110,16 @@ def test_cancel_from_the_callers_bookings(page: Any, server: Server) -> None:
     page.click("#agent-offers button")
     page.wait_for_selector("#rider-bookings .status.confirmed")
     page.click("#rider-bookings button.danger")
+    question = page.locator("#rider-bookings .confirm-question")
+    assert "wirklich stornieren" in question.inner_text(), "one click asks first"
+    assert page.evaluate("document.activeElement.className") == "confirm-question"
+    page.click("#rider-bookings button.confirm-no")
+    assert page.locator("#rider-bookings .status.confirmed").count() == 1, "No keeps the ride"
+    page.focus("#rider-bookings button.danger")
+    page.keyboard.press("Enter")
+    page.keyboard.press("Enter")  # a doubled Enter only reaches the question
+    page.keyboard.press("Tab")
+    page.keyboard.press("Enter")  # "Yes, cancel"
     page.wait_for_selector("#rider-bookings .status.cancelled")
     listed = httpx.get(
         f"{server.url}/v1/riders/{rider['rider_id']}/bookings", headers=agent_headers()
