@@ -45,11 +45,15 @@ def _sign_in(page: Any) -> None:
 
 
 def _destination(page: Any, field: str, text: str) -> None:
+    """Type, wait for the suggestions of the whole text (not of a part typed earlier), choose."""
     tab_to(page, field)
     page.keyboard.type(text, delay=20)
-    page.wait_for_selector(f"{field}-list li[role=option]:not([aria-disabled])")
+    page.wait_for_selector(f"{field}-list li[role=option]:not([aria-disabled]):has-text('{text}')")
     page.keyboard.press("ArrowDown")
     page.keyboard.press("Enter")
+    page.wait_for_function(
+        "f => document.querySelector(f).getAttribute('aria-expanded') === 'false'", arg=field
+    )
 
 
 def test_agent_finds_a_caller_by_phone_and_books_for_them(page: Any, server: Server) -> None:
@@ -86,7 +90,9 @@ def test_agent_finds_a_caller_by_phone_and_books_for_them(page: Any, server: Ser
     page.click("#book-form button[type=submit]")
     page.wait_for_selector("#warnings .notice.warn")
     assert "schon eine Fahrt" in page.inner_text("#warnings")
-    assert "Trotz Warnung" in page.inner_text("#agent-offers")
+    assert "aus der Nähe von Neudrossenfeld nach Harsdorf" in page.inner_text("#warnings")
+    # the warnings come at once, the offers when the service answered
+    page.wait_for_selector("#agent-offers button:has-text('Trotz Warnung')")
 
     # 3 o'clock at night is probably 15:00
     page.fill("#book-time", "03:00")

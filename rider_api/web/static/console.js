@@ -126,31 +126,44 @@ async function stopPoint(stopId) {
   return stopsCache.find((s) => s.stop_id === stopId) || null;
 }
 
+/**
+ * Show the caller and get the desk ready for them. The caller's card is drawn last, once
+ * the booking form is filled in: whoever sees the name (agent or test) sees a ready form.
+ */
 async function setRider(found) {
   rider = found;
   $("#create-form").hidden = true;
-  for (const id of ["#book-section", "#bookings-section", "#standing-section"]) $(id).hidden = !found;
-  if (!found) { $("#rider-card").replaceChildren(); return; }
+  $("#rider-card").replaceChildren();
+  if (!found) {
+    for (const id of ["#book-section", "#bookings-section", "#standing-section"]) $(id).hidden = true;
+    $("#rider-card").replaceChildren();
+    return;
+  }
+  riderWords = await wordsFor(found.language);
+  await startClock();
+  if (rider !== found) return; // another caller was looked up meanwhile
+  prefillBooking(found);
+  showNotice($("#so-notice"), "");
+  for (const id of ["#book-section", "#bookings-section", "#standing-section"]) $(id).hidden = false;
+  $("#rider-card").replaceChildren(riderFacts(found, riderWords._name || found.language));
+  loadBookings();
+  loadStandingOrders();
+  $("#book-from").focus();
+  announce(`${t("caller_title")}: ${found.name}`);
+}
+
+function riderFacts(found, languageName) {
   const needs = [
     found.needs.wheelchair ? t("need_wheelchair") : null,
     found.needs.walker ? t("need_walker") : null,
     found.needs.extra_boarding_s ? t("extra_minutes", { n: Math.round(found.needs.extra_boarding_s / 60) }) : null,
   ].filter(Boolean);
-  const languageName = (await wordsFor(found.language))._name || found.language;
-  $("#rider-card").replaceChildren(el("dl", { class: "facts", id: "rider-facts" },
+  return el("dl", { class: "facts", id: "rider-facts" },
     el("dt", { text: t("name") }), el("dd", { id: "rider-name", text: found.name }),
     el("dt", { text: t("phone") }), el("dd", { dir: "ltr", text: found.phone }),
     el("dt", { text: t("rider_language") }), el("dd", { text: languageName }),
     el("dt", { text: t("needs") }), el("dd", { text: needs.join(", ") || t("rider_needs_none") }),
-    el("dt", { text: t("home") }), el("dd", { text: found.home ? found.home.label : "–" })));
-  riderWords = await wordsFor(found.language);
-  await startClock();
-  prefillBooking(found);
-  announce(`${t("caller_title")}: ${found.name}`);
-  showNotice($("#so-notice"), "");
-  loadBookings();
-  loadStandingOrders();
-  $("#book-from").focus();
+    el("dt", { text: t("home") }), el("dd", { text: found.home ? found.home.label : "–" }));
 }
 
 async function wordsFor(code) {
