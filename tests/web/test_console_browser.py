@@ -119,6 +119,10 @@ def test_cancel_from_the_callers_bookings(page: Any, server: Server) -> None:
     question = page.locator("#rider-bookings .confirm-question")
     assert "wirklich stornieren" in question.inner_text(), "one click asks first"
     assert page.evaluate("document.activeElement.className") == "confirm-question"
+    screenshot(page, "console-cancel-question-desktop")
+    page.set_viewport_size({"width": 390, "height": 844})
+    screenshot(page, "console-cancel-question-phone")
+    page.set_viewport_size({"width": 1280, "height": 900})
     page.click("#rider-bookings button.confirm-no")
     assert page.locator("#rider-bookings .status.confirmed").count() == 1, "No keeps the ride"
     page.focus("#rider-bookings button.danger")

@@ -140,6 +140,9 @@ def test_driver_page_in_every_language(
         assert page.inner_text("#navigate") == navigate
         assert _axe_violations(page) == []
         screenshot(page, f"driver-{lang}-desktop")
+        page.set_viewport_size(PHONE)
+        page.wait_for_timeout(200)
+        screenshot(page, f"driver-{lang}-phone")
     finally:
         page.context.close()
 
