@@ -7,7 +7,7 @@ It comes in the driver's language (German, English, Turkish, Ukrainian, Arabic â
 left), filled in on the server from ``web/i18n/<language>.json`` so that the first paint
 is already in the right language and direction. The language is chosen by ``?lang=``,
 else the ``rufbus_lang`` cookie (shared with the rider pages), else the browser's
-``Accept-Language``, else German.
+``Accept-Language``, else the service's ``language`` (German by default).
 """
 
 from __future__ import annotations
@@ -51,7 +51,9 @@ def driver_words(lang: str) -> dict[str, str]:
     return {**driver_words(DEFAULT_LANGUAGE), **words}
 
 
-def choose_language(query: str | None, cookie: str | None, accept: str | None) -> str:
+def choose_language(
+    query: str | None, cookie: str | None, accept: str | None, default: str = DEFAULT_LANGUAGE
+) -> str:
     for candidate in (query, cookie):
         if candidate in LANGUAGES:
             return candidate
@@ -59,7 +61,7 @@ def choose_language(query: str | None, cookie: str | None, accept: str | None) -
         code = part.split(";")[0].strip().lower()[:2]
         if code in LANGUAGES:
             return code
-    return DEFAULT_LANGUAGE
+    return default
 
 
 def render_page(lang: str) -> str:
@@ -96,10 +98,12 @@ AcceptLanguage = Annotated[str | None, Header(alias="Accept-Language")]
 
 @router.api_route("/driver", methods=["GET", "HEAD"], include_in_schema=False)
 async def driver_page(
-    q: LangQuery = None, c: LangCookie = None, a: AcceptLanguage = None
+    request: Request, q: LangQuery = None, c: LangCookie = None, a: AcceptLanguage = None
 ) -> HTMLResponse:
     """The page (also for ``HEAD``, which monitoring and link checkers send)."""
-    lang = choose_language(q, c, a)
+    runtime = getattr(request.app.state, "runtime", None)
+    default = str(runtime.config.language) if runtime is not None else DEFAULT_LANGUAGE
+    lang = choose_language(q, c, a, default)
     response = HTMLResponse(render_page(lang), headers={"Content-Security-Policy": CSP})
     response.headers["Content-Language"] = lang
     response.headers["Cache-Control"] = "no-cache"

@@ -37,6 +37,8 @@ COLUMNS = (
     ("c_pooling", "pooling_rate", "share"),
     ("c_pvh", "passengers_per_vehicle_hour", 2),
 )
+#: Columns left out of the printed page (A4 is narrow); the screen and the CSV have them.
+MINOR = ("c_detour", "c_empty", "c_occupancy", "c_pooling")
 #: The key figures shown first, for the chosen fleet.
 KEY_FIGURES = ("c_served", "c_wait", "c_wait_p95", "c_ride", "c_km", "c_pvh")
 
@@ -62,7 +64,8 @@ footer{margin:2.5rem 0 1rem;font-size:.85rem;color:#3d3d3d}
 @page{size:A4;margin:14mm}
 @media print{body{max-width:none;margin:0;padding:0;font-size:10pt}h2{break-after:avoid}
 figure,table,.answer,dl.key,ul.legend{break-inside:avoid}figure>svg{max-width:100%}
-table{font-size:8.5pt}tbody tr:nth-child(even),tr.chosen,.answer{print-color-adjust:exact;
+table{font-size:8pt}.table-wrap{overflow:visible}th,td{padding:.2rem .25rem}
+thead th{font-size:7.5pt}.minor{display:none}tbody tr:nth-child(even),tr.chosen,.answer{print-color-adjust:exact;
 -webkit-print-color-adjust:exact}}
 """
 
@@ -224,15 +227,16 @@ def _table(
     chosen: int | None,
     comparisons: Sequence[Comparison],
 ) -> str:
-    head = [w("c_buses"), *(w(word) for word, _, _ in COLUMNS)]
+    head = [(w("c_buses"), ""), *((w(word), _minor(word)) for word, _, _ in COLUMNS)]
     for c in comparisons:
         policy = w(f"policy_{c.policy}")
-        head += [w("served_by", policy=policy), w("wait_by", policy=policy)]
+        head += [(w("served_by", policy=policy), ""), (w("wait_by", policy=policy), "")]
     rows = []
     for n, run in sorted(results.items()):
         cells = [f"<td>{n}</td>"]
         cells += [
-            f"<td>{_format(w, float(run.kpis[key]), style)}</td>" for _, key, style in COLUMNS
+            f"<td{_minor(word)}>{_format(w, float(run.kpis[key]), style)}</td>"
+            for word, key, style in COLUMNS
         ]
         for c in comparisons:
             other = c.results.get(n)
@@ -242,11 +246,15 @@ def _table(
             )
         cls = ' class="chosen"' if n == chosen else ""
         rows.append(f"<tr{cls}>{''.join(cells)}</tr>")
-    header = "".join(f'<th scope="col">{escape(h)}</th>' for h in head)
+    header = "".join(f'<th scope="col"{cls}>{escape(h)}</th>' for h, cls in head)
     return (
         f'<div class="table-wrap" tabindex="0" role="region" aria-label="{escape(w("h_table"))}"><table><caption class="sub">{escape(w("h_table"))}</caption>'
         f"<thead><tr>{header}</tr></thead><tbody>{''.join(rows)}</tbody></table></div>"
     )
+
+
+def _minor(word: str) -> str:
+    return ' class="minor"' if word in MINOR else ""
 
 
 def _figure(svg: str, caption: str) -> str:

@@ -59,7 +59,10 @@ def test_report_in_german_without_axe_violations(browser: Any, tmp_path: Path) -
             screenshot(page, f"report-de-{name}")
             problems += [f"{name}: {p}" for p in _axe_violations(page)]
         assert problems == [], "\n".join(problems)
+        page.set_viewport_size({"width": 794, "height": 1123})  # A4 at 96 dpi
         page.emulate_media(media="print")
-        screenshot(page, "report-de-print")
+        screenshot(page, "report-de-print-a4")
+        table = page.query_selector("table")
+        assert table is not None and table.bounding_box()["width"] <= 794  # type: ignore[index]
     finally:
         context.close()

@@ -63,7 +63,9 @@ export class RoadMap {
     this.canvas.addEventListener("keydown", (e) => this.key(e));
     this.canvas.addEventListener("wheel", (e) => { e.preventDefault(); this.zoom(e.deltaY < 0 ? 1.25 : 0.8); }, { passive: false });
     this.canvas.addEventListener("pointerdown", (e) => this.drag(e));
-    new ResizeObserver(() => this.draw()).observe(this.canvas);
+    // A map nobody has moved keeps showing what it was fitted to, also after a resize
+    // (a phone turned sideways, a window made narrower).
+    new ResizeObserver(() => { if (!this.moved && this.lastFit) this.fitTo = this.lastFit; this.draw(); }).observe(this.canvas);
     loadRoads().then((roads) => { this.roads = roads; if (!this.view && !this.fitTo) this.fit(); else this.draw(); }).catch(() => {});
   }
 
@@ -80,6 +82,8 @@ export class RoadMap {
     const pts = points || this.markers.map((m) => [m.lat, m.lon]);
     if (pts.length) this.fitTo = pts;
     else if (this.roads) this.fitTo = [[this.roads.bbox[0], this.roads.bbox[1]], [this.roads.bbox[2], this.roads.bbox[3]]];
+    this.lastFit = this.fitTo;
+    this.moved = false;
     this.draw();
   }
 
@@ -99,12 +103,14 @@ export class RoadMap {
 
   zoom(factor) {
     if (!this.view) return;
+    this.moved = true;
     this.view.span = Math.min(Math.max(this.view.span / factor, 0.002), 2);
     this.draw();
   }
 
   pan(dx, dy) {
     if (!this.view) return;
+    this.moved = true;
     this.view.lon += (dx * this.view.span) / this.view.k;
     this.view.lat += dy * this.view.span;
     this.draw();
@@ -123,6 +129,7 @@ export class RoadMap {
     const start = { x: e.clientX, y: e.clientY, lat: this.view.lat, lon: this.view.lon };
     const size = Math.min(this.canvas.clientWidth, this.canvas.clientHeight) || 1;
     const move = (m) => {
+      this.moved = true;
       this.view.lon = start.lon - ((m.clientX - start.x) / size) * this.view.span / this.view.k;
       this.view.lat = start.lat + ((m.clientY - start.y) / size) * this.view.span;
       this.draw();
