@@ -136,7 +136,8 @@ def test_map_labels_name_places_and_never_overlap(browser: Any, demo: Server) ->
             labels = page.evaluate(BOXES_JS, "#fleet-map .map-label")
             texts = {label["text"] for label in labels}
             assert any(t.startswith("Rufbus") for t in texts), texts
-            assert texts & {"Neudrossenfeld", "Harsdorf", "Altenplos", "Waldau"}, texts
+            villages = {p["name"] for p in httpx.get(f"{demo.url}/v1/map/roads").json()["places"]}
+            assert len(texts & villages) >= 3, texts
             clash = [
                 (a["text"], b["text"])
                 for i, a in enumerate(labels)

@@ -17,17 +17,27 @@ export function placeLabels(wanted, { width, height, obstacles = [], measure }) 
   for (const label of wanted) {
     if (label.x < 0 || label.y < 0 || label.x > width || label.y > height) continue;
     const { w, h } = measure(label);
-    for (const [dx, dy] of SPOTS) {
-      const x = dx > 0 ? label.x + label.gap : dx < 0 ? label.x - label.gap - w : label.x - w / 2;
-      const y = dy > 0 ? label.y + label.gap : dy < 0 ? label.y - label.gap - h : label.y - h / 2;
-      const box = { x: Math.round(x), y: Math.round(y), w, h };
-      if (!inside(box, width, height) || taken.some((o) => overlaps(o, box))) continue;
+    const box = freeSpot(label, w, h, width, height, taken);
+    if (box) {
       taken.push(box);
       placed.push({ ...label, box });
-      break;
     }
   }
   return placed;
+}
+
+/** The first free spot around the label's point: close to it first, then a little farther
+ * (a village whose centre a bus marker covers still gets its name next to it). */
+function freeSpot(label, w, h, width, height, taken) {
+  for (const gap of [label.gap, label.gap + 12]) {
+    for (const [dx, dy] of SPOTS) {
+      const x = dx > 0 ? label.x + gap : dx < 0 ? label.x - gap - w : label.x - w / 2;
+      const y = dy > 0 ? label.y + gap : dy < 0 ? label.y - gap - h : label.y - h / 2;
+      const box = { x: Math.round(x), y: Math.round(y), w, h };
+      if (inside(box, width, height) && !taken.some((o) => overlaps(o, box))) return box;
+    }
+  }
+  return null;
 }
 
 const LENGTHS_M = [10, 20, 50, 100, 200, 500, 1000, 2000, 5000, 10000, 20000, 50000, 100000];
