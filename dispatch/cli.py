@@ -58,6 +58,8 @@ def main() -> None:
     logging.basicConfig(
         level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
     )
+    # Alembic announces each of its plugins at INFO as it is imported: not news to anyone.
+    logging.getLogger("alembic.runtime.plugins").setLevel(logging.WARNING)
     cli = build_cli()
     try:
         cli.app()

@@ -247,9 +247,15 @@ class TokensConfig(_Model):
     agents: tuple[Token, ...] = ()
 
 
+#: Languages of the pages and reports.
+Language = Literal["de", "en", "tr", "uk", "ar"]
+
+
 class ServiceConfig(_Model):
     name: str = "Rufbus"
     time_zone: str = "Europe/Berlin"
+    #: The pages' language when the browser asks for none of theirs; the reports' language.
+    language: Language = "de"
     region: RegionConfig
     hours: OperatingHours = OperatingHours(daily=Span(start=time(6), end=time(22)))
     stops: StopsConfig = StopsConfig()

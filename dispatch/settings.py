@@ -39,6 +39,8 @@ class Settings(BaseSettings):
     host: str = "127.0.0.1"
     port: int = Field(default=8000, ge=1, le=65535)
     log_level: LogLevel = "INFO"
+    #: One log line per HTTP request (uvicorn's access log); off, so the log tells a story.
+    access_log: bool = False
     config_file: Path | None = None
     admin_token: SecretStr | None = None
     #: Comma-separated in the environment: ``DISPATCH_AGENT_TOKENS=tok1,tok2``.

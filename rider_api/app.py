@@ -9,7 +9,7 @@ from fastapi import FastAPI
 from fastapi.concurrency import run_in_threadpool
 
 from dispatch.service.runtime import Runtime
-from rider_api import admin, errors, ops, pages, places, riders, routes
+from rider_api import admin, clock, errors, ops, pages, places, riders, routes
 from rider_api.auth import StaffTokens
 
 
@@ -42,5 +42,6 @@ def create_app(build: Callable[[], Runtime], staff: StaffTokens | None = None) -
     app.include_router(riders.router)
     app.include_router(admin.router)
     app.include_router(ops.router)
+    app.include_router(clock.router)
     app.include_router(pages.router)
     return app

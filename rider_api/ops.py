@@ -60,7 +60,8 @@ class EncodedRoads:
 
 
 def encode_roads(network: RoadNetwork) -> dict[str, Any]:
-    """Each road once (two-way roads are not repeated), as ``[lat0, lon0, dlat1, dlon1, ...]``."""
+    """Each road once (two-way roads are not repeated), as ``[lat0, lon0, dlat1, dlon1, ...]``,
+    and the map's named places (villages, hamlets) to label the map with."""
     g = network.graph
     lines: list[list[int]] = []
     seen: set[tuple[int, int]] = set()
@@ -81,6 +82,16 @@ def encode_roads(network: RoadNetwork) -> dict[str, Any]:
         "scale": SCALE,
         "bbox": [float(lat.min()), float(lon.min()), float(lat.max()), float(lon.max())],
         "lines": lines,
+        "places": [
+            {
+                "name": p.name,
+                "lat": round(p.lat, 5),
+                "lon": round(p.lon, 5),
+                "kind": p.kind,
+                "population": p.population,
+            }
+            for p in network.places
+        ],
     }
 
 
@@ -118,8 +129,10 @@ async def roads(
     accept_encoding: str | None = Header(default=None),
     if_none_match: str | None = Header(default=None),
 ) -> Response:
-    """``{"scale", "bbox": [south, west, north, east], "lines": [[lat0, lon0, dlat, dlon, ...]]}``:
-    integers in units of ``1/scale`` degrees, each after the first relative to the previous point."""
+    """``{"scale", "bbox": [south, west, north, east], "lines": [[lat0, lon0, dlat, dlon, ...]],
+    "places": [{"name", "lat", "lon", "kind", "population"}]}``: line coordinates are integers in
+    units of ``1/scale`` degrees, each after the first relative to the previous point; places
+    are OSM's named places (``kind`` city, town, village, suburb, hamlet, isolated_dwelling)."""
     encoded = await run_in_threadpool(_encoded_roads, _runtime(request), request.app.state)
     headers = {"ETag": encoded.etag, "Cache-Control": "public, max-age=3600"}
     if if_none_match == encoded.etag:
@@ -316,19 +329,29 @@ async def fleet(
 
 
 def bus_on_its_way(runtime: Runtime, booking_id: str) -> dict[str, Any] | None:
-    """Where the booking's bus is, once it drives to the rider (pickup next) or carries them."""
+    """Where the booking's bus is, once it really drives to the rider or carries them.
+
+    "On its way" means: the driver's device is connected (so the position is live, not the
+    depot of a bus nobody drives yet), the rider's pickup is the bus's next stop, and the
+    plan has the bus leave for it now (not a pickup an hour ahead, waited for at the depot).
+    """
     trip = runtime.engine.trips.get(booking_id)
     if trip is None or trip.vehicle_id is None:
         return None
     vehicle = runtime.engine.vehicles.get(trip.vehicle_id)
-    if vehicle is None or not vehicle.shift_start <= runtime.clock() < vehicle.shift_end:
+    now = runtime.clock()
+    if vehicle is None or not vehicle.shift_start <= now < vehicle.shift_end:
+        return None
+    if runtime.publisher.subscriber_count(vehicle.vehicle_id) == 0:
         return None
     route = vehicle.route
     next_stop = route.stops[0] if route and route.stops else None
     heading_here = (
-        next_stop is not None
+        route is not None
+        and next_stop is not None
         and str(next_stop.request_id) == booking_id
         and next_stop.kind is StopKind.PICKUP
+        and route.departure <= now
     )
     if not heading_here and trip.status is not TripStatus.ON_BOARD:
         return None

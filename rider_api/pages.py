@@ -6,7 +6,8 @@ first paint is already in the reader's language and direction. The scripts and s
 under ``web/static/`` are written here; nothing is fetched from a CDN.
 
 The language is chosen by ``?lang=``, else the ``rufbus_lang`` cookie (set when the
-reader picks a language), else the browser's ``Accept-Language``, else German.
+reader picks a language), else the browser's ``Accept-Language``, else the service's
+``language`` (German by default).
 """
 
 from __future__ import annotations
@@ -57,7 +58,9 @@ def translations(lang: str) -> dict[str, str]:
     return {**translations(DEFAULT_LANGUAGE), **words}
 
 
-def choose_language(query: str | None, cookie: str | None, accept: str | None) -> str:
+def choose_language(
+    query: str | None, cookie: str | None, accept: str | None, default: str = DEFAULT_LANGUAGE
+) -> str:
     for candidate in (query, cookie):
         if candidate in LANGUAGES:
             return candidate
@@ -65,7 +68,7 @@ def choose_language(query: str | None, cookie: str | None, accept: str | None) -
         code = part.split(";")[0].strip().lower()[:2]
         if code in LANGUAGES:
             return code
-    return DEFAULT_LANGUAGE
+    return default
 
 
 @lru_cache(maxsize=len(PAGES))
@@ -110,7 +113,9 @@ def _zone(request: Request) -> str:
 def _page(
     request: Request, page: str, lang_query: str | None, cookie: str | None, accept: str | None
 ) -> HTMLResponse:
-    lang = choose_language(lang_query, cookie, accept)
+    runtime = getattr(request.app.state, "runtime", None)
+    default = str(runtime.config.language) if runtime is not None else DEFAULT_LANGUAGE
+    lang = choose_language(lang_query, cookie, accept, default)
     response = HTMLResponse(
         render(page, lang, _zone(request)), headers={"Content-Security-Policy": CSP}
     )

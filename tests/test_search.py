@@ -241,6 +241,36 @@ def test_entries_from_map_gives_nearest_place_as_context() -> None:
     assert entries[1].population == 0
 
 
+def test_a_stop_mapped_once_per_direction_is_suggested_once() -> None:
+    places = [_Point(1, "Schaan", 47.165, 9.509), _Point(2, "Vaduz", 47.141, 9.521)]
+    stops = [
+        _Point(10, "Schaan Bahnhof", 47.1650, 9.5090),
+        _Point(11, "Schaan Bahnhof", 47.1652, 9.5093),  # the other direction, 30 m away
+        _Point(12, "Schaan Bahnhof", 47.1648, 9.5087),  # a third bay
+        _Point(13, "Vaduz Altenbach", 47.1400, 9.5200),
+        _Point(14, "Vaduz Altenbach", 47.1401, 9.5202),
+    ]
+    entries = entries_from_map(places, stops, [])
+    names = [(e.kind, e.name) for e in entries if e.kind == "stop"]
+    assert names == [("stop", "Schaan Bahnhof"), ("stop", "Vaduz Altenbach")]
+    assert [e.id for e in entries if e.kind == "stop"] == ["osm-10", "osm-13"]
+    hits = SearchIndex(entries).search("schaan bahnhof", 10)
+    assert [h.name for h in hits].count("Schaan Bahnhof") == 1
+
+
+def test_same_named_places_far_apart_get_telling_contexts() -> None:
+    places = [
+        _Point(1, "Ziegelhütte", 50.030, 11.500),
+        _Point(2, "Ziegelhütte", 50.030, 11.600),  # 7 km east: another hamlet
+        _Point(3, "Neudrossenfeld", 50.020, 11.501),
+        _Point(4, "Harsdorf", 50.031, 11.590),
+    ]
+    entries = entries_from_map(places, [], [])
+    hamlets = [(e.name, e.context) for e in entries if e.name == "Ziegelhütte"]
+    assert hamlets == [("Ziegelhütte", "Neudrossenfeld"), ("Ziegelhütte", "Harsdorf")]
+    assert len({(e.kind, e.name, e.context) for e in entries}) == len(entries)
+
+
 @pytest.fixture(scope="module")
 def real_index(tmp_path_factory: pytest.TempPathFactory) -> SearchIndex:
     osm = os.environ.get("DISPATCH_TEST_OSM")
@@ -268,3 +298,9 @@ def test_real_extract(real_index: SearchIndex, query: str, name: str) -> None:
     if not any(e.name == name for e in real_index.entries):
         pytest.skip(f"{name!r} is not a place, stop or street of this extract")
     assert real_index.search(query, 3)[0].name == name
+
+
+@pytest.mark.realdata
+def test_no_two_suggestions_of_the_real_extract_read_alike(real_index: SearchIndex) -> None:
+    seen = [(e.kind, e.name, e.context) for e in real_index.entries]
+    assert len(seen) == len(set(seen))

@@ -27,6 +27,7 @@ from typing import Any
 
 import websockets
 
+from dispatch.demo.narration import event_line
 from dispatch.service.plan_payload import decode_polyline
 from dispatch.sim.driving import leave_at, service_end, service_start
 
@@ -238,13 +239,14 @@ class SimulatedDriver:
             message_id = await self._event(stop["stop_id"], "no_show")
             await asyncio.sleep(1.0)
             if message_id not in self._refused:
-                log.info("%s: no-show at %s", self.vehicle_id, stop["name"])
                 return True
             opens = self.clock() - self.params.no_show_wait_s + 30
         return False
 
     async def _event(self, stop_id: str, event: str) -> str:
         self.events_sent += 1
+        if line := event_line(self, stop_id, event):
+            log.info("%s", line)
         body = {
             "type": "stop_event",
             "stop_id": stop_id,

@@ -12,9 +12,13 @@ import httpx
 
 from dispatch.demo.clock import DemoClock
 from dispatch.demo.fleet import DriverParams, SimulatedDriver
+from dispatch.demo.narration import every_s, summary_line
 from dispatch.demo.riders import DemoRiders
 
 log = logging.getLogger(__name__)
+
+#: Demo minutes between two summaries in the log.
+SUMMARY_EVERY_MIN = 5.0
 
 
 class Demo:
@@ -69,16 +73,8 @@ class Demo:
         await asyncio.gather(*tasks)
 
     async def _report(self) -> None:
+        """A short summary every few demo minutes (at least every half minute of real time)."""
+        pause = every_s(SUMMARY_EVERY_MIN, self.clock.speedup)
         while True:
-            await asyncio.sleep(60)
-            buses = ", ".join(
-                f"{d.vehicle_id} v{d.plan['version'] if d.plan else '-'}"
-                f" ({sum(1 for s in (d.plan or {}).get('stops', []) if s.get('booking_id'))} stops)"
-                for d in self.drivers
-            )
-            log.info(
-                "demo: %d booked, %d without offer; %s",
-                self.riders.booked,
-                self.riders.refused,
-                buses,
-            )
+            await asyncio.sleep(pause)
+            log.info("%s", summary_line(self.drivers, self.riders.booked, self.riders.refused))

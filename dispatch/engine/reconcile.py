@@ -64,15 +64,29 @@ def _adopt(
             vehicle.route, vehicle.relaxed = route, is_relaxed
     saved = current.cost.drive_s - candidate.cost.drive_s
     adopted = PlanAdopted(token, current.cost.total, candidate.cost.total, saved, len(changed))
-    log.info(
-        "re-optimisation %d adopted: cost %.0f -> %.0f, %d s driving saved, %d vehicles changed",
-        token,
-        current.cost.total,
-        candidate.cost.total,
-        saved,
-        len(changed),
-    )
+    log.info("%s", adopted_line(token, current, candidate, len(changed)))
     return [adopted, *changed]
+
+
+def adopted_line(token: int, current: Plan, candidate: Plan, vehicles_changed: int) -> str:
+    """What an adopted re-optimisation changed, in words that are never negative.
+
+    A new plan is adopted when its objective (driving time plus a weight on the riders'
+    time beyond their direct ride) is lower; driving alone may grow when the riders gain.
+    """
+    drive = _change(current.cost.drive_s - candidate.cost.drive_s, "less", "more")
+    ride = _change(current.cost.excess_ride_s - candidate.cost.excess_ride_s, "less", "more")
+    return (
+        f"re-optimisation {token} adopted, {vehicles_changed} vehicles re-planned: "
+        f"planned driving {drive}, riders' time beyond their direct rides {ride} "
+        f"(objective {current.cost.total:.0f} -> {candidate.cost.total:.0f})"
+    )
+
+
+def _change(saved_s: int, fewer: str, more: str) -> str:
+    if saved_s == 0:
+        return "unchanged"
+    return f"{abs(saved_s) / 60:.1f} min {fewer if saved_s > 0 else more}"
 
 
 def merge_with_present(engine: Engine, live: LiveSnapshot, plan: Plan) -> Sequences | None:

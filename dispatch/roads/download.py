@@ -10,8 +10,12 @@ from __future__ import annotations
 
 import hashlib
 import json
+import socket
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import TimeoutError as FutureTimeout
 from pathlib import Path
+from urllib.parse import urlsplit
 from xml.sax.saxutils import quoteattr
 
 from dispatch.errors import NoDrivableRoadError, RoadNetworkError
@@ -43,6 +47,51 @@ POINT_TAGS = {
 }
 
 
+#: osmnx's default Overpass server (checked before osmnx is even imported).
+DEFAULT_OVERPASS_URL = "https://overpass-api.de/api"
+#: How long the check for a reachable Overpass server may take, in seconds.
+REACH_TIMEOUT_S = 5.0
+#: Map files looked for to suggest in the error, relative to the working folder and the code.
+EXTRACT_FOLDERS = ("shared/data/osm", "../shared/data/osm", "../../shared/data/osm")
+
+
+def check_reachable(url: str, source: OsmSource, timeout_s: float = REACH_TIMEOUT_S) -> None:
+    """Fail within seconds, with the command that fixes it, when the map cannot be downloaded.
+
+    Without this, osmnx retries for a minute before it gives up with a urllib3 traceback
+    text; a new user without internet learns nothing from that.
+    """
+    parts = urlsplit(url)
+    host, port = parts.hostname or "", parts.port or (443 if parts.scheme == "https" else 80)
+    pool = ThreadPoolExecutor(max_workers=1)
+    try:
+        pool.submit(_connect, host, port, timeout_s).result(timeout=timeout_s + 1)
+    except (OSError, FutureTimeout) as exc:
+        reason = str(exc) or type(exc).__name__
+        raise RoadNetworkError(
+            f"cannot download {source.describe()}: {host} cannot be reached ({reason}). "
+            f"Without internet, use an OpenStreetMap file of the region: {fix_command()}"
+        ) from None
+    finally:
+        pool.shutdown(wait=False)
+
+
+def _connect(host: str, port: int, timeout_s: float) -> None:
+    socket.create_connection((host, port), timeout=timeout_s).close()
+
+
+def fix_command() -> str:
+    """``export DISPATCH_OSM_SOURCE=<absolute path>``, with a real extract where one is found."""
+    roots = [Path.cwd(), Path(__file__).resolve().parents[2]]
+    for root in roots:
+        for folder in EXTRACT_FOLDERS:
+            found = sorted((root / folder).glob("*.osm*")) if (root / folder).is_dir() else []
+            preferred = [f for f in found if f.name.startswith("north-bayreuth")] or found
+            if preferred:
+                return f"export DISPATCH_OSM_SOURCE={preferred[0].resolve()}"
+    return "export DISPATCH_OSM_SOURCE=/absolute/path/to/region.osm.pbf (a .osm, .osm.gz or .osm.pbf extract)"
+
+
 def _key(source: OsmSource) -> str:
     text = json.dumps([source.place, source.bbox, source.polygon_wkt])
     return hashlib.sha256(text.encode()).hexdigest()[:24]
@@ -62,6 +111,7 @@ def download_osm(
     target = cache_dir / f"download-{_key(source)}.osm"
     if target.exists():
         return target
+    check_reachable(overpass_url or DEFAULT_OVERPASS_URL, source)
     say(f"downloading {source.describe()} from OpenStreetMap (once; cached in {cache_dir}) ...")
     import osmnx as ox
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import math
 from collections import defaultdict
 from collections.abc import Sequence
+from dataclasses import replace
 from typing import Protocol
 
 from dispatch.search.index import SearchEntry
@@ -54,7 +55,53 @@ def entries_from_map(
         SearchEntry("street", f"street-{k}", s.name, s.lat, s.lon, near(s.lat, s.lon))
         for k, s in enumerate(streets)
     ]
-    return entries
+    return distinguishable(entries, places)
+
+
+#: Entries of one kind and name closer than this are one thing (e.g. a stop's two platforms).
+SAME_PLACE_M = 300.0
+
+
+def distinguishable(entries: Sequence[SearchEntry], places: Sequence[_Named]) -> list[SearchEntry]:
+    """Every suggestion once, and no two that read alike.
+
+    OSM maps a bus stop once per direction (and a station once per bay), all with the same
+    name: a rider would see "Schaan Bahnhof" three times and not know which to take. Entries
+    of one kind and name within ``SAME_PLACE_M`` are therefore one entry (the first). Entries
+    that still share kind, name and context lie apart (two hamlets called "Ziegelhütte"):
+    each gets the nearest differently named place that tells it from the others as context.
+    """
+    kept: list[SearchEntry] = []
+    by_name: dict[tuple[str, str], list[SearchEntry]] = defaultdict(list)
+    for entry in entries:
+        alike = by_name[(entry.kind, entry.name)]
+        if not any(_within(entry, other, SAME_PLACE_M) for other in alike):
+            alike.append(entry)
+            kept.append(entry)
+    groups: dict[tuple[str, str, str], list[int]] = defaultdict(list)
+    for k, entry in enumerate(kept):
+        groups[(entry.kind, entry.name, entry.context)].append(k)
+    for members in groups.values():
+        if len(members) > 1:
+            _tell_apart(kept, members, places)
+    return kept
+
+
+def _within(a: SearchEntry, b: SearchEntry, metres: float) -> bool:
+    return _distance_m(a.lat, a.lon, b.lat, b.lon) <= metres
+
+
+def _tell_apart(entries: list[SearchEntry], members: list[int], places: Sequence[_Named]) -> None:
+    used: set[str] = set()
+    for k in members:
+        entry = entries[k]
+        others = sorted(
+            (p for p in places if p.name != entry.name),
+            key=lambda p: _distance_m(entry.lat, entry.lon, p.lat, p.lon),
+        )
+        context = next((p.name for p in others if p.name not in used), entry.context)
+        used.add(context)
+        entries[k] = replace(entry, context=context)
 
 
 class _NearestPlace:

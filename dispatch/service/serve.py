@@ -69,7 +69,13 @@ def serve(
     if demo:
         _start_demo(service, base_url, clock)
     log.info("serving %s on http://%s:%d (docs at /docs)", service.name, bind_host, bind_port)
-    uvicorn.run(app, host=bind_host, port=bind_port, log_level=settings.log_level.lower())
+    uvicorn.run(
+        app,
+        host=bind_host,
+        port=bind_port,
+        log_level=settings.log_level.lower(),
+        access_log=settings.access_log,
+    )
 
 
 def _client_host(bind_host: str) -> str:

@@ -33,7 +33,7 @@ from dispatch.sim.scenario import (
 
 if TYPE_CHECKING:
     from dispatch.cli import Cli
-    from dispatch.roads.network import RoadNetwork
+    from dispatch.sim.report import Comparison
 
 OsmOption = Annotated[
     Path | None,
@@ -299,19 +299,36 @@ def size_fleet(
         str | None,
         typer.Option("--dask", help="Run the replays on this Dask scheduler (tcp://host:8786)."),
     ] = None,
+    language: Annotated[
+        str | None,
+        typer.Option(
+            "--language",
+            help="Language of the report: de, en, tr, uk or ar (default: the service's).",
+        ),
+    ] = None,
+    pdf: Annotated[
+        bool,
+        typer.Option("--pdf", help="Also print the report to OUTPUT/report.pdf (needs Chromium)."),
+    ] = False,
 ) -> None:
     """Find the smallest fleet that serves the target share: one replay per fleet size.
 
     Each fleet size is replayed with the dispatcher and with the insertion baseline on
     the same day, both checked by the trajectory checker. The replays run in parallel;
     finished ones are kept in OUTPUT/runs, so an interrupted sweep resumes where it
-    stopped. Writes OUTPUT/index.html (plots, self-contained) and OUTPUT/fleet-sizes.csv.
+    stopped. Writes OUTPUT/index.html, a report for a council in the service's language
+    (the answer in one sentence first, charts and table with both policies, assumptions,
+    a map of the rejected requests; self-contained, printable on A4),
+    OUTPUT/fleet-sizes.csv and, with --pdf, OUTPUT/report.pdf.
     """
+    from dispatch.sim.report_text import check_language
     from dispatch.sim.sweep import parse_fleet_sizes, smallest_meeting, sweep
 
     if not 0.0 < target_served <= 1.0:
         raise InputError(f"--target-served must be between 0 and 1, got {target_served:g}")
     sizes = parse_fleet_sizes(vehicles)
+    if language is not None:
+        check_language(language)
     scenario = Scenario(
         demand,
         osm=osm,
@@ -335,9 +352,21 @@ def size_fleet(
 
     results = sweep(scenario, sizes, output, workers=workers, dask_address=dask, on_run=_said_run)
     chosen = smallest_meeting(results, target_served)
-    write_report(output, results, chosen, scenario, prepared, target_served)
+    write_report(output, results, chosen, scenario, prepared, target_served, language)
     typer.echo(fleet_table(results))
     typer.echo(_choice(chosen, target_served, output))
+    if pdf:
+        _pdf(output)
+
+
+def _pdf(output: Path) -> None:
+    from dispatch.sim.report_files import write_pdf
+
+    problem = write_pdf(output / "index.html", output / "report.pdf")
+    if problem is None:
+        typer.echo(f"PDF: {output}/report.pdf")
+    else:
+        typer.echo(f"warning: no PDF written: {problem}", err=True)
 
 
 def _said_run(n: int, run: RunSummary, done: int, total: int) -> None:
@@ -359,52 +388,26 @@ def write_report(
     scenario: Scenario,
     prepared: Prepared,
     target: float,
+    language: str | None = None,
 ) -> None:
-    from dispatch.sim.report import ReportContext, render_report
+    from dispatch.sim.report import render_report
+    from dispatch.sim.report_files import build_context
 
-    p = prepared.engine_params
-    vehicle = prepared.fleet[0]
-    settings = [
-        ("seats / wheelchair places per bus", f"{vehicle.seats} / {vehicle.wheelchair_places}"),
-        ("maximum wait", f"{p.max_wait_s // 60} min"),
-        ("maximum ride time", f"{p.ride_time.factor:g} × direct + {p.ride_time.extra_s} s"),
-        (
-            "re-optimisation",
-            (
-                f"{p.reoptimise_debounce_s} s after each booking and "
-                if p.reoptimise_after_change
-                else ""
-            )
-            + f"every {p.reoptimise_period_s // 60} min; {scenario.solver_iterations} search "
-            f"iterations and {scenario.ortools_steps} OR-Tools steps each, seed {scenario.seed}",
-        ),
-        ("target", f"{target:.0%} of the requests served"),
-    ]
-    ctx = ReportContext(
-        title="Fleet size",
-        demand_name=scenario.demand.name,
-        requests=len(prepared.requests),
-        target_served=target,
-        settings=settings,
-        tz=prepared.config.zone,
-        roads=road_segments(prepared.network.network),
-    )
+    ctx = build_context(scenario, prepared, target, language, baseline_comparisons(results))
     write_atomically(folder / "index.html", render_report(results, chosen, ctx))
     write_atomically(folder / "fleet-sizes.csv", fleet_csv(results))
 
 
-def road_segments(network: RoadNetwork) -> list[tuple[float, float, float, float]]:
-    """Every road once (both directions drawn as one line)."""
-    g = network.graph
-    seen: set[tuple[int, int]] = set()
-    out = []
-    for a in range(g.n_nodes):
-        for b in g.indices[g.indptr[a] : g.indptr[a + 1]].tolist():
-            key = (min(a, b), max(a, b))
-            if key not in seen:
-                seen.add(key)
-                out.append((float(g.lat[a]), float(g.lon[a]), float(g.lat[b]), float(g.lon[b])))
-    return out
+def baseline_comparisons(results: dict[int, RunSummary]) -> list[Comparison]:
+    """The insertion baseline's results per fleet size, for the report's second series."""
+    from dispatch.sim.report import Comparison
+
+    base = {
+        n: RunSummary(vehicles=n, kpis=run.baseline, policy="insertion")
+        for n, run in results.items()
+        if run.baseline
+    }
+    return [Comparison("insertion", base)] if base else []
 
 
 def fleet_table(results: dict[int, RunSummary]) -> str:

@@ -1,4 +1,9 @@
-"""Small inline SVG charts for the planner's report (no JavaScript, no CDN, no files)."""
+"""Small inline SVG charts for the planner's report (no JavaScript, no CDN, no files).
+
+Legends stand in a band above the plot, never on it; the map names its places without
+letting two names overlap and has a scale bar. Text widths are estimated (no font files are
+read), generously, so that estimated boxes that do not overlap are real boxes that do not.
+"""
 
 from __future__ import annotations
 
@@ -10,6 +15,9 @@ from html import escape
 WIDTH, HEIGHT = 640, 300
 LEFT, RIGHT, TOP, BOTTOM = 60, 20, 20, 45
 COLOURS = ("#1f77b4", "#d62728", "#2ca02c", "#9467bd", "#ff7f0e", "#8c564b")
+FONT_PX = 11
+#: Height of one row of the legend band above the plot.
+LEGEND_ROW = 18
 
 
 @dataclass(frozen=True, slots=True)
@@ -17,6 +25,13 @@ class Series:
     label: str
     points: Sequence[tuple[float, float]]
     dashed: bool = False
+    colour: str | None = None
+
+
+def text_width(text: str, font_px: float = FONT_PX) -> float:
+    """A generous estimate of the width of ``text`` in a sans-serif font of ``font_px``."""
+    wide = sum(1 for c in text if c.isupper() or c in "mwMW%")
+    return (len(text) * 0.58 + wide * 0.22) * font_px
 
 
 def _ticks(low: float, high: float, n: int = 5) -> list[float]:
@@ -52,13 +67,38 @@ def line_chart(
     if y1 <= y0:
         y1 = y0 + 1
 
-    frame = _Frame(x0, x1, y0, y1)
-    parts = [_open(title)]
+    legend, band = _legend(series)
+    frame = _Frame(x0, x1, y0, y1, band)
+    parts = [_open(title, HEIGHT + band)]
     parts += _frame_svg(frame, x_label, y_label, x_format, y_format, x_ticks)
     for k, s in enumerate(series):
         parts += _series_svg(frame, k, s)
+    parts += legend
     parts.append("</svg>")
     return "\n".join(parts)
+
+
+def _legend(series: Sequence[Series]) -> tuple[list[str], int]:
+    """The legend as rows of entries above the plot: (its SVG parts, the band's height)."""
+    parts: list[str] = []
+    x, row = float(LEFT), 0
+    for k, s in enumerate(series):
+        width = 26 + text_width(s.label) + 18
+        if x + width > WIDTH - RIGHT and x > LEFT:
+            x, row = float(LEFT), row + 1
+        y = 10 + row * LEGEND_ROW
+        dash = ' stroke-dasharray="6 4"' if s.dashed else ""
+        parts.append(
+            f'<line x1="{x:.1f}" x2="{x + 20:.1f}" y1="{y}" y2="{y}" stroke="{_colour(k, s)}" '
+            f'stroke-width="2"{dash}/>'
+        )
+        parts.append(_text(x + 26, y + 4, s.label))
+        x += width
+    return parts, (row + 1) * LEGEND_ROW if series else 0
+
+
+def _colour(k: int, s: Series) -> str:
+    return s.colour or COLOURS[k % len(COLOURS)]
 
 
 @dataclass(frozen=True, slots=True)
@@ -69,12 +109,22 @@ class _Frame:
     x1: float
     y0: float
     y1: float
+    #: Height of the legend band above the plot.
+    band: int = 0
+
+    @property
+    def top(self) -> float:
+        return TOP + self.band
+
+    @property
+    def bottom(self) -> float:
+        return HEIGHT + self.band - BOTTOM
 
     def px(self, x: float) -> float:
         return LEFT + (x - self.x0) / (self.x1 - self.x0) * (WIDTH - LEFT - RIGHT)
 
     def py(self, y: float) -> float:
-        return HEIGHT - BOTTOM - (y - self.y0) / (self.y1 - self.y0) * (HEIGHT - TOP - BOTTOM)
+        return self.bottom - (y - self.y0) / (self.y1 - self.y0) * (self.bottom - self.top)
 
 
 def _frame_svg(
@@ -94,16 +144,16 @@ def _frame_svg(
         )
         parts.append(_text(LEFT - 6, f.py(t) + 4, y_format(t), anchor="end"))
     for t in x_ticks if x_ticks is not None else _ticks(f.x0, f.x1, 8):
-        parts.append(_text(f.px(t), HEIGHT - BOTTOM + 16, x_format(t), anchor="middle"))
-    parts.append(_axes())
-    parts.append(_text((LEFT + WIDTH - RIGHT) / 2, HEIGHT - 8, x_label, anchor="middle"))
-    parts.append(_text(14, (TOP + HEIGHT - BOTTOM) / 2, y_label, anchor="middle", rotate=True))
+        parts.append(_text(f.px(t), f.bottom + 16, x_format(t), anchor="middle"))
+    parts.append(_axes(f))
+    parts.append(_text((LEFT + WIDTH - RIGHT) / 2, f.bottom + 37, x_label, anchor="middle"))
+    parts.append(_text(14, (f.top + f.bottom) / 2, y_label, anchor="middle", rotate=True))
     return parts
 
 
 def _series_svg(f: _Frame, k: int, s: Series) -> list[str]:
-    """One series: its line, its points (unless dashed) and its legend entry."""
-    colour = COLOURS[k % len(COLOURS)]
+    """One series: its line and its points (unless dashed); the legend is drawn apart."""
+    colour = _colour(k, s)
     dash = ' stroke-dasharray="6 4"' if s.dashed else ""
     coords = " ".join(f"{f.px(x):.1f},{f.py(y):.1f}" for x, y in s.points)
     parts = [f'<polyline points="{coords}" fill="none" stroke="{colour}" stroke-width="2"{dash}/>']
@@ -112,66 +162,20 @@ def _series_svg(f: _Frame, k: int, s: Series) -> list[str]:
             f'<circle cx="{f.px(x):.1f}" cy="{f.py(y):.1f}" r="3" fill="{colour}"/>'
             for x, y in s.points
         ]
-    ly = TOP + 14 * k + 4
-    parts.append(
-        f'<line x1="{WIDTH - 190}" x2="{WIDTH - 170}" y1="{ly}" y2="{ly}" '
-        f'stroke="{colour}" stroke-width="2"{dash}/>'
-    )
-    parts.append(_text(WIDTH - 165, ly + 4, s.label))
     return parts
 
 
-def map_chart(
-    roads: Sequence[tuple[float, float, float, float]],
-    trips: Sequence[tuple[float, float, float, float]],
-    *,
-    title: str = "",
-) -> str:
-    """The road network in grey; each trip as a line from a red origin to its destination."""
-    lats = [v for r in roads for v in (r[0], r[2])] or [0.0, 1.0]
-    lons = [v for r in roads for v in (r[1], r[3])] or [0.0, 1.0]
-    lat0, lat1, lon0, lon1 = min(lats), max(lats), min(lons), max(lons)
-    aspect = math.cos(math.radians((lat0 + lat1) / 2))
-    span_x = max(1e-9, (lon1 - lon0) * aspect)
-    span_y = max(1e-9, lat1 - lat0)
-    width = WIDTH - 20
-    height = min(600.0, width * span_y / span_x)
-    scale = min(width / span_x, height / span_y)
-
-    def pt(lat: float, lon: float) -> str:
-        return f"{10 + (lon - lon0) * aspect * scale:.1f},{10 + (lat1 - lat) * scale:.1f}"
-
-    road_path = " ".join(f"M{pt(a, b)}L{pt(c, d)}" for a, b, c, d in roads)
-    parts = [
-        f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {WIDTH} {height + 20:.0f}" '
-        f'role="img" aria-label="{escape(title)}" font-family="sans-serif" font-size="11">',
-        f"<title>{escape(title)}</title>",
-        f'<path d="{road_path}" stroke="#bbb" stroke-width="1" fill="none"/>',
-    ]
-    for a, b, c, d in trips:
-        parts.append(
-            f'<line x1="{pt(a, b).split(",")[0]}" y1="{pt(a, b).split(",")[1]}" '
-            f'x2="{pt(c, d).split(",")[0]}" y2="{pt(c, d).split(",")[1]}" '
-            'stroke="#d62728" stroke-opacity="0.35"/>'
-        )
-        x, y = pt(a, b).split(",")
-        parts.append(f'<circle cx="{x}" cy="{y}" r="3" fill="#d62728"/>')
-    parts.append("</svg>")
-    return "\n".join(parts)
-
-
-def _open(title: str) -> str:
+def _open(title: str, height: float = HEIGHT) -> str:
     return (
-        f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {WIDTH} {HEIGHT}" role="img" '
-        f'aria-label="{escape(title)}" font-family="sans-serif" font-size="11">'
+        f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {WIDTH} {height:.0f}" role="img" '
+        f'aria-label="{escape(title)}" font-family="sans-serif" font-size="{FONT_PX}" '
+        'direction="ltr">'
         f"<title>{escape(title)}</title>"
     )
 
 
-def _axes() -> str:
-    return (
-        f'<path d="M{LEFT},{TOP} V{HEIGHT - BOTTOM} H{WIDTH - RIGHT}" stroke="#333" fill="none"/>'
-    )
+def _axes(f: _Frame) -> str:
+    return f'<path d="M{LEFT},{f.top} V{f.bottom} H{WIDTH - RIGHT}" stroke="#333" fill="none"/>'
 
 
 def _text(x: float, y: float, text: str, *, anchor: str = "start", rotate: bool = False) -> str:

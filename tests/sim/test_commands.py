@@ -156,6 +156,10 @@ def test_the_map_comes_from_dispatch_osm_source_without_osm(
             "--date",
         ),
         (("replay", "{good}", "--osm", "{tmp}/nothing.osm", "-o", "{tmp}/o"), "nothing.osm"),
+        (
+            ("size-fleet", "{good}", "--vehicles", "2", "--language", "fr", "-o", "{tmp}/r"),
+            "--language: 'fr' is not one of de, en, tr, uk, ar",
+        ),
     ],
 )
 def test_bad_inputs_exit_2_with_one_line(

@@ -70,7 +70,7 @@ def test_interrupted_and_resumed_sweep_gives_the_same_report(
     )
     assert computed == [2, 3]  # the finished run was read back, not recomputed
     assert resumed == whole
-    assert "<svg" in whole and "Fleet size" in whole and "https://" not in whole
+    assert "<svg" in whole and "Wie viele Busse" in whole and "https://" not in whole
 
 
 @pytest.mark.realdata

@@ -45,11 +45,15 @@ def _sign_in(page: Any) -> None:
 
 
 def _destination(page: Any, field: str, text: str) -> None:
+    """Type, wait for the suggestions of the whole text (not of a part typed earlier), choose."""
     tab_to(page, field)
     page.keyboard.type(text, delay=20)
-    page.wait_for_selector(f"{field}-list li[role=option]:not([aria-disabled])")
+    page.wait_for_selector(f"{field}-list li[role=option]:not([aria-disabled]):has-text('{text}')")
     page.keyboard.press("ArrowDown")
     page.keyboard.press("Enter")
+    page.wait_for_function(
+        "f => document.querySelector(f).getAttribute('aria-expanded') === 'false'", arg=field
+    )
 
 
 def test_agent_finds_a_caller_by_phone_and_books_for_them(page: Any, server: Server) -> None:
@@ -86,7 +90,9 @@ def test_agent_finds_a_caller_by_phone_and_books_for_them(page: Any, server: Ser
     page.click("#book-form button[type=submit]")
     page.wait_for_selector("#warnings .notice.warn")
     assert "schon eine Fahrt" in page.inner_text("#warnings")
-    assert "Trotz Warnung" in page.inner_text("#agent-offers")
+    assert "aus der Nähe von Neudrossenfeld nach Harsdorf" in page.inner_text("#warnings")
+    # the warnings come at once, the offers when the service answered
+    page.wait_for_selector("#agent-offers button:has-text('Trotz Warnung')")
 
     # 3 o'clock at night is probably 15:00
     page.fill("#book-time", "03:00")
@@ -110,6 +116,20 @@ def test_cancel_from_the_callers_bookings(page: Any, server: Server) -> None:
     page.click("#agent-offers button")
     page.wait_for_selector("#rider-bookings .status.confirmed")
     page.click("#rider-bookings button.danger")
+    question = page.locator("#rider-bookings .confirm-question")
+    assert "wirklich stornieren" in question.inner_text(), "one click asks first"
+    assert page.evaluate("document.activeElement.className") == "confirm-question"
+    screenshot(page, "console-cancel-question-desktop")
+    page.set_viewport_size({"width": 390, "height": 844})
+    screenshot(page, "console-cancel-question-phone")
+    page.set_viewport_size({"width": 1280, "height": 900})
+    page.click("#rider-bookings button.confirm-no")
+    assert page.locator("#rider-bookings .status.confirmed").count() == 1, "No keeps the ride"
+    page.focus("#rider-bookings button.danger")
+    page.keyboard.press("Enter")
+    page.keyboard.press("Enter")  # a doubled Enter only reaches the question
+    page.keyboard.press("Tab")
+    page.keyboard.press("Enter")  # "Yes, cancel"
     page.wait_for_selector("#rider-bookings .status.cancelled")
     listed = httpx.get(
         f"{server.url}/v1/riders/{rider['rider_id']}/bookings", headers=agent_headers()

@@ -127,3 +127,61 @@ def test_the_riders_bus_is_shown_only_once_it_is_on_its_way(server: Server) -> N
     )
     assert httpx.get(where, headers=agent_headers()).json() == {"vehicle": None}
     assert httpx.get(f"{server.url}/v1/bookings/b_nope/vehicle", headers=mine).status_code == 404
+
+
+class _Subscribers:
+    def __init__(self, connected: bool) -> None:
+        self.connected = connected
+
+    def subscriber_count(self, vehicle_id: str) -> int:
+        return 1 if self.connected else 0
+
+
+def _runtime(now: int, departure: int, connected: bool, status: object = None) -> object:
+    from types import SimpleNamespace
+
+    from dispatch.engine.events import TripStatus
+    from dispatch.model import PlannedStop, RequestId, Route, StopKind, VehicleId
+
+    pickup = PlannedStop(RequestId("b1"), StopKind.PICKUP, 0, 1_000, 1_000, 1_060, (1, 0))  # type: ignore[arg-type]
+    route = Route(VehicleId("bus-1@d"), departure, (pickup,), 2_000)
+    vehicle = SimpleNamespace(
+        vehicle_id="bus-1@d", shift_start=0, shift_end=10_000, route=route, position_node=0,
+        position_at=now,
+    )  # fmt: skip
+    trip = SimpleNamespace(vehicle_id="bus-1@d", status=status or TripStatus.CONFIRMED)
+    return SimpleNamespace(
+        engine=SimpleNamespace(trips={"b1": trip}, vehicles={"bus-1@d": vehicle}),
+        clock=lambda: now,
+        publisher=_Subscribers(connected),
+        network=SimpleNamespace(node_coords=lambda node: (50.0, 11.5)),
+        booking=SimpleNamespace(iso=lambda t: f"t{t}"),
+    )
+
+
+@pytest.mark.parametrize(
+    ("now", "departure", "connected", "on_its_way"),
+    [
+        (900, 880, True, True),  # set off for the rider's pickup, device online
+        (900, 880, False, False),  # nobody drives the bus: its "position" is the depot
+        (500, 880, True, False),  # the pickup is next, but the bus leaves for it later
+    ],
+)
+def test_on_its_way_only_when_the_bus_has_set_off_with_its_device_connected(
+    now: int, departure: int, connected: bool, on_its_way: bool
+) -> None:
+    from rider_api.ops import bus_on_its_way
+
+    where = bus_on_its_way(_runtime(now, departure, connected), "b1")  # type: ignore[arg-type]
+    assert (where is not None) is on_its_way
+
+
+@pytest.mark.realdata
+def test_the_service_clock_of_a_live_service(server: Server) -> None:
+    from datetime import datetime
+
+    clock = httpx.get(f"{server.url}/v1/clock").json()
+    assert clock["demo"] is False and clock["speedup"] == 1.0
+    assert clock["time_zone"] == "Europe/Berlin"
+    now = datetime.fromisoformat(clock["now"])
+    assert now.utcoffset() is not None and abs(now.timestamp() - datetime.now().timestamp()) < 60

@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import time
 from collections.abc import Iterator
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -102,5 +103,123 @@ def test_rider_sees_the_bus_on_the_map_once_it_is_on_its_way(browser: Any, demo:
         assert "on its way" in page.inner_text("#booking-details")
         assert "on its way" in (page.get_attribute("#booking-map canvas", "aria-label") or "")
         screenshot(page, "rider-bus-on-its-way-phone")
+    finally:
+        context.close()
+
+
+BOXES_JS = """sel => [...document.querySelectorAll(sel)].map(e => {
+    const r = e.getBoundingClientRect(); return {text: e.textContent, x: r.x, y: r.y, w: r.width, h: r.height}; })"""
+
+
+def _hit(a: dict[str, Any], b: dict[str, Any]) -> bool:
+    return bool(
+        a["x"] < b["x"] + b["w"] - 0.5 and b["x"] < a["x"] + a["w"] - 0.5
+        and a["y"] < b["y"] + b["h"] - 0.5 and b["y"] < a["y"] + a["h"] - 0.5
+    )  # fmt: skip
+
+
+def test_map_labels_name_places_and_never_overlap(browser: Any, demo: Server) -> None:
+    """Village and bus names on the dispatcher's map, clear of each other, of the zoom
+    buttons and of the scale bar, inside the map: measured by the browser, phone and desktop."""
+    for name, size in (
+        ("desktop", {"width": 1280, "height": 900}),
+        ("phone", {"width": 390, "height": 844}),
+    ):
+        context = browser.new_context(base_url=demo.url, viewport=size)
+        try:
+            page = context.new_page()
+            page.goto("/ops?lang=de")
+            page.fill("#token", AGENT_TOKEN)
+            page.press("#token", "Enter")
+            page.wait_for_selector("#fleet tr[data-vehicle]")
+            page.wait_for_function("document.querySelectorAll('#fleet-map .map-label').length >= 5")
+            labels = page.evaluate(BOXES_JS, "#fleet-map .map-label")
+            texts = {label["text"] for label in labels}
+            assert any(t.startswith("Rufbus") for t in texts), texts
+            villages = {p["name"] for p in httpx.get(f"{demo.url}/v1/map/roads").json()["places"]}
+            assert len(texts & villages) >= 3, texts
+            clash = [
+                (a["text"], b["text"])
+                for i, a in enumerate(labels)
+                for b in labels[i + 1 :]
+                if _hit(a, b)
+            ]
+            assert clash == [], clash
+            fixed = page.evaluate(BOXES_JS, "#fleet-map .map-buttons, #fleet-map .map-scale")
+            assert [(a["text"], b["text"]) for a in labels for b in fixed if _hit(a, b)] == []
+            frame = page.evaluate(BOXES_JS, "#fleet-map canvas")[0]
+            for label in labels:
+                assert (
+                    frame["x"] <= label["x"]
+                    and label["x"] + label["w"] <= frame["x"] + frame["w"] + 0.5
+                )
+            assert page.inner_text("#fleet-map .map-scale").strip().endswith(("km", "m"))
+            screenshot(page, f"ops-map-de-{name}")
+        finally:
+            context.close()
+
+
+def _expected(now_iso: str, minutes: int) -> datetime:
+    return datetime.fromisoformat(now_iso) + timedelta(minutes=minutes)
+
+
+def _filled(page: Any, date_field: str, time_field: str, zone: Any) -> datetime:
+    day, clock = page.input_value(date_field), page.input_value(time_field)
+    return datetime.fromisoformat(f"{day}T{clock}").replace(tzinfo=zone)
+
+
+def test_every_page_runs_on_the_demo_clock(browser: Any, demo: Server) -> None:
+    """The demo's clock, not the browser's: shown as demo time, used to pre-fill times, and the
+    console's pre-filled time is accepted by the service (not refused as "in the past")."""
+    clock = httpx.get(f"{demo.url}/v1/clock").json()
+    assert clock["demo"] is True and clock["speedup"] == SPEEDUP
+    zone = datetime.fromisoformat(clock["now"]).tzinfo
+    home = next(
+        s
+        for s in httpx.get(f"{demo.url}/v1/stops").json()
+        if s["name"].startswith("Neudrossenfeld")
+    )
+    rider = {"name": "Demo Caller", "phone": "0921 100200", "language": "de",
+             "home": {"label": "Neudrossenfeld", "lat": home["lat"], "lon": home["lon"]}}  # fmt: skip
+    headers = {"Authorization": f"Bearer {AGENT_TOKEN}"}
+    assert httpx.post(f"{demo.url}/v1/riders", json=rider, headers=headers).status_code == 201
+    # The browser's clock is a day off: the pages must not care.
+    context = browser.new_context(base_url=demo.url, viewport={"width": 1280, "height": 900})
+    context.add_init_script("Date.now = (n => () => n() - 86400000)(Date.now.bind(Date));")
+    try:
+        page = context.new_page()
+        page.goto("/console?lang=en")
+        page.fill("#token", AGENT_TOKEN)
+        page.press("#token", "Enter")
+        page.wait_for_selector("#service-clock:not([hidden])")
+        assert page.inner_text("#service-clock").startswith("Demo time:")
+        page.fill("#phone", "0921 100200")
+        page.press("#phone", "Enter")
+        page.wait_for_selector("#rider-name")
+        now = httpx.get(f"{demo.url}/v1/clock").json()["now"]
+        filled = _filled(page, "#book-date", "#book-time", zone)
+        assert abs(filled - _expected(now, 60)) <= timedelta(minutes=5), (filled, now)
+        page.fill("#book-to", "Harsdorf")
+        page.wait_for_selector(
+            "#book-to-list li[role=option]:not([aria-disabled]):has-text('Harsdorf')"
+        )
+        page.keyboard.press("Enter")
+        page.click("#book-form button[type=submit]")
+        page.wait_for_selector(
+            "#agent-offers .aloud, #agent-offers .notice, #book-error:not(:empty)"
+        )
+        assert "past" not in page.inner_text("#book-error"), page.inner_text("#book-error")
+        screenshot(page, "console-demo-clock-desktop")
+
+        page.goto("/?lang=en")
+        page.wait_for_selector("#service-clock:not([hidden])")
+        page.check('input[name="when"][value="depart_after"]')
+        now = httpx.get(f"{demo.url}/v1/clock").json()["now"]
+        filled = _filled(page, "#date", "#time", zone)
+        assert abs(filled - _expected(now, 30)) <= timedelta(minutes=5), (filled, now)
+
+        page.goto("/ops?lang=en")
+        page.wait_for_selector("#fleet tr[data-vehicle]")
+        assert page.input_value("#day") == datetime.fromisoformat(now).date().isoformat()
     finally:
         context.close()

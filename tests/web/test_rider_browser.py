@@ -11,6 +11,7 @@ from tests.web.conftest import (
     TOMORROW,
     Server,
     agent_headers,
+    book_via_api,
     screenshot,
     tab_to,
     type_date_and_time,
@@ -141,3 +142,75 @@ def test_friendly_error_in_the_users_language(page: Any) -> None:
     page.click("#search")
     page.wait_for_selector("#trip-error:not(:empty)")
     assert "Der Rufbus fährt von" in page.inner_text("#trip-error")
+
+
+def _open_booking(page: Any, server: Server, lang: str) -> dict[str, Any]:
+    booked = book_via_api(server, hour=15, name="Refresh")
+    page.goto(f"/?lang={lang}")
+    page.evaluate("b => localStorage.setItem('rufbus_bookings', JSON.stringify([b]))", booked)
+    page.goto(f"/?lang={lang}#booking/{booked['booking_id']}")
+    page.wait_for_selector("#booking-details dl")
+    return booked
+
+
+def test_cancel_question_survives_the_refresh_and_no_null_after_cancelling(
+    page: Any, server: Server
+) -> None:
+    booked = _open_booking(page, server, "en")
+    path = f"/v1/bookings/{booked['booking_id']}"
+    page.click("#cancel")
+    assert page.is_visible("#cancel-question")
+    with page.expect_response(lambda r: r.url.endswith(path), timeout=30_000):
+        pass  # the 15-second refresh of the booking
+    page.wait_for_timeout(500)
+    assert page.is_visible("#cancel-question") and page.is_visible("#cancel-yes")
+    assert page.evaluate("document.activeElement.id") == "cancel-yes"
+    screenshot(page, "rider-cancel-question-desktop")
+    page.click("#cancel-yes")
+    page.wait_for_selector("#view-booking .status.cancelled")
+    text = page.inner_text("#view-booking")
+    assert "null" not in text and "undefined" not in text
+    page.set_viewport_size({"width": 390, "height": 844})
+    screenshot(page, "rider-cancelled-phone")
+
+
+@pytest.mark.parametrize(
+    ("lang", "stop_word", "pickup", "dropoff"),
+    [
+        ("de", "Haltestelle", "an der Haltestelle Altenplos", "in Harsdorf"),
+        ("en", "Stop", "at the stop Altenplos", "in Harsdorf"),
+        ("tr", "Durak", "Altenplos durağından", "Harsdorf merkezine"),
+        ("uk", "Зупинка", "на зупинці Altenplos", "до Harsdorf"),
+        ("ar", "محطة", "عند محطة Altenplos", "إلى Harsdorf"),
+    ],
+)
+def test_place_phrases_are_grammatical_in_every_language(
+    page: Any, lang: str, stop_word: str, pickup: str, dropoff: str
+) -> None:
+    page.goto(f"/?lang={lang}")
+    page.fill("#from", "Altenplos")
+    page.click(f"#from-list li[role=option]:has-text('{stop_word}')")
+    page.fill("#to", "Harsdorf")
+    page.wait_for_selector("#to-list li[role=option]:not([aria-disabled]):has-text('Harsdorf')")
+    page.keyboard.press("Enter")
+    page.check('input[name="when"][value="depart_after"]')
+    page.fill("#date", TOMORROW.isoformat())
+    page.fill("#time", "10:00")
+    page.click("#search")
+    page.wait_for_selector("#offers li .sentence")
+    sentence = page.inner_text("#offers li .sentence")
+    assert pickup in sentence and dropoff in sentence, sentence
+    for broken in ("near ", "bei bei", "an bei", "in bei", "{"):
+        assert broken not in sentence, sentence
+    screenshot(page, f"rider-offer-{lang}-desktop")
+
+
+def test_an_address_and_a_point_near_a_village(page: Any, server: Server) -> None:
+    """A booking made by coordinates is "bei Neudrossenfeld", never "an bei …" or "near"."""
+    booked = book_via_api(server, hour=16, name="Punkt")
+    page.goto("/?lang=de")
+    page.evaluate("b => localStorage.setItem('rufbus_bookings', JSON.stringify([b]))", booked)
+    page.goto("/?lang=de#bookings")
+    page.wait_for_selector("#booking-list li .sentence")
+    text = page.inner_text("#booking-list")
+    assert "bei " in text and "near" not in text, text

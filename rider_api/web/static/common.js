@@ -13,10 +13,57 @@ export function t(key, vars = {}, dict = words) {
   return text.replace(/\{(\w+)\}/g, (_, name) => (name in vars ? String(vars[name]) : `{${name}}`));
 }
 
-/** A place's name; the service names an address by its nearest village ("near Harsdorf"). */
-export function placeName(name, dict = words) {
-  const near = /^near (.+)$/.exec(name || "");
-  return near ? t("near_place", { place: near[1] }, dict) : name || "";
+// ---- places in words ------------------------------------------------------------------
+//
+// A place is said differently by its kind: "at the stop X", "in Harsdorf", "at Kirchplatz 1",
+// "near Harsdorf", "at 50.03, 11.55". Each language has a template per kind and per role
+// (bare label, at, from, to) in its word file: place_stop, place_at_stop, place_from_stop,
+// place_to_stop, ... A sentence then uses {pickup_at} or {pickup_from}, whichever its
+// grammar needs (Turkish says "X durağından" where English says "at the stop X").
+
+const PLACE_ROLES = ["", "at", "from", "to"];
+const POINT = /^(-?\d+(?:\.\d+)?),\s*(-?\d+(?:\.\d+)?)$/;
+const stopSources = new Map();
+let stopsLoading = null;
+
+/** The service's stops and what each is (a bus stop or a village centre); loaded once. */
+export function loadStops() {
+  if (!stopsLoading) {
+    stopsLoading = api("/v1/stops", { retries: 1 })
+      .then((stops) => { for (const s of stops) stopSources.set(s.stop_id, s.source); return stops; })
+      .catch(() => { stopsLoading = null; return []; });
+  }
+  return stopsLoading;
+}
+
+/** What kind of place this is: {kind: stop|village|address|near|point, name, lat, lon}. */
+export function placeKind(place) {
+  if (!place) return { kind: "address", name: "" };
+  if (place.placeType) return { ...place, kind: place.placeType };
+  const name = place.name || "";
+  const near = /^near (.+)$/.exec(name);
+  if (near) return { kind: "near", name: near[1] };
+  const point = POINT.exec(name);
+  if (point || !name) {
+    return { kind: "point", name, lat: point ? point[1] : place.lat?.toFixed(5), lon: point ? point[2] : place.lon?.toFixed(5) };
+  }
+  if (place.stop_id) return { kind: stopSources.get(place.stop_id) === "place" ? "village" : "stop", name };
+  return { kind: "address", name };
+}
+
+/** A place in words: role "" (a label), "at", "from" or "to". */
+export function placePhrase(place, role = "", dict = words) {
+  const p = placeKind(place);
+  const key = role ? `place_${role}_${p.kind}` : `place_${p.kind}`;
+  return t(key, { name: p.name, lat: p.lat ?? "", lon: p.lon ?? "" }, dict);
+}
+
+/** The label of a place (no preposition): for tables and lists. */
+export const placeName = (place, dict = words) => placePhrase(typeof place === "string" ? { name: place } : place, "", dict);
+
+/** {pickup, pickup_at, pickup_from, pickup_to} for a sentence's placeholders. */
+export function placeVars(prefix, place, dict = words) {
+  return Object.fromEntries(PLACE_ROLES.map((role) => [role ? `${prefix}_${role}` : prefix, placePhrase(place, role, dict)]));
 }
 
 // ---- language ---------------------------------------------------------------------------
@@ -60,16 +107,67 @@ function formatter(locale, kind) {
   return new Intl.DateTimeFormat(locale, options);
 }
 
-/** Today's date and a time in the service's zone, as the values of date and time inputs. */
-export function localNow(addMinutes = 0) {
-  const when = new Date(Date.now() + addMinutes * 60000);
+// ---- the service's clock ----------------------------------------------------------------
+//
+// Times are shown and filled in on the service's clock (GET /v1/clock), not the device's:
+// in the demo the service runs on demo time (maybe faster), and a phone's clock may be off.
+
+const clock = { base: Date.now(), at: performance.now(), speedup: 1, demo: false, synced: false };
+let clockSync = null;
+
+/** The service's "now" as a Date (the device's clock until the service has answered). */
+export function serviceNow() {
+  return new Date(clock.base + (performance.now() - clock.at) * clock.speedup);
+}
+
+async function syncClock() {
+  const sent = performance.now();
+  try {
+    const answer = await api("/v1/clock", { retries: 0 });
+    const received = performance.now();
+    clock.speedup = Number(answer.speedup) > 0 ? Number(answer.speedup) : 1;
+    clock.base = Date.parse(answer.now) + ((received - sent) / 2) * clock.speedup;
+    clock.at = received;
+    clock.demo = Boolean(answer.demo);
+    clock.synced = true;
+  } catch { /* keep counting from the last answer (or the device's clock) */ }
+  showServiceClock();
+}
+
+/** Ask the service for its time now and every minute; resolves once it answered (or failed). */
+export function startClock() {
+  if (!clockSync) {
+    clockSync = syncClock();
+    setInterval(syncClock, 60000);
+    setInterval(showServiceClock, 1000);
+  }
+  return clockSync;
+}
+
+const clockFormat = new Intl.DateTimeFormat(lang, { weekday: "short", hour: "2-digit", minute: "2-digit", hourCycle: "h23", timeZone: zone });
+
+/** In the demo, the header says so and shows the demo's time ("Demo time: Tue 07:00"). */
+function showServiceClock() {
+  const node = document.getElementById("service-clock");
+  if (!node) return;
+  node.hidden = !clock.demo;
+  if (clock.demo) node.textContent = t("demo_time", { time: clockFormat.format(serviceNow()) });
+}
+
+/** Parts of an instant in the service's zone, as the values of date and time inputs. */
+export function localParts(when) {
   const parts = Object.fromEntries(
     new Intl.DateTimeFormat("en-CA", {
       timeZone: zone, year: "numeric", month: "2-digit", day: "2-digit",
       hour: "2-digit", minute: "2-digit", hourCycle: "h23",
-    }).formatToParts(when).map((p) => [p.type, p.value]),
+    }).formatToParts(new Date(when)).map((p) => [p.type, p.value]),
   );
   return { date: `${parts.year}-${parts.month}-${parts.day}`, time: `${parts.hour}:${parts.minute}` };
+}
+
+/** The service's date and time (plus `addMinutes`), as the values of date and time inputs. */
+export function localNow(addMinutes = 0) {
+  return localParts(serviceNow().getTime() + addMinutes * 60000);
 }
 
 /** The local date (YYYY-MM-DD, service zone) of an ISO instant. */
@@ -253,6 +351,7 @@ export class PlaceCombo {
     input.addEventListener("input", () => this.typed());
     input.addEventListener("keydown", (e) => this.key(e));
     input.addEventListener("blur", () => setTimeout(() => this.close(), 150));
+    loadStops();
   }
 
   set(place) {
@@ -288,7 +387,7 @@ export class PlaceCombo {
       ...this.hits.map((hit, i) => el("li", {
         role: "option", id: `${this.list.id}-${i}`, "aria-selected": String(i === this.active),
         onmousedown: (e) => { e.preventDefault(); this.choose(i); },
-      }, hit.name, hit.context ? el("span", { class: "context", text: hit.context }) : null)),
+      }, hit.name, el("span", { class: "context", text: hitContext(hit) }))),
     );
     if (!this.hits.length) this.list.append(el("li", { role: "option", "aria-disabled": "true", "aria-selected": "false", text: t("no_suggestions") }));
     this.list.hidden = false;
@@ -317,8 +416,9 @@ export class PlaceCombo {
   choose(i) {
     const hit = this.hits[i];
     if (!hit) return;
-    const label = hit.context && !hit.name.includes(hit.context) ? `${hit.name}, ${hit.context}` : hit.name;
-    this.set(hit.kind === "stop" ? { name: label, stop_id: hit.id } : { name: label, lat: hit.lat, lon: hit.lon });
+    clearTimeout(this.timer);
+    this.seq += 1; // a search still under way must not reopen the list
+    this.set(chosenPlace(hit));
     this.close();
   }
 
@@ -334,6 +434,21 @@ export class PlaceCombo {
     if (!this.value) return null;
     return this.value.stop_id ? { stop_id: this.value.stop_id } : { lat: this.value.lat, lon: this.value.lon };
   }
+}
+
+/** The second line of a suggestion: what it is and where ("Stop · Harsdorf"). */
+function hitContext(hit) {
+  const what = t(`hit_${hit.kind}`);
+  return hit.context && hit.context !== hit.name ? `${what} · ${hit.context}` : what;
+}
+
+/** A chosen suggestion as a place: a village by its centre stop where it has one. */
+function chosenPlace(hit) {
+  const label = hit.context && !hit.name.includes(hit.context) ? `${hit.name}, ${hit.context}` : hit.name;
+  if (hit.kind === "stop") return { name: label, stop_id: hit.id, placeType: "stop" };
+  if (hit.kind === "place" && stopSources.get(hit.id) === "place") return { name: hit.name, stop_id: hit.id, placeType: "village" };
+  if (hit.kind === "place") return { name: hit.name, lat: hit.lat, lon: hit.lon, placeType: "village" };
+  return { name: label, lat: hit.lat, lon: hit.lon, placeType: "address" };
 }
 
 /** Staff pages: the agent's token lives in this tab's session storage only. */

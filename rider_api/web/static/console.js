@@ -3,8 +3,8 @@
 // language), sees and cancels their bookings, and manages standing orders.
 
 import {
-  $, ApiError, PlaceCombo, announce, api, day, el, explain, focusHeading, lang, localDate,
-  localNow, newKey, placeName, setupLanguage, showNotice, staffToken, t, time, words,
+  $, ApiError, PlaceCombo, announce, api, day, el, explain, focusHeading, lang, loadStops, localDate,
+  localNow, newKey, placeName, placeVars, setupLanguage, showNotice, staffToken, startClock, t, time, words,
 } from "./common.js";
 
 const WEEKDAYS = ["mon", "tue", "wed", "thu", "fri", "sat", "sun"];
@@ -15,6 +15,8 @@ const combos = {};
 
 function start() {
   setupLanguage();
+  startClock();
+  loadStops();
   $("#sign-in-form").addEventListener("submit", (e) => { e.preventDefault(); signIn($("#token").value.trim()); });
   $("#sign-out").addEventListener("click", signOut);
   $("#find-form").addEventListener("submit", (e) => { e.preventDefault(); findCaller(); });
@@ -124,30 +126,44 @@ async function stopPoint(stopId) {
   return stopsCache.find((s) => s.stop_id === stopId) || null;
 }
 
+/**
+ * Show the caller and get the desk ready for them. The caller's card is drawn last, once
+ * the booking form is filled in: whoever sees the name (agent or test) sees a ready form.
+ */
 async function setRider(found) {
   rider = found;
   $("#create-form").hidden = true;
-  for (const id of ["#book-section", "#bookings-section", "#standing-section"]) $(id).hidden = !found;
-  if (!found) { $("#rider-card").replaceChildren(); return; }
+  $("#rider-card").replaceChildren();
+  if (!found) {
+    for (const id of ["#book-section", "#bookings-section", "#standing-section"]) $(id).hidden = true;
+    $("#rider-card").replaceChildren();
+    return;
+  }
+  riderWords = await wordsFor(found.language);
+  await startClock();
+  if (rider !== found) return; // another caller was looked up meanwhile
+  prefillBooking(found);
+  showNotice($("#so-notice"), "");
+  for (const id of ["#book-section", "#bookings-section", "#standing-section"]) $(id).hidden = false;
+  $("#rider-card").replaceChildren(riderFacts(found, riderWords._name || found.language));
+  loadBookings();
+  loadStandingOrders();
+  $("#book-from").focus();
+  announce(`${t("caller_title")}: ${found.name}`);
+}
+
+function riderFacts(found, languageName) {
   const needs = [
     found.needs.wheelchair ? t("need_wheelchair") : null,
     found.needs.walker ? t("need_walker") : null,
     found.needs.extra_boarding_s ? t("extra_minutes", { n: Math.round(found.needs.extra_boarding_s / 60) }) : null,
   ].filter(Boolean);
-  const languageName = (await wordsFor(found.language))._name || found.language;
-  $("#rider-card").replaceChildren(el("dl", { class: "facts", id: "rider-facts" },
+  return el("dl", { class: "facts", id: "rider-facts" },
     el("dt", { text: t("name") }), el("dd", { id: "rider-name", text: found.name }),
     el("dt", { text: t("phone") }), el("dd", { dir: "ltr", text: found.phone }),
     el("dt", { text: t("rider_language") }), el("dd", { text: languageName }),
     el("dt", { text: t("needs") }), el("dd", { text: needs.join(", ") || t("rider_needs_none") }),
-    el("dt", { text: t("home") }), el("dd", { text: found.home ? found.home.label : "–" })));
-  riderWords = await wordsFor(found.language);
-  prefillBooking(found);
-  announce(`${t("caller_title")}: ${found.name}`);
-  showNotice($("#so-notice"), "");
-  loadBookings();
-  loadStandingOrders();
-  $("#book-from").focus();
+    el("dt", { text: t("home") }), el("dd", { text: found.home ? found.home.label : "–" }));
 }
 
 async function wordsFor(code) {
@@ -160,7 +176,7 @@ async function wordsFor(code) {
 }
 
 function prefillBooking(found) {
-  const home = found.home ? { name: found.home.label, lat: found.home.lat, lon: found.home.lon } : null;
+  const home = found.home ? { name: found.home.label, lat: found.home.lat, lon: found.home.lon, placeType: "address" } : null;
   combos["book-from"].set(home);
   combos["book-to"].set(null);
   combos["so-from"].set(home);
@@ -205,11 +221,14 @@ export function warningsFor(request, bookings) {
     if (!["confirmed", "on_board"].includes(b.status) || localDate(b.pickup.window_start) !== date) continue;
     const pickup = minutesOf(localClock(b.pickup.window_start));
     const arrive = minutesOf(localClock(b.dropoff.latest_arrival));
-    const vars = { time: time(b.pickup.window_start), arrive: time(b.dropoff.latest_arrival), from: b.pickup.name, to: b.dropoff.name };
+    const vars = {
+      time: time(b.pickup.window_start), arrive: time(b.dropoff.latest_arrival),
+      ...placeVars("pickup", b.pickup), ...placeVars("dropoff", b.dropoff),
+    };
     if (Math.abs(pickup - wanted) <= 60 || (wanted >= pickup && wanted <= arrive)) {
       warnings.push({ key: "warn_duplicate", vars });
     } else if (kind === "depart_after" && sameName(combos["book-from"].value?.name, b.dropoff.name) && wanted < arrive) {
-      warnings.push({ key: "warn_order", vars: { ...vars, wanted: clock.slice(0, 5) } });
+      warnings.push({ key: "warn_order", vars: { ...vars, ...placeVars("place", combos["book-from"].value), wanted: clock.slice(0, 5) } });
     }
   }
   return warnings;
@@ -245,12 +264,17 @@ async function getOffers() {
   }
 }
 
+/** The agent's own address text (e.g. the caller's home) where they chose one; else the service's place. */
+function spoken(place, chosen) {
+  return chosen && chosen.placeType === "address" ? chosen : place;
+}
+
 function readAloud(offer) {
   return t("read_sentence", {
     day: day(offer.pickup.window_start, riderWords._locale || rider.language),
-    start: time(offer.pickup.window_start), end: time(offer.pickup.window_end),
-    pickup: placeName(offer.pickup.name, riderWords), arrive: time(offer.dropoff.latest_arrival),
-    dropoff: placeName(offer.dropoff.name, riderWords),
+    start: time(offer.pickup.window_start), end: time(offer.pickup.window_end), arrive: time(offer.dropoff.latest_arrival),
+    ...placeVars("pickup", spoken(offer.pickup, combos["book-from"].value), riderWords),
+    ...placeVars("dropoff", spoken(offer.dropoff, combos["book-to"].value), riderWords),
   }, riderWords);
 }
 
@@ -307,12 +331,33 @@ async function loadBookings() {
     el("thead", {}, el("tr", {}, ["col_when", "col_from", "col_to", "col_status", "col_action"].map((k) => el("th", { scope: "col", text: t(k) })))),
     el("tbody", {}, shown.map((b) => el("tr", {},
       el("td", { text: `${day(b.pickup.window_start)}, ${time(b.pickup.window_start)}–${time(b.pickup.window_end)}` }),
-      el("td", { text: placeName(b.pickup.name) }),
-      el("td", { text: `${placeName(b.dropoff.name)} (${t("until")} ${time(b.dropoff.latest_arrival)})` }),
+      el("td", { text: placeName(b.pickup) }),
+      el("td", { text: `${placeName(b.dropoff)} (${t("until")} ${time(b.dropoff.latest_arrival)})` }),
       el("td", {}, el("span", { class: `status ${b.status}`, text: t(`status_${b.status}`) })),
-      el("td", {}, b.status === "confirmed"
-        ? el("button", { type: "button", class: "danger", "aria-label": `${t("cancel")}: ${day(b.pickup.window_start)} ${time(b.pickup.window_start)}, ${b.pickup.name} → ${b.dropoff.name}`, onclick: (e) => cancelBooking(b, e.currentTarget) }, t("cancel"))
-        : null))))));
+      el("td", { class: "cancel-cell" }, b.status === "confirmed" ? cancelButton(b) : null))))));
+}
+
+function rideLabel(b) {
+  return `${day(b.pickup.window_start)} ${time(b.pickup.window_start)}, ${placeName(b.pickup)} → ${placeName(b.dropoff)}`;
+}
+
+function cancelButton(b) {
+  return el("button", { type: "button", class: "danger", "aria-label": `${t("cancel")}: ${rideLabel(b)}`, onclick: (e) => askCancel(b, e.currentTarget.parentElement) }, t("cancel"));
+}
+
+/**
+ * Cancelling takes a second, deliberate step: the question names the ride and gets the
+ * focus (so a screen reader reads it and a held or doubled Enter cancels nothing); Tab
+ * reaches "Yes, cancel", then "No, keep it".
+ */
+function askCancel(b, cell) {
+  const question = el("p", { class: "confirm-question", tabindex: "-1", text: t("cancel_ride_confirm", { ride: rideLabel(b) }) });
+  const keep = () => { cell.replaceChildren(cancelButton(b)); cell.querySelector("button").focus(); };
+  cell.replaceChildren(question,
+    el("div", { class: "actions" },
+      el("button", { type: "button", class: "danger confirm-yes", onclick: (e) => cancelBooking(b, e.currentTarget) }, t("cancel_yes")),
+      el("button", { type: "button", class: "secondary confirm-no", onclick: keep }, t("cancel_no"))));
+  question.focus();
 }
 
 async function cancelBooking(b, button) {

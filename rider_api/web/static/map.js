@@ -1,8 +1,14 @@
 // A small offline map: the service's own road network (GET /v1/map/roads) drawn on a
-// canvas, with markers and route lines on top. No tiles, no CDN. Keyboard: arrow keys
-// pan, + and - zoom, 0 shows everything.
+// canvas, with markers and route lines on top, village names, and a scale bar. No tiles,
+// no CDN. Keyboard: arrow keys pan, + and - zoom, 0 shows everything.
+//
+// Labels are HTML text laid over the canvas (crisp in every script, measurable), placed
+// one by one in order of importance — buses, then stops, then towns before villages
+// before hamlets — each at the first of eight spots around its point where it overlaps
+// no label, no marker, no button and no scale bar; a label that fits nowhere is left out.
 
 import { api, el, t } from "./common.js";
+import { placeLabels, scaleBar } from "./labels.js";
 
 let roadsPromise = null;
 
@@ -21,7 +27,7 @@ function loadRoads() {
         }
         return points;
       });
-      return { bbox: data.bbox, lines };
+      return { bbox: data.bbox, lines, places: data.places || [] };
     }).catch((error) => { roadsPromise = null; throw error; });
   }
   return roadsPromise;
@@ -31,30 +37,39 @@ const COLOURS = {
   vehicle: "#0b4f8a", late: "#c25e00", lost: "#7a7a7a",
   pickup: "#1d6b33", dropoff: "#a4000f", break: "#7a4a00", stop: "#5b5f66", home: "#5a2d82",
 };
+const SQUARE = ["pickup", "dropoff", "stop", "home", "break"];
+/** Free margins (px) around the markers when the map zooms to them. */
+const FIT_MARGIN = { x: 64, y: 36 };
 
 export class RoadMap {
-  /** `container` gets a canvas (role img, named `label`) and zoom buttons. */
+  /** `container` gets a canvas (role img, named `label`), a label layer, zoom buttons and a scale bar. */
   constructor(container, { label }) {
     this.label = label;
     this.markers = [];
     this.lines = [];
     this.view = null;
+    this.fitTo = null;
     this.canvas = el("canvas", { role: "img", "aria-label": label, tabindex: "0" });
+    this.labels = el("div", { class: "map-labels", "aria-hidden": "true" });
+    this.scale = el("div", { class: "map-scale", "aria-hidden": "true" }, el("span", { class: "map-scale-bar" }), el("span", { class: "map-scale-text" }));
     const button = (text, name, action) => el("button", { type: "button", class: "secondary", "aria-label": name, title: name, onclick: action }, text);
-    const buttons = el("div", { class: "map-buttons" },
+    this.buttons = el("div", { class: "map-buttons" },
       button("+", t("map_zoom_in"), () => this.zoom(1.5)),
       button("−", t("map_zoom_out"), () => this.zoom(1 / 1.5)),
       button("⤢", t("map_reset"), () => this.fit()));
+    this.container = container;
     container.classList.add("map");
-    container.replaceChildren(this.canvas, buttons);
+    container.replaceChildren(this.canvas, this.labels, this.scale, this.buttons);
     this.canvas.addEventListener("keydown", (e) => this.key(e));
     this.canvas.addEventListener("wheel", (e) => { e.preventDefault(); this.zoom(e.deltaY < 0 ? 1.25 : 0.8); }, { passive: false });
     this.canvas.addEventListener("pointerdown", (e) => this.drag(e));
-    new ResizeObserver(() => this.draw()).observe(this.canvas);
-    loadRoads().then((roads) => { this.roads = roads; if (!this.view) this.fit(); else this.draw(); }).catch(() => {});
+    // A map nobody has moved keeps showing what it was fitted to, also after a resize
+    // (a phone turned sideways, a window made narrower).
+    new ResizeObserver(() => { if (!this.moved && this.lastFit) this.fitTo = this.lastFit; this.draw(); }).observe(this.canvas);
+    loadRoads().then((roads) => { this.roads = roads; if (!this.view && !this.fitTo) this.fit(); else this.draw(); }).catch(() => {});
   }
 
-  /** markers: [{lat, lon, kind, label}]; lines: [{points: [[lat, lon]...], kind}] */
+  /** markers: [{lat, lon, kind, label, short}]; lines: [{points: [[lat, lon]...], kind}] */
   set({ markers = [], lines = [], describe } = {}) {
     this.markers = markers;
     this.lines = lines;
@@ -62,30 +77,40 @@ export class RoadMap {
     this.draw();
   }
 
-  /** Zoom to the markers (or the whole network without markers). */
+  /** Zoom to the markers (or the whole network without markers), clear of the buttons. */
   fit(points) {
     const pts = points || this.markers.map((m) => [m.lat, m.lon]);
-    if (pts.length >= 2 || (!pts.length && this.roads)) {
-      const lats = pts.length ? pts.map((p) => p[0]) : [this.roads.bbox[0], this.roads.bbox[2]];
-      const lons = pts.length ? pts.map((p) => p[1]) : [this.roads.bbox[1], this.roads.bbox[3]];
-      const [s, n, w, e] = [Math.min(...lats), Math.max(...lats), Math.min(...lons), Math.max(...lons)];
-      const k = Math.cos(((s + n) / 2) * Math.PI / 180);
-      const span = Math.max((n - s) * 1.3, (e - w) * k * 1.3, 0.01);
-      this.view = { lat: (s + n) / 2, lon: (w + e) / 2, span, k };
-    } else if (pts.length === 1) {
-      this.view = { lat: pts[0][0], lon: pts[0][1], span: 0.02, k: Math.cos(pts[0][0] * Math.PI / 180) };
-    }
+    if (pts.length) this.fitTo = pts;
+    else if (this.roads) this.fitTo = [[this.roads.bbox[0], this.roads.bbox[1]], [this.roads.bbox[2], this.roads.bbox[3]]];
+    this.lastFit = this.fitTo;
+    this.moved = false;
     this.draw();
+  }
+
+  /** The view that shows `fitTo` inside the canvas minus its margins. */
+  applyFit(width, height) {
+    const lats = this.fitTo.map((p) => p[0]);
+    const lons = this.fitTo.map((p) => p[1]);
+    const [s, n, w, e] = [Math.min(...lats), Math.max(...lats), Math.min(...lons), Math.max(...lons)];
+    const k = Math.cos(((s + n) / 2) * Math.PI / 180);
+    const side = Math.min(width, height);
+    const usableW = Math.max(width - 2 * FIT_MARGIN.x, width / 2);
+    const usableH = Math.max(height - 2 * FIT_MARGIN.y, height / 2);
+    const span = Math.max(((n - s) * side) / usableH, ((e - w) * k * side) / usableW, 0.006);
+    this.view = { lat: (s + n) / 2, lon: (w + e) / 2, span, k };
+    this.fitTo = null;
   }
 
   zoom(factor) {
     if (!this.view) return;
+    this.moved = true;
     this.view.span = Math.min(Math.max(this.view.span / factor, 0.002), 2);
     this.draw();
   }
 
   pan(dx, dy) {
     if (!this.view) return;
+    this.moved = true;
     this.view.lon += (dx * this.view.span) / this.view.k;
     this.view.lat += dy * this.view.span;
     this.draw();
@@ -104,6 +129,7 @@ export class RoadMap {
     const start = { x: e.clientX, y: e.clientY, lat: this.view.lat, lon: this.view.lon };
     const size = Math.min(this.canvas.clientWidth, this.canvas.clientHeight) || 1;
     const move = (m) => {
+      this.moved = true;
       this.view.lon = start.lon - ((m.clientX - start.x) / size) * this.view.span / this.view.k;
       this.view.lat = start.lat + ((m.clientY - start.y) / size) * this.view.span;
       this.draw();
@@ -123,7 +149,9 @@ export class RoadMap {
     const c = this.canvas;
     const width = c.clientWidth;
     const height = c.clientHeight;
-    if (!width || !height || !this.view) return;
+    if (!width || !height) return;
+    if (this.fitTo) this.applyFit(width, height);
+    if (!this.view) return;
     const ratio = window.devicePixelRatio || 1;
     c.width = Math.round(width * ratio);
     c.height = Math.round(height * ratio);
@@ -135,6 +163,66 @@ export class RoadMap {
     if (this.roads) this.drawRoads(g, xy);
     for (const line of this.lines) this.drawLine(g, xy, line);
     for (const marker of this.markers) this.drawMarker(g, xy, marker);
+    const metresPerPx = (this.view.span * 111320) / Math.min(width, height);
+    const bar = scaleBar(metresPerPx, Math.min(120, width / 3));
+    this.scale.querySelector(".map-scale-bar").style.width = `${bar.px}px`;
+    this.scale.querySelector(".map-scale-text").textContent = bar.text;
+    this.drawLabels(xy, width, height);
+  }
+
+  /** Everything a label must not cover, in canvas pixels: buttons, scale bar, markers. */
+  obstacles(xy) {
+    const box = this.canvas.getBoundingClientRect();
+    const rel = (node) => {
+      const r = node.getBoundingClientRect();
+      return { x: r.left - box.left - 4, y: r.top - box.top - 4, w: r.width + 8, h: r.height + 8 };
+    };
+    const around = this.markers.map((m) => {
+      const [x, y] = xy(m.lat, m.lon);
+      return { x: x - 11, y: y - 11, w: 22, h: 22 };
+    });
+    return [rel(this.buttons), rel(this.scale), ...around];
+  }
+
+  drawLabels(xy, width, height) {
+    const narrow = width < 640;
+    const wanted = [];
+    for (const m of this.markers) {
+      const text = narrow && m.short ? m.short : m.label;
+      if (!text) continue;
+      const [x, y] = xy(m.lat, m.lon);
+      wanted.push({ text, x, y, gap: 13, kind: m.kind === "vehicle" || m.kind === "late" || m.kind === "lost" ? "bus" : "marker" });
+    }
+    for (const p of this.placesByImportance()) {
+      const [x, y] = xy(p.lat, p.lon);
+      wanted.push({ text: p.name, x, y, gap: 4, kind: p.size });
+    }
+    const placed = placeLabels(wanted, { width, height, obstacles: this.obstacles(xy), measure: (l) => this.measure(l) });
+    this.labels.replaceChildren(...placed.map((l) => {
+      const span = el("span", { class: `map-label ${l.kind}`, dir: "auto" }, l.text);
+      Object.assign(span.style, { left: `${l.box.x}px`, top: `${l.box.y}px`, width: `${l.box.w}px`, height: `${l.box.h}px` });
+      return span;
+    }));
+  }
+
+  /** Towns before villages before hamlets; the more people, the earlier. */
+  placesByImportance() {
+    if (!this.roads) return [];
+    const rank = { city: 0, town: 0, village: 1, suburb: 1, hamlet: 2, isolated_dwelling: 3 };
+    const sizes = ["town", "village", "hamlet", "hamlet"];
+    return this.roads.places
+      .map((p) => ({ ...p, rank: rank[p.kind] ?? 2 }))
+      .sort((a, b) => a.rank - b.rank || (b.population || 0) - (a.population || 0) || a.name.localeCompare(b.name))
+      .map((p) => ({ ...p, size: sizes[p.rank] }));
+  }
+
+  /** The label's size in pixels, in the font its CSS class gives it. */
+  measure(label) {
+    if (!this.measurer) this.measurer = document.createElement("canvas").getContext("2d");
+    const font = { bus: "700 14px", marker: "700 13px", town: "700 14px", village: "600 13px", hamlet: "400 12px" }[label.kind];
+    this.measurer.font = `${font} system-ui, "Segoe UI", Roboto, "Noto Sans", Arial, sans-serif`;
+    const size = parseInt(font.split(" ")[1], 10);
+    return { w: Math.ceil(this.measurer.measureText(label.text).width) + 6, h: Math.ceil(size * 1.3) };
   }
 
   drawRoads(g, xy) {
@@ -150,6 +238,13 @@ export class RoadMap {
       }
     }
     g.stroke();
+    g.fillStyle = "#4a4a4a";
+    for (const p of this.roads.places) {
+      const [x, y] = xy(p.lat, p.lon);
+      g.beginPath();
+      g.arc(x, y, p.kind === "hamlet" || p.kind === "isolated_dwelling" ? 1.5 : 2.5, 0, Math.PI * 2);
+      g.fill();
+    }
   }
 
   drawLine(g, xy, line) {
@@ -172,17 +267,9 @@ export class RoadMap {
     g.strokeStyle = "#000";
     g.lineWidth = 2;
     g.beginPath();
-    if (["pickup", "dropoff", "stop", "home"].includes(m.kind)) g.rect(x - 7, y - 7, 14, 14);
+    if (SQUARE.includes(m.kind)) g.rect(x - 7, y - 7, 14, 14);
     else g.arc(x, y, 10, 0, Math.PI * 2);
     g.fill();
     g.stroke();
-    if (m.label) {
-      g.font = "bold 14px system-ui, sans-serif";
-      g.lineWidth = 4;
-      g.strokeStyle = "#fff";
-      g.strokeText(m.label, x + 13, y + 5);
-      g.fillStyle = "#000";
-      g.fillText(m.label, x + 13, y + 5);
-    }
   }
 }

@@ -1,7 +1,7 @@
 // The dispatcher view: the fleet on the road map, late vehicles, vehicles that stopped
 // reporting, today's bookings and the latest re-optimisations. Refreshed every 5 s.
 
-import { $, announce, api, el, explain, localNow, placeName, setupLanguage, showNotice, staffToken, t, time } from "./common.js";
+import { $, announce, api, el, explain, loadStops, localNow, placeName, setupLanguage, showNotice, staffToken, startClock, t, time } from "./common.js";
 import { RoadMap } from "./map.js";
 
 const REFRESH_MS = 5000;
@@ -14,6 +14,9 @@ function start() {
   $("#sign-in-form").addEventListener("submit", (e) => { e.preventDefault(); signIn($("#token").value.trim()); });
   $("#sign-out").addEventListener("click", () => { staffToken.clear(); location.reload(); });
   $("#day").value = localNow().date;
+  loadStops();
+  startClock().then(() => { if (!$("#day").dataset.touched) $("#day").value = localNow().date; });
+  $("#day").addEventListener("input", () => { $("#day").dataset.touched = "1"; });
   $("#day").addEventListener("change", () => { fitted = false; refresh(); });
   if (staffToken.get()) signIn(staffToken.get(), { quiet: true });
 }
@@ -76,7 +79,7 @@ function render(fleet) {
     const state = stateOf(v);
     for (const s of v.next_stops) markers.push({ lat: s.lat, lon: s.lon, kind: s.kind });
     if (v.route.length) lines.push({ points: v.route, kind: state.kind === "late" ? "late" : "vehicle" });
-    markers.push({ lat: v.position.lat, lon: v.position.lon, kind: state.kind === "off" ? "lost" : state.kind, label: v.name });
+    markers.push({ lat: v.position.lat, lon: v.position.lon, kind: state.kind === "off" ? "lost" : state.kind, label: v.name, short: v.name.replace(/\s*\(.*\)\s*$/, "") });
   }
   const late = shown.filter((v) => v.in_service && v.late).length;
   map.set({ markers, lines, describe: t("map_summary", { n: shown.length, late, lost: shown.filter((v) => v.lost_contact).length }) });
@@ -103,7 +106,7 @@ function renderFleet(vehicles) {
       el("td", {}, el("span", { class: state.kind === "late" ? "late-text" : state.kind === "lost" ? "lost-text" : "", text: state.text })),
       el("td", { class: "position", text: `${time(v.position.at)} (${v.position.lat.toFixed(4)}, ${v.position.lon.toFixed(4)})` }),
       el("td", {}, v.next_stops.length
-        ? el("ol", {}, v.next_stops.map((s) => el("li", { text: `${time(s.arrival)} ${t(`kind_${s.kind}`)} ${placeName(s.name)}` })))
+        ? el("ol", {}, v.next_stops.map((s) => el("li", { text: `${time(s.arrival)} ${t(`kind_${s.kind}`)} ${s.kind === "break" ? "" : placeName(s)}` })))
         : t("no_stops")));
   }), t("fleet_title")));
 }
@@ -116,16 +119,22 @@ function renderLost(lost) {
 
 function renderReopt(items) {
   $("#reopt").replaceChildren(items.length
-    ? el("ul", {}, items.map((r) => el("li", { text: t("reopt_row", { time: time(r.at), min: (r.drive_saved_s / 60).toFixed(1), n: r.vehicles_changed }) })))
+    ? el("ul", {}, items.map((r) => el("li", { text: reoptRow(r) })))
     : el("p", { text: t("reopt_none") }));
+}
+
+/** An adopted re-optimisation in words: less driving, or (when driving grew) shorter rides. */
+function reoptRow(r) {
+  const key = r.drive_saved_s > 0 ? "reopt_less" : r.drive_saved_s < 0 ? "reopt_more" : "reopt_same";
+  return t(key, { time: time(r.at), min: (Math.abs(r.drive_saved_s) / 60).toFixed(1), n: r.vehicles_changed });
 }
 
 function renderToday(bookings, names) {
   if (!bookings.length) { $("#today").replaceChildren(el("p", { text: t("bookings_empty") })); return; }
   $("#today").replaceChildren(table(["col_when", "col_from", "col_to", "col_status", "col_vehicle"], bookings.map((b) => el("tr", {},
     el("td", { text: `${time(b.pickup.window_start)}–${time(b.pickup.window_end)}` }),
-    el("td", { text: placeName(b.pickup.name) }),
-    el("td", { text: `${placeName(b.dropoff.name)} (${t("until")} ${time(b.dropoff.latest_arrival)})` }),
+    el("td", { text: placeName(b.pickup) }),
+    el("td", { text: `${placeName(b.dropoff)} (${t("until")} ${time(b.dropoff.latest_arrival)})` }),
     el("td", {}, el("span", { class: `status ${b.status}`, text: t(`status_${b.status}`) })),
     el("td", { text: names[b.vehicle_id] || (b.vehicle_id || "–").split("@")[0] }))), t("bookings_today")));
 }

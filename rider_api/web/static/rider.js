@@ -2,8 +2,8 @@
 // Bookings made on this device (with their access tokens) are kept in localStorage.
 
 import {
-  $, ApiError, PlaceCombo, announce, api, day, el, explain, focusHeading, lang, localNow,
-  newKey, placeName, setupLanguage, showNotice, t, time,
+  $, ApiError, PlaceCombo, announce, api, day, el, explain, focusHeading, lang, loadStops, localNow,
+  localParts, newKey, placeName, placeVars, serviceNow, setupLanguage, showNotice, startClock, t, time,
 } from "./common.js";
 import { RoadMap } from "./map.js";
 
@@ -25,14 +25,18 @@ let to;
 let map;
 let pollTimer;
 let fittedFor = null;
+/** The booking whose "really cancel?" question is open: a refresh must not take it away. */
+let confirming = null;
+/** Bumped by every navigation and cancellation: an answer for an older view is dropped. */
+let generation = 0;
 
 function start() {
   setupLanguage();
   from = new PlaceCombo($("#from"), { onChange: () => showNotice($("#from-error"), "") });
   to = new PlaceCombo($("#to"), { onChange: () => showNotice($("#to-error"), "") });
-  const soon = localNow(30);
-  $("#date").value = soon.date;
-  $("#time").value = soon.time;
+  prefillTimes();
+  for (const field of ["#date", "#time"]) $(field).addEventListener("input", () => { $(field).dataset.touched = "1"; });
+  Promise.all([startClock(), loadStops()]).then(prefillTimes);
   $("#rider-name").value = localStorage.getItem("rufbus_name") || "";
   $("#rider-phone").value = localStorage.getItem("rufbus_phone") || "";
   document.querySelectorAll('input[name="when"]').forEach((r) => r.addEventListener("change", whenChanged));
@@ -41,6 +45,14 @@ function start() {
   window.addEventListener("hashchange", route);
   route();
   if ("serviceWorker" in navigator) navigator.serviceWorker.register("/sw.js").catch(() => {});
+}
+
+/** Half an hour from now on the service's clock, unless the rider typed a time already. */
+function prefillTimes() {
+  if ($("#date").dataset.touched || $("#time").dataset.touched) return;
+  const soon = localNow(30);
+  $("#date").value = soon.date;
+  $("#time").value = soon.time;
 }
 
 function whenChanged() {
@@ -61,6 +73,8 @@ function myLocation() {
 
 function route() {
   clearTimeout(pollTimer);
+  generation += 1;
+  confirming = null;
   const hash = location.hash.slice(1);
   const [view, id] = hash.split("/");
   const show = (name) => {
@@ -114,11 +128,21 @@ async function search(override) {
   }
 }
 
-function offerSentence(offer) {
+/** The rider's own words for an address they chose ("Kirchplatz 1"); else the service's place. */
+function spoken(place, chosen) {
+  return chosen && chosen.placeType === "address" ? chosen : place;
+}
+
+function chosenPlaces() {
+  return { pickup: from.value, dropoff: to.value };
+}
+
+function offerSentence(offer, chosen = chosenPlaces()) {
   return t("offer_sentence", {
     day: day(offer.pickup.window_start),
-    start: time(offer.pickup.window_start), end: time(offer.pickup.window_end),
-    pickup: placeName(offer.pickup.name), arrive: time(offer.dropoff.latest_arrival), dropoff: placeName(offer.dropoff.name),
+    start: time(offer.pickup.window_start), end: time(offer.pickup.window_end), arrive: time(offer.dropoff.latest_arrival),
+    ...placeVars("pickup", spoken(offer.pickup, chosen.pickup)),
+    ...placeVars("dropoff", spoken(offer.dropoff, chosen.dropoff)),
   });
 }
 
@@ -148,7 +172,7 @@ function useAlternative(iso, request) {
   const kind = request.arrive_by ? "arrive_by" : "depart_after";
   document.querySelector(`input[name="when"][value="${kind}"]`).checked = true;
   whenChanged();
-  const local = localNow((new Date(iso) - Date.now()) / 60000);
+  const local = localParts(iso);
   $("#date").value = local.date;
   $("#time").value = local.time;
   search();
@@ -177,7 +201,7 @@ async function book(offer, button) {
     const booked = await api("/v1/bookings", {
       method: "POST", body: { offer_id: offer.offer_id, rider }, headers: { "Idempotency-Key": newKey() },
     });
-    remember(booked);
+    remember(booked, null, chosenPlaces());
     announce(t("booked"));
     location.hash = `#booking/${encodeURIComponent(booked.booking_id)}`;
   } catch (error) {
@@ -192,14 +216,23 @@ async function book(offer, button) {
   }
 }
 
-function remember(b, token) {
+/** Keep the booking on this device, with the rider's own names of addresses they chose. */
+function remember(b, token, chosen) {
+  const before = saved.get(b.booking_id);
+  const own = (place) => (place && place.placeType === "address" ? { placeType: "address", name: place.name } : null);
   saved.put({
     booking_id: b.booking_id,
-    access_token: token || b.access_token || saved.get(b.booking_id)?.access_token,
+    access_token: token || b.access_token || before?.access_token,
     status: b.status,
     pickup: b.pickup,
     dropoff: b.dropoff,
+    chosen: chosen ? { pickup: own(chosen.pickup), dropoff: own(chosen.dropoff) } : before?.chosen || {},
   });
+}
+
+function placesOf(b, entry) {
+  const chosen = entry?.chosen || {};
+  return { pickup: spoken(b.pickup, chosen.pickup), dropoff: spoken(b.dropoff, chosen.dropoff) };
 }
 
 function listBookings() {
@@ -210,7 +243,7 @@ function listBookings() {
       el("a", { class: "button", href: "#trip" }, t("new_trip"))));
     return;
   }
-  list.replaceChildren(...all.map((b) => el("li", {},
+  list.replaceChildren(...all.map((b) => el("li", { "data-booking": b.booking_id },
     el("p", { class: "sentence" }, summary(b)),
     el("p", {}, el("span", { class: `status ${b.status}`, text: t(`status_${b.status}`) })),
     el("div", { class: "actions" },
@@ -219,13 +252,15 @@ function listBookings() {
 }
 
 function summary(b) {
+  const places = placesOf(b, b);
   return t("booking_summary", {
     day: day(b.pickup.window_start), start: time(b.pickup.window_start), end: time(b.pickup.window_end),
-    pickup: placeName(b.pickup.name), dropoff: placeName(b.dropoff.name),
+    ...placeVars("pickup", places.pickup), ...placeVars("dropoff", places.dropoff),
   });
 }
 
 async function showBooking(id, { quiet = false } = {}) {
+  const mine = ++generation;
   const entry = saved.get(id);
   const notice = $("#booking-notice");
   if (!entry) { showNotice(notice, t("err_notfound")); $("#booking-details").replaceChildren(); return; }
@@ -238,47 +273,59 @@ async function showBooking(id, { quiet = false } = {}) {
     pollTimer = setTimeout(() => showBooking(id, { quiet: true }), POLL_MS);
     return;
   }
-  if (location.hash !== `#booking/${encodeURIComponent(id)}`) return;
-  if (!b.vehicle && ["confirmed", "on_board"].includes(b.status)) {
+  if (mine !== generation || location.hash !== `#booking/${encodeURIComponent(id)}`) return;
+  if (["confirmed", "on_board"].includes(b.status)) {
     try {
       b.vehicle = (await api(`/v1/bookings/${encodeURIComponent(id)}/vehicle`, { token: entry.access_token, retries: 0 })).vehicle;
     } catch { /* the map then shows only the stops */ }
+    if (mine !== generation) return;
   }
   remember(b, entry.access_token);
+  showNotice(notice, "");
   renderBooking(b, entry);
   if (["confirmed", "on_board"].includes(b.status)) pollTimer = setTimeout(() => showBooking(id, { quiet: true }), POLL_MS);
 }
 
 function renderBooking(b, entry) {
   const open = ["confirmed", "on_board"].includes(b.status);
+  const places = placesOf(b, entry);
+  const onItsWay = Boolean(b.vehicle);
   const facts = el("dl", { class: "facts" },
     el("dt", { text: t("col_status") }), el("dd", {}, el("span", { class: `status ${b.status}`, text: t(`status_${b.status}`) })),
-    el("dt", { text: t("from") }), el("dd", { text: `${placeName(b.pickup.name)} – ${t("pickup_between", { day: day(b.pickup.window_start), start: time(b.pickup.window_start), end: time(b.pickup.window_end) })}` }),
-    el("dt", { text: t("to") }), el("dd", { text: `${placeName(b.dropoff.name)} – ${t("arrive_by", { time: time(b.dropoff.latest_arrival) })}` }),
-    open && b.pickup_eta ? [el("dt", { text: t("eta_label") }), el("dd", { id: "eta", text: t("eta", { time: time(b.pickup_eta) }) })] : null,
-    b.vehicle ? [el("dt", { text: t("bus") }), el("dd", { text: t("bus_on_way") })] : null,
-    el("dt", { text: t("updated_label") }), el("dd", { text: time(new Date().toISOString()) }));
+    el("dt", { text: t("from") }), el("dd", { text: `${placeName(places.pickup)} – ${t("pickup_between", { day: day(b.pickup.window_start), start: time(b.pickup.window_start), end: time(b.pickup.window_end) })}` }),
+    el("dt", { text: t("to") }), el("dd", { text: `${placeName(places.dropoff)} – ${t("arrive_by", { time: time(b.dropoff.latest_arrival) })}` }),
+    open && b.pickup_eta && b.status === "confirmed"
+      ? [el("dt", { text: t("eta_label") }), el("dd", { id: "eta", text: t("eta", { time: time(b.pickup_eta) }) })] : null,
+    onItsWay && b.status === "confirmed" ? [el("dt", { text: t("bus") }), el("dd", { id: "on-its-way", text: t("bus_on_way") })] : null,
+    el("dt", { text: t("updated_label") }), el("dd", { text: time(serviceNow().toISOString()) }));
   $("#booking-details").replaceChildren(facts);
-  showNotice($("#booking-notice"), "");
+  drawBookingMap(b, places, onItsWay);
+  if (confirming === b.booking_id && open) return; // the "really cancel?" question stays
+  confirming = null;
+  const actions = $("#booking-actions");
+  actions.replaceChildren(...[
+    b.status === "confirmed" ? el("button", { type: "button", class: "danger", id: "cancel", onclick: () => askCancel(b, entry) }, t("cancel")) : null,
+    el("a", { class: "button secondary", href: "#bookings" }, t("nav_bookings")),
+    el("a", { class: "button secondary", href: "#trip" }, t("new_trip")),
+  ].filter(Boolean)); // replaceChildren would write a null as the text "null"
+}
+
+function drawBookingMap(b, places, onItsWay) {
   if (!map) map = new RoadMap($("#booking-map"), { label: t("map_label") });
   const markers = [
     { lat: b.pickup.lat, lon: b.pickup.lon, kind: "pickup", label: t("kind_pickup") },
     { lat: b.dropoff.lat, lon: b.dropoff.lon, kind: "dropoff", label: t("kind_dropoff") },
   ];
-  if (b.vehicle) markers.push({ lat: b.vehicle.lat, lon: b.vehicle.lon, kind: "vehicle", label: t("bus") });
-  map.set({ markers, describe: `${t("kind_pickup")} ${placeName(b.pickup.name)}, ${t("kind_dropoff")} ${placeName(b.dropoff.name)}${b.vehicle ? `, ${t("bus_on_way")}` : ""}` });
-  if (fittedFor !== b.booking_id || b.vehicle) { map.fit(); fittedFor = b.booking_id; }
-  const actions = $("#booking-actions");
-  actions.replaceChildren(
-    open && b.status === "confirmed" ? el("button", { type: "button", class: "danger", id: "cancel", onclick: () => askCancel(b, entry) }, t("cancel")) : null,
-    el("a", { class: "button secondary", href: "#bookings" }, t("nav_bookings")),
-    el("a", { class: "button secondary", href: "#trip" }, t("new_trip")));
+  if (onItsWay) markers.push({ lat: b.vehicle.lat, lon: b.vehicle.lon, kind: "vehicle", label: t("bus") });
+  const describe = `${t("kind_pickup")} ${placeName(places.pickup)}, ${t("kind_dropoff")} ${placeName(places.dropoff)}${onItsWay ? `, ${t("bus_on_way")}` : ""}`;
+  map.set({ markers, describe });
+  if (fittedFor !== b.booking_id || onItsWay) { map.fit(); fittedFor = b.booking_id; }
 }
 
 function askCancel(b, entry) {
-  const actions = $("#booking-actions");
-  const no = el("button", { type: "button", class: "secondary", onclick: () => renderBooking(b, entry) }, t("cancel_no"));
-  actions.replaceChildren(
+  confirming = b.booking_id;
+  const no = el("button", { type: "button", class: "secondary", id: "cancel-no", onclick: () => { confirming = null; renderBooking(b, entry); $("#cancel").focus(); } }, t("cancel_no"));
+  $("#booking-actions").replaceChildren(
     el("p", { id: "cancel-question", class: "sentence", text: t("cancel_confirm") }),
     el("button", { type: "button", class: "danger", id: "cancel-yes", "aria-describedby": "cancel-question", onclick: () => cancel(b, entry) }, t("cancel_yes")),
     no);
@@ -286,6 +333,9 @@ function askCancel(b, entry) {
 }
 
 async function cancel(b, entry) {
+  clearTimeout(pollTimer);
+  generation += 1;
+  confirming = null;
   try {
     const done = await api(`/v1/bookings/${encodeURIComponent(b.booking_id)}/cancel`, { method: "POST", token: entry.access_token });
     remember(done, entry.access_token);
@@ -296,6 +346,7 @@ async function cancel(b, entry) {
   } catch (error) {
     showNotice($("#booking-notice"), explain(error));
     renderBooking(b, entry);
+    pollTimer = setTimeout(() => showBooking(b.booking_id, { quiet: true }), POLL_MS);
   }
 }
 

@@ -2,9 +2,9 @@
 // Pages are fetched network-first (fresh words and code when online), static files
 // stale-while-revalidate; the API (/v1/) is never cached: offers and bookings are live.
 
-const CACHE = "rufbus-shell-v1";
+const CACHE = "rufbus-shell-v2";
 const SHELL = [
-  "/", "/static/style.css", "/static/common.js", "/static/map.js", "/static/rider.js",
+  "/", "/static/style.css", "/static/common.js", "/static/map.js", "/static/labels.js", "/static/rider.js",
   "/static/icon.svg", "/manifest.webmanifest",
 ];
 

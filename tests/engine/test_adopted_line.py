@@ -1,0 +1,25 @@
+"""The re-optimisation log line never reports a negative saving and says what it measures."""
+
+from __future__ import annotations
+
+import re
+
+from dispatch.engine.reconcile import adopted_line
+from dispatch.model import Cost, Plan
+
+
+def _plan(drive_s: int, excess_s: int) -> Plan:
+    return Plan((), (), Cost(drive_s, excess_s, 0, drive_s + 0.2 * excess_s))
+
+
+def test_more_driving_for_shorter_rides_is_said_as_such() -> None:
+    line = adopted_line(7, _plan(3600, 2000), _plan(3654, 1500), 2)
+    assert line.startswith("re-optimisation 7 adopted, 2 vehicles re-planned:")
+    assert "planned driving 0.9 min more" in line
+    assert "riders' time beyond their direct rides 8.3 min less" in line
+    assert not re.search(r"-\s?\d", line.split("(objective")[0]), "no negative numbers"
+
+
+def test_less_driving() -> None:
+    line = adopted_line(8, _plan(3600, 1000), _plan(3000, 1000), 1)
+    assert "planned driving 10.0 min less" in line and "direct rides unchanged" in line
