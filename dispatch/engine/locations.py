@@ -48,6 +48,29 @@ class LocationTable:
             return found
         return self._add(node)
 
+    def index_many(self, nodes: Sequence[int]) -> list[int]:
+        """Dense indices of ``nodes``, adding the new ones together (one travel-time block
+        each way instead of two per node: a quote brings a pickup and a drop-off)."""
+        new = [n for n in dict.fromkeys(nodes) if n not in self._index]
+        block = getattr(self._tt, "block", None)
+        if len(new) < 2 or block is None or not self._nodes:
+            return [self.index(n) for n in nodes]
+        k = len(self._nodes)
+        self._reserve(k + len(new))
+        secs, metres = block(new, [*self._nodes, *new])
+        self._sec_arr[k : k + len(new), : k + len(new)] = secs
+        self._met_arr[k : k + len(new), : k + len(new)] = metres
+        c_secs, c_metres = block(self._nodes, new)
+        self._sec_arr[:k, k : k + len(new)] = c_secs
+        self._met_arr[:k, k : k + len(new)] = c_metres
+        for row, values in zip(self._seconds, np.asarray(c_secs).tolist(), strict=True):
+            row.extend(values)
+        for j, node in enumerate(new):
+            self._seconds.append([int(x) for x in secs[j]])
+            self._nodes.append(node)
+            self._index[node] = k + j
+        return [self._index[n] for n in nodes]
+
     def _add(self, node: int) -> int:
         k = len(self._nodes)
         self._reserve(k + 1)

@@ -43,7 +43,7 @@ def quote_request(
     quote_id: str, spec: TripSpec, now: int, table: LocationTable, params: EngineParams
 ) -> tuple[Request, int] | str:
     """The solver request for a quote (not yet promised), or why it cannot be asked."""
-    pickup, dropoff = table.index(spec.pickup_node), table.index(spec.dropoff_node)
+    pickup, dropoff = table.index_many([spec.pickup_node, spec.dropoff_node])
     direct = table.seconds(pickup, dropoff)
     max_ride = params.ride_time.max_ride_s(direct)
     board, alight = service_seconds(spec, params)

@@ -165,7 +165,8 @@ class RoadNetwork:
         return self.snapper.snap_many(lat, lon)[0]
 
     def node_coords(self, node: int) -> tuple[float, float]:
-        return float(self.graph.lat[node]), float(self.graph.lon[node])
+        """Coordinates of a location: a node, or a point on a segment."""
+        return self.travel_times.points.coords(node)
 
     def route(self, source: int, target: int) -> RoutePath:
         return self.travel_times.route(source, target)
@@ -178,13 +179,11 @@ class RoadNetwork:
         return self.travel_times.block(sources, targets)
 
     def matrix_between(self, points: Sequence[tuple[float, float]]) -> tuple[IntArray, IntArray]:
-        """Seconds and metres between ``(lat, lon)`` points, each snapped to its nearest node."""
+        """Seconds and metres between ``(lat, lon)`` points, each snapped onto its road."""
         if not points:
             empty = np.zeros((0, 0), dtype=np.int64)
             return empty, empty.copy()
-        lat, lon = np.asarray(points, dtype=np.float64).reshape(-1, 2).T
-        nodes = self.snap_many(lat, lon)
-        return self.travel_times.matrix([int(n) for n in nodes])
+        return self.travel_times.matrix([self.snap(lat, lon).node for lat, lon in points])
 
     def route_between(
         self, origin: tuple[float, float], destination: tuple[float, float]

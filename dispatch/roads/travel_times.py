@@ -27,6 +27,8 @@ from scipy.sparse.csgraph import dijkstra
 from dispatch.errors import RoadNetworkError
 from dispatch.roads.graph import RoadGraph
 from dispatch.roads.kernel import Contraction, contract
+from dispatch.roads.point_routes import point_block, point_route
+from dispatch.roads.points import RoadPoints
 
 IntArray = npt.NDArray[np.int64]
 FloatArray = npt.NDArray[np.float64]
@@ -81,6 +83,13 @@ class DijkstraTravelTimes:
         self._lock = threading.Lock()
         #: Shortest-path trees (predecessors) per source, for paths; bounded like the rows.
         self._trees: OrderedDict[int, npt.NDArray[np.int32]] = OrderedDict()
+        #: Points on segments (addresses, stops, GPS positions) as locations beside nodes.
+        self.points = RoadPoints(graph)
+
+    @property
+    def bits(self) -> int:
+        """Bits of the packed weight that hold metres (see the module docstring)."""
+        return self._bits
 
     @property
     def kernel_size(self) -> int:
@@ -140,18 +149,29 @@ class DijkstraTravelTimes:
         return whole >> self._bits, whole & ((1 << self._bits) - 1)
 
     def block(self, sources: Sequence[int], targets: Sequence[int]) -> tuple[IntArray, IntArray]:
-        """Seconds and metres from every source to every target (``len(s) × len(t)``)."""
+        """Seconds and metres from every source to every target (``len(s) × len(t)``).
+
+        Sources and targets are nodes or points on segments (``points.py``).
+        """
         s = self._checked(sources)
         t = self._checked(targets)
         if s.size == 0 or t.size == 0:
             empty = np.zeros((s.size, t.size), dtype=np.int64)
             return empty, empty.copy()
+        n = self.graph.n_nodes
+        if s.max() >= n or t.max() >= n:
+            return self._unpack(point_block(self, s.tolist(), t.tolist()))
         return self._unpack(self._packed(s, t))
+
+    def packed_nodes(self, sources: IntArray, targets: IntArray) -> FloatArray:
+        """Packed fastest weights between graph nodes only."""
+        return self._packed(sources, targets)
 
     def _checked(self, nodes: Sequence[int]) -> IntArray:
         idx = np.asarray(nodes, dtype=np.int64).reshape(-1)
-        if idx.size and (idx.min() < 0 or idx.max() >= self.graph.n_nodes):
-            raise IndexError(f"node index out of range 0..{self.graph.n_nodes - 1}")
+        if idx.size and idx.min() < 0:
+            raise IndexError("negative location")
+        self.points.check(idx[idx >= self.graph.n_nodes])
         return idx
 
     def matrix(self, nodes: Sequence[int]) -> tuple[IntArray, IntArray]:
@@ -162,7 +182,14 @@ class DijkstraTravelTimes:
         return seconds[0], metres[0]
 
     def route(self, source: int, target: int) -> RoutePath:
-        """Node path and polyline of the fastest path (ties: shorter)."""
+        """Node path and polyline of the fastest path (ties: shorter), nodes or points."""
+        n = self.graph.n_nodes
+        if source >= n or target >= n:
+            return point_route(self, source, target)[0]
+        return self.node_route(source, target)
+
+    def node_route(self, source: int, target: int) -> RoutePath:
+        """The fastest path between two graph nodes."""
         pred = self._tree(source)
         path = [target]
         while path[-1] != source:
@@ -203,21 +230,23 @@ class DijkstraTravelTimes:
         return RoutePath(tuple(path), tuple(poly), seconds, metres)
 
     def path_steps(self, source: int, target: int) -> list[tuple[int, int, int]]:
-        """(node, seconds, metres from ``source``) along the fastest path, source first."""
-        path = self.route(source, target).nodes
-        out, t, m = [(path[0], 0, 0)], 0, 0
+        """(location, seconds, metres from ``source``) along the fastest path, source first."""
+        n = self.graph.n_nodes
+        if source >= n or target >= n:
+            return point_route(self, source, target)[1]
+        path = self.node_route(source, target).nodes
+        return [(node, s, m) for node, (s, m) in zip(path, self.cumulative(path), strict=True)]
+
+    def cumulative(self, path: Sequence[int]) -> list[tuple[int, int]]:
+        """Seconds and metres from the first node to each node of a node path."""
+        out, t, m = [(0, 0)], 0, 0
         for a, b in itertools.pairwise(path):
             e = self.graph.edge_index(a, b)
             t += int(self.graph.travel_s[e])
             m += int(self.graph.distance_m[e])
-            out.append((b, t, m))
+            out.append((t, m))
         return out
 
     def path_times(self, source: int, target: int) -> list[tuple[int, int]]:
-        """(node, seconds from ``source``) along the fastest path, source first."""
-        path = self.route(source, target).nodes
-        out, t = [(path[0], 0)], 0
-        for a, b in itertools.pairwise(path):
-            t += int(self.graph.travel_s[self.graph.edge_index(a, b)])
-            out.append((b, t))
-        return out
+        """(location, seconds from ``source``) along the fastest path, source first."""
+        return [(node, s) for node, s, _ in self.path_steps(source, target)]

@@ -17,7 +17,7 @@ import itertools
 import json
 import os
 from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from datetime import datetime, tzinfo
 from pathlib import Path
 from typing import Any
@@ -168,8 +168,11 @@ def stops_csv(
     return out.getvalue()
 
 
-def rules_json(logs: Iterable[VehicleLog], rules: dict[str, Any]) -> str:
-    """What the trajectory checker needs besides the CSV files: service rules and buses."""
+def rules_json(
+    logs: Iterable[VehicleLog], rules: dict[str, Any], points: Sequence[object] = ()
+) -> str:
+    """What the trajectory checker needs besides the CSV files: service rules, buses and
+    the points on road segments that addresses and stops lie on (dataclasses)."""
     vehicles = [
         {
             "vehicle_id": v.vehicle_id,
@@ -179,7 +182,9 @@ def rules_json(logs: Iterable[VehicleLog], rules: dict[str, Any]) -> str:
         }
         for v in logs
     ]
-    return json.dumps({"rules": rules, "vehicles": vehicles}, indent=2) + "\n"
+    segment_points = [asdict(p) for p in points]  # type: ignore[call-overload]
+    body = {"rules": rules, "vehicles": vehicles, "points": segment_points}
+    return json.dumps(body, indent=2) + "\n"
 
 
 def timeline_csv(

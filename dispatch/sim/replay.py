@@ -105,6 +105,8 @@ class ReplayParams:
     policy: Policy = Policy.DISPATCHER
     solver_iterations: int = 30
     ortools_steps: int = 20
+    #: Search iterations of a quick re-optimisation after a change (no OR-Tools).
+    quick_iterations: int = 10
     seed: int = 0
     #: Validate the whole live plan after every change (slow; for tests).
     check_plans: bool = False
@@ -154,7 +156,11 @@ class Replay:
             engine_params = replace(engine_params, quote_reassign=False)
         self.engine = Engine(network, engine_params)
         self.solver = CountedSolver(
-            engine_params.objective, params.solver_iterations, params.ortools_steps, params.seed
+            engine_params.objective,
+            params.solver_iterations,
+            params.ortools_steps,
+            params.seed,
+            quick_iterations=params.quick_iterations,
         )
         self.requests = list(requests)
         self.outcomes = {r.id: Outcome.requested(r) for r in self.requests}
@@ -288,9 +294,7 @@ class Replay:
         )
         table = self.engine.table
         outcome.pickup_node, outcome.dropoff_node = spec.pickup_node, spec.dropoff_node
-        outcome.direct_s = table.seconds(
-            table.index(spec.pickup_node), table.index(spec.dropoff_node)
-        )
+        outcome.direct_s = table.seconds(*table.index_many([spec.pickup_node, spec.dropoff_node]))
         if spec.pickup_node == spec.dropoff_node:
             outcome.reject("origin and destination are the same place")
             return

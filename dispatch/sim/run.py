@@ -36,6 +36,7 @@ from dispatch.sim.trajectory import (
     Records,
     RoadArrays,
     Rules,
+    SegmentPoint,
     StopRow,
     Violation,
     check,
@@ -137,7 +138,33 @@ def checker_records(prepared: Prepared, result: ReplayResult) -> Records:
         for v in result.vehicles.values()
         for s in v.stops
     ]
-    return Records(Rules(**checker_rules(prepared)), buses, bookings, timeline, stops)
+    used = {node for _, _, node in timeline} | {s.node for s in stops}
+    used |= {b.pickup_node for b in bookings.values()} | {b.dropoff_node for b in bookings.values()}
+    points = segment_points(prepared, used)
+    return Records(Rules(**checker_rules(prepared)), buses, bookings, timeline, stops, points)
+
+
+def segment_points(prepared: Prepared, locations: set[int]) -> list[SegmentPoint]:
+    """The points on road segments among ``locations``: where the checker splits a road."""
+    network = prepared.network.network
+    points = network.travel_times.points
+    g = network.graph
+    out = []
+    for loc in sorted(x for x in locations if points.is_point(x)):
+        p = points.decode(loc)
+        out.append(
+            SegmentPoint(
+                loc,
+                p.start,
+                p.end,
+                int(g.travel_s[p.edge]),
+                p.seconds_in,
+                None if p.reverse_edge is None else int(g.travel_s[p.reverse_edge]),
+                p.reverse_seconds_in,
+                p.offset_m,
+            )
+        )
+    return out
 
 
 def write_outputs(out: Path, finished: Finished) -> list[Path]:
@@ -153,7 +180,11 @@ def write_outputs(out: Path, finished: Finished) -> list[Path]:
         "vehicles.csv": vehicles_csv(logs, result.outcomes, tz),
         "kpis.json": json.dumps(finished.kpis.as_dict(), indent=2) + "\n",
         "kpis.txt": kpi_table(finished.kpis) + "\n",
-        "rules.json": rules_json(logs, checker_rules(finished.prepared)),
+        "rules.json": rules_json(
+            logs,
+            checker_rules(finished.prepared),
+            checker_records(finished.prepared, result).points,
+        ),
     }
     for name, text in files.items():
         write_atomically(folder / name, text)

@@ -36,6 +36,7 @@ PATH_CACHE_SIZE = 50_000
 DEFAULT_ITERATIONS = 30
 DEFAULT_ORTOOLS_STEPS = 30
 DEFAULT_PERIOD_S = 600
+DEFAULT_QUICK_ITERATIONS = 10
 _RIDE_RULE = re.compile(
     r"^\s*(?P<factor>\d+(?:\.\d+)?)\s*[x×*]\s*(?:\+\s*(?P<extra>\d+)\s*(?P<unit>s|min)?)?\s*$"
 )
@@ -76,6 +77,7 @@ class Scenario:
     reoptimise_after_change: bool = False
     solver_iterations: int = DEFAULT_ITERATIONS
     ortools_steps: int = DEFAULT_ORTOOLS_STEPS
+    quick_iterations: int = DEFAULT_QUICK_ITERATIONS
     policy: str = "dispatcher"
     #: Seconds for boarding and for alighting (default: the service definition's).
     boarding_s: int | None = None
@@ -229,6 +231,7 @@ def prepare(scenario: Scenario) -> Prepared:
             policy=Policy(scenario.policy),
             solver_iterations=scenario.solver_iterations,
             ortools_steps=scenario.ortools_steps,
+            quick_iterations=scenario.quick_iterations,
             seed=scenario.seed,
         ),
         config,

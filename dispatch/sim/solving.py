@@ -33,6 +33,7 @@ class CountedSolver:
         seed: int = 0,
         rounds: int = 1,
         max_remove: int = 8,
+        quick_iterations: int | None = None,
     ) -> None:
         self.objective = objective
         self.improve = ImproveParams(
@@ -42,7 +43,12 @@ class CountedSolver:
             rounds=rounds,
             max_remove=max_remove,
         )
-        self.quick = replace(self.improve, use_ortools=False, ortools_steps=None)
+        self.quick = replace(
+            self.improve,
+            use_ortools=False,
+            ortools_steps=None,
+            max_iterations=iterations if quick_iterations is None else quick_iterations,
+        )
         self.seed = seed
         self.solves = 0
 

@@ -29,7 +29,7 @@ import bisect
 import csv
 import json
 from collections import defaultdict
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
@@ -102,6 +102,22 @@ class StopRow:
     end: int
 
 
+@dataclass(frozen=True, slots=True)
+class SegmentPoint:
+    """A location on a road segment (an address, a stop): the edge ``start`` → ``end``
+    is split there, ``seconds_in`` from its start; on a two-way road also the reverse
+    edge, ``reverse_seconds_in`` from the reverse edge's start."""
+
+    location: int
+    start: int
+    end: int
+    travel_s: int
+    seconds_in: int
+    reverse_travel_s: int | None = None
+    reverse_seconds_in: int | None = None
+    offset_m: int = 0
+
+
 @dataclass
 class Records:
     """Everything the checker reads; :func:`read_folder` fills it from a replay folder."""
@@ -111,6 +127,7 @@ class Records:
     bookings: dict[str, Booking]
     timeline: list[tuple[str, int, int]]  # (vehicle, time, node), in file order
     stops: list[StopRow]
+    points: list[SegmentPoint] = field(default_factory=list)
 
 
 @dataclass(frozen=True)
@@ -123,26 +140,40 @@ class RoadArrays:
 
 
 class _Fastest:
-    """Fastest drive between node pairs, from Dijkstra rows computed in batches."""
+    """Fastest drive between locations, from Dijkstra rows computed in batches.
 
-    def __init__(self, roads: RoadArrays) -> None:
+    Points on segments become nodes of their own: each segment with points is split at
+    them (a chain start → p1 → … → end, and the reverse chain on a two-way road).
+    """
+
+    def __init__(self, roads: RoadArrays, points: Sequence[SegmentPoint] = ()) -> None:
         n = int(roads.indptr.shape[0]) - 1
         # Parallel edges: keep the fastest (csr_matrix would add them up).
         rows = np.repeat(np.arange(n), np.diff(roads.indptr))
         best: dict[tuple[int, int], int] = {}
-        for a, b, t in zip(
-            rows.tolist(), roads.indices.tolist(), roads.travel_s.tolist(), strict=True
-        ):
-            if a != b and ((a, b) not in best or t < best[(a, b)]):
-                best[(a, b)] = t
+        arcs = zip(rows.tolist(), roads.indices.tolist(), roads.travel_s.tolist(), strict=True)
+        for a, b, t in arcs:
+            _keep(best, a, b, t)
+        self.index = {p.location: n + k for k, p in enumerate(points)}
+        for chain in _chains(points, self.index):
+            for a, b, t in chain:
+                _keep(best, a, b, t)
+        size = n + len(points)
         keys = list(best)
         data = np.array([max(best[k], 0) for k in keys], dtype=np.float64) + 1e-9
-        self._graph = csr_matrix((data, ([k[0] for k in keys], [k[1] for k in keys])), shape=(n, n))
+        ends = ([k[0] for k in keys], [k[1] for k in keys])
+        self._graph = csr_matrix((data, ends), shape=(size, size))
         self._rows: dict[int, npt.NDArray[np.float64]] = {}
         self.n = n
 
+    def valid(self, location: int) -> bool:
+        return 0 <= location < self.n or location in self.index
+
+    def _at(self, location: int) -> int:
+        return self.index.get(location, location)
+
     def prepare(self, sources: Iterable[int]) -> None:
-        todo = sorted({s for s in sources if 0 <= s < self.n and s not in self._rows})
+        todo = sorted({self._at(s) for s in sources if self.valid(s)} - set(self._rows))
         for k in range(0, len(todo), 256):
             batch = todo[k : k + 256]
             dist = dijkstra(self._graph, directed=True, indices=batch)
@@ -152,16 +183,51 @@ class _Fastest:
     def seconds(self, a: int, b: int) -> float:
         if a == b:
             return 0.0
-        if not (0 <= a < self.n and 0 <= b < self.n):
+        if not (self.valid(a) and self.valid(b)):
             return float("inf")
-        if a not in self._rows:
+        i, j = self._at(a), self._at(b)
+        if i not in self._rows:
             self.prepare([a])
-        return float(self._rows[a][b])
+        return float(self._rows[i][j])
+
+
+def _keep(best: dict[tuple[int, int], int], a: int, b: int, t: int) -> None:
+    if a != b and ((a, b) not in best or t < best[(a, b)]):
+        best[(a, b)] = t
+
+
+def _chains(
+    points: Sequence[SegmentPoint], index: dict[int, int]
+) -> Iterator[list[tuple[int, int, int]]]:
+    """Per segment with points, the arcs of the split road in both directions."""
+    groups: dict[tuple[int, int], list[SegmentPoint]] = defaultdict(list)
+    for p in points:
+        groups[(p.start, p.end)].append(p)
+    for (start, end), on in groups.items():
+        # Ties (points a metre apart) go by their metres from the segment's start.
+        forward = sorted(on, key=lambda p: (p.seconds_in, p.offset_m))
+        marks = [(index[p.location], p.seconds_in) for p in forward]
+        yield _chain(start, end, marks, on[0].travel_s)
+        if all(p.reverse_seconds_in is not None for p in on) and on[0].reverse_travel_s:
+            back = sorted(on, key=lambda p: (p.reverse_seconds_in or 0, -p.offset_m))
+            marks = [(index[p.location], p.reverse_seconds_in or 0) for p in back]
+            yield _chain(end, start, marks, on[0].reverse_travel_s)
+
+
+def _chain(
+    start: int, end: int, marks: list[tuple[int, int]], total: int
+) -> list[tuple[int, int, int]]:
+    arcs, prev, at = [], start, 0
+    for node, seconds in marks:
+        arcs.append((prev, node, seconds - at))
+        prev, at = node, seconds
+    arcs.append((prev, end, total - at))
+    return arcs
 
 
 def check(records: Records, roads: RoadArrays) -> list[Violation]:
     """Every violation found, in the order of the checks above."""
-    fastest = _Fastest(roads)
+    fastest = _Fastest(roads, records.points)
     fastest.prepare(_sources(records))
     found: list[Violation] = []
     found += _check_timeline(records, fastest)
@@ -184,7 +250,7 @@ def _check_timeline(records: Records, fastest: _Fastest) -> list[Violation]:
     found = []
     last: dict[str, tuple[int, int]] = {}
     for vid, t, node in records.timeline:
-        if not 0 <= node < fastest.n:
+        if not fastest.valid(node):
             found.append(Violation("too_fast", vid, "", t, f"node {node} is not on the map"))
             continue
         prev = last.get(vid)
@@ -256,15 +322,22 @@ def _places(timeline: Sequence[tuple[str, int, int]]) -> dict[str, list[tuple[in
 
 
 def _stayed(points: Sequence[tuple[int, int]], s: StopRow) -> bool:
-    """The bus is at the stop's node at arrival and end, and nowhere else in between."""
+    """The bus is at the stop's node at arrival and end, and nowhere else in between.
+
+    Records in the second of arrival before the arrival itself belong to the drive there,
+    and records in the second of departure after the end of service to the drive on (a
+    bus can arrive in the same second it left a place a few metres away).
+    """
     lo = bisect.bisect_left(points, (s.arrival, -1))
     hi = bisect.bisect_right(points, (s.end, 1 << 62))
-    inside = points[lo:hi]
-    return (
-        (s.arrival, s.node) in inside
-        and (s.end, s.node) in inside
-        and all(node == s.node for _, node in inside)
-    )
+    window = points[lo:hi]
+    if (s.arrival, s.node) not in window:
+        return False
+    after = window[window.index((s.arrival, s.node)) :]
+    if (s.end, s.node) not in after:
+        return False
+    during = after[: after.index((s.end, s.node)) + 1]
+    return all(node == s.node for _, node in during)
 
 
 def _service_s(records: Records, s: StopRow) -> int:
@@ -404,6 +477,7 @@ def read_folder(folder: Path) -> Records:
     """The checker's input, read from the files a replay wrote into ``folder``."""
     meta = json.loads((folder / RULES_FILE).read_text(encoding="utf-8"))
     rules = Rules(**meta["rules"])
+    points = [SegmentPoint(**p) for p in meta.get("points", [])]
     buses = {
         b["vehicle_id"]: Bus(
             b["vehicle_id"],
@@ -429,7 +503,7 @@ def read_folder(folder: Path) -> Records:
         )
         for r in _rows(folder / "stops.csv")
     ]
-    return Records(rules, buses, bookings, timeline, stops)
+    return Records(rules, buses, bookings, timeline, stops, points)
 
 
 def _bookings(path: Path) -> Iterable[Booking]:

@@ -124,7 +124,10 @@ def _read_bks(path: Path | None) -> dict[str, float]:
         raise InputError(f"{path}: not valid JSON ({exc.msg})") from None
     if not isinstance(data, dict):
         raise InputError(f"{path}: expected an object of instance name to cost")
-    return {str(k): float(v) for k, v in data.items()}
+    try:  # keys starting with "_" are notes (e.g. where the numbers come from)
+        return {str(k): float(v) for k, v in data.items() if not str(k).startswith("_")}
+    except (TypeError, ValueError):
+        raise InputError(f"{path}: every best-known cost must be a number") from None
 
 
 def _gap(cost: float, best: float | None) -> float | None:

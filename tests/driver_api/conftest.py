@@ -9,6 +9,7 @@ import subprocess
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import IO, Any
 
@@ -22,8 +23,24 @@ TOKEN = "test-device-token-bus-1"
 AGENT_TOKEN = "agent-secret-token-0001"
 DEPOT = {"lat": 50.0185111, "lon": 11.5017849}  # Neudrossenfeld
 
+
+def midday_zone() -> str:
+    """A fixed-offset time zone in which it is about noon now, so that rides booked a
+    few hours ahead stay inside today's shift whenever the tests run."""
+    shift = 12 - datetime.now(UTC).hour  # local = UTC + shift
+    if shift > 14:
+        shift -= 24
+    if shift < -12:
+        shift += 24
+    return "UTC" if shift == 0 else f"Etc/GMT{'-' if shift > 0 else '+'}{abs(shift)}"
+
+
+#: Chosen once per test session.
+ZONE = midday_zone()
+
 SERVICE = """\
 name = "Driver test service"
+time_zone = "{zone}"
 [region]
 file = "{osm}"
 [hours]
@@ -68,7 +85,7 @@ def start_server(tmp: Path, breaks: str = "") -> Server:
     if not osm:
         pytest.skip("DISPATCH_TEST_OSM is not set (real OSM extract)")
     config = tmp / "service.toml"
-    config.write_text(SERVICE.format(osm=osm, token=TOKEN, breaks=breaks, **DEPOT))
+    config.write_text(SERVICE.format(osm=osm, token=TOKEN, breaks=breaks, zone=ZONE, **DEPOT))
     database = tmp / "dispatch.sqlite"
     env = {
         **os.environ,

@@ -8,14 +8,14 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from tests.driver_api.conftest import Server, answer, hello, start_server, until
+from tests.driver_api.conftest import ZONE, Server, answer, hello, start_server, until
 
 pytestmark = pytest.mark.realdata
 
 
 @pytest.fixture(scope="module")
 def with_break(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
-    local = datetime.now(ZoneInfo("Europe/Berlin"))
+    local = datetime.now(ZoneInfo(ZONE))
     start = local + timedelta(hours=1)
     if start.date() != local.date() or start.hour >= 22:
         pytest.skip("too late in the day for a break inside today's test shift")

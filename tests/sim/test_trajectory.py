@@ -12,7 +12,16 @@ from dataclasses import replace
 
 import numpy as np
 
-from dispatch.sim.trajectory import Booking, Bus, Records, Rules, StopRow, check, summarise
+from dispatch.sim.trajectory import (
+    Booking,
+    Bus,
+    Records,
+    Rules,
+    SegmentPoint,
+    StopRow,
+    check,
+    summarise,
+)
 from tests.sim.grid import T0, grid_roads
 
 RULES = Rules(
@@ -177,3 +186,18 @@ def test_parallel_roads_keep_the_fastest() -> None:
     r = valid()
     r.timeline[1] = ("v", T0 + 59, 1)
     assert "too_fast" in [v.kind for v in check(r, slower)]
+
+
+def test_points_on_a_segment_split_the_road() -> None:
+    """An address 20 s along the two-way road 0 → 1 (60 s): reached from node 0 in 20 s,
+    from node 1 in 40 s; it cannot be reached faster, and it is not a shortcut."""
+    point = SegmentPoint(5000, 0, 1, 60, 20, 60, 40, offset_m=166)
+    ok = Records(RULES, {}, {}, [("v", T0, 0), ("v", T0 + 20, 5000), ("v", T0 + 60, 1)], [])
+    ok.points = [point]
+    assert check(ok, grid_roads()) == []
+    back = Records(RULES, {}, {}, [("v", T0, 1), ("v", T0 + 40, 5000)], [], [point])
+    assert check(back, grid_roads()) == []
+    fast = Records(RULES, {}, {}, [("v", T0, 0), ("v", T0 + 10, 5000)], [], [point])
+    assert [v.kind for v in check(fast, grid_roads())] == ["too_fast"]
+    unknown = Records(RULES, {}, {}, [("v", T0, 0), ("v", T0 + 60, 5001)], [], [point])
+    assert [v.kind for v in check(unknown, grid_roads())] == ["too_fast"]

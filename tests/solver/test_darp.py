@@ -46,6 +46,14 @@ def test_parse_and_convert() -> None:
     assert snap.vehicles[0].max_duration_s == 480 * SCALE
 
 
+def test_the_variant_that_counts_nodes_and_leaves_out_the_end_depot() -> None:
+    """Some collections write '1 4 …' (2n nodes) and stop after the last drop-off."""
+    variant = TINY.replace("1 2 480 3 30", "1 4 480 3 30").replace("5 0.0 0.0 0 0 0 480\n", "")
+    inst, plain = parse_darp("variant", variant), parse_darp("tiny", TINY)
+    assert inst.requests == 2 and inst.load == plain.load and inst.xy == plain.xy
+    assert inst.windows == plain.windows
+
+
 @pytest.mark.parametrize(
     ("text", "message"),
     [
