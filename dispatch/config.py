@@ -218,6 +218,9 @@ class BookingRules(_Model):
     #: "window": promise a pickup window of ``pickup_window_min`` around the planned pickup;
     #: "max_wait": promise the whole span from the requested time to ``max_wait_min``.
     promise: Literal["window", "max_wait"] = "window"
+    #: When no bus can take a ride as planned, try moving one or two other bookings (their
+    #: promises kept) to make room.
+    reassign_for_offers: bool = True
     offer_hold_s: int = Field(default=120, ge=1)
     no_show_wait_s: Count = 180
 
@@ -242,6 +245,14 @@ class ReoptimisationConfig(_Model):
     time_limit_s: float = Field(default=2.0, gt=0)
 
 
+class ObjectiveConfig(_Model):
+    """What the dispatcher minimises: weights per second (see the README)."""
+
+    drive_weight: float = Field(default=1.0, ge=0)
+    wait_weight: float = Field(default=0.2, ge=0)
+    excess_ride_weight: float = Field(default=0.2, ge=0)
+
+
 class TokensConfig(_Model):
     admin: Token | None = None
     agents: tuple[Token, ...] = ()
@@ -264,6 +275,7 @@ class ServiceConfig(_Model):
     ride_time: RideTimeConfig = RideTimeConfig()
     service_times: ServiceTimesConfig = ServiceTimesConfig()
     reoptimisation: ReoptimisationConfig = ReoptimisationConfig()
+    objective: ObjectiveConfig = ObjectiveConfig()
     tokens: TokensConfig = TokensConfig()
 
     @field_validator("time_zone")
@@ -370,7 +382,7 @@ def _message(error: Any) -> str:
 def engine_params(config: ServiceConfig) -> EngineParams:
     """The engine's parameters from the service definition's rules."""
     from dispatch.engine.params import EngineParams, ServiceTimes
-    from dispatch.solver.params import RideTimeRule
+    from dispatch.solver.params import ObjectiveParams, RideTimeRule
 
     rules, times, reopt = config.booking, config.service_times, config.reoptimisation
     return EngineParams(
@@ -378,6 +390,12 @@ def engine_params(config: ServiceConfig) -> EngineParams:
         max_wait_s=rules.max_wait_min * 60,
         pickup_window_s=rules.pickup_window_min * 60,
         promise_policy=rules.promise,
+        quote_reassign=rules.reassign_for_offers,
+        objective=ObjectiveParams(
+            drive_weight=config.objective.drive_weight,
+            excess_ride_weight=config.objective.excess_ride_weight,
+            wait_weight=config.objective.wait_weight,
+        ),
         no_show_wait_s=rules.no_show_wait_s,
         reoptimise_debounce_s=reopt.debounce_s,
         reoptimise_period_s=reopt.period_s,

@@ -7,15 +7,18 @@ where ``.ci/run`` installs Chromium and a missing browser is an error.
 
 from __future__ import annotations
 
+import json
 import os
 from collections.abc import Iterator
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import httpx
 import pytest
 
+from tests.driver_api.conftest import midday_zone
 from tests.service.conftest import AGENT_TOKEN, Server, start_server, stop_server
 
 CHROMIUM = Path("/usr/bin/chromium")
@@ -34,7 +37,8 @@ CHROMIUM_ARGS = [
     "--disable-component-update",
     "--disable-sync",
 ]
-TOMORROW = date.today() + timedelta(days=1)
+ZONE = midday_zone()
+TOMORROW = datetime.now(ZoneInfo(ZONE)).date() + timedelta(days=1)
 
 __all__ = ["AGENT_TOKEN", "ARTIFACTS", "DESKTOP", "PHONE", "TOMORROW", "Server"]
 
@@ -57,16 +61,46 @@ def browser() -> Iterator[Any]:
 
 @pytest.fixture(scope="module")
 def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
+    """The built-in service, in a time zone where it is about noon (see ``midday_zone``):
+    its buses are on shift and rides booked for later today are inside the hours."""
     tmp = tmp_path_factory.mktemp("web")
-    running = start_server(tmp, tmp / "dispatch.sqlite", tmp / "cache")
+    config = tmp / "service.toml"
+    config.write_text(service_toml(ZONE), encoding="utf-8")
+    running = start_server(tmp, tmp / "dispatch.sqlite", tmp / "cache", ["--config", str(config)])
     yield running
     stop_server(running)
+
+
+def service_toml(zone: str) -> str:
+    """The built-in service definition as TOML, in ``zone``."""
+    from dispatch.config_default import DEFAULT_SERVICE
+
+    lines = [f"name = {json.dumps(DEFAULT_SERVICE['name'])}", f'time_zone = "{zone}"']
+    lines += ["[hours]", 'daily = ["06:00", "22:00"]']
+    for v in DEFAULT_SERVICE["fleet"]["vehicles"]:
+        lines += [
+            "[[fleet.vehicles]]",
+            f'id = "{v["id"]}"',
+            f"name = {json.dumps(v['name'])}",
+            f"seats = {v['seats']}",
+            f"wheelchair_places = {v['wheelchair_places']}",
+            f"depot = {{ lat = {v['depot']['lat']}, lon = {v['depot']['lon']} }}",
+        ]
+    for shift in DEFAULT_SERVICE["fleet"]["shifts"]:
+        lines += [
+            "[[fleet.shifts]]",
+            f'vehicle = "{shift["vehicle"]}"',
+            'weekdays = "daily"',
+            f'start = "{shift["start"]}"',
+            f'end = "{shift["end"]}"',
+        ]
+    return "\n".join(lines) + "\n"
 
 
 @pytest.fixture
 def context(browser: Any, server: Server) -> Iterator[Any]:
     made = browser.new_context(
-        base_url=server.url, viewport=DESKTOP, locale="en-GB", timezone_id="Europe/Berlin"
+        base_url=server.url, viewport=DESKTOP, locale="en-GB", timezone_id=ZONE
     )
     made.set_default_timeout(20_000)
     yield made

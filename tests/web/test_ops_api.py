@@ -12,7 +12,7 @@ import pytest
 
 from dispatch.roads.network import OsmSource, load_road_network
 from rider_api.ops import encode_roads
-from tests.web.conftest import TOMORROW, Server, agent_headers, book_via_api
+from tests.web.conftest import TOMORROW, ZONE, Server, agent_headers, book_via_api
 
 DATA = Path(__file__).resolve().parents[1] / "data"
 
@@ -182,6 +182,6 @@ def test_the_service_clock_of_a_live_service(server: Server) -> None:
 
     clock = httpx.get(f"{server.url}/v1/clock").json()
     assert clock["demo"] is False and clock["speedup"] == 1.0
-    assert clock["time_zone"] == "Europe/Berlin"
+    assert clock["time_zone"] == ZONE
     now = datetime.fromisoformat(clock["now"])
     assert now.utcoffset() is not None and abs(now.timestamp() - datetime.now().timestamp()) < 60
