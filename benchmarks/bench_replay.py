@@ -2,7 +2,8 @@
 
 Usage: python -m benchmarks.bench_replay [--osm FILE] [--requests 1000] [--vehicles 10 ...]
        [--mix even|peaks|default] [--seed 1] [--boarding-time 30]
-       [--reoptimise-every 600] [--after-change] [--small 40 --small-vehicles 4]
+       [--reoptimise-every 600] [--periodic-only] [--promise max_wait|window]
+       [--small 40 --small-vehicles 4]
 
 1. A 16-hour day (06:00–22:00) of ``--requests`` synthetic requests, eight-seat buses,
    maximum wait 15 min, ride time ≤ 1.5 × (direct + 30 s), i.e. ``1.5x+45s``, boarding
@@ -85,9 +86,10 @@ def big_day(args: argparse.Namespace, osm: Path, folder: Path) -> None:
     demand = write_day(osm, folder, args.mix, mix(args.mix, args.requests, args.seed))
     print(
         f"== {args.requests} requests ({args.mix}), 8-seat buses, 06:00–22:00, max wait 15 min, "
-        f"ride ≤ 1.5 × (direct + 30 s), boarding {args.boarding_time} s; re-optimisation every "
-        f"{args.reoptimise_every} s{' and after each change' if args.after_change else ''}, "
-        f"{args.iterations} LNS iterations + {args.ortools_steps} OR-Tools steps =="
+        f"ride ≤ 1.5 × (direct + 30 s), boarding {args.boarding_time} s, promise {args.promise}; "
+        f"re-optimisation {'after each change and ' if args.after_change else ''}every "
+        f"{args.reoptimise_every} s ({args.iterations} LNS iterations + {args.ortools_steps} "
+        f"OR-Tools steps) =="
     )
     print(COLUMNS)
     for n in args.vehicles:
@@ -104,6 +106,7 @@ def big_day(args: argparse.Namespace, osm: Path, folder: Path) -> None:
             reoptimise_after_change=args.after_change,
             solver_iterations=args.iterations,
             ortools_steps=args.ortools_steps,
+            promise=args.promise,
         )
         prepared = prepare(scenario)
         runs = {}
@@ -169,7 +172,8 @@ def main() -> None:
     parser.add_argument("--mix", choices=("even", "peaks", "default"), default="even")
     parser.add_argument("--boarding-time", type=int, default=30)
     parser.add_argument("--reoptimise-every", type=int, default=600)
-    parser.add_argument("--after-change", action="store_true")
+    parser.add_argument("--periodic-only", dest="after_change", action="store_false")
+    parser.add_argument("--promise", choices=("window", "max_wait"), default="window")
     parser.add_argument("--iterations", type=int, default=30)
     parser.add_argument("--ortools-steps", type=int, default=30)
     parser.add_argument("--small", type=int, default=0)

@@ -24,6 +24,7 @@ from dispatch.sim.scenario import (
     DEFAULT_ITERATIONS,
     DEFAULT_ORTOOLS_STEPS,
     DEFAULT_PERIOD_S,
+    DEFAULT_QUICK_ITERATIONS,
     Prepared,
     Scenario,
     load_config,
@@ -78,6 +79,14 @@ OrToolsOption = Annotated[
         help="OR-Tools search steps per re-optimisation round (0: no OR-Tools).",
     ),
 ]
+QuickOption = Annotated[
+    int,
+    typer.Option(
+        "--quick-iterations",
+        min=0,
+        help="Search iterations of the quick re-optimisation after each change.",
+    ),
+]
 EveryOption = Annotated[
     int,
     typer.Option(
@@ -108,6 +117,14 @@ PromiseOption = Annotated[
         "--promise",
         help="window (a pickup window around the planned pickup) or max_wait (from the "
         "requested time to the maximum wait); default: the service definition's.",
+    ),
+]
+RiderChoiceOption = Annotated[
+    str,
+    typer.Option(
+        "--rider-choice",
+        help="Which offer a simulated rider takes: cheapest (the first offer, the "
+        "operator's cheapest) or earliest (the earliest pickup of up to three offers).",
     ),
 ]
 PolicyOption = Annotated[
@@ -185,11 +202,13 @@ def replay(
     ride_time: RideTimeOption = None,
     boarding_time: BoardingOption = None,
     promise: PromiseOption = None,
+    rider_choice: RiderChoiceOption = "cheapest",
     seed: SeedOption = 0,
     solver_iterations: IterationsOption = DEFAULT_ITERATIONS,
     ortools_steps: OrToolsOption = DEFAULT_ORTOOLS_STEPS,
+    quick_iterations: QuickOption = DEFAULT_QUICK_ITERATIONS,
     reoptimise_every: EveryOption = DEFAULT_PERIOD_S,
-    after_change: AfterChangeOption = False,
+    after_change: AfterChangeOption = True,
     policy: PolicyOption = "dispatcher",
     baseline: Annotated[
         bool,
@@ -223,11 +242,13 @@ def replay(
         ride_time=ride_time,
         boarding_s=boarding_time,
         promise=promise,
+        rider_choice=rider_choice,
         seed=seed,
         reoptimise_every_s=reoptimise_every,
         reoptimise_after_change=after_change,
         solver_iterations=solver_iterations,
         ortools_steps=ortools_steps,
+        quick_iterations=quick_iterations,
         policy=policy,
     )
     prepared = prepare(scenario)
@@ -286,11 +307,13 @@ def size_fleet(
     ride_time: RideTimeOption = None,
     boarding_time: BoardingOption = None,
     promise: PromiseOption = None,
+    rider_choice: RiderChoiceOption = "cheapest",
     seed: SeedOption = 0,
     solver_iterations: IterationsOption = DEFAULT_ITERATIONS,
     ortools_steps: OrToolsOption = DEFAULT_ORTOOLS_STEPS,
+    quick_iterations: QuickOption = DEFAULT_QUICK_ITERATIONS,
     reoptimise_every: EveryOption = DEFAULT_PERIOD_S,
-    after_change: AfterChangeOption = False,
+    after_change: AfterChangeOption = True,
     policy: PolicyOption = "dispatcher",
     workers: Annotated[
         int, typer.Option("--workers", min=1, help="Local processes (default: all cores).")
@@ -340,11 +363,13 @@ def size_fleet(
         ride_time=ride_time,
         boarding_s=boarding_time,
         promise=promise,
+        rider_choice=rider_choice,
         seed=seed,
         reoptimise_every_s=reoptimise_every,
         reoptimise_after_change=after_change,
         solver_iterations=solver_iterations,
         ortools_steps=ortools_steps,
+        quick_iterations=quick_iterations,
         policy=policy,
     )
     prepared = prepare(scenario)  # checks every input before any replay starts

@@ -108,6 +108,8 @@ class ReplayParams:
     #: Search iterations of a quick re-optimisation after a change (no OR-Tools).
     quick_iterations: int = 10
     seed: int = 0
+    #: Riders take the offer with the earliest pickup (else the first: the cheapest).
+    earliest_offer: bool = False
     #: Validate the whole live plan after every change (slow; for tests).
     check_plans: bool = False
 
@@ -309,7 +311,12 @@ class Replay:
         if not answer.offers:
             outcome.reject(answer.reason)
             return
-        offer = answer.offers[0]  # the cheapest for the operator, as the engine orders them
+        # The engine lists the operator's cheapest first; some riders go for the earliest.
+        offer = (
+            min(answer.offers, key=lambda o: (o.pickup_eta, o.offer_id))
+            if self.params.earliest_offer
+            else answer.offers[0]
+        )
         commands = self._handle(BookingRequested(_booking_id(request.id), offer.offer_id), now)
         accepted = next((c for c in commands if isinstance(c, BookingAccepted)), None)
         if accepted is None:

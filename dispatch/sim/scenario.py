@@ -36,6 +36,7 @@ PATH_CACHE_SIZE = 50_000
 DEFAULT_ITERATIONS = 30
 DEFAULT_ORTOOLS_STEPS = 30
 DEFAULT_PERIOD_S = 600
+RIDER_CHOICES = ("cheapest", "earliest")
 DEFAULT_QUICK_ITERATIONS = 10
 _RIDE_RULE = re.compile(
     r"^\s*(?P<factor>\d+(?:\.\d+)?)\s*[x×*]\s*(?:\+\s*(?P<extra>\d+)\s*(?P<unit>s|min)?)?\s*$"
@@ -74,7 +75,7 @@ class Scenario:
     #: (the live service: every 60 s and 5 s after each change; see the README for why
     #: replays default to less).
     reoptimise_every_s: int | None = DEFAULT_PERIOD_S
-    reoptimise_after_change: bool = False
+    reoptimise_after_change: bool = True
     solver_iterations: int = DEFAULT_ITERATIONS
     ortools_steps: int = DEFAULT_ORTOOLS_STEPS
     quick_iterations: int = DEFAULT_QUICK_ITERATIONS
@@ -83,6 +84,9 @@ class Scenario:
     boarding_s: int | None = None
     #: "window" or "max_wait" (default: the service definition's promise policy).
     promise: str | None = None
+    #: Which offer a simulated rider takes: the operator's "cheapest" (the first) or the
+    #: one with the "earliest" pickup.
+    rider_choice: str = "cheapest"
 
     def __post_init__(self) -> None:
         if self.policy not in {p.value for p in Policy}:
@@ -90,6 +94,9 @@ class Scenario:
             raise InputError(f"--policy must be one of {choices}, got {self.policy!r}")
         if self.reoptimise_every_s is not None and self.reoptimise_every_s < 1:
             raise InputError("--reoptimise-every must be at least 1 second")
+        if self.rider_choice not in RIDER_CHOICES:
+            choices = ", ".join(RIDER_CHOICES)
+            raise InputError(f"--rider-choice must be one of {choices}, got {self.rider_choice!r}")
         if self.promise is not None and self.promise not in PROMISE_POLICIES:
             choices = ", ".join(PROMISE_POLICIES)
             raise InputError(f"--promise must be one of {choices}, got {self.promise!r}")
@@ -233,6 +240,7 @@ def prepare(scenario: Scenario) -> Prepared:
             ortools_steps=scenario.ortools_steps,
             quick_iterations=scenario.quick_iterations,
             seed=scenario.seed,
+            earliest_offer=scenario.rider_choice == "earliest",
         ),
         config,
     )
@@ -275,7 +283,8 @@ def scenario_engine_params(scenario: Scenario, config: ServiceConfig) -> EngineP
         params = replace(params, service=times)
     # A replay rider takes the best offer or walks away: one offer per quote is all it
     # needs, and no alternative times.
-    return replace(params, offers_per_quote=1, quote_alternatives=False)
+    offers = 1 if scenario.rider_choice == "cheapest" else params.offers_per_quote
+    return replace(params, offers_per_quote=offers, quote_alternatives=False)
 
 
 def build_fleet(
