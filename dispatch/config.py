@@ -239,6 +239,12 @@ class ReoptimisationConfig(_Model):
     time_limit_s: float = Field(default=2.0, gt=0)
 
 
+class RetentionConfig(_Model):
+    """How long expired offers, used idempotency keys and superseded plan versions are kept."""
+
+    days: int = Field(default=7, ge=1, le=3660)
+
+
 class TokensConfig(_Model):
     admin: Token | None = None
     agents: tuple[Token, ...] = ()
@@ -256,6 +262,7 @@ class ServiceConfig(_Model):
     service_times: ServiceTimesConfig = ServiceTimesConfig()
     reoptimisation: ReoptimisationConfig = ReoptimisationConfig()
     tokens: TokensConfig = TokensConfig()
+    retention: RetentionConfig = RetentionConfig()
 
     @field_validator("time_zone")
     @classmethod

@@ -35,9 +35,7 @@ async def _device(hub: DriverHub, vehicle_id: str, authorization: str | None) ->
     token = None
     if authorization and authorization.lower().startswith("bearer "):
         token = authorization[7:].strip()
-    if not hub.devices.knows(vehicle_id):  # perhaps added by the administrator meanwhile
-        await run_in_threadpool(hub.learn_vehicles)
-    device = hub.devices.authenticate(vehicle_id, token)
+    device = await hub.authenticate(vehicle_id, token)
     if device is None:
         raise AuthError("this needs the vehicle's device token (Authorization: Bearer …)")
     return device
