@@ -26,7 +26,21 @@ from driver_api.state import get_hub
 
 log = logging.getLogger(__name__)
 
-router = APIRouter(prefix="/v1/vehicles/{vehicle_id}", tags=["driver"])
+#: Error answers (problem+json: the service's OpenAPI document adds the content type).
+_ERRORS: dict[int, str] = {
+    401: "No valid device token",
+    404: "The vehicle has no shift today",
+    409: "Not possible now (the reason is in `detail`)",
+}
+
+
+def problems(*statuses: int) -> dict[int | str, dict[str, Any]]:
+    return {s: {"description": _ERRORS[s]} for s in statuses}
+
+
+router = APIRouter(
+    prefix="/v1/vehicles/{vehicle_id}", tags=["driver"], responses=problems(401, 404)
+)
 
 Authorization = Annotated[str | None, Header()]
 
@@ -86,7 +100,7 @@ async def get_shift(request: Request, vehicle_id: str, authorization: Authorizat
     return _body(hub, device, shift)
 
 
-@router.post("/shift/start")
+@router.post("/shift/start", responses=problems(409))
 async def start_shift(
     request: Request, vehicle_id: str, authorization: Authorization = None
 ) -> Any:
@@ -101,7 +115,7 @@ async def start_shift(
     return _body(hub, device, shift)
 
 
-@router.post("/shift/end")
+@router.post("/shift/end", responses=problems(409))
 async def end_shift(request: Request, vehicle_id: str, authorization: Authorization = None) -> Any:
     hub = get_hub(request.app)
     device = await _device(hub, vehicle_id, authorization)
@@ -120,7 +134,7 @@ async def end_shift(request: Request, vehicle_id: str, authorization: Authorizat
     return _body(hub, device, shift)
 
 
-@router.post("/break/start")
+@router.post("/break/start", responses=problems(409))
 async def start_break(
     request: Request, vehicle_id: str, authorization: Authorization = None
 ) -> Any:
@@ -138,7 +152,7 @@ async def start_break(
     return _body(hub, device, shift)
 
 
-@router.post("/break/end")
+@router.post("/break/end", responses=problems(409))
 async def end_break(request: Request, vehicle_id: str, authorization: Authorization = None) -> Any:
     hub = get_hub(request.app)
     device = await _device(hub, vehicle_id, authorization)

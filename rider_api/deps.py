@@ -99,12 +99,14 @@ def booking_access(token: BearerToken, principal: OptionalPrincipal) -> BookingA
 BookingAccessDep = Annotated[BookingAccess, Depends(booking_access)]
 
 IdempotencyKey = Annotated[
-    str,
+    str | None,
     Header(
         alias="Idempotency-Key",
         min_length=8,
         max_length=200,
-        description="A unique key per booking attempt; retries with the same key are safe.",
+        pattern=r"^[!-~]+$",
+        description="A unique key per booking attempt (8 to 200 visible ASCII characters, "
+        "e.g. a UUID); retries with the same key and body get the same answer.",
     ),
 ]
 

@@ -35,6 +35,7 @@ from dispatch.errors import (
 log = logging.getLogger(__name__)
 
 PROBLEM_JSON = "application/problem+json"
+RETRY_AFTER_S = 2
 INVALID_JSON = "request body is not valid JSON"
 _FASTAPI_BODY_ERROR = "There was an error parsing the body"
 
@@ -63,12 +64,23 @@ DEFAULT_SPECS: Mapping[type[Exception], ProblemSpec] = {
 }
 
 
-def problem(status: int, title: str, detail: str, **members: Any) -> JSONResponse:
-    """A problem+json response (``type`` is ``about:blank``: the status says it all)."""
+def problem(
+    status: int, title: str, detail: str, retry_after_s: int = RETRY_AFTER_S, **members: Any
+) -> JSONResponse:
+    """A problem+json response (``type`` is ``about:blank``: the status says it all).
+
+    A 503 says when to try again (``Retry-After``): the service is starting, or the
+    database does not answer for the moment; nothing was done, the same request may be
+    repeated (a booking with the same ``Idempotency-Key``).
+    """
     body = {"type": "about:blank", "title": title, "status": status, "detail": detail}
-    headers = {"WWW-Authenticate": "Bearer"} if status == 401 else None
+    headers: dict[str, str] = {}
+    if status == 401:
+        headers["WWW-Authenticate"] = "Bearer"
+    if status == 503:
+        headers["Retry-After"] = str(retry_after_s)
     return JSONResponse(
-        {**body, **members}, status_code=status, media_type=PROBLEM_JSON, headers=headers
+        {**body, **members}, status_code=status, media_type=PROBLEM_JSON, headers=headers or None
     )
 
 
@@ -108,7 +120,8 @@ def _dispatch_handler(specs: Mapping[type[Exception], ProblemSpec]) -> Handler:
         members = dict(spec.fields(exc)) if spec.fields else {}
         if spec.status >= 500:
             log.warning("%s: %s", type(exc).__name__, exc)
-        return problem(spec.status, spec.title, str(exc) or spec.title, **members)
+        retry = getattr(exc, "retry_after_s", RETRY_AFTER_S)
+        return problem(spec.status, spec.title, str(exc) or spec.title, retry, **members)
 
     return handle
 

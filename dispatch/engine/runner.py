@@ -45,6 +45,25 @@ def wall_clock() -> int:
     return int(time.time())
 
 
+def apply_event(
+    engine: Engine, sink: CommandSink, event: Event, now: int, persist: object | None = None
+) -> list[Command]:
+    """Handle ``event`` and make its commands durable, or leave the engine as it was.
+
+    The one place where engine decisions meet persistence: the runner's thread calls it
+    for every event; tests and tools without threads call it directly.
+    """
+    saved = checkpoint(engine, event)
+    try:
+        commands = engine.handle(event, now)
+        sink(commands, persist)
+    except BaseException:
+        if saved is not None:
+            rollback(engine, saved)
+        raise
+    return commands
+
+
 class EngineRunner:
     def __init__(
         self,
@@ -108,13 +127,9 @@ class EngineRunner:
 
     def _handle(self, event: Event, future: Future[list[Command]], persist: object | None) -> None:
         started = time.perf_counter()
-        saved = checkpoint(self.engine, event)
         try:
-            commands = self.engine.handle(event, self.clock())
-            self.sink(commands, persist)
+            commands = apply_event(self.engine, self.sink, event, self.clock(), persist)
         except Exception as exc:
-            if saved is not None:
-                rollback(self.engine, saved)
             if not isinstance(event, Tick):
                 future.set_exception(exc)
             else:

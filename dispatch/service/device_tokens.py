@@ -21,10 +21,10 @@ from dispatch.store.tokens import hash_token, new_token
 log = logging.getLogger(__name__)
 
 
-def store_fleet_tokens(repo: Repository, config: ServiceConfig) -> list[str]:
+def store_fleet_tokens(repo: Repository, config: ServiceConfig, *, warn: bool = True) -> list[str]:
     """Store the definition's vehicles (and their configured tokens' hashes).
 
-    Returns the vehicles that have no device token at all yet.
+    Returns the vehicles that have no device token at all yet (logged with ``warn``).
     """
     missing = []
     for v in config.fleet.vehicles:
@@ -42,6 +42,7 @@ def store_fleet_tokens(repo: Repository, config: ServiceConfig) -> list[str]:
         )
         if record.device_token_hash is None:
             missing.append(v.id)
+        if record.device_token_hash is None and warn:
             log.warning(
                 "vehicle %s has no device token yet: issue one with `dispatch devices token %s`",
                 v.id,

@@ -213,24 +213,34 @@ def restore(runtime: Runtime) -> None:
     and writes all plans at once, so a crash during start-up loses nothing either.
     """
     started = time.perf_counter()
-    repo, runner = runtime.repo, runtime.runner
-    plans = repo.latest_plan_versions()
-    bookings = repo.list_open_bookings()
+    plans = runtime.repo.latest_plan_versions()
     runtime.ensure_shifts(plans, persist=STARTUP)
-    for b in bookings:
-        runner.call(_restored(b))
-    for plan in plans.values():
-        visits = tuple((s["booking_id"], s["kind"]) for s in plan.stops)
-        runner.call(PlanRestored(plan.vehicle_id, plan.version, visits))
-    runtime.sink.seed(bookings)
-    runner.call(RestoreCompleted(), timeout=120)
-    unplaced = runtime.engine.unplaced()
+    count = restore_bookings(runtime.runner.call, runtime.repo, runtime.sink, plans)
     log.info(
         "restored %d open bookings in %.2f s (%d could not be placed)",
-        len(bookings),
+        count,
         time.perf_counter() - started,
-        len(unplaced),
+        len(runtime.engine.unplaced()),
     )
+
+
+def restore_bookings(
+    call: Callable[..., object], repo: Repository, sink: Sink, plans: dict[str, PlanVersion]
+) -> int:
+    """Open bookings and stored plans into an engine whose vehicles are added already.
+
+    ``call(event, persist=None)`` hands an event to the engine and its commands to the
+    sink (the runner's ``call``, or ``apply_event`` in tests). Returns the bookings read.
+    """
+    bookings = repo.list_open_bookings()
+    for b in bookings:
+        call(_restored(b))
+    for plan in plans.values():
+        visits = tuple((s["booking_id"], s["kind"]) for s in plan.stops)
+        call(PlanRestored(plan.vehicle_id, plan.version, visits))
+    sink.seed(bookings)
+    call(RestoreCompleted())
+    return len(bookings)
 
 
 def _restored(b: Booking) -> BookingRestored:
