@@ -130,6 +130,8 @@ class EngineRunner:
         try:
             commands = apply_event(self.engine, self.sink, event, self.clock(), persist)
         except Exception as exc:
+            if isinstance(event, SolveFinished):  # nobody waits for it: say so here
+                log.warning("re-optimised plan %d not adopted: %s", event.token, exc)
             if not isinstance(event, Tick):
                 future.set_exception(exc)
             else:
