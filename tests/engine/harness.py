@@ -70,7 +70,11 @@ def place(node: int) -> dict[str, Any]:
 
 class Harness:
     def __init__(
-        self, repo: Repository, params: EngineParams | None = None, now: int = T0
+        self,
+        repo: Repository,
+        params: EngineParams | None = None,
+        now: int = T0,
+        ids: itertools.count[int] | None = None,
     ) -> None:
         self.repo = repo
         self.params = params or EngineParams(solver_time_limit_s=1.0)
@@ -81,7 +85,7 @@ class Harness:
         self.sink = Sink(
             repo, paths, InMemoryPublisher(), EtaBoard(), lambda: self.now, payloads  # type: ignore[arg-type]
         )
-        self._ids = itertools.count(1)
+        self._ids = ids or itertools.count(1)  # ids are never reused, restarts included
 
     def call(self, event: Event, persist: object | None = None) -> list[Command]:
         return apply_event(self.engine, self.sink, event, self.now, persist)
@@ -122,7 +126,7 @@ class Harness:
     def restart(self, fleet: tuple[VehicleAdded, ...] = FLEET) -> Harness:
         """A new engine and sink from the database, as ``dispatch serve`` starts."""
         self.sink.close()
-        again = Harness(self.repo, self.params, self.now)
+        again = Harness(self.repo, self.params, self.now, self._ids)
         plans = self.repo.latest_plan_versions()
         for vehicle in fleet:
             last = plans.get(vehicle.vehicle_id)
