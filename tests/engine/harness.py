@@ -83,7 +83,12 @@ class Harness:
         paths = GridPaths()
         payloads = PlanPayloads(paths, UTC, {}, self.engine.trips, self.engine.vehicles)
         self.sink = Sink(
-            repo, paths, InMemoryPublisher(), EtaBoard(), lambda: self.now, payloads  # type: ignore[arg-type]
+            repo,
+            paths,
+            InMemoryPublisher(),
+            EtaBoard(),
+            lambda: self.now,
+            payloads,  # type: ignore[arg-type]
         )
         self._ids = ids or itertools.count(1)  # ids are never reused, restarts included
 
@@ -94,7 +99,9 @@ class Harness:
         for vehicle in fleet:
             self.call(vehicle)
 
-    def quote(self, pickup: int, dropoff: int, depart_after: int, passengers: int = 1) -> list[OfferMade]:
+    def quote(
+        self, pickup: int, dropoff: int, depart_after: int, passengers: int = 1
+    ) -> list[OfferMade]:
         quote_id = f"q{next(self._ids)}"
         spec = TripSpec(pickup, dropoff, passengers, depart_after=depart_after)
         (answer,) = [

@@ -228,9 +228,7 @@ class EngineMachine(RuleBasedStateMachine):
         assert stored == engine
 
     def _trips(self, status: TripStatus) -> list[Trip]:
-        return [
-            t for t in self.h.engine.trips.values() if t.status is status and not t.is_break
-        ]
+        return [t for t in self.h.engine.trips.values() if t.status is status and not t.is_break]
 
     def _placed(self, status: TripStatus) -> list[Trip]:
         return [t for t in self._trips(status) if t.vehicle_id is not None]

@@ -143,9 +143,7 @@ def test_quotes_go_on_and_reoptimisation_resumes_while_the_solver_hangs(
     solver: ProcessSolver,
 ) -> None:
     limit, grace = 1.0, solver.grace_s
-    params = EngineParams(
-        solver_time_limit_s=limit, reoptimise_period_s=1, reoptimise_debounce_s=0
-    )
+    params = EngineParams(solver_time_limit_s=limit, reoptimise_period_s=1, reoptimise_debounce_s=0)
     engine = _engine_with_a_booking(params)
     assert solver.pid is not None
     os.kill(solver.pid, signal.SIGSTOP)
