@@ -101,7 +101,7 @@ def move_one_booking(h: Harness) -> str:
         plan = make_plan(live.snapshot, {**visits, **sequences})
         assert isinstance(plan, Plan)
         h.now += 5
-        token = [c for c in h.call(Tick()) if isinstance(c, SolveRequested)][0].token
+        token = next(c for c in h.call(Tick()) if isinstance(c, SolveRequested)).token
         h.call(SolveFinished(token, plan))
         return trip.booking_id
     raise AssertionError("no booking of bus1 fits another bus")

@@ -120,7 +120,7 @@ def test_an_adoption_that_is_not_committed_leaves_every_bus_as_it_was(
     fail_next_write(harness, monkeypatch)
     with pytest.raises(StoreUnavailable):
         move_one_booking(harness)
-    vehicles, trips, offers = engine_state(harness)
+    vehicles, trips, _offers = engine_state(harness)
     assert (vehicles, trips) == before[:2]
     assert {b.id: b.vehicle_id for b in harness.repo.list_open_bookings()} == stored
     # Version numbers handed out are not handed out again.

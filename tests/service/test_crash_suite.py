@@ -206,7 +206,8 @@ def run_rounds(tmp: Path, kind: str) -> list[RoundReport]:
                 load.start()
                 moved = 0
                 if k == 0:  # kill only once re-optimisation has moved bookings between buses
-                    wait_for(lambda: health(server)["bookings_moved"] > 0, 90)
+                    running = server
+                    wait_for(lambda: health(running)["bookings_moved"] > 0, 90)
                     moved = health(server)["bookings_moved"]
                     assert moved > 0, "re-optimisation moved no booking before the kill"
                 time.sleep(rng.uniform(0.5, 3.0))
