@@ -206,8 +206,7 @@ def run_rounds(tmp: Path, kind: str) -> list[RoundReport]:
                 load.start()
                 moved = 0
                 if k == 0:  # kill only once re-optimisation has moved bookings between buses
-                    running = server
-                    wait_for(lambda: health(running)["bookings_moved"] > 0, 90)
+                    wait_for(lambda s=server: health(s)["bookings_moved"] > 0, 90)
                     moved = health(server)["bookings_moved"]
                     assert moved > 0, "re-optimisation moved no booking before the kill"
                 time.sleep(rng.uniform(0.5, 3.0))
