@@ -13,7 +13,7 @@ import logging
 from dataclasses import replace
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Header, Request
+from fastapi import APIRouter, Header, Path, Request
 from fastapi.concurrency import run_in_threadpool
 
 from dispatch.engine.events import EventRefused, ShiftEndReported, StopEventKind
@@ -43,6 +43,8 @@ router = APIRouter(
 )
 
 Authorization = Annotated[str | None, Header()]
+#: 1 to 64 characters, no control characters (the address refuses them with 422).
+VehicleId = Annotated[str, Path(min_length=1, max_length=64, pattern=r"^[^\x00-\x1f\x7f-\x9f]+$")]
 
 
 async def _device(hub: DriverHub, vehicle_id: str, authorization: str | None) -> Device:
@@ -93,7 +95,9 @@ def _body(hub: DriverHub, device: Device, shift: ShiftRecord) -> dict[str, Any]:
 
 
 @router.get("/shift")
-async def get_shift(request: Request, vehicle_id: str, authorization: Authorization = None) -> Any:
+async def get_shift(
+    request: Request, vehicle_id: VehicleId, authorization: Authorization = None
+) -> Any:
     hub = get_hub(request.app)
     device = await _device(hub, vehicle_id, authorization)
     shift = await run_in_threadpool(_today_shift, hub.runtime, vehicle_id)
@@ -102,7 +106,7 @@ async def get_shift(request: Request, vehicle_id: str, authorization: Authorizat
 
 @router.post("/shift/start", responses=problems(409))
 async def start_shift(
-    request: Request, vehicle_id: str, authorization: Authorization = None
+    request: Request, vehicle_id: VehicleId, authorization: Authorization = None
 ) -> Any:
     hub = get_hub(request.app)
     device = await _device(hub, vehicle_id, authorization)
@@ -116,7 +120,9 @@ async def start_shift(
 
 
 @router.post("/shift/end", responses=problems(409))
-async def end_shift(request: Request, vehicle_id: str, authorization: Authorization = None) -> Any:
+async def end_shift(
+    request: Request, vehicle_id: VehicleId, authorization: Authorization = None
+) -> Any:
     hub = get_hub(request.app)
     device = await _device(hub, vehicle_id, authorization)
     shift = await run_in_threadpool(_today_shift, hub.runtime, vehicle_id)
@@ -136,7 +142,7 @@ async def end_shift(request: Request, vehicle_id: str, authorization: Authorizat
 
 @router.post("/break/start", responses=problems(409))
 async def start_break(
-    request: Request, vehicle_id: str, authorization: Authorization = None
+    request: Request, vehicle_id: VehicleId, authorization: Authorization = None
 ) -> Any:
     hub = get_hub(request.app)
     device = await _device(hub, vehicle_id, authorization)
@@ -153,7 +159,9 @@ async def start_break(
 
 
 @router.post("/break/end", responses=problems(409))
-async def end_break(request: Request, vehicle_id: str, authorization: Authorization = None) -> Any:
+async def end_break(
+    request: Request, vehicle_id: VehicleId, authorization: Authorization = None
+) -> Any:
     hub = get_hub(request.app)
     device = await _device(hub, vehicle_id, authorization)
     shift = await run_in_threadpool(_today_shift, hub.runtime, vehicle_id)

@@ -18,7 +18,7 @@ from dispatch.service.device_tokens import issue_token
 from dispatch.service.fleet import Fleet, ShiftDay
 from dispatch.service.runtime import Runtime
 from dispatch.store.records import ShiftRecord, VehicleRecord
-from rider_api.deps import AdminDep
+from rider_api.deps import AdminDep, VehicleIdPath
 from rider_api.openapi import problems
 from rider_api.ops import check_day
 from rider_api.schemas.common import Coordinates, localise
@@ -89,7 +89,7 @@ async def add_vehicle(
     responses=problems(404, 409),
 )
 async def rotate_device_token(
-    request: Request, _admin: AdminDep, vehicle_id: str
+    request: Request, _admin: AdminDep, vehicle_id: VehicleIdPath
 ) -> DeviceTokenPublic:
     """Issue a new device token for the vehicle's driver app, shown this once only; the
     old one stops working at once. (A token set in the service definition is changed there.)"""

@@ -35,7 +35,7 @@ from dispatch.model import PlannedStop, StopKind
 from dispatch.roads.network import RoadNetwork
 from dispatch.service.runtime import Runtime
 from dispatch.store.records import Booking
-from rider_api.deps import BearerToken, CurrentAgent, OptionalPrincipal
+from rider_api.deps import BearerToken, BookingIdPath, CurrentAgent, OptionalPrincipal
 from rider_api.openapi import problems
 
 router = APIRouter(prefix="/v1", tags=["dispatcher"])
@@ -371,7 +371,7 @@ def bus_on_its_way(runtime: Runtime, booking_id: str) -> dict[str, Any] | None:
     responses=problems(401, 404),
 )
 async def booking_vehicle(
-    request: Request, booking_id: str, token: BearerToken, staff: OptionalPrincipal
+    request: Request, booking_id: BookingIdPath, token: BearerToken, staff: OptionalPrincipal
 ) -> dict[str, Any]:
     """``{"vehicle": {"lat", "lon", "at"} | null}``: the bus's last reported position while it
     drives to the pickup or carries the rider. Booking access token or staff token."""

@@ -17,6 +17,7 @@ from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, Response
 from starlette.exceptions import HTTPException
+from starlette.routing import Match
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from dispatch.errors import (
@@ -138,14 +139,27 @@ async def _validation_handler(_: Request, exc: Exception) -> Response:
     return problem(422, "Invalid request", detail, errors=errors)
 
 
-async def _http_handler(_: Request, exc: Exception) -> Response:
+async def _http_handler(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, HTTPException)
     detail = str(exc.detail)
     if exc.status_code == 400 and detail == _FASTAPI_BODY_ERROR:
         detail = INVALID_JSON  # e.g. a body that is not UTF-8
     response = problem(exc.status_code, _reason(exc.status_code), detail)
     response.headers.update(exc.headers or {})
+    if exc.status_code == 405:
+        response.headers["Allow"] = ", ".join(allowed_methods(request))
     return response
+
+
+def allowed_methods(request: Request) -> list[str]:
+    """Every method of every route at this path (Starlette's 405 names only one route's)."""
+    methods: set[str] = set()
+    for route in request.app.router.routes:
+        match, _ = route.matches({**request.scope, "method": "GET"})
+        route_methods = getattr(route, "methods", None)
+        if match is not Match.NONE and route_methods:
+            methods |= set(route_methods)
+    return sorted(methods)
 
 
 def describe_error(error: Mapping[str, Any]) -> dict[str, str]:

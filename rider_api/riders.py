@@ -19,7 +19,7 @@ from dispatch.service.standing_orders import DateOutcome, StandingOrders
 from dispatch.store.errors import RiderNotFound, StandingOrderNotFound
 from dispatch.store.records import Address, Place, Rider, StandingOrder
 from dispatch.store.records import RiderNeeds as StoredNeeds
-from rider_api.deps import CurrentAgent
+from rider_api.deps import CurrentAgent, OrderIdPath, RiderIdPath
 from rider_api.openapi import problems
 from rider_api.schemas.common import LocationIn
 from rider_api.schemas.riders import (
@@ -85,7 +85,9 @@ async def create(request: Request, _agent: CurrentAgent, body: RiderCreate) -> R
 
 
 @router.get("/{rider_id}/bookings", responses=problems(404))
-async def bookings(request: Request, _agent: CurrentAgent, rider_id: str) -> list[dict[str, Any]]:
+async def bookings(
+    request: Request, _agent: CurrentAgent, rider_id: RiderIdPath
+) -> list[dict[str, Any]]:
     """The caller's bookings, newest first, with their promises and current times."""
     runtime = _runtime(request)
 
@@ -168,7 +170,7 @@ def _order_id(value: str) -> int:
     responses=problems(404, 409),
 )
 async def create_standing_order(
-    request: Request, _agent: CurrentAgent, rider_id: str, body: StandingOrderCreate
+    request: Request, _agent: CurrentAgent, rider_id: RiderIdPath, body: StandingOrderCreate
 ) -> StandingOrderReport:
     """A recurring ride (e.g. dialysis): books every date inside the prebooking horizon now,
     later dates as they come into it; reports the dates that could not be served."""
@@ -211,7 +213,7 @@ async def create_standing_order(
     responses=problems(404),
 )
 async def list_standing_orders(
-    request: Request, _agent: CurrentAgent, rider_id: str
+    request: Request, _agent: CurrentAgent, rider_id: RiderIdPath
 ) -> list[StandingOrderReport]:
     """The rider's active standing orders, each with its dates inside the horizon."""
     runtime = _runtime(request)
@@ -233,7 +235,7 @@ async def list_standing_orders(
     responses=problems(404),
 )
 async def get_standing_order(
-    request: Request, _agent: CurrentAgent, rider_id: str, order_id: str
+    request: Request, _agent: CurrentAgent, rider_id: RiderIdPath, order_id: OrderIdPath
 ) -> StandingOrderReport:
     runtime = _runtime(request)
     service = _standing(runtime)
@@ -251,7 +253,7 @@ async def get_standing_order(
     responses=problems(404, 409),
 )
 async def cancel_standing_order(
-    request: Request, _agent: CurrentAgent, rider_id: str, order_id: str
+    request: Request, _agent: CurrentAgent, rider_id: RiderIdPath, order_id: OrderIdPath
 ) -> StandingOrderReport:
     """Stop the order and cancel its bookings that have not started yet."""
     runtime = _runtime(request)

@@ -13,7 +13,7 @@ from dispatch.errors import AuthError
 from dispatch.service.booking import BookingService, PlaceInput, QuoteInput
 from dispatch.service.runtime import Runtime
 from dispatch.store.tokens import hash_token, token_matches
-from rider_api.deps import IdempotencyKey
+from rider_api.deps import BookingIdPath, IdempotencyKey
 from rider_api.openapi import problems
 from rider_api.schemas.bookings import BookingCreate
 from rider_api.schemas.common import LocationIn, localise
@@ -121,7 +121,9 @@ async def book(
 
 @router.get("/bookings/{booking_id}", responses=problems(401, 404))
 async def get_booking(
-    request: Request, booking_id: str, authorization: Annotated[str | None, Header()] = None
+    request: Request,
+    booking_id: BookingIdPath,
+    authorization: Annotated[str | None, Header()] = None,
 ) -> dict[str, Any]:
     runtime = _runtime(request)
     token = _bearer(authorization)
@@ -132,7 +134,9 @@ async def get_booking(
 
 @router.post("/bookings/{booking_id}/cancel", responses=problems(401, 404, 409))
 async def cancel(
-    request: Request, booking_id: str, authorization: Annotated[str | None, Header()] = None
+    request: Request,
+    booking_id: BookingIdPath,
+    authorization: Annotated[str | None, Header()] = None,
 ) -> dict[str, Any]:
     runtime = _runtime(request)
     token = _bearer(authorization)
