@@ -43,10 +43,6 @@ def has_control_characters(text: str, *, allow_line_breaks: bool = True) -> bool
     return bool((CONTROL if allow_line_breaks else ADDRESS_CONTROL).search(text))
 
 
-class _TooLarge(Exception):
-    pass
-
-
 class EdgeMiddleware:
     """Body limit, control characters in addresses, security headers (see module doc)."""
 
@@ -63,19 +59,29 @@ class EdgeMiddleware:
         if refusal is not None:
             await refusal(scope, receive, send)
             return
-        started = False
+        if not _declares_length(scope):  # a streamed body: read it (up to the limit) first
+            body = await self._read_limited(receive)
+            if body is None:
+                await _too_large(self.max_body_bytes)(scope, receive, send)
+                return
+            receive = _replay(body, receive)
+        await self.app(scope, receive, send)
 
-        async def tracking_send(message: Message) -> None:
-            nonlocal started
-            started = started or message["type"] == "http.response.start"
-            await send(message)
-
-        try:
-            await self.app(scope, self._limited(receive), tracking_send)
-        except _TooLarge:
-            if started:
-                raise
-            await _too_large(self.max_body_bytes)(scope, receive, send)
+    async def _read_limited(self, receive: Receive) -> bytes | None:
+        chunks: list[bytes] = []
+        size = 0
+        while True:
+            message = await receive()
+            if message["type"] != "http.request":
+                break
+            chunk = message.get("body", b"")
+            size += len(chunk)
+            if size > self.max_body_bytes:
+                return None
+            chunks.append(chunk)
+            if not message.get("more_body", False):
+                break
+        return b"".join(chunks)
 
     def _refusal(self, scope: Scope) -> Response | None:
         path = scope.get("path", "")
@@ -90,19 +96,22 @@ class EdgeMiddleware:
                 return _too_large(self.max_body_bytes)
         return None
 
-    def _limited(self, receive: Receive) -> Receive:
-        received = 0
+def _declares_length(scope: Scope) -> bool:
+    return any(name == b"content-length" for name, _ in scope.get("headers", []))
 
-        async def limited() -> Message:
-            nonlocal received
-            message = await receive()
-            if message["type"] == "http.request":
-                received += len(message.get("body", b""))
-                if received > self.max_body_bytes:
-                    raise _TooLarge
-            return message
 
-        return limited
+def _replay(body: bytes, receive: Receive) -> Receive:
+    """The body once more for the app, then whatever comes next (a disconnect)."""
+    sent = False
+
+    async def replay() -> Message:
+        nonlocal sent
+        if not sent:
+            sent = True
+            return {"type": "http.request", "body": body, "more_body": False}
+        return await receive()
+
+    return replay
 
 
 def _too_large(limit: int) -> Response:

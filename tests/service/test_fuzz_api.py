@@ -29,7 +29,9 @@ EXAMPLES_PER_OPERATION = 15
 def test_fuzzing_finds_no_server_error_and_no_undocumented_status(tmp_path: Path) -> None:
     config = tmp_path / "service.toml"
     config.write_text(service_toml(osm_source(), buses=2, period_s=3600))
-    server = start_service(tmp_path, f"sqlite:///{tmp_path / 'fuzz.sqlite'}", config, tmp_path / "cache")
+    server = start_service(
+        tmp_path, f"sqlite:///{tmp_path / 'fuzz.sqlite'}", config, tmp_path / "cache"
+    )
     try:
         result = subprocess.run(
             [
