@@ -27,6 +27,7 @@ from dispatch.engine.events import (
 from dispatch.engine.state import Trip
 from dispatch.model import RequestId, StopKind, VehicleId, Visit
 from dispatch.solver.insertion import feasible_insertions
+from dispatch.solver.schedule import Infeasibility, build_route
 
 if TYPE_CHECKING:
     from collections.abc import Iterable, Mapping
@@ -89,10 +90,30 @@ def completed(engine: Engine, now: int) -> list[Command]:
             vehicle.visits = [v for v in vehicle.visits if v.request_id != trip.booking_id]
         homeless.append((trip, trip.vehicle_id))
         trip.vehicle_id = None
-    for vehicle in engine.vehicles.values():
-        commands += engine._retime(vehicle, now)
+    commands += _retime_all(engine, now)
     for trip, preferred in homeless:
         commands += reinsert(engine, trip, now, preferred)
+    return commands
+
+
+def _retime_all(engine: Engine, now: int) -> list[Command]:
+    """Time every vehicle's restored order from one snapshot (a vehicle's view depends only
+    on itself, so this equals re-timing them one by one, at a fraction of the cost)."""
+    live = engine.live_snapshot(now)
+    commands: list[Command] = []
+    for vehicle in engine.vehicles.values():
+        view = live.snapshot.vehicle_by_id.get(VehicleId(vehicle.vehicle_id))
+        if view is None:
+            vehicle.route = None
+            continue
+        route = build_route(live.snapshot, view, vehicle.visits)
+        if isinstance(route, Infeasibility):
+            log.error("vehicle %s: route cannot be timed: %s", vehicle.vehicle_id, route.reason)
+            continue
+        vehicle.route, vehicle.relaxed = route, vehicle.vehicle_id in live.relaxed
+        vehicle.version += 1
+        commands.append(engine._plan_changed(vehicle))
+    engine._mark_dirty(now)
     return commands
 
 

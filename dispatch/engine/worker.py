@@ -133,9 +133,17 @@ class ProcessSolver:
         process = self._process
         return process.pid if process is not None else None
 
-    def start(self) -> None:
-        """Start the child now (the service does this at start-up, off the solve path)."""
-        self._ensure()
+    def start(self, wait: bool = True) -> None:
+        """Start the child now (the service does this at start-up, off the solve path).
+
+        With ``wait=False`` it starts in the background while the caller goes on (loading
+        the map, restoring bookings); a solve that comes first waits for it, outside its
+        deadline.
+        """
+        if wait:
+            self._ensure()
+        else:
+            threading.Thread(target=self._ensure, name="dispatch-solver-start", daemon=True).start()
 
     def _ensure(self) -> Connection | None:
         """The connection to a ready child, starting one if needed (``None`` if it won't start)."""

@@ -139,21 +139,21 @@ def build_runtime(
     clock: Clock = wall_clock,
     solver: Solver | None = None,
 ) -> Runtime:
+    params = engine_params(config)
+    if solver is None:  # OR-Tools loads in the child while the map and bookings load here
+        solver = ProcessSolver(params.objective)
+        solver.start(wait=False)
     network = load_road_network(region_source(config), cache_dir=settings.osm_cache)
     stops = build_stops(network, config)
     db = open_database(settings.database_url)
     db.migrate()
     repo = Repository(db, clock=clock)
     _store_fleet_and_stops(repo, config, stops)
-    params = engine_params(config)
     engine = Engine(network, params)
     publisher, etas = InMemoryPublisher(), EtaBoard()
     sink = Sink(
         repo, network, publisher, etas, clock, plan_payloads(network, config, stops, engine)
     )
-    if solver is None:
-        solver = ProcessSolver(params.objective)
-        solver.start()  # imports OR-Tools now, so no solve's deadline pays for it
     runner = EngineRunner(engine, solver, sink, clock)
     booking = BookingService(runner, repo, network, stops, config, clock, etas)
     search = build_search(network)
