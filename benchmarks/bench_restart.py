@@ -82,7 +82,9 @@ def fill(settings: Settings, config: ServiceConfig, bookings: int, seed: int) ->
         try:
             offers = runtime.booking.quote(q)["offers"]
             if offers:
-                runtime.booking.book(offers[0]["offer_id"], {"name": "Bench"}, "", None, {"n": tries})
+                runtime.booking.book(
+                    offers[0]["offer_id"], {"name": "Bench"}, "", None, {"n": tries}
+                )
                 made += 1
         except DispatchError:
             continue
@@ -120,7 +122,9 @@ def main() -> None:
         if b.vehicle_id is None
         or not any(v.request_id == b.id for v in runtime.engine.vehicles[b.vehicle_id].visits)
     ]
-    print(f"database: {url.split(':')[0]}, {len(open_bookings)} open bookings, {args.vehicles} buses")
+    print(
+        f"database: {url.split(':')[0]}, {len(open_bookings)} open bookings, {args.vehicles} buses"
+    )
     print(f"start-up (build_runtime, everything): {startup:.2f} s")
     print(f"unplaced after restart: {len(runtime.engine.unplaced())}; "
           f"not on the bus their row names: {len(wrong)}")  # fmt: skip
