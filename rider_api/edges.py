@@ -96,6 +96,7 @@ class EdgeMiddleware:
                 return _too_large(self.max_body_bytes)
         return None
 
+
 def _declares_length(scope: Scope) -> bool:
     return any(name == b"content-length" for name, _ in scope.get("headers", []))
 

@@ -221,6 +221,13 @@ class Sink:
         payload = self.payloads.published(c, device_id, now)
         self.publisher.publish(PublishedPlan(c.vehicle_id, c.version, payload))
 
+    def publish_only(self, changes: list[PlanChanged]) -> None:
+        """Queue plan versions for the drivers without storing them (load tests only: a
+        version published this way is not in the database, and a restart will not know it)."""
+        now = self.clock()
+        for c in changes:
+            self._plans.put((c, now))
+
     def close(self) -> None:
         """Publish what is queued, then stop the publishing thread."""
         self._plans.put(None)
