@@ -21,6 +21,7 @@ from dispatch.store.records import Address, Place, Rider, StandingOrder
 from dispatch.store.records import RiderNeeds as StoredNeeds
 from rider_api.deps import CurrentAgent, OrderIdPath, RiderIdPath
 from rider_api.openapi import problems
+from rider_api.ops import check_day
 from rider_api.schemas.common import LocationIn
 from rider_api.schemas.riders import (
     AddressIn,
@@ -177,6 +178,8 @@ async def create_standing_order(
     if body.rider_id is not None and body.rider_id != rider_id:
         raise InputError("rider_id in the body differs from the rider in the path")
     runtime = _runtime(request)
+    today = dt.datetime.fromtimestamp(runtime.clock(), runtime.config.zone).date()
+    check_day(body.start_date, today, "start_date")
     service = _standing(runtime)
 
     def create() -> StandingOrderReport:

@@ -11,13 +11,11 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from dispatch.config import ServiceConfig, load_service_config
-from dispatch.service.device_tokens import issue_token, store_fleet_tokens
-from dispatch.settings import Settings, load_settings
-from dispatch.store import Repository, open_database
-
-if TYPE_CHECKING:
+if TYPE_CHECKING:  # the database modules load when a command runs, not when the CLI starts
     from dispatch.cli import Cli
+    from dispatch.config import ServiceConfig
+    from dispatch.settings import Settings
+    from dispatch.store import Repository
 
 ConfigOption = Annotated[
     Path | None,
@@ -30,6 +28,11 @@ ConfigOption = Annotated[
 
 
 def _open(config_path: Path | None) -> tuple[Settings, ServiceConfig, Repository]:
+    from dispatch.config import load_service_config
+    from dispatch.service.device_tokens import store_fleet_tokens
+    from dispatch.settings import load_settings
+    from dispatch.store import Repository, open_database
+
     settings = load_settings()
     config = load_service_config(
         config_path or settings.config_file, osm_source=settings.osm_source
@@ -57,6 +60,8 @@ def token(
     restarts. A vehicle that has a token gets a new one only with --rotate. Tokens set
     in the service definition (device_token) are changed there, not here.
     """
+    from dispatch.service.device_tokens import issue_token
+
     settings, service, repo = _open(config)
     issued = issue_token(repo, service, vehicle, rotate=rotate)
     host = "127.0.0.1" if settings.host in ("0.0.0.0", "::", "") else settings.host

@@ -22,8 +22,7 @@ from rider_api.schemas.common import (
 
 #: How far ahead a standing order may run.
 MAX_STANDING_ORDER_DAYS = 366 * 2
-#: How far from today a standing order may start (either way).
-MAX_START_DAYS = 366
+
 _PHONE = re.compile(r"^\+?[0-9 ()/.-]{3,40}$")
 
 
@@ -98,8 +97,6 @@ class StandingOrderCreate(StrictBody):
     def _consistent(self) -> Self:
         if len(set(self.weekdays)) != len(self.weekdays):
             raise ValueError("weekdays lists a day twice")
-        if abs((self.start_date - dt.date.today()).days) > MAX_START_DAYS:
-            raise ValueError(f"start_date must be within {MAX_START_DAYS} days of today")
         if self.end_date < self.start_date:
             raise ValueError("end_date is before start_date")
         if (self.end_date - self.start_date).days > MAX_STANDING_ORDER_DAYS:
