@@ -28,10 +28,13 @@ from dispatch.engine.events import (
 from dispatch.engine.params import EngineParams
 from dispatch.engine.publisher import InMemoryPublisher
 from dispatch.engine.runner import apply_event
+from dispatch.model import Plan, Snapshot
 from dispatch.service.etas import EtaBoard
 from dispatch.service.plan_payload import PlanPayloads
 from dispatch.service.runtime import restore_bookings
 from dispatch.service.sink import STARTUP, BookingCommit, Sink
+from dispatch.solver.improve import ImproveParams, solve
+from dispatch.solver.params import ObjectiveParams
 from dispatch.store import Repository
 from dispatch.store.changes import Confirmation
 from dispatch.store.records import Booking, NewBooking, Offer, Place
@@ -154,6 +157,14 @@ class Harness:
 
     def close(self) -> None:
         self.sink.close()
+
+
+def counted_solve(
+    snapshot: Snapshot, warm_start: Plan, objective: ObjectiveParams, iterations: int, seed: int
+) -> Plan:
+    """The live search without OR-Tools, bounded by iterations: the same result every run."""
+    improve = ImproveParams(use_ortools=False, max_iterations=iterations)
+    return solve(snapshot, objective, 60.0, seed=seed, warm_start=warm_start, improve=improve).plan
 
 
 def _new_booking(accepted: BookingAccepted, offer: Offer) -> NewBooking:

@@ -12,11 +12,10 @@ from dispatch.engine import reconcile
 from dispatch.engine.events import OPEN_STATUSES, SolveFinished, SolveRequested, Tick
 from dispatch.engine.params import EngineParams
 from dispatch.model import Plan
-from dispatch.sim.solving import IterationSolver
 from dispatch.solver.validate import validate_plan
 from dispatch.store import Repository, open_database
 from tests.engine.conftest import T0
-from tests.engine.harness import Harness
+from tests.engine.harness import Harness, counted_solve
 from tests.engine.test_restore import assert_store_agrees, book_trips
 
 
@@ -34,11 +33,8 @@ def harness(tmp_path: Any) -> Iterator[Harness]:
 def start_solve(h: Harness) -> tuple[int, Plan]:
     h.now += 5
     (request,) = [c for c in h.call(Tick()) if isinstance(c, SolveRequested)]
-    outcome = IterationSolver(h.params.objective, 200, seed=3).solve(
-        request.snapshot, request.warm_start, request.time_limit_s
-    )
-    assert outcome.plan is not None
-    return request.token, outcome.plan
+    plan = counted_solve(request.snapshot, request.warm_start, h.params.objective, 200, 3)
+    return request.token, plan
 
 
 def test_a_booking_that_fits_nowhere_in_the_new_plan_keeps_its_bus(

@@ -14,14 +14,13 @@ import pytest
 from dispatch.engine.events import SolveFinished, SolveRequested, Tick
 from dispatch.engine.params import EngineParams
 from dispatch.model import Plan, RequestId, StopKind, Visit
-from dispatch.sim.solving import IterationSolver
 from dispatch.solver.plan import make_plan
 from dispatch.solver.repair import insert_requests
 from dispatch.store import Repository, open_database
 from dispatch.store.records import BookingStatus
 from tests.databases import database_url
 from tests.engine.conftest import T0
-from tests.engine.harness import FLEET, Harness
+from tests.engine.harness import FLEET, Harness, counted_solve
 
 __all__ = ["database_url"]
 
@@ -80,10 +79,9 @@ def reoptimise(h: Harness, iterations: int = 200, seed: int = 1) -> Plan | None:
     if not requests:
         return None
     r = requests[0]
-    solver = IterationSolver(h.params.objective, iterations, seed=seed)
-    outcome = solver.solve(r.snapshot, r.warm_start, r.time_limit_s)
-    h.call(SolveFinished(r.token, outcome.plan))
-    return outcome.plan
+    plan = counted_solve(r.snapshot, r.warm_start, h.params.objective, iterations, seed)
+    h.call(SolveFinished(r.token, plan))
+    return plan
 
 
 def move_one_booking(h: Harness) -> str:

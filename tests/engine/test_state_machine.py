@@ -38,12 +38,11 @@ from dispatch.engine.events import (
 from dispatch.engine.params import EngineParams
 from dispatch.engine.state import Trip
 from dispatch.engine.trips import CannotCancelError
-from dispatch.sim.solving import IterationSolver
 from dispatch.store import Repository, open_database
 from dispatch.store.errors import StoreUnavailable
 from dispatch.store.records import BookingStatus
 from tests.engine.conftest import T0
-from tests.engine.harness import Harness
+from tests.engine.harness import Harness, counted_solve
 from tests.engine.test_restore import assert_store_agrees, visits_by_vehicle
 
 NODES = st.integers(0, 99)
@@ -151,12 +150,10 @@ class EngineMachine(RuleBasedStateMachine):
         if not requests:
             return
         r = requests[0]
-        outcome = IterationSolver(self.h.params.objective, 40, seed=seed).solve(
-            r.snapshot, r.warm_start, r.time_limit_s
-        )
+        plan = counted_solve(r.snapshot, r.warm_start, self.h.params.objective, 40, seed)
         if meanwhile and self.offers:  # a rider books while the solver runs
             self.h.book(data.draw(st.sampled_from(self.offers)))
-        self.h.call(SolveFinished(r.token, outcome.plan))
+        self.h.call(SolveFinished(r.token, plan))
         assert self.h.engine.solving is None
 
     @precondition(lambda self: self._trips(TripStatus.CONFIRMED) or self.offers)
