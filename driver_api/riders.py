@@ -1,7 +1,9 @@
 """Rider details for the driver's stop list: first name, notes, the booked place's name.
 
 They live in the database. A plan version is published only after the bookings on it
-are committed (commit → store the plan → publish), so one lookup finds them.
+are committed (commit → store the plan → publish), so one lookup finds them. While the
+database does not answer, the plan goes out without the names that are not known yet
+(the driver still gets the stops); the next plan version looks them up again.
 """
 
 from __future__ import annotations
@@ -11,6 +13,7 @@ import logging
 from dataclasses import dataclass
 from typing import Any
 
+from dispatch.errors import UnavailableError
 from dispatch.store import Repository
 from dispatch.store.errors import NotFoundError
 from dispatch.store.records import Booking
@@ -39,7 +42,11 @@ class RiderDirectory:
 
     def fetch(self, booking_ids: list[str]) -> None:
         """Look the bookings up (blocking: call in a worker thread)."""
-        pending = [b for b in booking_ids if not self._load(b)]
+        try:
+            pending = [b for b in booking_ids if not self._load(b)]
+        except UnavailableError:
+            log.warning("rider details not looked up: the database is unavailable")
+            return
         if pending:
             log.warning("no rider details for bookings %s", ", ".join(pending))
 
