@@ -28,6 +28,7 @@ COMMAND_MODULES: tuple[str, ...] = (
     "dispatch.roads.commands",
     "dispatch.solver.commands",
     "dispatch.service.serve",
+    "dispatch.service.devices_cli",
     "dispatch.sim.commands",
 )
 

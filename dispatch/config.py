@@ -253,6 +253,12 @@ class ObjectiveConfig(_Model):
     excess_ride_weight: float = Field(default=0.2, ge=0)
 
 
+class RetentionConfig(_Model):
+    """How long expired offers, used idempotency keys and superseded plan versions are kept."""
+
+    days: int = Field(default=7, ge=1, le=3660)
+
+
 class TokensConfig(_Model):
     admin: Token | None = None
     agents: tuple[Token, ...] = ()
@@ -277,6 +283,7 @@ class ServiceConfig(_Model):
     reoptimisation: ReoptimisationConfig = ReoptimisationConfig()
     objective: ObjectiveConfig = ObjectiveConfig()
     tokens: TokensConfig = TokensConfig()
+    retention: RetentionConfig = RetentionConfig()
 
     @field_validator("time_zone")
     @classmethod

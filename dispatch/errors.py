@@ -57,3 +57,6 @@ class ForbiddenError(AuthError):
 
 class UnavailableError(DispatchError):
     """The service cannot answer right now (starting up, overloaded); try again later."""
+
+    #: Seconds after which a retry is likely to succeed (the HTTP ``Retry-After``).
+    retry_after_s = 2

@@ -1,8 +1,11 @@
 """Driver devices: who may connect, which shift they drive today, what they already sent.
 
-A device is a vehicle of the service definition (``bus-1``) with its token, or one an
-administrator added (its token hash is read from the database when it first connects). The
-engine plans per shift day (``bus-1@2026-11-25``); a device always drives the shift
+A device is a vehicle (``bus-1``) with its device token. Tokens live in the database,
+only as hashes (issued with ``dispatch devices token``, by the admin API, or set in the
+service definition); each sign-in checks the stored hash, so a rotated token takes effect
+at once and a restart changes nothing. While the database does not answer, a device
+that signed in before keeps signing in with the token it used. The engine plans per
+shift day (``bus-1@2026-11-25``); a device always drives the shift
 of *today* in the service's time zone, so the stream of ``bus-1`` carries the plan of
 ``bus-1@<today>``. At midnight the stream closes (code 1012) and the client's
 reconnect picks up the new day's shift.
@@ -11,15 +14,22 @@ reconnect picks up the new day's shift.
 from __future__ import annotations
 
 import asyncio
+import re
+import threading
 from collections import OrderedDict
-from collections.abc import Callable, Iterable
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
 from dispatch.config import ServiceConfig
-from dispatch.store.records import VehicleRecord
-from dispatch.store.tokens import hash_token, token_matches
+from dispatch.errors import InputError, NotFoundError, UnavailableError
+from dispatch.store import Repository
+from dispatch.store.tokens import token_matches
+
+VEHICLE_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$")
+#: Device timestamps further than this from the service's clock are refused.
+MAX_CLOCK_SKEW_S = 86400
 
 
 @dataclass(frozen=True, slots=True)
@@ -34,8 +44,6 @@ class StreamParams:
     queue_size: int = 32
     #: Positions are accepted at once and passed on to the engine in batches this often.
     position_flush_s: float = 2.0
-    #: How long to wait for a just-accepted booking's commit before sending its rider name.
-    rider_wait_s: float = 1.0
     #: Client message ids remembered per device (a resend after reconnect takes effect once).
     remembered_ids: int = 2000
 
@@ -73,32 +81,40 @@ class Device:
 
 
 class Devices:
-    """The service's devices with their token hashes (plain tokens are never kept)."""
+    """The devices that signed in, checked against the stored token hashes."""
 
     def __init__(
-        self, config: ServiceConfig, clock: Callable[[], int], params: StreamParams
+        self,
+        config: ServiceConfig,
+        clock: Callable[[], int],
+        params: StreamParams,
+        repo: Repository,
     ) -> None:
-        self.config, self.clock, self.params = config, clock, params
-        self._devices = {
-            v.id: Device(v.id, hash_token(v.device_token.get_secret_value()), params.remembered_ids)
-            for v in config.fleet.vehicles
-        }
-
-    def learn(self, vehicles: Iterable[VehicleRecord]) -> None:
-        """Take in vehicles an administrator added while the service runs (their token hashes)."""
-        for v in vehicles:
-            if v.id not in self._devices and v.device_token_hash:
-                self._devices[v.id] = Device(v.id, v.device_token_hash, self.params.remembered_ids)
-
-    def knows(self, vehicle_id: str) -> bool:
-        return vehicle_id in self._devices
+        self.config, self.clock, self.params, self.repo = config, clock, params, repo
+        self._devices: dict[str, Device] = {}
+        self._lock = threading.Lock()
 
     def authenticate(self, vehicle_id: str, token: str | None) -> Device | None:
-        """The device if ``token`` is its token; ``None`` for a wrong token or vehicle."""
-        device = self._devices.get(vehicle_id)
-        if device is None or not token_matches(token or "", device.token_hash):
+        """The device if ``token`` is its vehicle's token, else ``None`` (blocking: a DB read)."""
+        if not token or not VEHICLE_ID.match(vehicle_id):
             return None
-        return device
+        try:
+            stored = self.repo.get_vehicle(vehicle_id).device_token_hash
+        except NotFoundError:
+            return None
+        except UnavailableError:
+            known = self._devices.get(vehicle_id)
+            stored = known.token_hash if known is not None else None
+        if not token_matches(token, stored):
+            return None
+        assert stored is not None
+        with self._lock:
+            device = self._devices.get(vehicle_id)
+            if device is None:
+                device = Device(vehicle_id, stored, self.params.remembered_ids)
+                self._devices[vehicle_id] = device
+            device.token_hash = stored
+            return device
 
     def all(self) -> list[Device]:
         return list(self._devices.values())
@@ -117,10 +133,23 @@ class Devices:
         return datetime.fromtimestamp(t, self.config.zone).isoformat()
 
     def epoch(self, when: datetime | None) -> int:
-        """A client's instant as epoch seconds (naive: service time zone; never in the future)."""
+        """A client's instant as epoch seconds (naive: service time zone; never in the future).
+
+        Raises ``InputError`` for an instant more than a day away from the service's clock
+        (a device with a wrong clock, or a corrupted message).
+        """
         now = self.clock()
         if when is None:
             return now
-        if when.tzinfo is None:
-            when = when.replace(tzinfo=self.config.zone)
-        return min(int(when.timestamp()), now)
+        try:
+            if when.tzinfo is None:
+                when = when.replace(tzinfo=self.config.zone)
+            at = int(when.timestamp())
+        except (OverflowError, ValueError, OSError):
+            at = now - 10 * MAX_CLOCK_SKEW_S
+        if abs(at - now) > MAX_CLOCK_SKEW_S:
+            raise InputError(
+                f"at: {when.isoformat()} is more than a day away from the service's clock "
+                f"({self.iso(now)}); check the device's clock"
+            )
+        return min(at, now)

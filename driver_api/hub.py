@@ -1,7 +1,9 @@
 """What the driver API does with a device's messages, without the websocket plumbing.
 
-Stop events are stored first (the database's unique message id decides whether a
-resend is new), then fed to the engine; the reply says what the engine made of it.
+A stop event goes to the engine together with its message id; the engine's decision
+(a rider boarded, a plan re-timed) and the message are committed in one transaction, so
+a resend takes effect once, and a report the database did not take is answered with an
+``unavailable`` error (the device sends it again) — never with "ok".
 Positions are taken in at once and passed on in batches: the engine, the database
 and the riders' ETAs see each vehicle's latest position every ``position_flush_s``,
 however many reports arrive in between, so a flood of positions costs each sender
@@ -23,8 +25,10 @@ from dispatch.engine.events import (
     StopEventReported,
     TripStatusChanged,
 )
-from dispatch.errors import SnapError
+from dispatch.errors import InputError, SnapError, UnavailableError
 from dispatch.service.runtime import Runtime
+from dispatch.service.sink import StopEventRecord
+from dispatch.store.changes import DuplicateStopEvent
 from dispatch.store.errors import BookingNotFound
 from dispatch.store.records import StopEvent
 from driver_api.devices import Device, Devices, StreamParams
@@ -34,14 +38,16 @@ from driver_api.schemas import Ack, ErrorMessage, Ok, Position, StopEventIn
 log = logging.getLogger(__name__)
 
 BOOKING_KINDS = ("pickup", "dropoff")
+#: The error code for a report the database could not take: send it again.
+UNAVAILABLE = "unavailable"
 
 
 class DriverHub:
     def __init__(self, runtime: Runtime, params: StreamParams) -> None:
         self.runtime = runtime
         self.params = params
-        self.devices = Devices(runtime.config, runtime.clock, params)
-        self.riders = RiderDirectory(runtime.repo, params.rider_wait_s)
+        self.devices = Devices(runtime.config, runtime.clock, params, runtime.repo)
+        self.riders = RiderDirectory(runtime.repo)
         self._flusher: asyncio.Task[None] | None = None
         self.positions_accepted = 0
 
@@ -50,9 +56,9 @@ class DriverHub:
         if self._flusher is None:
             self._flusher = asyncio.get_running_loop().create_task(self._flush_forever())
 
-    def learn_vehicles(self) -> None:
-        """Read vehicles added at run time (blocking: call it in a worker thread)."""
-        self.devices.learn(self.runtime.repo.list_vehicles())
+    async def authenticate(self, vehicle_id: str, token: str | None) -> Device | None:
+        """The device if the token is right (the stored hash is read in a worker thread)."""
+        return await run_in_threadpool(self.devices.authenticate, vehicle_id, token)
 
     def shift_id(self, device: Device) -> str | None:
         return self.devices.shift_id(device.vehicle_id, self.runtime.shift_days)
@@ -74,7 +80,11 @@ class DriverHub:
         return Ok(id=msg.id).model_dump()
 
     def position(self, device: Device, msg: Position) -> dict[str, Any]:
-        device.position = (msg.lat, msg.lon, self.devices.epoch(msg.at))
+        try:
+            at = self.devices.epoch(msg.at)
+        except InputError as exc:
+            return _error(msg.id, "invalid_message", str(exc))
+        device.position = (msg.lat, msg.lon, at)
         device.dirty = True
         self.positions_accepted += 1
         return Ok(id=msg.id).model_dump()
@@ -87,18 +97,32 @@ class DriverHub:
             return _error(msg.id, "unknown_stop", f"no stop {msg.stop_id!r} on this plan")
         if shift_id is None:
             return _error(msg.id, "no_shift", "this vehicle has no shift today")
-        at = self.devices.epoch(msg.at)
+        try:
+            at = self.devices.epoch(msg.at)
+        except InputError as exc:
+            return _error(msg.id, "invalid_message", str(exc))
         record = StopEvent(device.vehicle_id, booking_id, kind, msg.event, at, msg.id)
+        try:
+            return await self._stop_event(msg, shift_id, booking_id, kind, record)
+        except DuplicateStopEvent:
+            return Ok(id=msg.id, duplicate=True, detail="already received").model_dump()
+        except UnavailableError as exc:
+            return _error(msg.id, UNAVAILABLE, f"{exc} (send it again)")
+
+    async def _stop_event(
+        self, msg: StopEventIn, shift_id: str, booking_id: str | None, kind: str, record: StopEvent
+    ) -> dict[str, Any]:
         if booking_id is not None and not await run_in_threadpool(self._booking_exists, booking_id):
             return _error(msg.id, "unknown_stop", f"no stop {msg.stop_id!r} on this plan")
-        if not await run_in_threadpool(self.runtime.repo.record_stop_event, record):
-            return Ok(id=msg.id, duplicate=True, detail="already received").model_dump()
         if kind == "break" and "@" in msg.stop_id:  # a planned break of the engine's plan
-            return await self._break_event(msg.id, shift_id, msg.stop_id, msg.event, at)
+            return await self._break_event(msg.id, shift_id, msg.stop_id, msg.event, record)
         if booking_id is None:
+            if not await run_in_threadpool(self.runtime.repo.record_stop_event, record):
+                return Ok(id=msg.id, duplicate=True, detail="already received").model_dump()
             return Ok(id=msg.id, detail=f"{msg.event} at {kind} noted").model_dump()
-        event = StopEventReported(shift_id, booking_id, StopEventKind(msg.event), at)
-        commands = await asyncio.wrap_future(self.runtime.runner.submit(event))
+        event = StopEventReported(shift_id, booking_id, StopEventKind(msg.event), record.at)
+        persist = StopEventRecord(record)
+        commands = await asyncio.wrap_future(self.runtime.runner.submit(event, persist))
         refused = next((c for c in commands if isinstance(c, EventRefused)), None)
         if refused is not None:
             return _error(msg.id, "refused", refused.reason)
@@ -107,22 +131,29 @@ class DriverHub:
         return Ok(id=msg.id, detail=detail).model_dump()
 
     async def _break_event(
-        self, message_id: str, shift_id: str, break_id: str, event: str, at: int
+        self, message_id: str, shift_id: str, break_id: str, event: str, record: StopEvent
     ) -> dict[str, Any]:
         """Arrived: the break begins (at the depot); departed: it is over."""
         if event not in ("arrived", "departed"):
             return _error(message_id, "refused", f"{event} does not apply to a break")
-        refused = await self.planned_break(shift_id, break_id, StopEventKind(event), at)
+        refused = await self.planned_break(
+            shift_id, break_id, StopEventKind(event), record.at, StopEventRecord(record)
+        )
         if refused is not None:
             return _error(message_id, "refused", refused)
         return Ok(id=message_id, detail=f"break {event}").model_dump()
 
     async def planned_break(
-        self, shift_id: str, break_id: str, event: StopEventKind, at: int
+        self,
+        shift_id: str,
+        break_id: str,
+        event: StopEventKind,
+        at: int,
+        persist: StopEventRecord | None = None,
     ) -> str | None:
         """Feed a planned break's begin or end to the engine; the reason if it refuses."""
         report = StopEventReported(shift_id, break_id, event, at)
-        commands = await asyncio.wrap_future(self.runtime.runner.submit(report))
+        commands = await asyncio.wrap_future(self.runtime.runner.submit(report, persist))
         refused = next((c for c in commands if isinstance(c, EventRefused)), None)
         return None if refused is None else refused.reason
 
@@ -163,7 +194,10 @@ class DriverHub:
         """Engine (vehicle start for re-optimisation), database, riders' ETAs."""
         rt = self.runtime
         for vehicle_id, shift_id, (lat, lon, at) in batch:
-            rt.repo.update_vehicle_position(vehicle_id, lat, lon, at)
+            try:
+                rt.repo.update_vehicle_position(vehicle_id, lat, lon, at)
+            except UnavailableError:  # the engine and the ETAs still get it
+                log.warning("position of %s not stored: the database is unavailable", vehicle_id)
             if shift_id is None:
                 continue
             try:

@@ -1,17 +1,19 @@
 """Rider details for the driver's stop list: first name, notes, the booked place's name.
 
-They live in the database. The engine publishes a new booking's plan just before the
-booking's commit, so a booking not found yet is looked up again for a short while.
+They live in the database. A plan version is published only after the bookings on it
+are committed (commit → store the plan → publish), so one lookup finds them. While the
+database does not answer, the plan goes out without the names that are not known yet
+(the driver still gets the stops); the next plan version looks them up again.
 """
 
 from __future__ import annotations
 
 import contextlib
 import logging
-import time
 from dataclasses import dataclass
 from typing import Any
 
+from dispatch.errors import UnavailableError
 from dispatch.store import Repository
 from dispatch.store.errors import NotFoundError
 from dispatch.store.records import Booking
@@ -30,9 +32,8 @@ class RiderDetails:
 class RiderDirectory:
     """A cache of ``RiderDetails`` by booking id (bookings never change these fields)."""
 
-    def __init__(self, repo: Repository, wait_s: float = 1.0) -> None:
+    def __init__(self, repo: Repository) -> None:
         self.repo = repo
-        self.wait_s = wait_s
         self._known: dict[str, RiderDetails] = {}
 
     def missing(self, payload: dict[str, Any]) -> list[str]:
@@ -41,15 +42,13 @@ class RiderDirectory:
 
     def fetch(self, booking_ids: list[str]) -> None:
         """Look the bookings up (blocking: call in a worker thread)."""
-        deadline = time.monotonic() + self.wait_s
-        pending = list(booking_ids)
-        while True:
-            pending = [b for b in pending if not self._load(b)]
-            if not pending or time.monotonic() >= deadline:
-                break
-            time.sleep(0.02)
+        try:
+            pending = [b for b in booking_ids if not self._load(b)]
+        except UnavailableError:
+            log.warning("rider details not looked up: the database is unavailable")
+            return
         if pending:
-            log.info("no rider details for bookings %s (not committed)", ", ".join(pending))
+            log.warning("no rider details for bookings %s", ", ".join(pending))
 
     def _load(self, booking_id: str) -> bool:
         try:

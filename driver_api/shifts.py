@@ -13,7 +13,7 @@ import logging
 from dataclasses import replace
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Header, Request
+from fastapi import APIRouter, Header, Path, Request
 from fastapi.concurrency import run_in_threadpool
 
 from dispatch.engine.events import EventRefused, ShiftEndReported, StopEventKind
@@ -26,18 +26,32 @@ from driver_api.state import get_hub
 
 log = logging.getLogger(__name__)
 
-router = APIRouter(prefix="/v1/vehicles/{vehicle_id}", tags=["driver"])
+#: Error answers (problem+json: the service's OpenAPI document adds the content type).
+_ERRORS: dict[int, str] = {
+    401: "No valid device token",
+    404: "The vehicle has no shift today",
+    409: "Not possible now (the reason is in `detail`)",
+}
+
+
+def problems(*statuses: int) -> dict[int | str, dict[str, Any]]:
+    return {s: {"description": _ERRORS[s]} for s in statuses}
+
+
+router = APIRouter(
+    prefix="/v1/vehicles/{vehicle_id}", tags=["driver"], responses=problems(401, 404)
+)
 
 Authorization = Annotated[str | None, Header()]
+#: 1 to 64 characters, no control characters (the address refuses them with 422).
+VehicleId = Annotated[str, Path(min_length=1, max_length=64, pattern=r"^[^\x00-\x1f\x7f-\x9f]+$")]
 
 
 async def _device(hub: DriverHub, vehicle_id: str, authorization: str | None) -> Device:
     token = None
     if authorization and authorization.lower().startswith("bearer "):
         token = authorization[7:].strip()
-    if not hub.devices.knows(vehicle_id):  # perhaps added by the administrator meanwhile
-        await run_in_threadpool(hub.learn_vehicles)
-    device = hub.devices.authenticate(vehicle_id, token)
+    device = await hub.authenticate(vehicle_id, token)
     if device is None:
         raise AuthError("this needs the vehicle's device token (Authorization: Bearer …)")
     return device
@@ -81,16 +95,18 @@ def _body(hub: DriverHub, device: Device, shift: ShiftRecord) -> dict[str, Any]:
 
 
 @router.get("/shift")
-async def get_shift(request: Request, vehicle_id: str, authorization: Authorization = None) -> Any:
+async def get_shift(
+    request: Request, vehicle_id: VehicleId, authorization: Authorization = None
+) -> Any:
     hub = get_hub(request.app)
     device = await _device(hub, vehicle_id, authorization)
     shift = await run_in_threadpool(_today_shift, hub.runtime, vehicle_id)
     return _body(hub, device, shift)
 
 
-@router.post("/shift/start")
+@router.post("/shift/start", responses=problems(409))
 async def start_shift(
-    request: Request, vehicle_id: str, authorization: Authorization = None
+    request: Request, vehicle_id: VehicleId, authorization: Authorization = None
 ) -> Any:
     hub = get_hub(request.app)
     device = await _device(hub, vehicle_id, authorization)
@@ -103,8 +119,10 @@ async def start_shift(
     return _body(hub, device, shift)
 
 
-@router.post("/shift/end")
-async def end_shift(request: Request, vehicle_id: str, authorization: Authorization = None) -> Any:
+@router.post("/shift/end", responses=problems(409))
+async def end_shift(
+    request: Request, vehicle_id: VehicleId, authorization: Authorization = None
+) -> Any:
     hub = get_hub(request.app)
     device = await _device(hub, vehicle_id, authorization)
     shift = await run_in_threadpool(_today_shift, hub.runtime, vehicle_id)
@@ -122,9 +140,9 @@ async def end_shift(request: Request, vehicle_id: str, authorization: Authorizat
     return _body(hub, device, shift)
 
 
-@router.post("/break/start")
+@router.post("/break/start", responses=problems(409))
 async def start_break(
-    request: Request, vehicle_id: str, authorization: Authorization = None
+    request: Request, vehicle_id: VehicleId, authorization: Authorization = None
 ) -> Any:
     hub = get_hub(request.app)
     device = await _device(hub, vehicle_id, authorization)
@@ -140,8 +158,10 @@ async def start_break(
     return _body(hub, device, shift)
 
 
-@router.post("/break/end")
-async def end_break(request: Request, vehicle_id: str, authorization: Authorization = None) -> Any:
+@router.post("/break/end", responses=problems(409))
+async def end_break(
+    request: Request, vehicle_id: VehicleId, authorization: Authorization = None
+) -> Any:
     hub = get_hub(request.app)
     device = await _device(hub, vehicle_id, authorization)
     shift = await run_in_threadpool(_today_shift, hub.runtime, vehicle_id)

@@ -17,13 +17,12 @@ import logging
 from typing import Any
 
 from fastapi import APIRouter, WebSocket
-from fastapi.concurrency import run_in_threadpool
 from pydantic import ValidationError
 from starlette.websockets import WebSocketState
 
 from dispatch.engine.publisher import PublishedPlan, Subscription
 from driver_api.devices import Device
-from driver_api.hub import DriverHub
+from driver_api.hub import UNAVAILABLE, DriverHub
 from driver_api.schemas import (
     Ack,
     ErrorMessage,
@@ -56,9 +55,7 @@ async def stream(websocket: WebSocket, vehicle_id: str) -> None:
     hub = get_hub(websocket.app)
     await websocket.accept()
     hello = await _hello(websocket, hub)
-    if not hub.devices.knows(vehicle_id):  # perhaps added by the administrator meanwhile
-        await run_in_threadpool(hub.learn_vehicles)
-    device = hub.devices.authenticate(vehicle_id, hello.token if hello else None)
+    device = await hub.authenticate(vehicle_id, hello.token if hello else None)
     if hello is None or device is None:
         await websocket.close(POLICY_VIOLATION, "hello with the vehicle's device token expected")
         return
@@ -199,7 +196,8 @@ class Connection:
         if known is not None:
             return _as_duplicate(known)
         reply = await self._handle(message)
-        self.device.remember(message.id, reply)
+        if reply.get("code") != UNAVAILABLE:  # a report the database did not take: resend it
+            self.device.remember(message.id, reply)
         return reply
 
     async def _handle(self, message: Ack | Position | StopEventIn) -> dict[str, Any]:

@@ -14,12 +14,16 @@ from typing import Annotated
 from fastapi import APIRouter, Query, Request
 from fastapi.concurrency import run_in_threadpool
 
+from dispatch.service.device_tokens import issue_token
 from dispatch.service.fleet import Fleet, ShiftDay
 from dispatch.service.runtime import Runtime
 from dispatch.store.records import ShiftRecord, VehicleRecord
-from rider_api.deps import AdminDep
+from rider_api.deps import AdminDep, VehicleIdPath
+from rider_api.openapi import problems
+from rider_api.ops import check_day
 from rider_api.schemas.common import Coordinates, localise
 from rider_api.schemas.fleet import (
+    DeviceTokenPublic,
     ShiftCreate,
     ShiftPublic,
     VehicleCreate,
@@ -27,7 +31,7 @@ from rider_api.schemas.fleet import (
     VehiclePublic,
 )
 
-router = APIRouter(prefix="/v1/admin", tags=["admin"])
+router = APIRouter(prefix="/v1/admin", tags=["admin"], responses=problems(401, 403))
 
 
 def _runtime(request: Request) -> Runtime:
@@ -59,7 +63,9 @@ async def list_vehicles(request: Request, _admin: AdminDep) -> list[VehiclePubli
     return [_vehicle(v) for v in sorted(vehicles.values(), key=lambda v: v.id)]
 
 
-@router.post("/vehicles", response_model=VehicleCreatedPublic, status_code=201)
+@router.post(
+    "/vehicles", response_model=VehicleCreatedPublic, status_code=201, responses=problems(409)
+)
 async def add_vehicle(
     request: Request, _admin: AdminDep, body: VehicleCreate
 ) -> VehicleCreatedPublic:
@@ -76,7 +82,25 @@ async def add_vehicle(
     return VehicleCreatedPublic(**_vehicle(record).model_dump(), device_token=token)
 
 
-@router.post("/shifts", response_model=ShiftPublic, status_code=201)
+@router.post(
+    "/vehicles/{vehicle_id}/device-token",
+    response_model=DeviceTokenPublic,
+    status_code=201,
+    responses=problems(404, 409),
+)
+async def rotate_device_token(
+    request: Request, _admin: AdminDep, vehicle_id: VehicleIdPath
+) -> DeviceTokenPublic:
+    """Issue a new device token for the vehicle's driver app, shown this once only; the
+    old one stops working at once. (A token set in the service definition is changed there.)"""
+    runtime = _runtime(request)
+    token = await run_in_threadpool(
+        issue_token, runtime.repo, runtime.config, vehicle_id, rotate=True
+    )
+    return DeviceTokenPublic(vehicle_id=vehicle_id, device_token=token)
+
+
+@router.post("/shifts", response_model=ShiftPublic, status_code=201, responses=problems(404, 409))
 async def add_shift(request: Request, _admin: AdminDep, body: ShiftCreate) -> ShiftPublic:
     """Plan a shift (one per vehicle and day; times without offset are service local time)."""
     runtime = _runtime(request)
@@ -114,7 +138,8 @@ async def list_shifts(
     runtime = _runtime(request)
     fleet = _fleet(runtime)
     zone = runtime.config.zone
-    start_day = first or datetime.now(zone).date()
+    today = datetime.fromtimestamp(runtime.clock(), zone).date()
+    start_day = check_day(first, today, "from") if first is not None else today
     last = start_day + timedelta(days=days - 1)
     found = await run_in_threadpool(fleet.shift_days, vehicle_id, start_day, last)
     return [_shift_day(runtime, s) for s in found]

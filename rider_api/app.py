@@ -9,7 +9,7 @@ from fastapi import FastAPI
 from fastapi.concurrency import run_in_threadpool
 
 from dispatch.service.runtime import Runtime
-from rider_api import admin, clock, errors, ops, pages, places, riders, routes
+from rider_api import admin, clock, docs, edges, errors, openapi, ops, pages, places, riders, routes
 from rider_api.auth import StaffTokens
 
 
@@ -34,9 +34,15 @@ def create_app(build: Callable[[], Runtime], staff: StaffTokens | None = None) -
         title="Rufbus dispatch",
         version="0.1.0",
         lifespan=lifespan,
-        description="Book on-demand rural bus rides: quotes, bookings, cancellations.",
+        description="Book on-demand rural bus rides: quotes, bookings, cancellations. "
+        "Errors come as application/problem+json; a 503 carries Retry-After.",
+        docs_url=None,
+        redoc_url=None,
     )
     errors.install(app)
+    app.add_middleware(edges.EdgeMiddleware)  # outermost: every answer gets its headers
+    openapi.install(app)
+    docs.install(app)
     app.include_router(places.router)
     app.include_router(routes.router)
     app.include_router(riders.router)

@@ -16,9 +16,9 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import tzinfo
-from typing import Annotated, Protocol
+from typing import Annotated, Any, Protocol
 
-from fastapi import Depends, Header, Request
+from fastapi import Depends, Header, Path, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
 from dispatch.errors import UnavailableError
@@ -99,14 +99,31 @@ def booking_access(token: BearerToken, principal: OptionalPrincipal) -> BookingA
 BookingAccessDep = Annotated[BookingAccess, Depends(booking_access)]
 
 IdempotencyKey = Annotated[
-    str,
+    str | None,
     Header(
         alias="Idempotency-Key",
         min_length=8,
         max_length=200,
-        description="A unique key per booking attempt; retries with the same key are safe.",
+        pattern=r"^[!-~]+$",
+        description="A unique key per booking attempt (8 to 200 visible ASCII characters, "
+        "e.g. a UUID); retries with the same key and body get the same answer.",
     ),
 ]
+
+
+#: Text in an address (path) without control characters (they are refused with 422).
+PLAIN_TEXT = r"^[^\x00-\x1f\x7f-\x9f]+$"
+
+
+def path_id(description: str) -> Any:
+    """A path parameter naming something: 1 to 100 characters, no control characters."""
+    return Path(min_length=1, max_length=100, pattern=PLAIN_TEXT, description=description)
+
+
+BookingIdPath = Annotated[str, path_id("the booking's id (b_…)")]
+RiderIdPath = Annotated[str, path_id("the rider's id")]
+VehicleIdPath = Annotated[str, path_id("the vehicle's id, e.g. bus-1")]
+OrderIdPath = Annotated[str, path_id("the standing order's number")]
 
 
 def get_search_index(request: Request) -> SearchIndex:

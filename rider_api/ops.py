@@ -30,11 +30,13 @@ from fastapi.concurrency import run_in_threadpool
 
 from dispatch.engine.events import TripStatus
 from dispatch.engine.state import VehicleState
+from dispatch.errors import InputError
 from dispatch.model import PlannedStop, StopKind
 from dispatch.roads.network import RoadNetwork
 from dispatch.service.runtime import Runtime
 from dispatch.store.records import Booking
-from rider_api.deps import BearerToken, CurrentAgent, OptionalPrincipal
+from rider_api.deps import BearerToken, BookingIdPath, CurrentAgent, OptionalPrincipal
+from rider_api.openapi import problems
 
 router = APIRouter(prefix="/v1", tags=["dispatcher"])
 
@@ -123,7 +125,11 @@ def _encoded_roads(runtime: Runtime, app_state: Any) -> EncodedRoads:
         return encoded
 
 
-@router.get("/map/roads", summary="The road network for an offline map")
+@router.get(
+    "/map/roads",
+    summary="The road network for an offline map",
+    responses={304: {"description": "Not modified (the ETag given in If-None-Match)"}},
+)
 async def roads(
     request: Request,
     accept_encoding: str | None = Header(default=None),
@@ -183,9 +189,21 @@ def _route_lines(request: Request, runtime: Runtime) -> RouteLines:
     return lines
 
 
+#: Days before or after today the dispatcher view may show.
+MAX_DAYS_AWAY = 366
+
+
+def check_day(day: date, today: date, what: str = "day") -> date:
+    """``day`` if it lies within a year of ``today``; else an ``InputError`` naming ``what``."""
+    if abs((day - today).days) > MAX_DAYS_AWAY:
+        raise InputError(f"{what}: give a date within {MAX_DAYS_AWAY} days of today")
+    return day
+
+
 def _day_bounds(runtime: Runtime, now: int, day: date | None) -> tuple[int, int]:
     zone = runtime.config.zone
-    chosen = day or datetime.fromtimestamp(now, zone).date()
+    today = datetime.fromtimestamp(now, zone).date()
+    chosen = check_day(day, today) if day is not None else today
     start = datetime.combine(chosen, time(0), zone)
     return int(start.timestamp()), int((start + timedelta(days=1)).timestamp())
 
@@ -214,8 +232,18 @@ def fleet_view(
                 "at": runtime.booking.iso(int(a["at"])),
                 "drive_saved_s": int(a["drive_saved_s"]),
                 "vehicles_changed": int(a["vehicles_changed"]),
+                "bookings_moved": int(a.get("bookings_moved", 0)),
             }
             for a in reversed(list(runtime.sink.adoptions)[-10:])
+        ],
+        "incidents": [
+            {
+                "booking_id": i.booking_id,
+                "kind": i.kind,
+                "detail": i.detail,
+                "since": runtime.booking.iso(i.opened_at),
+            }
+            for i in runtime.repo.list_incidents()
         ],
     }
 
@@ -312,14 +340,15 @@ def _booking(runtime: Runtime, b: Booking) -> dict[str, Any]:
     }
 
 
-@router.get("/ops/fleet", summary="The fleet now (dispatcher view)")
+@router.get("/ops/fleet", summary="The fleet now (dispatcher view)", responses=problems(401, 403))
 async def fleet(
     request: Request,
     _staff: CurrentAgent,
     day: Annotated[date | None, Query(description="A service day (default: today)")] = None,
 ) -> dict[str, Any]:
     """Vehicles of the day's shifts (position, plan, late, lost contact), the day's
-    bookings and the latest re-optimisations."""
+    bookings, the latest re-optimisations, and open incidents (confirmed bookings that no
+    bus's plan holds: call the rider, cancel or rebook)."""
     runtime = _runtime(request)
     lines = _route_lines(request, runtime)
     return await run_in_threadpool(fleet_view, runtime, lines, runtime.clock(), day)
@@ -359,9 +388,13 @@ def bus_on_its_way(runtime: Runtime, booking_id: str) -> dict[str, Any] | None:
     return {"lat": lat, "lon": lon, "at": runtime.booking.iso(vehicle.position_at)}
 
 
-@router.get("/bookings/{booking_id}/vehicle", summary="The rider's bus, once it is on its way")
+@router.get(
+    "/bookings/{booking_id}/vehicle",
+    summary="The rider's bus, once it is on its way",
+    responses=problems(401, 404),
+)
 async def booking_vehicle(
-    request: Request, booking_id: str, token: BearerToken, staff: OptionalPrincipal
+    request: Request, booking_id: BookingIdPath, token: BearerToken, staff: OptionalPrincipal
 ) -> dict[str, Any]:
     """``{"vehicle": {"lat", "lon", "at"} | null}``: the bus's last reported position while it
     drives to the pickup or carries the rider. Booking access token or staff token."""

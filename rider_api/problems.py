@@ -17,6 +17,7 @@ from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, Response
 from starlette.exceptions import HTTPException
+from starlette.routing import Match
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from dispatch.errors import (
@@ -35,6 +36,7 @@ from dispatch.errors import (
 log = logging.getLogger(__name__)
 
 PROBLEM_JSON = "application/problem+json"
+RETRY_AFTER_S = 2
 INVALID_JSON = "request body is not valid JSON"
 _FASTAPI_BODY_ERROR = "There was an error parsing the body"
 
@@ -63,12 +65,23 @@ DEFAULT_SPECS: Mapping[type[Exception], ProblemSpec] = {
 }
 
 
-def problem(status: int, title: str, detail: str, **members: Any) -> JSONResponse:
-    """A problem+json response (``type`` is ``about:blank``: the status says it all)."""
+def problem(
+    status: int, title: str, detail: str, retry_after_s: int = RETRY_AFTER_S, **members: Any
+) -> JSONResponse:
+    """A problem+json response (``type`` is ``about:blank``: the status says it all).
+
+    A 503 says when to try again (``Retry-After``): the service is starting, or the
+    database does not answer for the moment; nothing was done, the same request may be
+    repeated (a booking with the same ``Idempotency-Key``).
+    """
     body = {"type": "about:blank", "title": title, "status": status, "detail": detail}
-    headers = {"WWW-Authenticate": "Bearer"} if status == 401 else None
+    headers: dict[str, str] = {}
+    if status == 401:
+        headers["WWW-Authenticate"] = "Bearer"
+    if status == 503:
+        headers["Retry-After"] = str(retry_after_s)
     return JSONResponse(
-        {**body, **members}, status_code=status, media_type=PROBLEM_JSON, headers=headers
+        {**body, **members}, status_code=status, media_type=PROBLEM_JSON, headers=headers or None
     )
 
 
@@ -108,7 +121,8 @@ def _dispatch_handler(specs: Mapping[type[Exception], ProblemSpec]) -> Handler:
         members = dict(spec.fields(exc)) if spec.fields else {}
         if spec.status >= 500:
             log.warning("%s: %s", type(exc).__name__, exc)
-        return problem(spec.status, spec.title, str(exc) or spec.title, **members)
+        retry = getattr(exc, "retry_after_s", RETRY_AFTER_S)
+        return problem(spec.status, spec.title, str(exc) or spec.title, retry, **members)
 
     return handle
 
@@ -125,14 +139,27 @@ async def _validation_handler(_: Request, exc: Exception) -> Response:
     return problem(422, "Invalid request", detail, errors=errors)
 
 
-async def _http_handler(_: Request, exc: Exception) -> Response:
+async def _http_handler(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, HTTPException)
     detail = str(exc.detail)
     if exc.status_code == 400 and detail == _FASTAPI_BODY_ERROR:
         detail = INVALID_JSON  # e.g. a body that is not UTF-8
     response = problem(exc.status_code, _reason(exc.status_code), detail)
     response.headers.update(exc.headers or {})
+    if exc.status_code == 405:
+        response.headers["Allow"] = ", ".join(allowed_methods(request))
     return response
+
+
+def allowed_methods(request: Request) -> list[str]:
+    """Every method of every route at this path (Starlette's 405 names only one route's)."""
+    methods: set[str] = set()
+    for route in request.app.router.routes:
+        match, _ = route.matches({**request.scope, "method": "GET"})
+        route_methods = getattr(route, "methods", None)
+        if match is not Match.NONE and route_methods:
+            methods |= set(route_methods)
+    return sorted(methods)
 
 
 def describe_error(error: Mapping[str, Any]) -> dict[str, str]:

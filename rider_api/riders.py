@@ -19,7 +19,9 @@ from dispatch.service.standing_orders import DateOutcome, StandingOrders
 from dispatch.store.errors import RiderNotFound, StandingOrderNotFound
 from dispatch.store.records import Address, Place, Rider, StandingOrder
 from dispatch.store.records import RiderNeeds as StoredNeeds
-from rider_api.deps import CurrentAgent
+from rider_api.deps import CurrentAgent, OrderIdPath, RiderIdPath
+from rider_api.openapi import problems
+from rider_api.ops import check_day
 from rider_api.schemas.common import LocationIn
 from rider_api.schemas.riders import (
     AddressIn,
@@ -32,7 +34,7 @@ from rider_api.schemas.riders import (
     Weekday,
 )
 
-router = APIRouter(prefix="/v1/riders", tags=["hotline"])
+router = APIRouter(prefix="/v1/riders", tags=["hotline"], responses=problems(401, 403))
 
 
 def _runtime(request: Request) -> Runtime:
@@ -54,7 +56,7 @@ def _public(r: Rider) -> RiderPublic:
     )
 
 
-@router.get("", response_model=RiderPublic)
+@router.get("", response_model=RiderPublic, responses=problems(404))
 async def find_by_phone(
     request: Request,
     _agent: CurrentAgent,
@@ -68,7 +70,7 @@ async def find_by_phone(
     return _public(rider)
 
 
-@router.post("", response_model=RiderPublic, status_code=201)
+@router.post("", response_model=RiderPublic, status_code=201, responses=problems(409))
 async def create(request: Request, _agent: CurrentAgent, body: RiderCreate) -> RiderPublic:
     """Register a caller with their needs and home address (remembered for next time)."""
     repo = _runtime(request).repo
@@ -83,8 +85,10 @@ async def create(request: Request, _agent: CurrentAgent, body: RiderCreate) -> R
     return _public(await run_in_threadpool(insert))
 
 
-@router.get("/{rider_id}/bookings")
-async def bookings(request: Request, _agent: CurrentAgent, rider_id: str) -> list[dict[str, Any]]:
+@router.get("/{rider_id}/bookings", responses=problems(404))
+async def bookings(
+    request: Request, _agent: CurrentAgent, rider_id: RiderIdPath
+) -> list[dict[str, Any]]:
     """The caller's bookings, newest first, with their promises and current times."""
     runtime = _runtime(request)
 
@@ -160,15 +164,22 @@ def _order_id(value: str) -> int:
     return int(value)
 
 
-@router.post("/{rider_id}/standing-orders", response_model=StandingOrderReport, status_code=201)
+@router.post(
+    "/{rider_id}/standing-orders",
+    response_model=StandingOrderReport,
+    status_code=201,
+    responses=problems(404, 409),
+)
 async def create_standing_order(
-    request: Request, _agent: CurrentAgent, rider_id: str, body: StandingOrderCreate
+    request: Request, _agent: CurrentAgent, rider_id: RiderIdPath, body: StandingOrderCreate
 ) -> StandingOrderReport:
     """A recurring ride (e.g. dialysis): books every date inside the prebooking horizon now,
     later dates as they come into it; reports the dates that could not be served."""
     if body.rider_id is not None and body.rider_id != rider_id:
         raise InputError("rider_id in the body differs from the rider in the path")
     runtime = _runtime(request)
+    today = dt.datetime.fromtimestamp(runtime.clock(), runtime.config.zone).date()
+    check_day(body.start_date, today, "start_date")
     service = _standing(runtime)
 
     def create() -> StandingOrderReport:
@@ -199,9 +210,13 @@ async def create_standing_order(
     return await run_in_threadpool(create)
 
 
-@router.get("/{rider_id}/standing-orders", response_model=list[StandingOrderReport])
+@router.get(
+    "/{rider_id}/standing-orders",
+    response_model=list[StandingOrderReport],
+    responses=problems(404),
+)
 async def list_standing_orders(
-    request: Request, _agent: CurrentAgent, rider_id: str
+    request: Request, _agent: CurrentAgent, rider_id: RiderIdPath
 ) -> list[StandingOrderReport]:
     """The rider's active standing orders, each with its dates inside the horizon."""
     runtime = _runtime(request)
@@ -217,9 +232,13 @@ async def list_standing_orders(
     return await run_in_threadpool(load)
 
 
-@router.get("/{rider_id}/standing-orders/{order_id}", response_model=StandingOrderReport)
+@router.get(
+    "/{rider_id}/standing-orders/{order_id}",
+    response_model=StandingOrderReport,
+    responses=problems(404),
+)
 async def get_standing_order(
-    request: Request, _agent: CurrentAgent, rider_id: str, order_id: str
+    request: Request, _agent: CurrentAgent, rider_id: RiderIdPath, order_id: OrderIdPath
 ) -> StandingOrderReport:
     runtime = _runtime(request)
     service = _standing(runtime)
@@ -231,9 +250,13 @@ async def get_standing_order(
     return await run_in_threadpool(load)
 
 
-@router.delete("/{rider_id}/standing-orders/{order_id}", response_model=StandingOrderReport)
+@router.delete(
+    "/{rider_id}/standing-orders/{order_id}",
+    response_model=StandingOrderReport,
+    responses=problems(404, 409),
+)
 async def cancel_standing_order(
-    request: Request, _agent: CurrentAgent, rider_id: str, order_id: str
+    request: Request, _agent: CurrentAgent, rider_id: RiderIdPath, order_id: OrderIdPath
 ) -> StandingOrderReport:
     """Stop the order and cancel its bookings that have not started yet."""
     runtime = _runtime(request)

@@ -13,6 +13,8 @@ from dispatch.errors import AuthError
 from dispatch.service.booking import BookingService, PlaceInput, QuoteInput
 from dispatch.service.runtime import Runtime
 from dispatch.store.tokens import hash_token, token_matches
+from rider_api.deps import BookingIdPath, IdempotencyKey
+from rider_api.openapi import problems
 from rider_api.schemas.bookings import BookingCreate
 from rider_api.schemas.common import LocationIn, localise
 from rider_api.schemas.quotes import QuoteCreate
@@ -60,8 +62,13 @@ def _place(p: LocationIn) -> PlaceInput:
     return PlaceInput(p.stop_id, p.lat, p.lon)
 
 
-@router.get("/health")
+@router.get("/health", responses=problems())
 async def health(request: Request) -> dict[str, Any]:
+    """The service is up; how the dispatcher is doing (for monitoring).
+
+    ``unplaced`` counts confirmed bookings no bus's plan holds (incidents the dispatcher
+    sees in ``GET /v1/ops/fleet``); ``adoptions`` re-optimised plans taken since the start,
+    ``bookings_moved`` the bookings they moved to another bus."""
     runtime = _runtime(request)
     return {
         "status": "ok",
@@ -69,10 +76,13 @@ async def health(request: Request) -> dict[str, Any]:
         "stops": len(runtime.stops),
         "solving": runtime.engine.solving is not None,
         "solves": runtime.runner.solves,
+        "adoptions": runtime.sink.adopted,
+        "bookings_moved": runtime.sink.moved,
+        "unplaced": len(runtime.engine.unplaced()),
     }
 
 
-@router.post("/quotes")
+@router.post("/quotes", responses=problems())
 async def quote(request: Request, body: QuoteCreate) -> dict[str, Any]:
     runtime = _runtime(request)
     q = QuoteInput(
@@ -86,13 +96,15 @@ async def quote(request: Request, body: QuoteCreate) -> dict[str, Any]:
     return await run_in_threadpool(runtime.booking.quote, q)
 
 
-@router.post("/bookings", status_code=201)
+@router.post("/bookings", status_code=201, responses=problems(401, 404, 409))
 async def book(
     request: Request,
     body: BookingCreate,
-    idempotency_key: Annotated[str | None, Header(alias="Idempotency-Key", max_length=200)] = None,
+    idempotency_key: IdempotencyKey = None,
     authorization: Annotated[str | None, Header()] = None,
 ) -> JSONResponse:
+    """Book an offer. With an ``Idempotency-Key`` (8 to 200 visible characters, unique per
+    booking attempt) a retry gets the same answer, also after a 503 or a lost answer."""
     service = _service(request)
     rider = body.rider.model_dump()
     if body.rider_id is not None:
@@ -107,9 +119,11 @@ async def book(
     return JSONResponse(response, status_code=status)
 
 
-@router.get("/bookings/{booking_id}")
+@router.get("/bookings/{booking_id}", responses=problems(401, 404))
 async def get_booking(
-    request: Request, booking_id: str, authorization: Annotated[str | None, Header()] = None
+    request: Request,
+    booking_id: BookingIdPath,
+    authorization: Annotated[str | None, Header()] = None,
 ) -> dict[str, Any]:
     runtime = _runtime(request)
     token = _bearer(authorization)
@@ -118,9 +132,11 @@ async def get_booking(
     )
 
 
-@router.post("/bookings/{booking_id}/cancel")
+@router.post("/bookings/{booking_id}/cancel", responses=problems(401, 404, 409))
 async def cancel(
-    request: Request, booking_id: str, authorization: Annotated[str | None, Header()] = None
+    request: Request,
+    booking_id: BookingIdPath,
+    authorization: Annotated[str | None, Header()] = None,
 ) -> dict[str, Any]:
     runtime = _runtime(request)
     token = _bearer(authorization)

@@ -10,6 +10,7 @@ from __future__ import annotations
 import logging
 from dataclasses import replace
 
+from dispatch.engine import restore
 from dispatch.engine import trips as trip_rules
 from dispatch.engine.events import (
     OPEN_STATUSES,
@@ -50,7 +51,7 @@ from dispatch.engine.snapshot import (
 )
 from dispatch.engine.state import OfferRecord, SolveInFlight, Trip, VehicleState
 from dispatch.engine.stop_events import apply_stop_event
-from dispatch.model import Plan, Request, RequestId, Route, StopKind, VehicleId, Visit
+from dispatch.model import Plan, Request, RequestId, Route, VehicleId, Visit
 from dispatch.solver.insertion import feasible_insertions, offers
 from dispatch.solver.plan import make_plan
 from dispatch.solver.schedule import Infeasibility, build_route
@@ -97,11 +98,11 @@ class Engine:
             case BookingRequested():
                 return self._book(event, now)
             case BookingRestored():
-                return self._restore(event)
+                return restore.booking(self, event)
             case PlanRestored():
-                return self._restore_plan(event)
+                return restore.plan(self, event)
             case RestoreCompleted():
-                return self._restore_completed(now)
+                return restore.completed(self, now)
             case CancelRequested():
                 return self._cancel(event, now)
             case VehicleAdded():
@@ -232,64 +233,11 @@ class Engine:
         )
         return [accepted, changed]
 
-    # ---- recovery after a restart ---------------------------------------------------
+    # ---- recovery after a restart (see restore.py) -----------------------------------
 
-    def _restore(self, event: BookingRestored) -> list[Command]:
-        trip = trip_rules.restored_trip(event, self.table, self.params)
-        self.trips[trip.booking_id] = trip
-        self.state_version += 1
-        return []
-
-    def _restore_plan(self, event: PlanRestored) -> list[Command]:
-        vehicle = self.vehicles.get(event.vehicle_id)
-        if vehicle is None:
-            return []
-        vehicle.version = max(vehicle.version, event.version)
-        wanted = {
-            v: t.vehicle_id
-            for t in self.trips.values()
-            if t.status in OPEN_STATUSES
-            for v in t.visits()
-        }
-        order = [Visit(RequestId(b), StopKind(k)) for b, k in event.visits]
-        vehicle.visits = [v for v in order if wanted.get(v) == vehicle.vehicle_id]
-        return []
-
-    def _restore_completed(self, now: int) -> list[Command]:
-        """Re-time every vehicle; bookings that lost their place are inserted again."""
-        placed = {v for vehicle in self.vehicles.values() for v in vehicle.visits}
-        commands: list[Command] = []
-        for trip in self.trips.values():
-            if trip.status not in OPEN_STATUSES or set(trip.visits()) <= placed:
-                continue
-            vehicle = self.vehicles.get(trip.vehicle_id or "")
-            if trip.status is TripStatus.ON_BOARD and vehicle is not None:
-                vehicle.visits.extend(v for v in trip.visits() if v not in placed)
-                continue
-            if vehicle is not None:
-                vehicle.visits = [v for v in vehicle.visits if v.request_id != trip.booking_id]
-            trip.vehicle_id = None
-        for vehicle in self.vehicles.values():
-            commands += self._retime(vehicle, now)
-        for trip in self.trips.values():
-            if trip.status in OPEN_STATUSES and trip.vehicle_id is None:
-                commands += self._reinsert(trip, now)
-        return commands
-
-    def _reinsert(self, trip: Trip, now: int) -> list[Command]:
-        live = self.live_snapshot(now)
-        request = live.snapshot.request_by_id[RequestId(trip.booking_id)]
-        found = feasible_insertions(
-            live.snapshot, live.visits, request, self.params.objective, limit=1
-        )
-        if not found:
-            log.error("booking %s cannot be placed on any vehicle after restart", trip.booking_id)
-            return []
-        vehicle = self.vehicles[str(found[0].vehicle_id)]
-        trip.vehicle_id = vehicle.vehicle_id
-        relaxed = vehicle.vehicle_id in live.relaxed
-        self._mark_dirty(now)
-        return [self._set_route(vehicle, list(found[0].visits), found[0].route, relaxed)]
+    def unplaced(self) -> list[str]:
+        """Open bookings on no vehicle's plan (incidents)."""
+        return restore.unplaced(self)
 
     def _cancel(self, event: CancelRequested, now: int) -> list[Command]:
         trip = self.trips.get(event.booking_id)
@@ -323,6 +271,7 @@ class Engine:
             shift_end=event.shift_end,
             position_node=event.depot_node,
             position_at=event.shift_start,
+            version=event.version,
         )
         self.vehicles[event.vehicle_id] = vehicle
         self._mark_dirty(now)  # a new shift: room for re-planning
@@ -503,6 +452,11 @@ class Engine:
         if self._open[0] != key:
             self._open = (key, {k: t for k, t in self.trips.items() if t.status in OPEN_STATUSES})
         return self._open[1]
+
+    def forget_snapshots(self) -> None:
+        """The state was changed from outside ``handle`` (a rollback): rebuild snapshots."""
+        self._snapshots.clear()
+        self.state_version += 1
 
     def current_plan(self, now: int) -> Plan | Infeasibility:
         live = self.live_snapshot(now)

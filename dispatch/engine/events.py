@@ -117,6 +117,9 @@ class VehicleAdded:
     #: Planned breaks (start, end), taken at the depot; each may start up to
     #: ``EngineParams.break_flex_s`` late and lasts its planned length.
     breaks: tuple[tuple[int, int], ...] = ()
+    #: The last plan version stored for this vehicle (after a restart): new versions
+    #: continue from there, so no version number is used twice.
+    version: int = 0
 
 
 @dataclass(frozen=True, slots=True)
@@ -251,6 +254,21 @@ class PlanAdopted:
     cost_after: float
     drive_saved_s: int
     vehicles_changed: int
+    #: Bookings that now ride another vehicle (or a vehicle at all, if they had none).
+    bookings_moved: int = 0
+
+
+@dataclass(frozen=True, slots=True)
+class TripUnplaced:
+    """A confirmed booking that no vehicle's plan holds or can take (found at a restart).
+
+    The promise stays; the dispatcher sees an incident and the rider's booking says so.
+    Every later re-optimisation tries to place it again.
+    """
+
+    booking_id: str
+    reason: str
+    at: int
 
 
 Command = (
@@ -262,4 +280,5 @@ Command = (
     | PlanChanged
     | SolveRequested
     | PlanAdopted
+    | TripUnplaced
 )

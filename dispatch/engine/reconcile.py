@@ -5,6 +5,12 @@ cancelled, boarded or alighted. The solver's visit orders are therefore merged w
 the present: visits that are done are dropped, locked stops are put first, bookings
 made meanwhile are inserted. The result is re-timed on a fresh snapshot, checked by
 ``validate_plan``, and adopted only if it is valid and better than the current plan.
+
+Re-optimisation must never freeze because of one booking: when the solver's order for
+a vehicle cannot be kept (a rider boarded meanwhile, its next stop got locked, it cannot
+be timed) or a booking cannot be inserted anywhere, that vehicle simply keeps its current
+plan, and the rest of the fleet still gets the improvement. Keeping every vehicle's
+current plan is always possible, so the merge always ends.
 """
 
 from __future__ import annotations
@@ -14,10 +20,10 @@ from typing import TYPE_CHECKING
 
 from dispatch.engine.events import OPEN_STATUSES, Command, PlanAdopted, SolveFinished
 from dispatch.engine.snapshot import LiveSnapshot
-from dispatch.model import Plan, RequestId, VehicleId, Visit
+from dispatch.model import Plan, RequestId, Vehicle, VehicleId, Visit
 from dispatch.solver.plan import make_plan
 from dispatch.solver.repair import insert_requests
-from dispatch.solver.schedule import Infeasibility
+from dispatch.solver.schedule import Infeasibility, build_route
 from dispatch.solver.validate import validate_plan
 
 if TYPE_CHECKING:
@@ -31,14 +37,15 @@ Sequences = dict[VehicleId, list[Visit]]
 def adopt_solution(engine: Engine, event: SolveFinished, now: int) -> list[Command]:
     assert event.plan is not None
     live = engine.live_snapshot(now)
-    merged = merge_with_present(engine, live, event.plan)
-    if merged is None:
-        return []
     objective = engine.params.objective
     current = make_plan(live.snapshot, live.visits, objective)
+    if isinstance(current, Infeasibility):
+        log.info("re-optimised plan not adopted: the current plan cannot be timed")
+        return []
+    merged = merge_with_present(engine, live, event.plan)
     candidate = make_plan(live.snapshot, merged, objective)
-    if isinstance(candidate, Infeasibility) or isinstance(current, Infeasibility):
-        log.info("re-optimised plan not adopted: cannot be timed")
+    if isinstance(candidate, Infeasibility):
+        log.info("re-optimised plan not adopted: cannot be timed (%s)", candidate.reason)
         return []
     problems = validate_plan(live.snapshot, candidate)
     if problems:
@@ -53,18 +60,23 @@ def _adopt(
     engine: Engine, candidate: Plan, current: Plan, token: int, relaxed: frozenset[str]
 ) -> list[Command]:
     changed: list[Command] = []
+    moved = 0
     for route in candidate.routes:
         vehicle = engine.vehicles[str(route.vehicle_id)]
-        for stop in route.stops:
-            engine.trips[str(stop.request_id)].vehicle_id = vehicle.vehicle_id
+        for rid in dict.fromkeys(str(s.request_id) for s in route.stops):
+            trip = engine.trips[rid]
+            moved += trip.vehicle_id != vehicle.vehicle_id
+            trip.vehicle_id = vehicle.vehicle_id
         is_relaxed = vehicle.vehicle_id in relaxed
         if tuple(vehicle.visits) != route.visits:
             changed.append(engine._set_route(vehicle, list(route.visits), route, is_relaxed))
         else:
             vehicle.route, vehicle.relaxed = route, is_relaxed
     saved = current.cost.drive_s - candidate.cost.drive_s
-    adopted = PlanAdopted(token, current.cost.total, candidate.cost.total, saved, len(changed))
-    log.info("%s", adopted_line(token, current, candidate, len(changed)))
+    adopted = PlanAdopted(
+        token, current.cost.total, candidate.cost.total, saved, len(changed), moved
+    )
+    log.info("%s, %d bookings moved", adopted_line(token, current, candidate, len(changed)), moved)
     return [adopted, *changed]
 
 
@@ -89,49 +101,129 @@ def _change(saved_s: int, fewer: str, more: str) -> str:
     return f"{abs(saved_s) / 60:.1f} min {fewer if saved_s > 0 else more}"
 
 
-def merge_with_present(engine: Engine, live: LiveSnapshot, plan: Plan) -> Sequences | None:
-    """The solver's orders restricted to what is still open, completed with what is new."""
+def merge_with_present(engine: Engine, live: LiveSnapshot, plan: Plan) -> Sequences:
+    """The solver's orders restricted to what is still open, completed with what is new.
+
+    A vehicle whose proposed order cannot be kept falls back to its current order
+    ("kept"); the loop ends at the latest when every vehicle is kept.
+    """
     open_visits = {
         v for t in engine.trips.values() if t.status in OPEN_STATUSES for v in t.visits()
     }
-    merged: Sequences = {vid: [] for vid in live.visits}
+    proposed = _proposed(live, plan, open_visits)
+    kept: set[VehicleId] = set()
+    while True:
+        merged = _combine(live, proposed, kept)
+        stuck = _unpinned(live, merged, kept)
+        if not stuck:
+            merged, stuck = _insert_missing(engine, live, merged, kept, open_visits)
+        if not stuck:
+            stuck = _untimeable(live, merged, kept)
+        if not stuck - kept:
+            return merged
+        kept |= stuck
+
+
+def _proposed(live: LiveSnapshot, plan: Plan, open_visits: set[Visit]) -> Sequences:
+    proposed: Sequences = {vid: [] for vid in live.visits}
     seen: set[Visit] = set()
     for route in plan.routes:
-        if route.vehicle_id not in merged:
+        if route.vehicle_id not in proposed:
             continue
         sequence = [v for v in route.visits if v in open_visits and v not in seen]
         seen.update(sequence)
-        merged[route.vehicle_id] = sequence
-    if not _keep_pinned(live, merged):
-        return None
-    missing = {str(v.request_id) for v in open_visits - seen}
-    return _insert_missing(live, merged, missing, engine)
+        proposed[route.vehicle_id] = sequence
+    return proposed
 
 
-def _keep_pinned(live: LiveSnapshot, merged: Sequences) -> bool:
-    """Locked stops first and on-board drop-offs on their own vehicle, or give up."""
+def _combine(live: LiveSnapshot, proposed: Sequences, kept: set[VehicleId]) -> Sequences:
+    """Kept vehicles' current orders; the others' proposals without what the kept ones hold."""
+    taken = {v for vid in kept for v in live.visits.get(vid, ())}
+    return {
+        vid: list(live.visits[vid])
+        if vid in kept
+        else [v for v in proposed.get(vid, []) if v not in taken]
+        for vid in live.visits
+    }
+
+
+def _unpinned(live: LiveSnapshot, merged: Sequences, kept: set[VehicleId]) -> set[VehicleId]:
+    """Put locked stops first; vehicles missing an on-board rider or a locked stop are stuck."""
+    stuck: set[VehicleId] = set()
     for vehicle in live.snapshot.vehicles:
-        sequence = merged.get(vehicle.id, [])
-        for rid in vehicle.on_board:
-            if not any(v.request_id == rid for v in sequence):
-                return False
-        for k, visit in enumerate(vehicle.locked):
-            if visit not in sequence:
-                return False
-            sequence.remove(visit)
-            sequence.insert(k, visit)
+        if vehicle.id in kept:
+            continue
+        if not _pin(vehicle, merged.setdefault(vehicle.id, [])):
+            stuck.add(vehicle.id)
+    return stuck
+
+
+def _pin(vehicle: Vehicle, sequence: list[Visit]) -> bool:
+    for rid in vehicle.on_board:
+        if not any(v.request_id == rid for v in sequence):
+            return False
+    for k, visit in enumerate(vehicle.locked):
+        if visit not in sequence:
+            return False
+        sequence.remove(visit)
+        sequence.insert(k, visit)
     return True
 
 
 def _insert_missing(
-    live: LiveSnapshot, merged: Sequences, missing: set[str], engine: Engine
-) -> Sequences | None:
+    engine: Engine,
+    live: LiveSnapshot,
+    merged: Sequences,
+    kept: set[VehicleId],
+    open_visits: set[Visit],
+) -> tuple[Sequences, set[VehicleId]]:
+    """Insert bookings the merge does not hold; a booking that fits nowhere keeps its vehicle."""
+    placed = {v for seq in merged.values() for v in seq}
+    missing = sorted({str(v.request_id) for v in open_visits - placed})
     if not missing:
-        return merged
-    ids = [RequestId(r) for r in sorted(missing)]
-    if any(engine.trips[r].status not in OPEN_STATUSES or engine.trips[r].boarded_at for r in ids):
-        return None
-    sequences, unserved = insert_requests(live.snapshot, merged, ids, engine.params.objective)
-    if unserved:
-        return None
-    return {vid: list(seq) for vid, seq in sequences.items()}
+        return merged, set()
+    stuck: set[VehicleId] = set()
+    insertable: list[RequestId] = []
+    for rid in missing:
+        trip = engine.trips[rid]
+        home = _home(live, rid)
+        if trip.boarded_at is not None or trip.is_break:
+            if home is not None and home not in kept:
+                stuck.add(home)
+            continue
+        merged = _without(merged, rid)
+        insertable.append(RequestId(rid))
+    if stuck or not insertable:
+        return merged, stuck
+    sequences, unserved = insert_requests(
+        live.snapshot, merged, insertable, engine.params.objective
+    )
+    for rid in unserved:
+        home = _home(live, str(rid))
+        if home is not None and home not in kept:
+            stuck.add(home)
+    return {vid: list(seq) for vid, seq in sequences.items()}, stuck
+
+
+def _home(live: LiveSnapshot, rid: str) -> VehicleId | None:
+    """The vehicle whose current plan holds the booking, if any."""
+    return next(
+        (vid for vid, seq in live.visits.items() if any(str(v.request_id) == rid for v in seq)),
+        None,
+    )
+
+
+def _without(merged: Sequences, rid: str) -> Sequences:
+    """Partial leftovers of a booking (e.g. a pickup whose drop-off is gone) are removed."""
+    return {vid: [v for v in seq if str(v.request_id) != rid] for vid, seq in merged.items()}
+
+
+def _untimeable(live: LiveSnapshot, merged: Sequences, kept: set[VehicleId]) -> set[VehicleId]:
+    """Vehicles (not kept already) whose merged order cannot be timed."""
+    return {
+        vehicle.id
+        for vehicle in live.snapshot.vehicles
+        if vehicle.id not in kept
+        and merged.get(vehicle.id)
+        and isinstance(build_route(live.snapshot, vehicle, merged[vehicle.id]), Infeasibility)
+    }

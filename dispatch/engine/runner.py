@@ -3,7 +3,11 @@
 Callers (the HTTP and websocket handlers) submit events and await a future; the
 engine thread handles them one at a time, so the engine stays the single writer.
 Commands go to a sink (persistence and publishing) in the engine thread, in order,
-before the caller's future resolves.
+before the caller's future resolves. A caller may hand along what must be written
+together with the engine's decision (``persist``: a booking's rider and idempotency
+key, a driver's message id). If the sink cannot make the decision durable, the engine
+is rolled back to where it was before the event (see ``undo``) and the caller gets the
+error: nothing is answered as done that is not in the database.
 """
 
 from __future__ import annotations
@@ -14,21 +18,50 @@ import threading
 import time
 from collections.abc import Callable
 from concurrent.futures import Future
+from typing import Protocol
 
 from dispatch.engine.engine import Engine
 from dispatch.engine.events import Command, Event, SolveFinished, SolveRequested, Tick
-from dispatch.engine.worker import Solver
+from dispatch.engine.undo import checkpoint, rollback
+from dispatch.engine.worker import SolveOutcome, Solver
 
 log = logging.getLogger(__name__)
 
 Clock = Callable[[], int]
 #: Events that keep the engine busy longer than this are logged (quotes wait behind them).
 SLOW_EVENT_S = 0.05
-CommandSink = Callable[[list[Command]], None]
+
+
+class CommandSink(Protocol):
+    """Persists (and then publishes) the engine's commands; raises if they are not durable."""
+
+    def __call__(self, commands: list[Command], persist: object | None = None) -> None: ...
+
+
+_Item = tuple[Event, "Future[list[Command]]", object | None]
 
 
 def wall_clock() -> int:
     return int(time.time())
+
+
+def apply_event(
+    engine: Engine, sink: CommandSink, event: Event, now: int, persist: object | None = None
+) -> list[Command]:
+    """Handle ``event`` and make its commands durable, or leave the engine as it was.
+
+    The one place where engine decisions meet persistence: the runner's thread calls it
+    for every event; tests and tools without threads call it directly.
+    """
+    saved = checkpoint(engine, event)
+    try:
+        commands = engine.handle(event, now)
+        sink(commands, persist)
+    except BaseException:
+        if saved is not None:
+            rollback(engine, saved)
+        raise
+    return commands
 
 
 class EngineRunner:
@@ -45,7 +78,7 @@ class EngineRunner:
         self.sink = sink
         self.clock = clock
         self.tick_s = tick_s
-        self._queue: queue.Queue[tuple[Event, Future[list[Command]]] | None] = queue.Queue()
+        self._queue: queue.Queue[_Item | None] = queue.Queue()
         self._thread = threading.Thread(target=self._loop, name="dispatch-engine", daemon=True)
         self._solver_thread: threading.Thread | None = None
         self._stopped = threading.Event()
@@ -54,17 +87,20 @@ class EngineRunner:
     def start(self) -> None:
         self._thread.start()
 
-    def submit(self, event: Event) -> Future[list[Command]]:
+    def submit(self, event: Event, persist: object | None = None) -> Future[list[Command]]:
+        """Queue ``event``; ``persist`` goes to the sink with the event's commands."""
         future: Future[list[Command]] = Future()
         if self._stopped.is_set():
             future.set_exception(RuntimeError("the dispatch engine has stopped"))
             return future
-        self._queue.put((event, future))
+        self._queue.put((event, future, persist))
         return future
 
-    def call(self, event: Event, timeout: float = 30.0) -> list[Command]:
+    def call(
+        self, event: Event, timeout: float = 30.0, persist: object | None = None
+    ) -> list[Command]:
         """Submit and wait (for synchronous callers such as start-up code)."""
-        return self.submit(event).result(timeout)
+        return self.submit(event, persist).result(timeout)
 
     def stop(self) -> None:
         self._stopped.set()
@@ -79,7 +115,7 @@ class EngineRunner:
         next_tick = time.monotonic() + self.tick_s
         while not self._stopped.is_set():
             if time.monotonic() >= next_tick:
-                self._handle(Tick(), Future())
+                self._handle(Tick(), Future(), None)
                 next_tick = time.monotonic() + self.tick_s
             try:
                 item = self._queue.get(timeout=max(0.0, next_tick - time.monotonic()))
@@ -89,12 +125,13 @@ class EngineRunner:
                 break
             self._handle(*item)
 
-    def _handle(self, event: Event, future: Future[list[Command]]) -> None:
+    def _handle(self, event: Event, future: Future[list[Command]], persist: object | None) -> None:
         started = time.perf_counter()
         try:
-            commands = self.engine.handle(event, self.clock())
-            self.sink(commands)
+            commands = apply_event(self.engine, self.sink, event, self.clock(), persist)
         except Exception as exc:
+            if isinstance(event, SolveFinished):  # nobody waits for it: say so here
+                log.warning("re-optimised plan %d not adopted: %s", event.token, exc)
             if not isinstance(event, Tick):
                 future.set_exception(exc)
             else:
@@ -110,7 +147,15 @@ class EngineRunner:
 
     def _start_solver(self, request: SolveRequested) -> None:
         def run() -> None:
-            outcome = self.solver.solve(request.snapshot, request.warm_start, request.time_limit_s)
+            # Whatever happens, the engine hears that this solve is over (or it would wait
+            # for it for ever and never re-optimise again).
+            try:
+                outcome = self.solver.solve(
+                    request.snapshot, request.warm_start, request.time_limit_s
+                )
+            except Exception as exc:
+                log.exception("re-optimisation %d failed", request.token)
+                outcome = SolveOutcome(None, 0.0, f"solver failed: {type(exc).__name__}: {exc}")
             self.solves += 1
             self.submit(SolveFinished(request.token, outcome.plan, outcome.seconds, outcome.reason))
 

@@ -42,8 +42,14 @@ class LiveSnapshot:
 
 
 def trip_request(trip: Trip, table: LocationTable) -> Request:
-    """The trip as a solver request (cached on the trip until its status changes)."""
-    key = (trip.status, trip.boarded_at, trip.promise)
+    """The trip as a solver request (cached on the trip until its status changes).
+
+    A booking that no vehicle's plan holds (an incident, see ``TripUnplaced``) is not
+    ``promised`` in the solver's view: a plan may leave it out, so that one booking that
+    cannot be placed never stops the rest from being re-optimised, while every plan that
+    places it is preferred (it costs like an unserved request).
+    """
+    key = (trip.status, trip.boarded_at, trip.promise, trip.vehicle_id is None)
     if trip.cached_request is not None and trip.cached_request[0] == key:
         return trip.cached_request[1]
     request = _trip_request(trip, table)
@@ -75,7 +81,7 @@ def _trip_request(trip: Trip, table: LocationTable) -> Request:
         max_ride_s=trip.max_ride_s,
         pickup_service_s=trip.pickup_service_s,
         dropoff_service_s=trip.dropoff_service_s,
-        promised=True,
+        promised=trip.vehicle_id is not None,
         boarded_at=_boarding_start(trip),
         desired_pickup=trip.desired_pickup,
     )
@@ -208,7 +214,7 @@ def build_live_snapshot(
     vehicle changed or time moved on); ``route_states`` is handed to the solver's
     route-state memo, so that route states outlive one snapshot too.
     """
-    open_trips = [t for t in trips.values() if t.status in OPEN_STATUSES]
+    open_trips = [t for t in trips.values() if t.status in OPEN_STATUSES and _plannable(t)]
     requests = {RequestId(t.booking_id): trip_request(t, table) for t in open_trips}
     active = [v for v in vehicles if v.shift_end > now or v.visits]
     plain: Snapshot | None = None
@@ -311,6 +317,11 @@ def with_requests(
     snapshot.__dict__["travel_rows"] = table.travel_rows()
     share_route_states(base, snapshot)
     return LiveSnapshot(snapshot, live.visits, live.relaxed)
+
+
+def _plannable(trip: Trip) -> bool:
+    """A rider on board a vehicle that is not in service cannot be planned (an incident)."""
+    return trip.vehicle_id is not None or trip.status is not TripStatus.ON_BOARD
 
 
 def _settled(vehicle: VehicleState, now: int) -> bool:

@@ -8,11 +8,17 @@ current plan then simply stays.
 
 from __future__ import annotations
 
+import itertools
 import logging
 import multiprocessing as mp
+import pickle
+import shutil
+import tempfile
+import threading
 import time
 from dataclasses import dataclass
 from multiprocessing.connection import Connection
+from pathlib import Path
 from typing import Protocol
 
 from dispatch.model import Plan, Snapshot
@@ -73,15 +79,34 @@ def _worker_main(conn: Connection, objective: ObjectiveParams, seed: int) -> Non
             return
         if message is None:
             return
-        snapshot, warm_start, time_limit_s = message
-        try:
-            conn.send(("ok", _solve_here(snapshot, warm_start, time_limit_s, objective, seed)))
-        except Exception as exc:  # reported to the parent, which keeps the current plan
-            conn.send(("error", f"{type(exc).__name__}: {exc}"))
+        conn.send(_solve_file(Path(message), objective, seed))
+
+
+def _solve_file(path: Path, objective: ObjectiveParams, seed: int) -> tuple[str, str]:
+    """Solve the job in ``path``; the plan goes to a file next to it (its name is the answer)."""
+    try:
+        with path.open("rb") as f:
+            snapshot, warm_start, time_limit_s = pickle.load(f)
+        path.unlink(missing_ok=True)
+        plan = _solve_here(snapshot, warm_start, time_limit_s, objective, seed)
+        out = path.with_suffix(".plan")
+        with out.open("wb") as f:
+            pickle.dump(plan, f, protocol=pickle.HIGHEST_PROTOCOL)
+        return ("ok", str(out))
+    except Exception as exc:  # reported to the parent, which keeps the current plan
+        return ("error", f"{type(exc).__name__}: {exc}")
 
 
 class ProcessSolver:
-    """A child process that solves; killed and restarted when it overruns its deadline."""
+    """A child process that solves; killed and restarted when it overruns its deadline.
+
+    The snapshot travels through a file, not the pipe: a snapshot of a large fleet is
+    bigger than any pipe buffer, and a child that has stopped reading (hung, stopped by a
+    signal) would block the parent's send for ever. Only a short file name crosses the
+    pipe, so the deadline (which counts from before the snapshot is written) holds
+    whatever the child does. A child that is killed is replaced at once, off the solve
+    path, so the next solve does not wait for OR-Tools to load.
+    """
 
     def __init__(
         self,
@@ -98,54 +123,98 @@ class ProcessSolver:
         self._ctx = mp.get_context("spawn")
         self._process: mp.process.BaseProcess | None = None
         self._conn: Connection | None = None
+        self._lock = threading.Lock()
+        self._dir = Path(tempfile.mkdtemp(prefix="dispatch-solver-"))
+        self._jobs = itertools.count(1)
 
-    def start(self) -> None:
-        """Start the child now (the service does this at start-up, off the solve path)."""
-        self._ensure()
+    @property
+    def pid(self) -> int | None:
+        """The child's process id (for operators and fault tests)."""
+        process = self._process
+        return process.pid if process is not None else None
+
+    def start(self, wait: bool = True) -> None:
+        """Start the child now (the service does this at start-up, off the solve path).
+
+        With ``wait=False`` it starts in the background while the caller goes on (loading
+        the map, restoring bookings); a solve that comes first waits for it, outside its
+        deadline.
+        """
+        if wait:
+            self._ensure()
+        else:
+            threading.Thread(target=self._ensure, name="dispatch-solver-start", daemon=True).start()
 
     def _ensure(self) -> Connection | None:
         """The connection to a ready child, starting one if needed (``None`` if it won't start)."""
-        if self._process is None or not self._process.is_alive() or self._conn is None:
-            parent, child = self._ctx.Pipe()
-            self._process = self._ctx.Process(
-                target=_worker_main,
-                args=(child, self.objective, self.seed),
-                daemon=True,
-                name="dispatch-solver",
-            )
-            self._process.start()
-            child.close()
-            self._conn = parent
-            try:
-                ready = parent.poll(self.startup_s) and parent.recv()[0] == "ready"
-            except (EOFError, OSError):
-                ready = False
-            if not ready:
-                log.error("the solver process did not start within %.0f s", self.startup_s)
-                self._kill()
-                return None
-        return self._conn
+        with self._lock:
+            if self._process is None or not self._process.is_alive() or self._conn is None:
+                self._spawn()
+            return self._conn
+
+    def _spawn(self) -> None:
+        self._kill()
+        parent, child = self._ctx.Pipe()
+        self._process = self._ctx.Process(
+            target=_worker_main,
+            args=(child, self.objective, self.seed),
+            daemon=True,
+            name="dispatch-solver",
+        )
+        self._process.start()
+        child.close()
+        self._conn = parent
+        try:
+            ready = parent.poll(self.startup_s) and parent.recv()[0] == "ready"
+        except (EOFError, OSError):
+            ready = False
+        if not ready:
+            log.error("the solver process did not start within %.0f s", self.startup_s)
+            self._kill()
 
     def solve(self, snapshot: Snapshot, warm_start: Plan, time_limit_s: float) -> SolveOutcome:
         conn = self._ensure()
         started = time.perf_counter()  # the deadline counts from here, not from start-up
         if conn is None:
             return SolveOutcome(None, 0.0, "the solver process could not be started")
-        conn.send((snapshot, warm_start, time_limit_s))
-        if not conn.poll(time_limit_s + self.grace_s):
-            self._kill()
-            elapsed = time.perf_counter() - started
-            log.warning("solver overran its %.1f s deadline and was killed", time_limit_s)
-            return SolveOutcome(None, elapsed, "deadline exceeded; solver killed")
+        job = self._dir / f"job-{next(self._jobs)}.snapshot"
         try:
+            with job.open("wb") as f:
+                pickle.dump((snapshot, warm_start, time_limit_s), f, pickle.HIGHEST_PROTOCOL)
+            conn.send(str(job))  # a few bytes: fits the pipe even if the child never reads
+            deadline = time_limit_s + self.grace_s - (time.perf_counter() - started)
+            if not conn.poll(max(0.0, deadline)):
+                return self._overran(time_limit_s, started)
             status, payload = conn.recv()
         except (EOFError, OSError) as exc:
-            self._kill()
+            self._restart()
             return SolveOutcome(None, time.perf_counter() - started, f"solver died: {exc}")
+        finally:
+            job.unlink(missing_ok=True)
+        return self._outcome(status, payload, started)
+
+    def _outcome(self, status: str, payload: str, started: float) -> SolveOutcome:
         elapsed = time.perf_counter() - started
         if status != "ok":
             return SolveOutcome(None, elapsed, str(payload))
-        return SolveOutcome(payload, elapsed)
+        result = Path(payload)
+        try:
+            with result.open("rb") as f:
+                plan = pickle.load(f)
+        finally:
+            result.unlink(missing_ok=True)
+        return SolveOutcome(plan, elapsed)
+
+    def _overran(self, time_limit_s: float, started: float) -> SolveOutcome:
+        self._restart()
+        log.warning("solver overran its %.1f s deadline and was killed", time_limit_s)
+        return SolveOutcome(None, time.perf_counter() - started, "deadline exceeded; solver killed")
+
+    def _restart(self) -> None:
+        """Kill the child and start a new one in the background (the next solve finds it ready)."""
+        with self._lock:
+            self._kill()
+        threading.Thread(target=self._ensure, name="dispatch-solver-start", daemon=True).start()
 
     def _kill(self) -> None:
         if self._process is not None:
@@ -157,10 +226,12 @@ class ProcessSolver:
         self._conn = None
 
     def close(self) -> None:
-        if self._conn is not None and self._process is not None and self._process.is_alive():
-            try:
-                self._conn.send(None)
-                self._process.join(timeout=2)
-            except OSError:
-                pass
-        self._kill()
+        with self._lock:
+            if self._conn is not None and self._process is not None and self._process.is_alive():
+                try:
+                    self._conn.send(None)
+                    self._process.join(timeout=2)
+                except OSError:
+                    pass
+            self._kill()
+        shutil.rmtree(self._dir, ignore_errors=True)

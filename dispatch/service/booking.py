@@ -1,10 +1,13 @@
 """The booking service: what the rider and hotline API do, without HTTP.
 
-Quotes go to the engine (insertion, milliseconds). A booking is first placed by the
-engine (which checks the offer is still feasible), then committed to the database
-with its idempotency key; only then is the rider told it is confirmed. If the commit
-fails, the engine forgets the booking again. Every call may block briefly on the
-engine thread or the database, so the HTTP layer runs it in a worker thread.
+Quotes go to the engine (insertion, milliseconds). A booking is placed by the engine
+(which checks the offer is still feasible) and committed to the database with its
+idempotency key and the vehicle's new plan version in the same step of the engine
+thread; only then is the rider told it is confirmed. If the commit fails, the engine is
+rolled back (the offer is free again, so a retry with the same key can succeed) and the
+rider gets a 503 with ``Retry-After``. A cancellation likewise counts only once it is
+committed. Every call may block briefly on the engine thread or the database, so the
+HTTP layer runs it in a worker thread.
 """
 
 from __future__ import annotations
@@ -12,7 +15,6 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
-import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
@@ -35,16 +37,26 @@ from dispatch.errors import AuthError, ConflictError, DispatchError, InputError,
 from dispatch.roads.network import RoadNetwork
 from dispatch.service.etas import EtaBoard
 from dispatch.service.ids import new_id
+from dispatch.service.sink import BookingCommit
 from dispatch.service.stops import VirtualStops
 from dispatch.store import Repository
-from dispatch.store.errors import BookingNotFound, IdempotencyConflict, OfferAlreadyUsed
-from dispatch.store.records import Booking, ConfirmResult, NewBooking, Offer, Place
+from dispatch.store.changes import AlreadyConfirmed, Confirmation
+from dispatch.store.errors import (
+    BookingNotFound,
+    OfferAlreadyUsed,
+    OfferExpired,
+    OfferNotFound,
+)
+from dispatch.store.records import Booking, BookingStatus, NewBooking, Offer, Place
 from dispatch.store.tokens import hash_token, new_token, token_matches
 
 log = logging.getLogger(__name__)
 
-#: How often (every 50 ms) a retry looks for the stored answer of a concurrent first attempt.
-REPLAY_POLLS = 60
+#: What a rider reads about a booking that no bus's plan holds (an incident).
+UNPLACED_NOTICE = (
+    "No bus is planned for this ride at the moment. The dispatcher has been alerted and "
+    "is working on it; please call the hotline if you have not heard from us."
+)
 
 
 class OfferGoneError(ConflictError):
@@ -238,32 +250,44 @@ class BookingService:
         standing_order_id: int | None = None,
     ) -> tuple[int, dict[str, Any]]:
         request_hash = hashlib.sha256(json.dumps(body, sort_keys=True).encode()).hexdigest()
-        booking_id = new_id("b")
-        commands = self.runner.call(BookingRequested(booking_id, offer_id))
-        accepted = next((c for c in commands if isinstance(c, BookingAccepted)), None)
-        if accepted is None:
-            rejected = next(c for c in commands if isinstance(c, BookingRejected))
-            return self._rejected(rejected, offer_id, key, request_hash)
+        stored = self.repo.stored_confirmation(key, request_hash)
+        if stored is not None:  # a retry of a booking that was made
+            return stored.status_code, stored.response
         try:
-            return self._commit(
-                accepted, offer_id, rider, notes, key, request_hash, standing_order_id
+            offer = self.repo.get_offer(offer_id)
+        except OfferNotFound:
+            raise OfferGoneError("unknown or expired offer", None) from None
+        token = new_token()
+        commit = BookingCommit(
+            lambda accepted: Confirmation(
+                offer_id,
+                self._new_booking(accepted, offer, rider, notes, token, standing_order_id),
+                key,
+                request_hash,
+                lambda b: self.booking_json(b, token=token),
             )
-        except BaseException:
-            self.runner.call(
-                CancelRequested(booking_id)
-            )  # the engine forgets what was not committed
-            raise
+        )
+        booking_id = new_id("b")
+        try:
+            commands = self.runner.call(BookingRequested(booking_id, offer_id), persist=commit)
+        except AlreadyConfirmed as exc:  # a concurrent attempt with the same key was first
+            return exc.stored.status_code, exc.stored.response
+        except OfferAlreadyUsed:
+            raise ConflictError("this offer has been booked already") from None
+        except OfferExpired:
+            raise OfferGoneError("the offer has expired; here are fresh offers", None) from None
+        if commit.result is not None:
+            return commit.result.status_code, commit.result.response
+        rejected = next(c for c in commands if isinstance(c, BookingRejected))
+        return self._rejected(rejected, offer_id, key, request_hash)
 
     def _rejected(
         self, rejected: BookingRejected, offer_id: str, key: str | None, request_hash: str
     ) -> tuple[int, dict[str, Any]]:
-        # A retry of a booking that went through (or is going through): the engine forgets
-        # a used offer at its next tick, so "unknown" may also mean "just booked".
-        retry = rejected.code == "used" or (
-            rejected.code == "unknown_offer" and self._offer_known(offer_id)
-        )
-        if key is not None and retry:
-            stored = self._await_replay(key, request_hash, offer_id)
+        # The engine commits a booking before it takes the next event, so a retry that
+        # finds the offer used (or already forgotten) finds the first attempt's answer.
+        if key is not None and rejected.code in ("used", "unknown_offer"):
+            stored = self.repo.stored_confirmation(key, request_hash)
             if stored is not None:
                 return stored.status_code, stored.response
         if rejected.code == "unknown_offer":
@@ -272,35 +296,6 @@ class BookingService:
             raise ConflictError("this offer has been booked already")
         raise OfferGoneError(f"{rejected.reason}; here are fresh offers", self._fresh(offer_id))
 
-    def _offer_known(self, offer_id: str) -> bool:
-        """Whether the offer was booked or may be being booked right now (not expired)."""
-        try:
-            offer = self.repo.get_offer(offer_id)
-        except DispatchError:
-            return False
-        return offer.consumed_by is not None or offer.expires_at >= self.clock()
-
-    def _await_replay(self, key: str, request_hash: str, offer_id: str) -> ConfirmResult | None:
-        """The stored answer for ``key``; a concurrent first attempt may still be committing.
-
-        The key's answer is committed together with the offer's use: once the offer is
-        used and the key has no answer, the offer went to another request (no waiting).
-        """
-        for _ in range(REPLAY_POLLS):
-            stored = self.repo._replay(key, request_hash)
-            if stored is not None:
-                return stored
-            if self._offer_used(offer_id):
-                return self.repo._replay(key, request_hash)  # committed in between?
-            time.sleep(0.05)
-        return None
-
-    def _offer_used(self, offer_id: str) -> bool:
-        try:
-            return self.repo.get_offer(offer_id).consumed_by is not None
-        except DispatchError:
-            return False
-
     def _fresh(self, offer_id: str) -> dict[str, Any] | None:
         try:
             offer = self.repo.get_offer(offer_id)
@@ -308,19 +303,17 @@ class BookingService:
         except DispatchError:
             return None
 
-    def _commit(
+    def _new_booking(
         self,
         accepted: BookingAccepted,
-        offer_id: str,
+        offer: Offer,
         rider: dict[str, Any],
         notes: str,
-        key: str | None,
-        request_hash: str,
-        standing_order_id: int | None = None,
-    ) -> tuple[int, dict[str, Any]]:
-        offer = self.repo.get_offer(offer_id)
-        token = new_token()
-        new = NewBooking(
+        token: str,
+        standing_order_id: int | None,
+    ) -> NewBooking:
+        """The booking as the engine placed it (vehicle, promise, planned times)."""
+        return NewBooking(
             booking_id=accepted.booking_id,
             rider_id=rider.get("rider_id"),
             origin=_place_from(offer.request["origin"]),
@@ -340,24 +333,6 @@ class BookingService:
             notes=(f"{rider.get('name', '')}: {notes}" if notes else rider.get("name", ""))[:500],
             standing_order_id=standing_order_id,
         )
-        try:
-            result = self.repo.confirm_booking(
-                offer_id,
-                new,
-                idempotency_key=key,
-                request_hash=request_hash,
-                response_builder=lambda b: self.booking_json(b, token=token),
-                now=self.clock(),
-            )
-        except OfferAlreadyUsed:
-            raise ConflictError("this offer has been booked already") from None
-        except IdempotencyConflict:
-            raise IdempotencyConflict(
-                "this Idempotency-Key was used with a different request"
-            ) from None
-        if result.replayed:
-            self.runner.call(CancelRequested(accepted.booking_id))
-        return result.status_code, result.response
 
     def booking_json(self, b: Booking, token: str | None = None) -> dict[str, Any]:
         eta = self.etas.get(b.id)
@@ -380,6 +355,8 @@ class BookingService:
         }
         if token is not None:
             body["access_token"] = token
+        if b.status is BookingStatus.UNPLACED:
+            body["notice"] = UNPLACED_NOTICE
         return body
 
     def authorise(self, booking_id: str, token: str | None, agent: bool) -> Booking:
@@ -395,10 +372,11 @@ class BookingService:
         return self.booking_json(self.authorise(booking_id, token, agent))
 
     def cancel(self, booking_id: str, token: str | None, agent: bool) -> dict[str, Any]:
+        """Cancel; answered only once the cancellation is committed (else 503, try again)."""
         booking = self.authorise(booking_id, token, agent)
-        if booking.status.value in ("confirmed",):
+        if booking.status in (BookingStatus.CONFIRMED, BookingStatus.UNPLACED):
             self.runner.call(CancelRequested(booking_id))
-        elif booking.status.value == "on_board":
+        elif booking.status is BookingStatus.ON_BOARD:
             raise ConflictError("the rider is already on board")
         return self.booking_json(self.repo.get_booking(booking_id))
 

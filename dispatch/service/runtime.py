@@ -1,165 +1,51 @@
 """Compose the running service: road network, stops, database, engine, solver, sink.
 
 Start-up rebuilds the engine's state from the database (open bookings with their
-promises, the last plan version of every vehicle) before the engine takes any new
-event, so a restart — also after ``kill -9`` — carries on where the service stopped.
+promises and vehicles, the last plan version of every vehicle) before the engine takes
+any new event, so a restart — also after ``kill -9`` — carries on where the service
+stopped, with every booking on the bus the database says it rides.
 """
 
 from __future__ import annotations
 
 import logging
-import queue
 import threading
-from collections import deque
+import time
 from collections.abc import Callable
-from dataclasses import dataclass, field
-from datetime import UTC, date
-from typing import Any
+from dataclasses import dataclass, field, replace
+from datetime import date
 
 from dispatch.config import ServiceConfig, engine_params
 from dispatch.engine.engine import Engine
 from dispatch.engine.events import (
     BookingRestored,
-    Command,
-    PlanAdopted,
-    PlanChanged,
     PlanRestored,
     Promise,
     RestoreCompleted,
     TripSpec,
     TripStatus,
-    TripStatusChanged,
 )
-from dispatch.engine.publisher import InMemoryPublisher, PublishedPlan
+from dispatch.engine.publisher import InMemoryPublisher
 from dispatch.engine.runner import EngineRunner, wall_clock
 from dispatch.engine.worker import ProcessSolver, Solver
-from dispatch.model import Route, TimeWindow
+from dispatch.model import TimeWindow
 from dispatch.roads.network import OsmSource, RoadNetwork, load_road_network
 from dispatch.search import SearchIndex, entries_from_map
 from dispatch.service.booking import BookingService
+from dispatch.service.device_tokens import store_fleet_tokens
 from dispatch.service.etas import EtaBoard
 from dispatch.service.fleet import Fleet
-from dispatch.service.plan_payload import NamedStop, PlanPayloads, delayed_route
+from dispatch.service.plan_payload import NamedStop, PlanPayloads
+from dispatch.service.sink import STARTUP, Sink
 from dispatch.service.standing_orders import StandingOrders
 from dispatch.service.stops import VirtualStops, build_stops
 from dispatch.settings import Settings
 from dispatch.store import Repository, open_database
-from dispatch.store.errors import DuplicateError, InvalidTransition
-from dispatch.store.records import (
-    Booking,
-    BookingStatus,
-    PlanVersion,
-    StopRecord,
-    StopSource,
-    VehicleRecord,
-)
+from dispatch.store.records import Booking, BookingStatus, PlanVersion, StopRecord, StopSource
 
 log = logging.getLogger(__name__)
 
 Clock = Callable[[], int]
-
-
-class Sink:
-    """Persists and publishes what the engine decides (called in the engine thread, in order).
-
-    New plans are handed to one publishing thread, which (in order) builds the drivers'
-    payload with its road geometry, updates the riders' ETAs, publishes the version and
-    stores it: the engine thread, which answers every quote, never waits for any of it.
-    Status changes are written at once (a rider reads them back).
-    """
-
-    def __init__(
-        self,
-        repo: Repository,
-        network: RoadNetwork,
-        publisher: InMemoryPublisher,
-        etas: EtaBoard,
-        clock: Clock,
-        payloads: PlanPayloads | None = None,
-    ) -> None:
-        self.repo, self.network, self.publisher, self.etas, self.clock = (
-            repo,
-            network,
-            publisher,
-            etas,
-            clock,
-        )
-        self.payloads = payloads or PlanPayloads(network, UTC, {}, {}, {})
-        #: The last timed route and its nodes per vehicle (for ETAs projected from positions).
-        self.routes: dict[str, tuple[Route, tuple[int, ...]]] = {}
-        self.adoptions: deque[dict[str, Any]] = deque(maxlen=50)
-        self._plans: queue.Queue[tuple[PlanChanged, int] | None] = queue.Queue()
-        self._writer = threading.Thread(
-            target=self._publish_plans, name="dispatch-plan-publisher", daemon=True
-        )
-        self._writer.start()
-
-    def _publish_plans(self) -> None:
-        while (item := self._plans.get()) is not None:
-            change, at = item
-            try:
-                self._publish(change, at)
-            except Exception:
-                log.exception("plan version %s/%d not published", change.vehicle_id, change.version)
-
-    def close(self) -> None:
-        """Publish and store what is queued, then stop the publishing thread."""
-        self._plans.put(None)
-        self._writer.join(timeout=30)
-
-    def __call__(self, commands: list[Command]) -> None:
-        for command in commands:
-            if isinstance(command, PlanChanged):
-                self._plan(command)
-            elif isinstance(command, TripStatusChanged):
-                self._status(command)
-            elif isinstance(command, PlanAdopted):
-                self.adoptions.append(
-                    {
-                        "at": self.clock(),
-                        "drive_saved_s": command.drive_saved_s,
-                        "vehicles_changed": command.vehicles_changed,
-                    }
-                )
-
-    def _plan(self, c: PlanChanged) -> None:
-        self.routes[c.vehicle_id] = (c.route, c.nodes)
-        self._plans.put((c, self.clock()))
-
-    def _publish(self, c: PlanChanged, now: int) -> None:
-        self.etas.update(c.route)
-        device_id = c.vehicle_id.split("@", 1)[0]
-        payload = self.payloads.published(c, device_id, now)
-        self.publisher.publish(PublishedPlan(c.vehicle_id, c.version, payload))
-        plan = PlanVersion(c.vehicle_id, c.version, now, self.payloads.stored_stops(c))
-        try:
-            self.repo.save_plan_version(plan)
-        except DuplicateError:
-            log.warning("plan version %s/%d exists already", plan.vehicle_id, plan.version)
-
-    def project_position(self, vehicle_id: str, node: int, at: int) -> None:
-        """Riders' ETAs from where the vehicle really is (called off the engine thread).
-
-        Delays carry forward through the plan; being early changes nothing, since the
-        vehicle waits for each pickup window anyway.
-        """
-        current = self.routes.get(vehicle_id)
-        if current is None or not current[0].stops:
-            return
-        route, nodes = current
-        seconds, _ = self.network.one_to_many(node, [nodes[0]])
-        self.etas.update(delayed_route(route, at + int(seconds[0])))
-
-    def _status(self, c: TripStatusChanged) -> None:
-        try:
-            if c.status is TripStatus.CANCELLED:
-                self.repo.cancel_booking(c.booking_id, c.at)
-            else:
-                self.repo.update_booking_status(c.booking_id, BookingStatus(c.status.value), c.at)
-        except (InvalidTransition, LookupError) as exc:
-            log.warning("booking %s: status %s not stored: %s", c.booking_id, c.status, exc)
-        except Exception as exc:  # e.g. the booking's commit has not happened (it was rolled back)
-            log.warning("booking %s: status %s not stored: %s", c.booking_id, c.status, exc)
 
 
 @dataclass
@@ -181,23 +67,45 @@ class Runtime:
     fleet: Fleet | None = None
     _housekeeping_stop: threading.Event = field(default_factory=threading.Event)
 
-    def ensure_shifts(self) -> None:
-        """Engine vehicles for every shift from today to the end of the prebooking horizon."""
+    def ensure_shifts(
+        self, stored: dict[str, PlanVersion] | None = None, persist: object | None = None
+    ) -> None:
+        """Engine vehicles for every shift from today to the end of the prebooking horizon.
+
+        A vehicle continues the plan version numbers stored for it (``stored``, or looked
+        up), so no version number is ever used twice.
+        """
         assert self.fleet is not None
         for shift, added in self.fleet.engine_vehicles(self.shift_days):
-            self.runner.call(added)
+            last = (stored or {}).get(added.vehicle_id) if stored is not None else (
+                self.repo.latest_plan_version(added.vehicle_id)
+            )  # fmt: skip
+            self.runner.call(replace(added, version=last.version if last else 0), persist=persist)
             self.shift_days.add((shift.vehicle_id, shift.day))
 
     def housekeeping(self) -> None:
-        """Shifts and standing-order dates that came into the prebooking horizon."""
+        """Shifts and standing-order dates that came into the prebooking horizon; retention."""
         try:
             self.ensure_shifts()
             if self.standing is not None:
                 made = self.standing.roll_all()
                 if made:
                     log.info("standing orders: %d bookings made for new dates", made)
+            self.purge()
         except Exception:  # keep the service running; the next round tries again
             log.exception("housekeeping failed")
+
+    def purge(self) -> None:
+        """Forget expired offers, old idempotency keys and superseded plan versions."""
+        before = self.clock() - self.config.retention.days * 86400
+        purged = self.repo.purge(before)
+        if purged.offers or purged.idempotency_keys or purged.plan_versions:
+            log.info(
+                "retention: removed %d offers, %d idempotency keys, %d plan versions",
+                purged.offers,
+                purged.idempotency_keys,
+                purged.plan_versions,
+            )
 
     def start_housekeeping(self, every_s: float = 3600.0) -> None:
         """Run :meth:`housekeeping` now and then every ``every_s`` seconds, in a thread."""
@@ -231,21 +139,21 @@ def build_runtime(
     clock: Clock = wall_clock,
     solver: Solver | None = None,
 ) -> Runtime:
+    params = engine_params(config)
+    if solver is None:  # OR-Tools loads in the child while the map and bookings load here
+        solver = ProcessSolver(params.objective)
+        solver.start(wait=False)
     network = load_road_network(region_source(config), cache_dir=settings.osm_cache)
     stops = build_stops(network, config)
     db = open_database(settings.database_url)
     db.migrate()
     repo = Repository(db, clock=clock)
     _store_fleet_and_stops(repo, config, stops)
-    params = engine_params(config)
     engine = Engine(network, params)
     publisher, etas = InMemoryPublisher(), EtaBoard()
     sink = Sink(
         repo, network, publisher, etas, clock, plan_payloads(network, config, stops, engine)
     )
-    if solver is None:
-        solver = ProcessSolver(params.objective)
-        solver.start()  # imports OR-Tools now, so no solve's deadline pays for it
     runner = EngineRunner(engine, solver, sink, clock)
     booking = BookingService(runner, repo, network, stops, config, clock, etas)
     search = build_search(network)
@@ -266,7 +174,6 @@ def build_runtime(
     runtime.standing = StandingOrders(repo, booking, config, clock)
     runtime.fleet = Fleet(config, repo, network, clock)
     runner.start()
-    runtime.ensure_shifts()
     restore(runtime)
     runtime.housekeeping()
     runtime.start_housekeeping()
@@ -291,23 +198,7 @@ def build_search(network: RoadNetwork) -> SearchIndex:
 
 
 def _store_fleet_and_stops(repo: Repository, config: ServiceConfig, stops: VirtualStops) -> None:
-    from dispatch.store.tokens import hash_token
-
-    for v in config.fleet.vehicles:
-        token_hash = (
-            None if v.device_token_generated else hash_token(v.device_token.get_secret_value())
-        )
-        repo.upsert_vehicle(
-            VehicleRecord(
-                v.id,
-                v.name or v.id,
-                v.seats,
-                v.wheelchair_places,
-                v.depot.lat,
-                v.depot.lon,
-                token_hash,
-            )
-        )
+    store_fleet_tokens(repo, config)
     sources = {"osm": StopSource.OSM, "place": StopSource.PLACE, "file": StopSource.FILE}
     repo.upsert_stops(
         StopRecord(s.id, s.name, s.lat, s.lon, sources[s.source], s.node) for s in stops.stops
@@ -315,16 +206,41 @@ def _store_fleet_and_stops(repo: Repository, config: ServiceConfig, stops: Virtu
 
 
 def restore(runtime: Runtime) -> None:
-    """Open bookings and the last plan of every vehicle, back into the engine."""
-    bookings = runtime.repo.list_open_bookings()
+    """Vehicles, open bookings and the last plan of every vehicle, back into the engine.
+
+    The vehicles' start-up plans are not written (``STARTUP``): the last stored plan of
+    each vehicle stays the latest until ``RestoreCompleted`` has put every booking back
+    and writes all plans at once, so a crash during start-up loses nothing either.
+    """
+    started = time.perf_counter()
+    plans = runtime.repo.latest_plan_versions()
+    runtime.ensure_shifts(plans, persist=STARTUP)
+    count = restore_bookings(runtime.runner.call, runtime.repo, runtime.sink, plans)
+    log.info(
+        "restored %d open bookings in %.2f s (%d could not be placed)",
+        count,
+        time.perf_counter() - started,
+        len(runtime.engine.unplaced()),
+    )
+
+
+def restore_bookings(
+    call: Callable[..., object], repo: Repository, sink: Sink, plans: dict[str, PlanVersion]
+) -> int:
+    """Open bookings and stored plans into an engine whose vehicles are added already.
+
+    ``call(event, persist=None)`` hands an event to the engine and its commands to the
+    sink (the runner's ``call``, or ``apply_event`` in tests). Returns the bookings read.
+    """
+    bookings = repo.list_open_bookings()
     for b in bookings:
-        runtime.runner.call(_restored(b))
-    for plan in runtime.repo.latest_plan_versions().values():
+        call(_restored(b))
+    for plan in plans.values():
         visits = tuple((s["booking_id"], s["kind"]) for s in plan.stops)
-        runtime.runner.call(PlanRestored(plan.vehicle_id, plan.version, visits))
-    runtime.runner.call(RestoreCompleted())
-    if bookings:
-        log.info("restored %d open bookings from the database", len(bookings))
+        call(PlanRestored(plan.vehicle_id, plan.version, visits))
+    sink.seed(bookings)
+    call(RestoreCompleted())
+    return len(bookings)
 
 
 def _restored(b: Booking) -> BookingRestored:
@@ -338,6 +254,8 @@ def _restored(b: Booking) -> BookingRestored:
         extra_boarding_s=b.extra_boarding_s,
     )
     promise = Promise(TimeWindow(b.pickup_window_start, b.pickup_window_end), b.latest_arrival)
+    if b.status is BookingStatus.UNPLACED:  # still confirmed: the engine tries to place it
+        return BookingRestored(b.id, spec, promise, TripStatus.CONFIRMED, None, b.boarded_at)
     return BookingRestored(
         b.id, spec, promise, TripStatus(b.status.value), b.vehicle_id, b.boarded_at
     )

@@ -61,12 +61,13 @@ def serve(
     clock: Any = None
     if demo:
         settings, clock = _demo_setup(settings, service, speedup)
+        service = _demo_tokens(service)
     runtime = build_runtime(settings, service, **({"clock": clock} if clock else {}))
     app = create_app(lambda: runtime, staff)
     install_driver_api(app)
     base_url = f"http://{_client_host(bind_host)}:{bind_port}"
-    _announce_devices(service, base_url, demo)
     if demo:
+        _announce_demo_devices(service, base_url)
         _start_demo(service, base_url, clock)
     log.info("serving %s on http://%s:%d (docs at /docs)", service.name, bind_host, bind_port)
     uvicorn.run(
@@ -104,12 +105,21 @@ def _demo_setup(settings: Any, service: Any, speedup: float) -> tuple[Any, Any]:
     return settings.model_copy(update={"database_url": f"sqlite:///{database}"}), clock
 
 
-def _announce_devices(service: Any, base_url: str, demo: bool) -> None:
-    """Generated device tokens exist only in this process: show them so drivers can log in."""
+def _demo_tokens(service: Any) -> Any:
+    """The demo's made-up device tokens count as configured (its database is new each time)."""
+    vehicles = tuple(
+        v.model_copy(update={"device_token_generated": False}) for v in service.fleet.vehicles
+    )
+    return service.model_copy(
+        update={"fleet": service.fleet.model_copy(update={"vehicles": vehicles})}
+    )
+
+
+def _announce_demo_devices(service: Any, base_url: str) -> None:
+    """The demo's buses: a ready link to the driver page for each (a throw-away demo token)."""
     for v in service.fleet.vehicles:
-        if demo or v.device_token_generated:
-            token = v.device_token.get_secret_value()
-            typer.echo(f"driver page for {v.id}: {base_url}/driver#vehicle={v.id}&token={token}")
+        token = v.device_token.get_secret_value()
+        typer.echo(f"driver page for {v.id}: {base_url}/driver#vehicle={v.id}&token={token}")
 
 
 def _start_demo(service: Any, base_url: str, clock: Any) -> None:

@@ -61,12 +61,13 @@ def parse_darp(name: str, text: str) -> DarpInstance:
         raise InputError(f"{name}: line {head_no}: expected 'K n T Q L', got {len(head)} values")
     k, n, t_max, q, l_max = _numbers(name, head_no, head)
     n_req, n_veh = int(n), int(k)
-    if n_req >= 2 and n_req % 2 == 0 and len(lines) - 1 == n_req + 1:
-        # A common variant: the header counts the 2n pickup and drop-off nodes and the
-        # end depot is left out (it is the start depot).
+    if n_req >= 2 and n_req % 2 == 0 and len(lines) - 1 in (n_req + 1, n_req + 2):
+        # A common variant: the header counts the 2n pickup and drop-off nodes, and the
+        # end depot may be left out (it is then the start depot).
+        if len(lines) - 1 == n_req + 1:
+            end_no, start = lines[1]
+            lines.append((end_no, [str(n_req + 1), *start[1:]]))
         n_req //= 2
-        end_no, start = lines[1]
-        lines.append((end_no, [str(2 * n_req + 1), *start[1:]]))
     if n_req < 1 or n_veh < 1 or len(lines) - 1 != 2 * n_req + 2:
         raise InputError(
             f"{name}: expected {2 * int(n) + 2} node lines after the header, found {len(lines) - 1}"

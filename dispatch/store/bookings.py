@@ -30,6 +30,7 @@ from dispatch.store.records import (
     ConfirmResult,
     NewBooking,
 )
+from dispatch.store.sealing import key_digest, seal, unseal
 from dispatch.store.tables import BookingEventRow, BookingRow, IdempotencyKeyRow
 
 ResponseBuilder = Callable[[Booking], dict[str, Any]]
@@ -58,16 +59,19 @@ class BookingStore(StoreBase):
         at = self._clock() if now is None else now
         try:
             with self._db.transaction() as session:
-                stored = _stored_response(session, idempotency_key, request_hash)
+                stored = stored_response(session, idempotency_key, request_hash)
                 if stored is not None:
                     return stored
-                consume_offer(session, offer_id, booking.booking_id, at)
-                record = _insert_booking(session, booking, at)
-                response = response_builder(record)
-                if idempotency_key is not None:
-                    key = _KeyRecord(idempotency_key, request_hash, status_code, response)
-                    session.add(key.row(record.id, at))
-                return ConfirmResult(record.id, status_code, response, replayed=False)
+                return confirm_in(
+                    session,
+                    offer_id,
+                    booking,
+                    idempotency_key=idempotency_key,
+                    request_hash=request_hash,
+                    response_builder=response_builder,
+                    status_code=status_code,
+                    at=at,
+                )
         except (IntegrityError, OfferAlreadyUsed) as exc:
             stored = self._replay(idempotency_key, request_hash)
             if stored is not None:
@@ -77,10 +81,15 @@ class BookingStore(StoreBase):
             raise
 
     def _replay(self, key: str | None, request_hash: str) -> ConfirmResult | None:
+        return self.stored_confirmation(key, request_hash)
+
+    def stored_confirmation(self, key: str | None, request_hash: str) -> ConfirmResult | None:
+        """The stored answer to an earlier booking with ``key`` (``IdempotencyConflict`` if
+        the key came with another request), or ``None``."""
         if key is None:
             return None
         with self._db.transaction() as session:
-            return _stored_response(session, key, request_hash)
+            return stored_response(session, key, request_hash)
 
     def get_booking(self, booking_id: str) -> Booking:
         with self._db.transaction() as session:
@@ -148,13 +157,7 @@ class BookingStore(StoreBase):
             row = _booking_row(session, booking_id)
             if expected_version is not None and row.version != expected_version:
                 raise StaleVersion(f"booking {booking_id} is at version {row.version}")
-            current = BookingStatus(row.status)
-            if status == current:
-                return convert.booking(row)
-            if status not in BOOKING_TRANSITIONS[current]:
-                raise InvalidTransition(f"booking {booking_id} is {current}, cannot be {status}")
-            _set_status(session, row, status, at)
-            session.add(BookingEventRow(booking_id=booking_id, status=status, at=at, detail=detail))
+            change_status_in(session, row, status, at, detail)
             return convert.booking(row)
 
     def cancel_booking(
@@ -188,6 +191,46 @@ class BookingStore(StoreBase):
                     )
                 )
                 session.exec(statement)
+
+
+def confirm_in(
+    session: Session,
+    offer_id: str,
+    booking: NewBooking,
+    *,
+    idempotency_key: str | None,
+    request_hash: str,
+    response_builder: ResponseBuilder,
+    status_code: int,
+    at: int,
+) -> ConfirmResult:
+    """The writes of a confirmation, inside the caller's transaction (see ``confirm_booking``)."""
+    consume_offer(session, offer_id, booking.booking_id, at)
+    record = _insert_booking(session, booking, at)
+    response = response_builder(record)
+    if idempotency_key is not None:
+        key = _KeyRecord(idempotency_key, request_hash, status_code, response)
+        session.add(key.row(record.id, at))
+    return ConfirmResult(record.id, status_code, response, replayed=False)
+
+
+def change_status_in(
+    session: Session, row: BookingRow, status: BookingStatus, at: int, detail: str = ""
+) -> bool:
+    """Move ``row`` to ``status`` with an event, in the caller's transaction; repeating the
+    current status changes nothing (``False``). ``InvalidTransition`` if not allowed."""
+    current = BookingStatus(row.status)
+    if status == current:
+        return False
+    if status not in BOOKING_TRANSITIONS[current]:
+        raise InvalidTransition(f"booking {row.id} is {current}, cannot be {status}")
+    _set_status(session, row, status, at)
+    session.add(BookingEventRow(booking_id=row.id, status=status, at=at, detail=detail))
+    return True
+
+
+def booking_row_in(session: Session, booking_id: str) -> BookingRow:
+    return _booking_row(session, booking_id)
 
 
 def _booking_row(session: Session, booking_id: str) -> BookingRow:
@@ -231,23 +274,35 @@ class _KeyRecord:
     response: dict[str, Any]
 
     def row(self, booking_id: str, at: int) -> IdempotencyKeyRow:
+        """The stored answer: without the access token, which is kept sealed (see sealing)."""
+        response = dict(self.response)
+        token = response.pop("access_token", None)
+        sealed = None
+        if isinstance(token, str):
+            sealed = seal(token, self.key, CONFIRM_SCOPE, booking_id)
         return IdempotencyKeyRow(
             scope=CONFIRM_SCOPE,
-            key=self.key,
+            key=key_digest(self.key),
             request_hash=self.request_hash,
             resource_id=booking_id,
             status_code=self.status_code,
-            response=self.response,
+            response=response,
+            sealed_token=sealed,
             created_at=at,
         )
 
 
-def _stored_response(session: Session, key: str | None, request_hash: str) -> ConfirmResult | None:
+def stored_response(session: Session, key: str | None, request_hash: str) -> ConfirmResult | None:
     if key is None:
         return None
-    row = session.get(IdempotencyKeyRow, (CONFIRM_SCOPE, key))
+    row = session.get(IdempotencyKeyRow, (CONFIRM_SCOPE, key_digest(key)))
     if row is None:
         return None
     if row.request_hash != request_hash:
-        raise IdempotencyConflict(f"idempotency key {key!r} was used for a different request")
-    return ConfirmResult(row.resource_id or "", row.status_code, dict(row.response), replayed=True)
+        raise IdempotencyConflict("this Idempotency-Key was used with a different request")
+    response = dict(row.response)
+    if row.sealed_token is not None:
+        token = unseal(row.sealed_token, key, CONFIRM_SCOPE, row.resource_id or "")
+        if token is not None:
+            response["access_token"] = token
+    return ConfirmResult(row.resource_id or "", row.status_code, response, replayed=True)

@@ -2,10 +2,18 @@
 
 SQLite is tuned for one service process with a few threads: WAL (readers never block
 the writer), ``synchronous=NORMAL`` (a commit survives a process crash; a power cut
-may lose the last commits but never corrupts), foreign keys on, a 5 s busy timeout,
-and ``BEGIN IMMEDIATE`` for every transaction, so that a transaction that reads and
-then writes waits for the write lock up front instead of failing half-way (the price:
-read transactions queue behind the writer too; they are all short).
+may lose the last commits but never corrupts), foreign keys on, and ``BEGIN IMMEDIATE``
+for every transaction, so that a transaction that reads and then writes waits for the
+write lock up front instead of failing half-way (the price: read transactions queue
+behind the writer too; they are all short).
+
+A database that does not answer must not hold riders and drivers for long: waiting for
+a lock (SQLite's busy timeout, PostgreSQL's ``lock_timeout``), for a pooled connection
+or for a new one is bounded to about a second each, and every failure of that kind
+leaves :meth:`Database.transaction` as :class:`~dispatch.store.errors.StoreUnavailable`
+(the API answers 503 with ``Retry-After``; the next request tries again, so the service
+recovers by itself when the database is back). Connections that the server dropped are
+noticed when they are taken from the pool (``pool_pre_ping``) and replaced.
 """
 
 from __future__ import annotations
@@ -21,15 +29,27 @@ from alembic import command
 from alembic.config import Config
 from sqlalchemy import Engine, create_engine, event, text
 from sqlalchemy.engine import make_url
-from sqlalchemy.exc import ArgumentError, OperationalError
+from sqlalchemy.exc import (
+    ArgumentError,
+    DataError,
+    DBAPIError,
+    InterfaceError,
+    OperationalError,
+)
+from sqlalchemy.exc import TimeoutError as PoolTimeoutError
 from sqlmodel import Session
 
-from dispatch.store.errors import StoreError
+from dispatch.store.errors import StoreError, StoreUnavailable, UnstorableValue
 
 log = logging.getLogger(__name__)
 
 MIGRATIONS_DIR = Path(__file__).resolve().parent / "migrations"
-SQLITE_BUSY_TIMEOUT_MS = 5000
+SQLITE_BUSY_TIMEOUT_MS = 1000
+#: Longest wait for a pooled connection (the rest of the 2 s an answer may take).
+POOL_TIMEOUT_S = 0.8
+#: PostgreSQL: longest wait for a row or table lock, and for a new connection (libpq's minimum).
+PG_LOCK_TIMEOUT_MS = 1000
+PG_CONNECT_TIMEOUT_S = 2
 MIGRATE_LOCK = 0x52_75_66_62  # "Rufb": the advisory lock key held while migrating
 
 
@@ -76,12 +96,34 @@ class Database:
 
     @contextmanager
     def transaction(self) -> Iterator[Session]:
-        """A session inside one transaction: committed on success, rolled back on error."""
-        with Session(self.engine, expire_on_commit=False) as session, session.begin():
-            yield session
+        """A session inside one transaction: committed on success, rolled back on error.
+
+        Raises
+        ------
+        StoreUnavailable
+            The database did not answer in time (locked, unreachable, connection lost).
+        UnstorableValue
+            The database refused a value (a bad input that got past validation).
+        """
+        try:
+            with Session(self.engine, expire_on_commit=False) as session, session.begin():
+                yield session
+        except (OperationalError, InterfaceError, PoolTimeoutError) as exc:
+            raise StoreUnavailable(_unavailable(exc)) from exc
+        except DataError as exc:
+            raise UnstorableValue("a value cannot be stored (invalid characters or range)") from exc
+        except DBAPIError as exc:
+            if exc.connection_invalidated:
+                raise StoreUnavailable(_unavailable(exc)) from exc
+            raise
 
     def dispose(self) -> None:
         self.engine.dispose()
+
+
+def _unavailable(exc: Exception) -> str:
+    log.warning("database unavailable: %s", str(exc).splitlines()[0] if str(exc) else exc)
+    return "the database is not answering right now; please try again in a moment"
 
 
 def alembic_config() -> Config:
@@ -103,7 +145,7 @@ def open_database(url: str) -> Database:
     if parsed.get_backend_name() == "sqlite":
         return Database(_sqlite_engine(url, parsed.database))
     if parsed.get_backend_name() == "postgresql":
-        return Database(create_engine(url, pool_pre_ping=True))
+        return Database(_postgresql_engine(url))
     raise StoreError(
         f"unsupported database {parsed.get_backend_name()!r}: use sqlite or postgresql"
     )
@@ -121,11 +163,33 @@ def _sqlite_engine(url: str, database: str | None) -> Engine:
         connect_args={"check_same_thread": False, "timeout": SQLITE_BUSY_TIMEOUT_MS / 1000},
         pool_size=1,
         max_overflow=0,
-        pool_timeout=60,
+        pool_timeout=POOL_TIMEOUT_S,
     )
     event.listen(engine, "connect", _sqlite_on_connect)
     event.listen(engine, "begin", _sqlite_on_begin)
     return engine
+
+
+def _postgresql_engine(url: str) -> Engine:
+    engine = create_engine(
+        url,
+        pool_pre_ping=True,
+        pool_timeout=POOL_TIMEOUT_S,
+        connect_args={"connect_timeout": PG_CONNECT_TIMEOUT_S},
+    )
+    event.listen(engine, "connect", _postgresql_on_connect)
+    return engine
+
+
+def _postgresql_on_connect(dbapi_connection: Any, _record: Any) -> None:
+    # A session setting rather than a connect option: the URL may carry its own options.
+    autocommit = dbapi_connection.autocommit
+    dbapi_connection.autocommit = True
+    try:
+        with dbapi_connection.cursor() as cursor:
+            cursor.execute(f"SET lock_timeout = {PG_LOCK_TIMEOUT_MS}")
+    finally:
+        dbapi_connection.autocommit = autocommit
 
 
 def _sqlite_on_connect(dbapi_connection: Any, _record: Any) -> None:

@@ -3,11 +3,19 @@
 from __future__ import annotations
 
 from dispatch import errors
-from dispatch.errors import ConflictError, DispatchError, InputError
+from dispatch.errors import ConflictError, DispatchError, InputError, UnavailableError
 
 
 class StoreError(DispatchError):
     """The database cannot be used (bad URL, failed migration, unreachable server)."""
+
+
+class StoreUnavailable(UnavailableError):
+    """The database did not answer in time; nothing was written, the same call may be retried."""
+
+
+class UnstorableValue(InputError):
+    """The database refused a value (e.g. a NUL character on PostgreSQL)."""
 
 
 class NotFoundError(errors.NotFoundError):

@@ -35,6 +35,11 @@ class FleetStore(StoreBase):
             session.flush()
             return convert.vehicle(row)
 
+    def set_device_token_hash(self, vehicle_id: str, token_hash: str) -> None:
+        """Replace the vehicle's device token (its hash); the old token stops working."""
+        with self._db.transaction() as session:
+            _vehicle_row(session, vehicle_id).device_token_hash = token_hash
+
     def get_vehicle(self, vehicle_id: str) -> VehicleRecord:
         with self._db.transaction() as session:
             return convert.vehicle(_vehicle_row(session, vehicle_id))

@@ -13,19 +13,28 @@ from typing import Any
 
 class BookingStatus(StrEnum):
     CONFIRMED = "confirmed"
+    #: Confirmed, but no bus's plan holds it (found after a restart): an incident for the
+    #: dispatcher; back to ``confirmed`` as soon as the dispatcher places it again.
+    UNPLACED = "unplaced"
     ON_BOARD = "on_board"
     COMPLETED = "completed"
     CANCELLED = "cancelled"
     NO_SHOW = "no_show"
 
 
-OPEN_BOOKING_STATUSES = (BookingStatus.CONFIRMED, BookingStatus.ON_BOARD)
+OPEN_BOOKING_STATUSES = (BookingStatus.CONFIRMED, BookingStatus.UNPLACED, BookingStatus.ON_BOARD)
 
 #: Allowed status changes; everything not listed is an ``InvalidTransition``.
 BOOKING_TRANSITIONS: dict[BookingStatus, frozenset[BookingStatus]] = {
     BookingStatus.CONFIRMED: frozenset(
-        {BookingStatus.ON_BOARD, BookingStatus.CANCELLED, BookingStatus.NO_SHOW}
+        {
+            BookingStatus.ON_BOARD,
+            BookingStatus.CANCELLED,
+            BookingStatus.NO_SHOW,
+            BookingStatus.UNPLACED,
+        }
     ),
+    BookingStatus.UNPLACED: frozenset({BookingStatus.CONFIRMED, BookingStatus.CANCELLED}),
     BookingStatus.ON_BOARD: frozenset({BookingStatus.COMPLETED}),
     BookingStatus.COMPLETED: frozenset(),
     BookingStatus.CANCELLED: frozenset(),
@@ -204,6 +213,18 @@ class StopRecord:
     lon: float
     source: StopSource
     node: int | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Incident:
+    """Something the dispatcher must look at, e.g. a confirmed booking no bus can take."""
+
+    id: int
+    booking_id: str
+    kind: str
+    detail: str
+    opened_at: int
+    closed_at: int | None = None
 
 
 @dataclass(frozen=True, slots=True)

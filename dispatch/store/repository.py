@@ -7,12 +7,23 @@ The methods live in one module per concern; this class only puts them together.
 from __future__ import annotations
 
 from dispatch.store.bookings import BookingStore
+from dispatch.store.changes import ChangeStore
 from dispatch.store.fleet import FleetStore
 from dispatch.store.offers import OfferStore
 from dispatch.store.plans import PlanStore
+from dispatch.store.retention import RetentionStore
 from dispatch.store.riders import RiderStore
 from dispatch.store.standing_orders import StandingOrderStore
 
 
-class Repository(RiderStore, OfferStore, BookingStore, FleetStore, PlanStore, StandingOrderStore):
+class Repository(
+    RiderStore,
+    OfferStore,
+    BookingStore,
+    FleetStore,
+    PlanStore,
+    StandingOrderStore,
+    ChangeStore,
+    RetentionStore,
+):
     """``Repository(open_database(url))``; pass ``clock`` to control ``created_at`` stamps."""

@@ -176,7 +176,22 @@ class IdempotencyKeyRow(SQLModel, table=True):
     resource_id: str | None = None
     status_code: int
     response: dict[str, Any] = Field(default_factory=dict, sa_type=JSON)
+    #: The booking's access token, encrypted with a key derived from the client's
+    #: Idempotency-Key (whose SHA-256 is the ``key`` column): a retry gets the same answer,
+    #: but the database holds no usable token.
+    sealed_token: str | None = None
     created_at: int = Field(sa_type=BigInteger)
+
+
+class IncidentRow(SQLModel, table=True):
+    __tablename__ = "incidents"
+
+    id: int | None = Field(default=None, primary_key=True)
+    booking_id: str = Field(foreign_key="bookings.id", index=True)
+    kind: str
+    detail: str = ""
+    opened_at: int = Field(sa_type=BigInteger)
+    closed_at: int | None = Field(default=None, sa_type=BigInteger)
 
 
 class StandingOrderRow(SQLModel, table=True):

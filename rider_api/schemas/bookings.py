@@ -26,6 +26,8 @@ Notes = Annotated[str, Field(max_length=500, description="for the driver, e.g. '
 
 class BookingStatus(StrEnum):
     CONFIRMED = "confirmed"
+    #: No bus's plan holds it at the moment (an incident for the dispatcher; see ``notice``).
+    UNPLACED = "unplaced"
     ON_BOARD = "on_board"
     COMPLETED = "completed"
     CANCELLED = "cancelled"

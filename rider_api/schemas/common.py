@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from datetime import UTC, datetime, tzinfo
 from typing import Annotated, Any, Self
 
@@ -13,10 +14,25 @@ MAX_PASSENGERS = 20
 MAX_WHEELCHAIRS = 4
 
 
+#: C0 controls but tab, line feed and carriage return; DEL; C1 controls (NUL included).
+_CONTROL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")
+#: Instants outside these years are refused before any arithmetic (year 1, year 9999).
+FIRST_YEAR, LAST_YEAR = 2000, 2099
+
+
 class StrictBody(BaseModel):
-    """A request body: unknown members are an error, not silently dropped."""
+    """A request body: unknown members are an error, not silently dropped; no text in it may
+    hold NUL or other control characters (line breaks and tabs are fine)."""
 
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+    @model_validator(mode="after")
+    def _no_control_characters(self) -> Self:
+        for name, value in self.__dict__.items():
+            texts = value if isinstance(value, list | tuple) else [value]
+            if any(isinstance(t, str) and _CONTROL.search(t) for t in texts):
+                raise ValueError(f"{name}: control characters are not allowed")
+        return self
 
 
 class PublicModel(BaseModel):
@@ -57,8 +73,14 @@ def _iso_text(value: Any) -> Any:
     return value
 
 
+def _sane_year(value: datetime) -> datetime:
+    if not FIRST_YEAR <= value.year <= LAST_YEAR:
+        raise ValueError(f"give a time between the years {FIRST_YEAR} and {LAST_YEAR}")
+    return value
+
+
 #: An ISO 8601 instant; without an offset it means local time in the service's zone.
-Instant = Annotated[datetime, BeforeValidator(_iso_text)]
+Instant = Annotated[datetime, BeforeValidator(_iso_text), AfterValidator(_sane_year)]
 
 
 def localise(value: datetime, zone: tzinfo) -> datetime:

@@ -32,6 +32,11 @@ class VehicleCreatedPublic(VehiclePublic):
     device_token: str = Field(description="shown once: the driver app signs in with it")
 
 
+class DeviceTokenPublic(PublicModel):
+    vehicle_id: str
+    device_token: str = Field(description="shown once: the driver app signs in with it")
+
+
 class ShiftCreate(StrictBody):
     """When a vehicle is in service. Instants without an offset are service local time."""
 

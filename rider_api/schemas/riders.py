@@ -22,6 +22,7 @@ from rider_api.schemas.common import (
 
 #: How far ahead a standing order may run.
 MAX_STANDING_ORDER_DAYS = 366 * 2
+
 _PHONE = re.compile(r"^\+?[0-9 ()/.-]{3,40}$")
 
 

@@ -27,7 +27,11 @@ def test_ticks_happen_under_constant_load() -> None:
     engine = CountingEngine()
     seen: list[Command] = []
     runner = EngineRunner(
-        engine, InlineSolver(), seen.extend, clock=lambda: 1_800_000_000, tick_s=0.05
+        engine,
+        InlineSolver(),
+        lambda commands, persist=None: seen.extend(commands),
+        clock=lambda: 1_800_000_000,
+        tick_s=0.05,
     )
     runner.start()
     try:

@@ -81,10 +81,10 @@ def test_agent_token_reads_any_booking(server: Server) -> None:
 
 def test_idempotent_retries_give_one_booking(server: Server) -> None:
     offer = _quote(server, hour=10)["offers"][0]["offer_id"]
-    first, second = _book(server, offer, key="retry-1"), _book(server, offer, key="retry-1")
+    first, second = _book(server, offer, key="retry-key-1"), _book(server, offer, key="retry-key-1")
     assert first.status_code == second.status_code == 201
     assert first.json() == second.json()
-    assert _book(server, offer, key="retry-1", name="Somebody else").status_code == 422
+    assert _book(server, offer, key="retry-key-1", name="Somebody else").status_code == 422
     assert _book(server, offer, key="other-key").status_code == 409
 
 
@@ -92,7 +92,7 @@ def test_concurrent_retries_give_one_booking(server: Server) -> None:
     offer = _quote(server, hour=11)["offers"][0]["offer_id"]
     results: list[httpx.Response] = []
     threads = [
-        threading.Thread(target=lambda: results.append(_book(server, offer, key="burst")))
+        threading.Thread(target=lambda: results.append(_book(server, offer, key="burst-key-1")))
         for _ in range(8)
     ]
     for t in threads:

@@ -16,12 +16,13 @@ from dispatch.store.errors import StoreError
 TABLES = {
     "riders", "bookings", "booking_events", "offers", "vehicles", "shifts", "stops",
     "plan_versions", "stop_events", "idempotency_keys", "standing_orders", "alembic_version",
+    "incidents",
 }  # fmt: skip
 
 
 def test_migration_from_empty_creates_every_table(db: Database) -> None:
     assert set(inspect(db.engine).get_table_names()) == TABLES
-    assert db.current_revision() == "0001"
+    assert db.current_revision() == "0002"
 
 
 def test_migrations_match_the_table_classes(db: Database) -> None:
@@ -49,7 +50,7 @@ def test_sqlite_connections_are_tuned(tmp_path: Path) -> None:
             for name in ("journal_mode", "busy_timeout", "foreign_keys", "synchronous")
         }
     db.dispose()
-    assert pragma == {"journal_mode": "wal", "busy_timeout": 5000, "foreign_keys": 1,
+    assert pragma == {"journal_mode": "wal", "busy_timeout": 1000, "foreign_keys": 1,
                       "synchronous": 1}  # fmt: skip
 
 

@@ -1,0 +1,96 @@
+"""CLI: ``dispatch devices token VEHICLE [--rotate]`` and ``dispatch devices list``.
+
+Runs against the service's database (``DISPATCH_DATABASE_URL``), also while the service
+runs: a token issued here works at the next sign-in of the driver's device.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated
+
+import typer
+
+if TYPE_CHECKING:  # the database modules load when a command runs, not when the CLI starts
+    from dispatch.cli import Cli
+    from dispatch.config import ServiceConfig
+    from dispatch.settings import Settings
+    from dispatch.store import Repository
+
+ConfigOption = Annotated[
+    Path | None,
+    typer.Option(
+        "--config",
+        help="Service definition (TOML), as given to `dispatch serve`. "
+        "Default: $DISPATCH_CONFIG_FILE, else the built-in service.",
+    ),
+]
+
+
+def _open(config_path: Path | None) -> tuple[Settings, ServiceConfig, Repository]:
+    from dispatch.config import load_service_config
+    from dispatch.service.device_tokens import store_fleet_tokens
+    from dispatch.settings import load_settings
+    from dispatch.store import Repository, open_database
+
+    settings = load_settings()
+    config = load_service_config(
+        config_path or settings.config_file, osm_source=settings.osm_source
+    )
+    db = open_database(settings.database_url)
+    db.migrate()
+    repo = Repository(db)
+    store_fleet_tokens(repo, config, warn=False)
+    return settings, config, repo
+
+
+def token(
+    vehicle: Annotated[str, typer.Argument(help="The vehicle id, e.g. bus-1.")],
+    rotate: Annotated[
+        bool,
+        typer.Option(
+            "--rotate", help="Replace the vehicle's token (the old one stops working at once)."
+        ),
+    ] = False,
+    config: ConfigOption = None,
+) -> None:
+    """Issue a device token for a vehicle's driver app and show it, this once only.
+
+    The token is stored only as a hash: it cannot be shown again, and it survives
+    restarts. A vehicle that has a token gets a new one only with --rotate. Tokens set
+    in the service definition (device_token) are changed there, not here.
+    """
+    from dispatch.service.device_tokens import issue_token
+
+    settings, service, repo = _open(config)
+    issued = issue_token(repo, service, vehicle, rotate=rotate)
+    host = "127.0.0.1" if settings.host in ("0.0.0.0", "::", "") else settings.host
+    typer.echo(f"device token for {vehicle} (shown once, keep it safe): {issued}")
+    typer.echo(
+        f"driver page: http://{host}:{settings.port}/driver#vehicle={vehicle}&token={issued}"
+    )
+
+
+def list_devices(config: ConfigOption = None) -> None:
+    """List the vehicles and whether each has a device token (tokens are never shown)."""
+    _, service, repo = _open(config)
+    configured = {v.id for v in service.fleet.vehicles if not v.device_token_generated}
+    for v in repo.list_vehicles():
+        if v.id in configured:
+            state = "token set in the service definition"
+        elif v.device_token_hash:
+            state = "token issued"
+        else:
+            state = f"no token: dispatch devices token {v.id}"
+        typer.echo(f"{v.id}\t{v.name}\t{state}")
+
+
+def register(cli: Cli) -> None:
+    devices = typer.Typer(
+        help="Driver devices: issue and rotate the vehicles' device tokens.",
+        no_args_is_help=True,
+        add_completion=False,
+    )
+    devices.command("token")(token)
+    devices.command("list")(list_devices)
+    cli.app.add_typer(devices, name="devices")

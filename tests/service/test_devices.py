@@ -1,0 +1,77 @@
+"""Device tokens survive restarts: issued once (CLI or admin API), stored as a hash only,
+shown once; a token written in the service definition keeps working."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import httpx
+import pytest
+from sqlalchemy import create_engine, text
+from websockets.sync.client import connect
+
+from tests.service.conftest import ADMIN_TOKEN, Server, stop_server
+from tests.service.launch import osm_source, service_toml, start_service
+
+pytestmark = [pytest.mark.realdata, pytest.mark.slow]
+
+
+def welcomed(server: Server, vehicle: str, token: str) -> bool:
+    url = server.url.replace("http://", "ws://") + f"/v1/vehicles/{vehicle}/stream"
+    with connect(url, open_timeout=10) as ws:
+        ws.send(json.dumps({"type": "hello", "token": token}))
+        try:
+            return bool(json.loads(ws.recv(timeout=10))["type"] == "welcome")
+        except Exception:  # closed with 1008: a wrong token
+            return False
+
+
+def cli(env: dict[str, str], *args: str) -> subprocess.CompletedProcess[str]:
+    command = [sys.executable, "-c", "from dispatch.cli import main; main()", *args]
+    return subprocess.run(command, env=env, capture_output=True, text=True, timeout=120)
+
+
+def test_tokens_are_issued_once_survive_restarts_and_rotate(tmp_path: Path) -> None:
+    config = tmp_path / "service.toml"
+    # bus-1 has its token in the definition; bus-2 gets one from the CLI.
+    toml = service_toml(osm_source(), buses=2, period_s=3600)
+    config.write_text(toml.replace('device_token = "device-token-bus-2"\n', ""))
+    url = f"sqlite:///{tmp_path / 'devices.sqlite'}"
+    server = start_service(tmp_path, url, config, tmp_path / "cache")
+    env = {**server.env, "DISPATCH_CONFIG_FILE": str(config)}
+    try:
+        issued = cli(env, "devices", "token", "bus-2")
+        assert issued.returncode == 0, issued.stderr
+        token = issued.stdout.split("keep it safe): ")[1].split()[0]
+        assert welcomed(server, "bus-2", token)  # works at once, in the running service
+        again = cli(env, "devices", "token", "bus-2")
+        assert again.returncode == 2 and "rotate" in again.stderr and token not in again.stderr
+        configured = cli(env, "devices", "token", "bus-1", "--rotate")
+        assert configured.returncode == 2 and "service definition" in configured.stderr
+        listed = cli(env, "devices", "list")
+        assert "token issued" in listed.stdout and token not in listed.stdout
+    finally:
+        stop_server(server)
+    log = server.log.read_text()
+    assert token not in log  # never printed by the service
+    with create_engine(url).connect() as c:
+        stored = dict(c.execute(text("SELECT id, device_token_hash FROM vehicles")).all())
+    assert token not in json.dumps(stored) and stored["bus-2"]
+    restarted = start_service(tmp_path, url, config, tmp_path / "cache")
+    try:
+        assert welcomed(restarted, "bus-2", token)  # the same token after a restart
+        assert welcomed(restarted, "bus-1", "device-token-bus-1")  # the definition's token
+        admin = {"Authorization": f"Bearer {ADMIN_TOKEN}"}
+        rotated = httpx.post(f"{restarted.url}/v1/admin/vehicles/bus-2/device-token", headers=admin)
+        assert rotated.status_code == 201, rotated.text
+        new = rotated.json()["device_token"]
+        assert welcomed(restarted, "bus-2", new) and not welcomed(restarted, "bus-2", token)
+        refused = httpx.post(f"{restarted.url}/v1/admin/vehicles/bus-1/device-token", headers=admin)
+        assert refused.status_code == 409
+        missing = httpx.post(f"{restarted.url}/v1/admin/vehicles/bus-9/device-token", headers=admin)
+        assert missing.status_code == 404
+    finally:
+        stop_server(restarted)
