@@ -8,6 +8,7 @@ current plan then simply stays.
 
 from __future__ import annotations
 
+import contextlib
 import itertools
 import logging
 import multiprocessing as mp
@@ -126,6 +127,7 @@ class ProcessSolver:
         self._lock = threading.Lock()
         self._dir = Path(tempfile.mkdtemp(prefix="dispatch-solver-"))
         self._jobs = itertools.count(1)
+        self._closing = False
 
     @property
     def pid(self) -> int | None:
@@ -148,6 +150,8 @@ class ProcessSolver:
     def _ensure(self) -> Connection | None:
         """The connection to a ready child, starting one if needed (``None`` if it won't start)."""
         with self._lock:
+            if self._closing:
+                return None
             if self._process is None or not self._process.is_alive() or self._conn is None:
                 self._spawn()
             return self._conn
@@ -169,7 +173,8 @@ class ProcessSolver:
         except (EOFError, OSError):
             ready = False
         if not ready:
-            log.error("the solver process did not start within %.0f s", self.startup_s)
+            if not self._closing:  # a child killed by close() is no start-up failure
+                log.error("the solver process did not start within %.0f s", self.startup_s)
             self._kill()
 
     def solve(self, snapshot: Snapshot, warm_start: Plan, time_limit_s: float) -> SolveOutcome:
@@ -226,7 +231,16 @@ class ProcessSolver:
         self._conn = None
 
     def close(self) -> None:
-        with self._lock:
+        self._closing = True
+        if not self._lock.acquire(blocking=False):
+            # A child is starting (the lock is held while it loads): end it, so the
+            # start-up returns at once instead of after loading OR-Tools.
+            process = self._process
+            if process is not None:
+                with contextlib.suppress(AttributeError, AssertionError, OSError):
+                    process.kill()  # (not yet started: nothing to end)
+            self._lock.acquire()
+        try:
             if self._conn is not None and self._process is not None and self._process.is_alive():
                 try:
                     self._conn.send(None)
@@ -234,4 +248,6 @@ class ProcessSolver:
                 except OSError:
                     pass
             self._kill()
+        finally:
+            self._lock.release()
         shutil.rmtree(self._dir, ignore_errors=True)

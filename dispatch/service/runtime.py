@@ -25,6 +25,7 @@ from dispatch.engine.events import (
     TripSpec,
     TripStatus,
 )
+from dispatch.engine.params import EngineParams
 from dispatch.engine.publisher import InMemoryPublisher
 from dispatch.engine.runner import EngineRunner, wall_clock
 from dispatch.engine.worker import ProcessSolver, Solver
@@ -140,9 +141,21 @@ def build_runtime(
     solver: Solver | None = None,
 ) -> Runtime:
     params = engine_params(config)
+    own_solver = solver is None
     if solver is None:  # OR-Tools loads in the child while the map and bookings load here
         solver = ProcessSolver(params.objective)
         solver.start(wait=False)
+    try:
+        return _assemble(settings, config, clock, solver, params)
+    except BaseException:
+        if own_solver:  # a bad map or database: end the half-started solver quietly
+            solver.close()
+        raise
+
+
+def _assemble(
+    settings: Settings, config: ServiceConfig, clock: Clock, solver: Solver, params: EngineParams
+) -> Runtime:
     network = load_road_network(region_source(config), cache_dir=settings.osm_cache)
     stops = build_stops(network, config)
     db = open_database(settings.database_url)

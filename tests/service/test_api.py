@@ -3,18 +3,27 @@
 from __future__ import annotations
 
 import threading
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import httpx
 import pytest
 
 from tests.service.conftest import AGENT_TOKEN, Server, start_server, stop_server
 
+SERVICE_ZONE = ZoneInfo("Europe/Berlin")  # the built-in north-bayreuth service's zone
+
+
+def service_today() -> date:
+    """The service's date (not the machine's: they differ around midnight)."""
+    return datetime.now(SERVICE_ZONE).date()
+
+
 pytestmark = pytest.mark.realdata
 
-TOMORROW = (date.today() + timedelta(days=1)).isoformat()
+TOMORROW = (service_today() + timedelta(days=1)).isoformat()
 
 
 def _first_stop(server: Server) -> str:
@@ -288,7 +297,7 @@ def test_standing_order_books_every_date_in_the_horizon_and_cancels(server: Serv
         headers=agent,
     ).json()
     url = f"{server.url}/v1/riders/{rider['rider_id']}/standing-orders"
-    today = date.today()
+    today = service_today()
     skip = today + timedelta(days=2)
     body = {
         "weekdays": ["mon", "tue", "wed", "thu", "fri", "sat", "sun"],
@@ -351,7 +360,7 @@ def test_bad_standing_orders_get_clear_problems(
     rider = httpx.post(
         f"{server.url}/v1/riders", json={"name": "Bad", "phone": phone}, headers=agent
     ).json()
-    today = date.today()
+    today = service_today()
     body = {
         "weekdays": ["mon"],
         "time": "10:00",
@@ -375,8 +384,8 @@ def test_standing_order_for_an_unknown_rider_is_404(server: Server) -> None:
         "time": "10:00",
         "origin": {"stop_id": _first_stop(server)},
         "destination": {"lat": 50.03, "lon": 11.55},
-        "start_date": date.today().isoformat(),
-        "end_date": (date.today() + timedelta(days=30)).isoformat(),
+        "start_date": service_today().isoformat(),
+        "end_date": (service_today() + timedelta(days=30)).isoformat(),
     }
     missing = f"{server.url}/v1/riders/nobody/standing-orders"
     assert httpx.post(missing, json=body, headers=agent).status_code == 404
