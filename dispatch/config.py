@@ -264,6 +264,28 @@ class TokensConfig(_Model):
     agents: tuple[Token, ...] = ()
 
 
+class ZoneConfig(_Model):
+    """A zone of the service area for trip planners: a polygon of ``[lat, lon]`` corners."""
+
+    id: str = Field(min_length=1, pattern=r"^[A-Za-z0-9_.-]+$")
+    name: str = ""
+    polygon: tuple[tuple[float, float], ...] = Field(min_length=3)
+
+
+class PublishConfig(_Model):
+    """What trip planners and the open data show about the service (GTFS-Flex, /open)."""
+
+    agency_url: str = "https://example.org/rufbus"
+    phone: str = ""
+    booking_url: str = ""
+    message: str = "Book your ride by phone or in the Rufbus app."
+    #: Zones of the service area; none: the area the buses can reach (the road network's hull).
+    zones: tuple[ZoneConfig, ...] = ()
+    #: Licence of the open data (an SPDX id) and the smallest number of trips in a published cell.
+    licence: str = "CC-BY-4.0"
+    k_anonymity: int = Field(default=5, ge=2)
+
+
 #: Languages of the pages and reports.
 Language = Literal["de", "en", "tr", "uk", "ar"]
 
@@ -284,6 +306,7 @@ class ServiceConfig(_Model):
     objective: ObjectiveConfig = ObjectiveConfig()
     tokens: TokensConfig = TokensConfig()
     retention: RetentionConfig = RetentionConfig()
+    publish: PublishConfig = PublishConfig()
 
     @field_validator("time_zone")
     @classmethod

@@ -9,6 +9,7 @@ from __future__ import annotations
 from dispatch.store.bookings import BookingStore
 from dispatch.store.changes import ChangeStore
 from dispatch.store.fleet import FleetStore
+from dispatch.store.history import HistoryStore
 from dispatch.store.offers import OfferStore
 from dispatch.store.plans import PlanStore
 from dispatch.store.retention import RetentionStore
@@ -25,5 +26,6 @@ class Repository(
     StandingOrderStore,
     ChangeStore,
     RetentionStore,
+    HistoryStore,
 ):
     """``Repository(open_database(url))``; pass ``clock`` to control ``created_at`` stamps."""
