@@ -137,7 +137,8 @@ def _day_villages(tables: Tables, trips: Sequence[PublicTrip], k: int) -> None:
 def _hours(tables: Tables, trips: Sequence[PublicTrip], k: int) -> None:
     def row(g: Hashable, ts: list[PublicTrip]) -> Row:
         f = figures(ts)
-        return {"hour": g, "requests": f["requests"], "served": f["served"]}
+        hour = None if g == OTHER else g  # empty: hours merged for privacy
+        return {"hour": hour, "requests": f["requests"], "served": f["served"]}
 
     _per_day(tables, "hours", trips, k, lambda t: t.hour, row)
 

@@ -15,7 +15,7 @@ from dispatch.opendata.aggregate import Tables
 #: Field descriptions: name -> (type, unit or "", description).
 FIELDS: dict[str, tuple[str, str, str]] = {
     "date": ("date", "", "service day (local time)"),
-    "hour": ("integer", "h", "hour of the requested time (local), 0-23; times are coarsened to the hour"),
+    "hour": ("integer", "h", "hour of the requested time (local), 0-23; times are coarsened to the hour; empty: hours with few requests, merged"),
     "village": ("string", "", "village of the pickup (nearest named place); '(other)' merges small cells"),
     "origin_village": ("string", "", "village of the pickup"),
     "destination_village": ("string", "", "village of the drop-off"),
@@ -102,7 +102,7 @@ def descriptor(month: str, service: str, licence: str, k: int, tables: dict[str,
             f"(counted in suppression.csv)."
         ),
         "licenses": [{"name": licence, "path": _licence_url(licence)}],
-        "created": month,
+        "created": f"{month}-01T00:00:00Z",
         "resources": resources,
     }
 
