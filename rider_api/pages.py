@@ -29,7 +29,12 @@ STATIC = WEB / "static"
 LANGUAGES = ("de", "en", "tr", "uk", "ar")
 DEFAULT_LANGUAGE = "de"
 LANG_COOKIE = "rufbus_lang"
-PAGES = {"rider": "rider.html", "console": "console.html", "ops": "ops.html"}
+PAGES = {
+    "rider": "rider.html",
+    "console": "console.html",
+    "ops": "ops.html",
+    "open": "open.html",
+}
 _PLACEHOLDER = re.compile(r"\{\{(=?)([A-Za-z0-9_.]+)\}\}")
 #: Scripts and styles come from this server only; the map's optional tiles may come from elsewhere.
 CSP = (
@@ -150,6 +155,14 @@ async def ops(
     request: Request, q: LangQuery = None, c: LangCookie = None, a: AcceptLanguage = None
 ) -> Response:
     return _page(request, "ops", q, c, a)
+
+
+@router.get("/open", response_class=HTMLResponse)
+async def open_data(
+    request: Request, q: LangQuery = None, c: LangCookie = None, a: AcceptLanguage = None
+) -> Response:
+    """The public open-data page: figures per day, village and rider group."""
+    return _page(request, "open", q, c, a)
 
 
 @router.get("/sw.js")
