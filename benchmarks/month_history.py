@@ -32,12 +32,12 @@ def rider_rows(now: int) -> list[dict[str, object]]:
 
 def fill_month(
     db: Database, network: RoadNetwork, config: ServiceConfig, first: date, bookings: int,
-    seed: int = 1, unmet_share: float = 0.1,
+    seed: int = 1, unmet_share: float = 0.1, days: int | None = None,
 ) -> int:  # fmt: skip
     """Write ``bookings`` bookings (plus unmet requests) requested in the month of ``first``."""
     rng = random.Random(seed)
     stops = build_stops(network, config).stops
-    days = ((first + timedelta(days=32)).replace(day=1) - first).days
+    days = days or ((first + timedelta(days=32)).replace(day=1) - first).days
     now = int(datetime(first.year, first.month, 1, tzinfo=config.zone).timestamp())
     riders = rider_rows(now)
     rows, events, unmet = [], [], []

@@ -286,6 +286,14 @@ class PublishConfig(_Model):
     k_anonymity: int = Field(default=5, ge=2)
 
 
+class CostsConfig(_Model):
+    """What the service costs, for the cost per trip in scenario comparisons."""
+
+    per_vehicle_hour: float = Field(default=45.0, ge=0)
+    per_km: float = Field(default=0.6, ge=0)
+    currency: str = "EUR"
+
+
 #: Languages of the pages and reports.
 Language = Literal["de", "en", "tr", "uk", "ar"]
 
@@ -307,6 +315,7 @@ class ServiceConfig(_Model):
     tokens: TokensConfig = TokensConfig()
     retention: RetentionConfig = RetentionConfig()
     publish: PublishConfig = PublishConfig()
+    costs: CostsConfig = CostsConfig()
 
     @field_validator("time_zone")
     @classmethod

@@ -41,13 +41,13 @@ def export(
     """Publish a month of the service as open data, with privacy (k-anonymity).
 
     Writes a Frictionless data package (datapackage.json with field types and units;
-    licence from `[publish] licence`, default CC-BY-4.0): days.csv (requests, served
+    licence from publish.licence, default CC-BY-4.0): days.csv (requests, served
     share, wait and ride median/p90, late share, phone share, vehicle-km, occupancy),
     day_villages.csv (the same per village of the pickup), hours.csv, flows.csv (between
     villages), fairness.csv (by rider group: wheelchair, phone/app, standing order,
     village), suppression.csv and villages.geojson. No names, phone numbers, addresses
     or coordinates of riders; times to the hour; every published cell has at least k
-    requests (`[publish] k_anonymity`, default 5): smaller ones are merged into
+    requests (publish.k_anonymity, default 5): smaller ones are merged into
     '(other)' or suppressed, and suppression.csv says how many.
     """
     from dispatch.opendata.export import export_files, month_data, parse_month

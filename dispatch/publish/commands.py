@@ -68,7 +68,7 @@ def gtfs_flex(
     The feed holds the agency, one demand-responsive route, the service area as zones
     (locations.geojson; `[publish] zones` in the definition, else the area the road
     network spans), the virtual stops as a location group, booking rules (hotline phone,
-    prior notice, booking URL, message: `[publish]`), pickup/drop-off windows from the
+    prior notice, booking URL, message: the publish section), pickup/drop-off windows from the
     operating hours, and calendars from the shifts, for the next 365 days. A stop outside
     every zone is reported and nothing is written. The running service serves the same
     feed at GET /v1/gtfs-flex.zip.
