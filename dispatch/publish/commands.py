@@ -66,7 +66,7 @@ def gtfs_flex(
     """Write the service as a GTFS feed with the GTFS-Flex extension, for trip planners.
 
     The feed holds the agency, one demand-responsive route, the service area as zones
-    (locations.geojson; `[publish] zones` in the definition, else the area the road
+    (locations.geojson; publish.zones in the definition, else the area the road
     network spans), the virtual stops as a location group, booking rules (hotline phone,
     prior notice, booking URL, message: the publish section), pickup/drop-off windows from the
     operating hours, and calendars from the shifts, for the next 365 days. A stop outside
