@@ -20,6 +20,7 @@ from rider_api import (
     ops,
     pages,
     places,
+    proposals,
     publish,
     riders,
     routes,
@@ -65,5 +66,6 @@ def create_app(build: Callable[[], Runtime], staff: StaffTokens | None = None) -
     app.include_router(clock.router)
     app.include_router(publish.router)
     app.include_router(open_data.router)
+    app.include_router(proposals.router)
     app.include_router(pages.router)
     return app

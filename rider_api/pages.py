@@ -34,6 +34,8 @@ PAGES = {
     "console": "console.html",
     "ops": "ops.html",
     "open": "open.html",
+    "proposals": "proposals.html",
+    "planning": "planning.html",
 }
 _PLACEHOLDER = re.compile(r"\{\{(=?)([A-Za-z0-9_.]+)\}\}")
 #: Scripts and styles come from this server only; the map's optional tiles may come from elsewhere.
@@ -163,6 +165,22 @@ async def open_data(
 ) -> Response:
     """The public open-data page: figures per day, village and rider group."""
     return _page(request, "open", q, c, a)
+
+
+@router.get("/proposals", response_class=HTMLResponse)
+async def proposals(
+    request: Request, q: LangQuery = None, c: LangCookie = None, a: AcceptLanguage = None
+) -> Response:
+    """Residents propose stops and support proposals (agents too, for callers)."""
+    return _page(request, "proposals", q, c, a)
+
+
+@router.get("/planning", response_class=HTMLResponse)
+async def planning(
+    request: Request, q: LangQuery = None, c: LangCookie = None, a: AcceptLanguage = None
+) -> Response:
+    """Planners (agents, admins): unmet demand on hexagons next to the proposals."""
+    return _page(request, "planning", q, c, a)
 
 
 @router.get("/sw.js")

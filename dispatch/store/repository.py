@@ -12,6 +12,7 @@ from dispatch.store.fleet import FleetStore
 from dispatch.store.history import HistoryStore
 from dispatch.store.offers import OfferStore
 from dispatch.store.plans import PlanStore
+from dispatch.store.proposals import ProposalStore
 from dispatch.store.retention import RetentionStore
 from dispatch.store.riders import RiderStore
 from dispatch.store.standing_orders import StandingOrderStore
@@ -27,5 +28,6 @@ class Repository(
     ChangeStore,
     RetentionStore,
     HistoryStore,
+    ProposalStore,
 ):
     """``Repository(open_database(url))``; pass ``clock`` to control ``created_at`` stamps."""

@@ -230,3 +230,22 @@ class UnmetRequestRow(SQLModel, table=True):
     wheelchairs: int
     channel: str
     reason: str = ""
+
+
+class StopProposalRow(SQLModel, table=True):
+    """A resident's proposal for a new stop; public without who proposed it."""
+
+    __tablename__ = "stop_proposals"
+
+    id: int | None = Field(default=None, primary_key=True)
+    lat: float
+    lon: float
+    reason: str
+    channel: str
+    status: str = Field(default="new", index=True)
+    supports: int = 0
+    decision_reason: str = ""
+    decided_by: str | None = None
+    decided_at: int | None = Field(default=None, sa_type=BigInteger)
+    stop_id: str | None = None
+    created_at: int = Field(sa_type=BigInteger)

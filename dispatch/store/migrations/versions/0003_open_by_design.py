@@ -1,4 +1,4 @@
-"""Unmet requests (quotes without an offer), kept for planners and the open data.
+"""Unmet requests (quotes without an offer) and residents' stop proposals.
 
 Revision ID: 0003
 Revises: 0002
@@ -34,8 +34,26 @@ def upgrade() -> None:
         sa.Column("reason", sa.String(), nullable=False),
     )
     op.create_index("ix_unmet_requests_asked_at", "unmet_requests", ["asked_at"])
+    op.create_table(
+        "stop_proposals",
+        sa.Column("id", sa.Integer(), primary_key=True, autoincrement=True),
+        sa.Column("lat", sa.Float(), nullable=False),
+        sa.Column("lon", sa.Float(), nullable=False),
+        sa.Column("reason", sa.String(), nullable=False),
+        sa.Column("channel", sa.String(), nullable=False),
+        sa.Column("status", sa.String(), nullable=False),
+        sa.Column("supports", sa.Integer(), nullable=False),
+        sa.Column("decision_reason", sa.String(), nullable=False),
+        sa.Column("decided_by", sa.String(), nullable=True),
+        sa.Column("decided_at", sa.BigInteger(), nullable=True),
+        sa.Column("stop_id", sa.String(), nullable=True),
+        sa.Column("created_at", sa.BigInteger(), nullable=False),
+    )
+    op.create_index("ix_stop_proposals_status", "stop_proposals", ["status"])
 
 
 def downgrade() -> None:
+    op.drop_index("ix_stop_proposals_status", "stop_proposals")
+    op.drop_table("stop_proposals")
     op.drop_index("ix_unmet_requests_asked_at", "unmet_requests")
     op.drop_table("unmet_requests")
