@@ -13,7 +13,14 @@ function start() {
   setupLanguage();
   startClock().catch(() => {});
   map = new RoadMap($("#pick-map"), { label: t("prop_map") });
-  combo = new PlaceCombo($("#where"), { onChange: (place) => { if (place && place.lat !== undefined) choose(place.lat, place.lon, false); } });
+  const stops = api("/v1/stops").then((list) => new Map(list.map((s) => [s.stop_id, s]))).catch(() => new Map());
+  combo = new PlaceCombo($("#where"), {
+    onChange: async (place) => {
+      if (!place) return;
+      const at = place.lat !== undefined ? place : (await stops).get(place.stop_id);
+      if (at && at.lat !== undefined && !(point && point.lat === at.lat && point.lon === at.lon)) choose(at.lat, at.lon, false);
+    },
+  });
   map.onPick((lat, lon) => { choose(lat, lon, true); combo.set({ name: `${lat.toFixed(5)}, ${lon.toFixed(5)}`, lat, lon }); });
   $("#propose-form").addEventListener("submit", (e) => { e.preventDefault(); send(); });
   refresh();
@@ -28,7 +35,7 @@ function choose(lat, lon, fromMap) {
 
 async function send() {
   const reason = $("#reason").value.trim();
-  const chosen = point || (combo.value && combo.value.lat !== undefined ? combo.value : null);
+  const chosen = point;
   if (!chosen) { showNotice($("#where-error"), t("prop_need_point")); $("#where").focus(); return; }
   if (!reason) { showNotice($("#propose-result"), t("prop_need_reason")); $("#reason").focus(); return; }
   try {
