@@ -38,7 +38,9 @@ def main() -> None:
         db = open_database(f"sqlite:///{tmp / 'dispatch.sqlite'}")
         db.migrate()
         config = load_service_config(None, osm_source=args.osm)
-        n = fill_month(db, network, config, date(2026, 11, 1), args.bookings, seed=7, unmet_share=0.0)
+        n = fill_month(
+            db, network, config, date(2026, 11, 1), args.bookings, seed=7, unmet_share=0.0
+        )
         db.dispose()
         env = {**os.environ, "DISPATCH_OSM_SOURCE": args.osm, "DISPATCH_OSM_CACHE": str(cache),
                "DISPATCH_DATABASE_URL": f"sqlite:///{tmp / 'dispatch.sqlite'}"}  # fmt: skip

@@ -24,8 +24,15 @@ RIDER_NAMES = ("Erna Pöhlmann", "Kurt Wunderlich", "Hildegard Sesselmann", "Yus
 
 def rider_rows(now: int) -> list[dict[str, object]]:
     return [
-        {"id": f"r_hist{i}", "name": name, "phone": f"+49921555{1000 + i}", "language": "de",
-         "needs": {}, "home_address": f"Hauptstraße {i + 1}", "created_at": now}  # fmt: skip
+        {
+            "id": f"r_hist{i}",
+            "name": name,
+            "phone": f"+49921555{1000 + i}",
+            "language": "de",
+            "needs": {},
+            "home_address": f"Hauptstraße {i + 1}",
+            "created_at": now,
+        }
         for i, name in enumerate(RIDER_NAMES)
     ]
 
@@ -44,7 +51,9 @@ def fill_month(
     for i in range(bookings):
         day = first + timedelta(days=rng.randrange(days))
         hour, minute = rng.randrange(6, 21), rng.randrange(60)
-        asked = int(datetime(day.year, day.month, day.day, hour, minute, tzinfo=config.zone).timestamp())
+        asked = int(
+            datetime(day.year, day.month, day.day, hour, minute, tzinfo=config.zone).timestamp()
+        )
         a, b = rng.sample(stops, 2)
         wheelchairs = 1 if rng.random() < 0.05 else 0
         if rng.random() < unmet_share:

@@ -31,7 +31,9 @@ class ProposalDecision(BaseModel):
     model_config = ConfigDict(extra="forbid")
     status: Literal["under_review", "accepted", "declined"]
     reason: str = Field(default="", max_length=300, pattern=PLAIN)
-    name: str = Field(default="", max_length=80, pattern=PLAIN, description="the new stop's name (accepted)")
+    name: str = Field(
+        default="", max_length=80, pattern=PLAIN, description="the new stop's name (accepted)"
+    )
 
 
 def _runtime(request: Request) -> Runtime:
@@ -69,7 +71,11 @@ async def support(request: Request, proposal_id: int) -> dict[str, Any]:
 
 @router.post("/proposals/{proposal_id}/decision", responses=problems(401, 403, 404, 422))
 async def decide(
-    request: Request, proposal_id: int, body: ProposalDecision, agent: CurrentAgent, token: BearerToken
+    request: Request,
+    proposal_id: int,
+    body: ProposalDecision,
+    agent: CurrentAgent,
+    token: BearerToken,
 ) -> dict[str, Any]:
     """Review, accept or decline; an accepted proposal is a virtual stop at once."""
     by = f"{agent.role.value}:{hashlib.sha256((token or '').encode()).hexdigest()[:8]}"
@@ -90,11 +96,16 @@ async def unmet(
 
     def collect() -> dict[str, Any]:
         start, end = month_bounds(parse_month(month), runtime.config)
-        trips, missed = runtime.repo.trips_between(start, end), runtime.repo.unmet_between(start, end)
+        trips, missed = (
+            runtime.repo.trips_between(start, end),
+            runtime.repo.unmet_between(start, end),
+        )
         cells = unmet_cells(trips, missed, runtime.network.node_coords, group)
         proposals = [
             {**p, "channel": q.channel, "decided_by": q.decided_by, "decided_at": q.decided_at}
-            for p, q in zip(_proposals(request).listing(), reversed(runtime.repo.list_proposals()), strict=True)
+            for p, q in zip(
+                _proposals(request).listing(), reversed(runtime.repo.list_proposals()), strict=True
+            )
         ]
         return {"month": month, "group": group, "cells": cells, "proposals": proposals}
 

@@ -61,7 +61,9 @@ def group_rows(trips: Sequence[PublicTrip]) -> list[dict[str, Any]]:
 
 def served_gap(rows: Sequence[dict[str, Any]], kind: str = "wheelchair") -> float | None:
     """Served share of the best-served group minus the worst, within ``kind``."""
-    shares = [r["served_share"] for r in rows if r["group_kind"] == kind and r["served_share"] is not None]
+    shares = [
+        r["served_share"] for r in rows if r["group_kind"] == kind and r["served_share"] is not None
+    ]
     return round(max(shares) - min(shares), 4) if len(shares) > 1 else None
 
 

@@ -12,7 +12,7 @@ from collections import defaultdict
 from collections.abc import Callable, Hashable, Sequence
 from dataclasses import dataclass, field
 from datetime import date
-from typing import Any
+from typing import Any, cast
 
 import numpy as np
 
@@ -80,9 +80,7 @@ def figures(trips: Sequence[PublicTrip]) -> Row:
     }
 
 
-def build_tables(
-    trips: Sequence[PublicTrip], driving: dict[date, DayDriving], k: int
-) -> Tables:
+def build_tables(trips: Sequence[PublicTrip], driving: dict[date, DayDriving], k: int) -> Tables:
     tables = Tables()
     _days(tables, trips, driving, k)
     _day_villages(tables, trips, k)
@@ -96,7 +94,9 @@ def _suppressed(tables: Tables, table: str, cells: int, requests: int) -> None:
     tables.suppression.append({"table": table, "cells": cells, "requests": requests})
 
 
-def _days(tables: Tables, trips: Sequence[PublicTrip], driving: dict[date, DayDriving], k: int) -> None:
+def _days(
+    tables: Tables, trips: Sequence[PublicTrip], driving: dict[date, DayDriving], k: int
+) -> None:
     by_day: dict[date, list[PublicTrip]] = defaultdict(list)
     for t in trips:
         by_day[t.day].append(t)
@@ -108,7 +108,14 @@ def _days(tables: Tables, trips: Sequence[PublicTrip], driving: dict[date, DayDr
             continue
         d = driving.get(day, DayDriving(0, 0))
         occupancy = round(d.passenger_m / d.vehicle_m, 3) if d.vehicle_m else None
-        rows.append({"date": day.isoformat(), **figures(ts), "vehicle_km": round(d.vehicle_m / 1000, 1), "occupancy": occupancy})
+        rows.append(
+            {
+                "date": day.isoformat(),
+                **figures(ts),
+                "vehicle_km": round(d.vehicle_m / 1000, 1),
+                "occupancy": occupancy,
+            }
+        )
     tables.rows["days"] = rows
     _suppressed(tables, "days", cells, lost)
 
@@ -131,7 +138,14 @@ def _per_day(
 
 
 def _day_villages(tables: Tables, trips: Sequence[PublicTrip], k: int) -> None:
-    _per_day(tables, "day_villages", trips, k, lambda t: t.origin, lambda g, ts: {"village": g, **figures(ts)})
+    _per_day(
+        tables,
+        "day_villages",
+        trips,
+        k,
+        lambda t: t.origin,
+        lambda g, ts: {"village": g, **figures(ts)},
+    )
 
 
 def _hours(tables: Tables, trips: Sequence[PublicTrip], k: int) -> None:
@@ -148,9 +162,16 @@ def _flows(tables: Tables, trips: Sequence[PublicTrip], k: int) -> None:
     kept, gone = k_cells(trips, lambda t: (t.origin, t.destination), other, k)
     rows = []
     for g in sorted(kept, key=lambda g: (g == other, str(g))):
-        origin, destination = g  # type: ignore[misc]
+        origin, destination = cast(tuple[str, str], g)
         ts = kept[g]
-        rows.append({"origin_village": origin, "destination_village": destination, "requests": len(ts), "served": sum(t.served for t in ts)})
+        rows.append(
+            {
+                "origin_village": origin,
+                "destination_village": destination,
+                "requests": len(ts),
+                "served": sum(t.served for t in ts),
+            }
+        )
     tables.rows["flows"] = rows
     _suppressed(tables, "flows", int(gone > 0), gone)
 
@@ -176,4 +197,12 @@ def _fairness(tables: Tables, trips: Sequence[PublicTrip], k: int) -> None:
     _suppressed(tables, "fairness", cells, lost)
 
 
-FAIRNESS_FIGURES = ("requests", "served", "served_share", "rejected", "wait_median_min", "wait_p90_min", "late_share")
+FAIRNESS_FIGURES = (
+    "requests",
+    "served",
+    "served_share",
+    "rejected",
+    "wait_median_min",
+    "wait_p90_min",
+    "late_share",
+)

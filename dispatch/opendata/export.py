@@ -7,6 +7,7 @@ from collections import defaultdict
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
+from itertools import pairwise
 from typing import Any
 
 from dispatch.config import ServiceConfig
@@ -61,7 +62,9 @@ def month_data(
 
 def export_files(data: MonthData, config: ServiceConfig) -> dict[str, str]:
     p = config.publish
-    return package_files(data.month, config.name, p.licence, p.k_anonymity, data.tables, data.villages)
+    return package_files(
+        data.month, config.name, p.licence, p.k_anonymity, data.tables, data.villages
+    )
 
 
 def day_driving(
@@ -82,13 +85,13 @@ def day_driving(
     legs: list[tuple[int, int]] = []
     for seq in visits.values():
         nodes = [n for _, n in sorted(seq)]
-        legs += [(a, b) for a, b in zip(nodes, nodes[1:], strict=False) if a != b]
+        legs += [(a, b) for a, b in pairwise(nodes) if a != b]
     legs += [(a, b) for ride in rides.values() for a, b, _ in ride]
     metres = _distances(network, legs, progress)
     out: dict[date, DayDriving] = {}
     for (day, _), seq in visits.items():
         nodes = [n for _, n in sorted(seq)]
-        driven = sum(metres[(a, b)] for a, b in zip(nodes, nodes[1:], strict=False) if a != b)
+        driven = sum(metres[(a, b)] for a, b in pairwise(nodes) if a != b)
         before = out.get(day, DayDriving(0, 0))
         out[day] = DayDriving(before.vehicle_m + driven, before.passenger_m)
     for day, ride in rides.items():
@@ -122,9 +125,12 @@ def villages_geojson(villages: Villages, tables: Tables) -> dict[str, Any]:
         {
             "type": "Feature",
             "geometry": {"type": "Point", "coordinates": [round(p.lon, 5), round(p.lat, 5)]},
-            "properties": {"village": p.name, "requests": published[p.name]["requests"],
-                           "served_share": published[p.name]["served_share"]},
-        }  # fmt: skip
+            "properties": {
+                "village": p.name,
+                "requests": published[p.name]["requests"],
+                "served_share": published[p.name]["served_share"],
+            },
+        }
         for p in villages.points
         if p.name in published
     ]

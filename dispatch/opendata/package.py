@@ -15,13 +15,29 @@ from dispatch.opendata.aggregate import Tables
 #: Field descriptions: name -> (type, unit or "", description).
 FIELDS: dict[str, tuple[str, str, str]] = {
     "date": ("date", "", "service day (local time)"),
-    "hour": ("integer", "h", "hour of the requested time (local), 0-23; times are coarsened to the hour; empty: hours with few requests, merged"),
-    "village": ("string", "", "village of the pickup (nearest named place); '(other)' merges small cells"),
+    "hour": (
+        "integer",
+        "h",
+        "hour of the requested time (local), 0-23; times are coarsened to the hour; empty: hours with few requests, merged",
+    ),
+    "village": (
+        "string",
+        "",
+        "village of the pickup (nearest named place); '(other)' merges small cells",
+    ),
     "origin_village": ("string", "", "village of the pickup"),
     "destination_village": ("string", "", "village of the drop-off"),
-    "group_kind": ("string", "", "how riders are grouped: wheelchair, channel, standing_order, village"),
+    "group_kind": (
+        "string",
+        "",
+        "how riders are grouped: wheelchair, channel, standing_order, village",
+    ),
     "group": ("string", "", "the rider group"),
-    "requests": ("integer", "requests", "ride requests (bookings not cancelled, plus requests that got no offer)"),
+    "requests": (
+        "integer",
+        "requests",
+        "ride requests (bookings not cancelled, plus requests that got no offer)",
+    ),
     "served": ("integer", "requests", "requests a bus served or holds a promise for"),
     "rejected": ("integer", "requests", "requests that got no offer or lost their bus"),
     "served_share": ("number", "1", "served / requests"),
@@ -29,7 +45,11 @@ FIELDS: dict[str, tuple[str, str, str]] = {
     "wait_p90_min": ("number", "min", "90th percentile of the wait"),
     "ride_median_min": ("number", "min", "median ride time"),
     "ride_p90_min": ("number", "min", "90th percentile of the ride time"),
-    "late_share": ("number", "1", "share of served requests picked up after the promised window or arriving after the promised latest arrival"),
+    "late_share": (
+        "number",
+        "1",
+        "share of served requests picked up after the promised window or arriving after the promised latest arrival",
+    ),
     "phone_share": ("number", "1", "share of requests booked through the hotline"),
     "vehicle_km": ("number", "km", "kilometres the buses drove with riders between their stops"),
     "occupancy": ("number", "1", "passenger-km / vehicle-km"),
@@ -71,7 +91,9 @@ def columns_of(name: str, rows: list[dict[str, Any]]) -> list[str]:
     return defaults[name]
 
 
-def descriptor(month: str, service: str, licence: str, k: int, tables: dict[str, list[str]]) -> dict[str, Any]:
+def descriptor(
+    month: str, service: str, licence: str, k: int, tables: dict[str, list[str]]
+) -> dict[str, Any]:
     resources: list[dict[str, Any]] = [
         {
             "name": name.replace("_", "-"),
@@ -139,10 +161,14 @@ def write_package(folder: Path, files: dict[str, str]) -> None:
         raise InputError(f"{folder}: cannot write the open data: {exc.strerror}") from None
 
 
-def package_files(month: str, service: str, licence: str, k: int, tables: Tables, villages: dict[str, Any]) -> dict[str, str]:
+def package_files(
+    month: str, service: str, licence: str, k: int, tables: Tables, villages: dict[str, Any]
+) -> dict[str, str]:
     everything = {**tables.rows, "suppression": tables.suppression}
     columns = {name: columns_of(name, rows) for name, rows in everything.items()}
     files = {f"{name}.csv": csv_text(rows, columns[name]) for name, rows in everything.items()}
     files["villages.geojson"] = json.dumps(villages, ensure_ascii=False, indent=1)
-    files["datapackage.json"] = json.dumps(descriptor(month, service, licence, k, columns), ensure_ascii=False, indent=2)
+    files["datapackage.json"] = json.dumps(
+        descriptor(month, service, licence, k, columns), ensure_ascii=False, indent=2
+    )
     return files

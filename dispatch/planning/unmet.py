@@ -34,7 +34,9 @@ def unmet_cells(
     node_coords: Callable[[int], tuple[float, float]], group: str = "all",
 ) -> list[dict[str, Any]]:  # fmt: skip
     keep = GROUPS[group]
-    counts: dict[str, dict[str, int]] = defaultdict(lambda: {"rejected": 0, "long_walk": 0, "long_wait": 0})
+    counts: dict[str, dict[str, int]] = defaultdict(
+        lambda: {"rejected": 0, "long_walk": 0, "long_wait": 0}
+    )
     for u in unmet:
         if keep(u.wheelchairs > 0, u.channel):
             counts[h3.latlng_to_cell(u.origin_lat, u.origin_lon, RESOLUTION)]["rejected"] += 1
@@ -49,6 +51,10 @@ def unmet_cells(
         if t.boarded_at is not None and t.boarded_at - t.requested_at > LONG_WAIT_S:
             counts[cell]["long_wait"] += 1
     return [
-        {"cell": cell, "boundary": [[round(a, 5), round(b, 5)] for a, b in h3.cell_to_boundary(cell)], **c}
+        {
+            "cell": cell,
+            "boundary": [[round(a, 5), round(b, 5)] for a, b in h3.cell_to_boundary(cell)],
+            **c,
+        }
         for cell, c in sorted(counts.items())
     ]

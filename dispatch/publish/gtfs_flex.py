@@ -111,7 +111,14 @@ def _rows(header: list[str], rows: list[list[Any]]) -> str:
 def _agency(config: ServiceConfig) -> str:
     p = config.publish
     return _rows(
-        ["agency_id", "agency_name", "agency_url", "agency_timezone", "agency_lang", "agency_phone"],
+        [
+            "agency_id",
+            "agency_name",
+            "agency_url",
+            "agency_timezone",
+            "agency_lang",
+            "agency_phone",
+        ],
         [[AGENCY_ID, config.name, p.agency_url, config.time_zone, config.language, p.phone]],
     )
 
@@ -207,7 +214,9 @@ def _locations(zones: list[Zone]) -> dict[str, Any]:
                 "properties": {"stop_name": z.name},
                 "geometry": {
                     "type": "Polygon",
-                    "coordinates": [[[round(x, 6), round(y, 6)] for x, y in z.polygon.exterior.coords]],
+                    "coordinates": [
+                        [[round(x, 6), round(y, 6)] for x, y in z.polygon.exterior.coords]
+                    ],
                 },
             }
             for z in zones

@@ -39,7 +39,11 @@ def public(p: Proposal) -> dict[str, Any]:
 
 class Proposals:
     def __init__(
-        self, repo: ProposalStore, stops: VirtualStops, network: RoadNetwork, clock: Callable[[], int]
+        self,
+        repo: ProposalStore,
+        stops: VirtualStops,
+        network: RoadNetwork,
+        clock: Callable[[], int],
     ) -> None:
         self.repo, self.stops, self.network, self.clock = repo, stops, network, clock
 
@@ -75,8 +79,14 @@ class Proposals:
         stop = self._stop(current, name) if status == "accepted" else None
         decided = self.repo.decide_proposal(proposal_id, status, reason.strip(), by, stop)
         if stop is not None:  # stored first: a stop the database lost is never offered
-            self.stops.add(VirtualStop(stop.stop_id, stop.name, stop.lat, stop.lon, stop.node, "proposal"))
-        return {**public(decided), "decided_by": decided.decided_by, "decided_at": decided.decided_at}
+            self.stops.add(
+                VirtualStop(stop.stop_id, stop.name, stop.lat, stop.lon, stop.node, "proposal")
+            )
+        return {
+            **public(decided),
+            "decided_by": decided.decided_by,
+            "decided_at": decided.decided_at,
+        }
 
     def _stop(self, p: Proposal, name: str) -> AcceptedStop:
         name = name.strip()

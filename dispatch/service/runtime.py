@@ -37,8 +37,8 @@ from dispatch.service.device_tokens import store_fleet_tokens
 from dispatch.service.etas import EtaBoard
 from dispatch.service.fleet import Fleet
 from dispatch.service.plan_payload import NamedStop, PlanPayloads
-from dispatch.service.sink import STARTUP, Sink
 from dispatch.service.proposals import add_accepted_stops
+from dispatch.service.sink import STARTUP, Sink
 from dispatch.service.standing_orders import StandingOrders
 from dispatch.service.stops import VirtualStops, build_stops
 from dispatch.settings import Settings

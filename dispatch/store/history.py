@@ -7,7 +7,9 @@ thousands of bookings and the export must stay quick.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
+from sqlalchemy import select as sa_select
 from sqlmodel import col, select
 
 from dispatch.store.base import StoreBase
@@ -67,17 +69,17 @@ class HistoryStore(StoreBase):
     def trips_between(self, start: int, end: int) -> list[TripRecord]:
         """Bookings whose requested time lies in [start, end)."""
         b = BookingRow
-        requested = col(b.pickup_window_start)
-        query = select(
+        columns: list[Any] = [
             b.id, b.status, b.created_at, b.depart_after, b.arrive_by,
             b.origin_stop_id, b.origin_lat, b.origin_lon, b.origin_node,
             b.destination_stop_id, b.destination_lat, b.destination_lon, b.destination_node,
             b.passengers, b.wheelchairs, b.vehicle_id, b.pickup_window_start, b.pickup_window_end,
-            b.latest_arrival,
-            b.boarded_at, b.rider_id, b.standing_order_id,
-        ).where(requested >= start - 7200, requested < end + 7200)  # fmt: skip
+            b.latest_arrival, b.boarded_at, b.rider_id, b.standing_order_id,
+        ]  # fmt: skip
+        requested = col(b.pickup_window_start)
+        query = sa_select(*columns).where(requested >= start - 7200, requested < end + 7200)
         with self._db.transaction() as session:
-            rows = session.exec(query).all()
+            rows: list[Any] = list(session.execute(query).all())
             alighted = dict(
                 session.exec(
                     select(StopEventRow.booking_id, StopEventRow.at).where(
@@ -88,9 +90,7 @@ class HistoryStore(StoreBase):
             )
         out = []
         for r in rows:
-            trip = TripRecord(
-                *r[:20], alighted.get(r[0]), "phone" if r[20] else "app", r[21] is not None
-            )
+            trip = _record(tuple(r), alighted.get(r[0]))
             if start <= trip.requested_at < end:
                 out.append(trip)
         return out
@@ -108,3 +108,9 @@ class HistoryStore(StoreBase):
 
 
 _UNMET_FIELDS = tuple(UnmetRequest.__dataclass_fields__)
+
+
+def _record(r: tuple[Any, ...], alighted_at: int | None) -> TripRecord:
+    channel = "phone" if r[20] else "app"
+    values = (*r[:20], alighted_at, channel, r[21] is not None)
+    return TripRecord(**dict(zip(TripRecord.__dataclass_fields__, values, strict=True)))

@@ -77,7 +77,7 @@ class ProposalStore(StoreBase):
 
     def support_proposal(self, proposal_id: int) -> Proposal:
         with self._db.transaction() as session:
-            session.exec(  # type: ignore[call-overload]
+            session.execute(
                 update(StopProposalRow)
                 .where(col(StopProposalRow.id) == proposal_id)
                 .values(supports=StopProposalRow.supports + 1)

@@ -53,7 +53,9 @@ def scenario_compare(
         list[Path],
         typer.Argument(help="BASE.toml first, then one or more variants (service definitions)."),
     ],
-    demand: Annotated[Path, typer.Option("--demand", help="Demand CSV, e.g. from `dispatch demand export`.")],
+    demand: Annotated[
+        Path, typer.Option("--demand", help="Demand CSV, e.g. from `dispatch demand export`.")
+    ],
     output: Annotated[Path, typer.Option("-o", "--output", help="Folder for the report.")],
     seed: Annotated[int, typer.Option("--seed", help="Random seed of the re-optimisation.")] = 0,
 ) -> None:
@@ -107,10 +109,10 @@ class _Bar:
 
     def __call__(self, done: int, total: int) -> None:
         if self.bar is None:
-            self.bar = typer.progressbar(length=total, label=f"replaying {self.name}", file=sys.stderr)
+            self.bar = typer.progressbar(
+                length=total, label=f"replaying {self.name}", file=sys.stderr
+            )
             self.bar.__enter__()
         self.bar.update(done - self.bar.pos)
         if done >= total:
             self.bar.__exit__(None, None, None)
-
-

@@ -11,7 +11,7 @@ from dispatch.config import ServiceConfig
 from dispatch.fairness.replayed import group_rows, public_outcomes, served_gap
 from dispatch.sim.replay import Progress
 from dispatch.sim.run import Finished, require_valid, run_scenario
-from dispatch.sim.scenario import Scenario, load_config
+from dispatch.sim.scenario import Scenario
 
 
 @dataclass(frozen=True, slots=True)
@@ -35,7 +35,9 @@ def replay_definition(
 
 def fairness_of(finished: Finished) -> list[dict[str, Any]]:
     net = finished.prepared.network
-    trips = public_outcomes(finished.result.outcomes, finished.prepared.requests, net.network, net.resolve)
+    trips = public_outcomes(
+        finished.result.outcomes, finished.prepared.requests, net.network, net.resolve
+    )
     return group_rows(trips)
 
 
@@ -73,5 +75,3 @@ def compare(
         base_config = base_config or config
     assert base_config is not None
     return columns, base_config
-
-

@@ -40,7 +40,11 @@ def cell(key: str, value: Any, currency: str, lang: str) -> str:
 def answer(columns: list[Column], lang: str) -> str:
     """The one sentence a council reads first."""
     w, base = words(lang), columns[0]
-    best = max(columns[1:], key=lambda c: (c.figures["served"], -(c.figures["cost_per_trip"] or 0)), default=None)
+    best = max(
+        columns[1:],
+        key=lambda c: (c.figures["served"], -(c.figures["cost_per_trip"] or 0)),
+        default=None,
+    )
     cur = base.figures["currency"]
     values = {
         "base": base.name, "requests": cell("requests", base.figures["requests"], cur, lang),
@@ -73,16 +77,25 @@ def fairness_table(columns: list[Column], lang: str) -> list[list[str]]:
     for kind, group in groups:
         row = [f"{kind}: {group}"]
         for c in columns:
-            hit = next((r for r in c.fairness if (r["group_kind"], r["group"]) == (kind, group)), None)
+            hit = next(
+                (r for r in c.fairness if (r["group_kind"], r["group"]) == (kind, group)), None
+            )
             share = None if hit is None else hit["served_share"]
-            row.append(cell("served_share", share, "EUR", lang) + (f" ({hit['requests']})" if hit else ""))
+            row.append(
+                cell("served_share", share, "EUR", lang) + (f" ({hit['requests']})" if hit else "")
+            )
         out.append(row)
     return out
 
 
 def markdown(columns: list[Column], lang: str) -> str:
     w = words(lang)
-    lines = [f"# {w['title'].format(base=columns[0].name, n=len(columns) - 1)}", "", f"**{answer(columns, lang)}**", ""]
+    lines = [
+        f"# {w['title'].format(base=columns[0].name, n=len(columns) - 1)}",
+        "",
+        f"**{answer(columns, lang)}**",
+        "",
+    ]
     for rows in (table(columns, lang), fairness_table(columns, lang)):
         lines += ["| " + " | ".join(rows[0]) + " |", "|" + "---|" * len(rows[0])]
         lines += ["| " + " | ".join(r) + " |" for r in rows[1:]]
@@ -98,7 +111,10 @@ def html_report(columns: list[Column], lang: str) -> str:
     def render(rows: list[list[str]], caption: str) -> str:
         head = "".join(f'<th scope="col">{html.escape(c)}</th>' for c in rows[0])
         body = "".join(
-            "<tr>" + f'<th scope="row">{html.escape(r[0])}</th>' + "".join(f"<td>{html.escape(c)}</td>" for c in r[1:]) + "</tr>"
+            "<tr>"
+            + f'<th scope="row">{html.escape(r[0])}</th>'
+            + "".join(f"<td>{html.escape(c)}</td>" for c in r[1:])
+            + "</tr>"
             for r in rows[1:]
         )
         return f"<table><caption>{html.escape(caption)}</caption><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>"

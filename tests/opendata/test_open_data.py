@@ -70,7 +70,9 @@ def _requests_in_history(folder: Path) -> int:
 
 
 @pytest.mark.realdata
-def test_every_published_cell_has_k_requests_and_totals_agree(exported: tuple[Path, int, RoadNetwork]) -> None:
+def test_every_published_cell_has_k_requests_and_totals_agree(
+    exported: tuple[Path, int, RoadNetwork],
+) -> None:
     folder, total, _ = exported
     cancelled_and_more = _requests_in_history(folder)
     assert 0 < cancelled_and_more <= total
@@ -100,7 +102,9 @@ def test_nothing_personal_is_published(exported: tuple[Path, int, RoadNetwork]) 
     assert "b_hist" not in text and "r_hist" not in text
     for name in ("days", "day_villages", "hours", "flows", "fairness"):
         header = (folder / f"{name}.csv").read_text(encoding="utf-8").splitlines()[0]
-        assert not {"lat", "lon", "name", "phone", "booking_id", "rider_id"} & set(header.split(","))
+        assert not {"lat", "lon", "name", "phone", "booking_id", "rider_id"} & set(
+            header.split(",")
+        )
     hours = {int(r["hour"]) for r in _table(folder, "hours") if r["hour"]}
     assert hours <= set(range(24))
 
@@ -122,9 +126,14 @@ def test_the_package_is_valid_frictionless(exported: tuple[Path, int, RoadNetwor
 @pytest.mark.realdata
 def test_a_bad_month_is_one_line(exported: tuple[Path, int, RoadNetwork], tmp_path: Path) -> None:
     folder, _, _ = exported
-    done = _run("open-data", "export", "--month", "2026-13", "-o", str(tmp_path / "x"), tmp=folder.parent)
+    done = _run(
+        "open-data", "export", "--month", "2026-13", "-o", str(tmp_path / "x"), tmp=folder.parent
+    )
     assert done.returncode == 2
-    assert done.stderr.strip().splitlines()[-1] == "error: --month: '2026-13' is not a month like 2026-11"
+    assert (
+        done.stderr.strip().splitlines()[-1]
+        == "error: --month: '2026-13' is not a month like 2026-11"
+    )
     assert not (tmp_path / "x").exists()
 
 
@@ -160,4 +169,6 @@ def test_k_anonymity_property(trips: list[PublicTrip], k: int) -> None:
     per_kind: dict[str, int] = {}
     for r in tables.rows["fairness"]:
         per_kind[r["group_kind"]] = per_kind.get(r["group_kind"], 0) + r["requests"]
-    assert all(n in (len(trips), 0) or n >= len(trips) - suppressed["fairness"] for n in per_kind.values())
+    assert all(
+        n in (len(trips), 0) or n >= len(trips) - suppressed["fairness"] for n in per_kind.values()
+    )

@@ -28,6 +28,7 @@ import io
 import json
 import re
 import zipfile
+from itertools import pairwise
 from pathlib import Path
 from typing import Any
 
@@ -62,7 +63,7 @@ def _seconds(text: str) -> int:
 
 def inside(lon: float, lat: float, ring: list[list[float]]) -> bool:
     hit = False
-    for (x1, y1), (x2, y2) in zip(ring, ring[1:], strict=False):
+    for (x1, y1), (x2, y2) in pairwise(ring):
         if (y1 > lat) != (y2 > lat) and lon < x1 + (lat - y1) * (x2 - x1) / (y2 - y1):
             hit = not hit
     return hit
@@ -74,7 +75,9 @@ def validate_feed(path: Path) -> list[str]:
     with zipfile.ZipFile(path) as archive:
         files = {n: _read(archive, n) for n in REQUIRED}
         names = set(archive.namelist())
-        geo = json.loads(archive.read("locations.geojson")) if "locations.geojson" in names else None
+        geo = (
+            json.loads(archive.read("locations.geojson")) if "locations.geojson" in names else None
+        )
     for name in ("agency.txt", "routes.txt", "trips.txt", "stop_times.txt"):
         if name not in names:
             errors.append(f"{name}: missing")
@@ -183,7 +186,10 @@ def _check_stop_times(files: dict[str, list[dict[str, str]]]) -> list[str]:
         refs = [k for k in ("stop_id", "location_group_id", "location_id") if r.get(k)]
         if len(refs) != 1:
             errors.append(f"{where}: needs exactly one of stop_id, location_group_id, location_id")
-        start, end = r.get("start_pickup_drop_off_window", ""), r.get("end_pickup_drop_off_window", "")
+        start, end = (
+            r.get("start_pickup_drop_off_window", ""),
+            r.get("end_pickup_drop_off_window", ""),
+        )
         if refs and refs[0] != "stop_id":
             if not (TIME.match(start) and TIME.match(end)):
                 errors.append(f"{where}: pickup/drop-off window required as HH:MM:SS")
@@ -222,7 +228,10 @@ def _check_calendar(rows: list[dict[str, str]]) -> list[str]:
     for r in rows:
         if any(r[d] not in ("0", "1") for d in days):
             errors.append(f"calendar.txt {r['service_id']}: weekday fields must be 0 or 1")
-        if not (DATE.match(r["start_date"]) and DATE.match(r["end_date"])) or r["start_date"] > r["end_date"]:
+        if (
+            not (DATE.match(r["start_date"]) and DATE.match(r["end_date"]))
+            or r["start_date"] > r["end_date"]
+        ):
             errors.append(f"calendar.txt {r['service_id']}: bad date range")
     return errors
 

@@ -41,7 +41,9 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
     first = datetime.now(ZoneInfo(ZONE)).date().replace(day=1)
     fill_month(db, network, config, first, 600, seed=11)
     db.dispose()
-    running = start_server(tmp, tmp / "dispatch.sqlite", tmp / "cache", ["--config", str(config_path)])
+    running = start_server(
+        tmp, tmp / "dispatch.sqlite", tmp / "cache", ["--config", str(config_path)]
+    )
     yield running
     stop_server(running)
 

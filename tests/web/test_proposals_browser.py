@@ -41,7 +41,9 @@ def test_resident_proposes_agent_accepts_stop_is_quotable(page: Any, server: Ser
     page.select_option(f"#decision-{proposal}", "accepted")
     page.fill(f"#name-{proposal}", "Harsdorf, Arztpraxis")
     page.click(f"#proposals li[data-proposal='{proposal}'] button[type=submit]")
-    page.wait_for_selector(f"#proposals li[data-proposal='{proposal}'] :text('now stop proposal-{proposal}')")
+    page.wait_for_selector(
+        f"#proposals li[data-proposal='{proposal}'] :text('now stop proposal-{proposal}')"
+    )
 
     stops = httpx.get(f"{server.url}/v1/stops", timeout=10).json()
     assert any(s["stop_id"] == f"proposal-{proposal}" for s in stops)
@@ -58,15 +60,23 @@ def test_resident_proposes_agent_accepts_stop_is_quotable(page: Any, server: Ser
 
 
 def test_declining_needs_a_reason_and_residents_cannot_decide(server: Server) -> None:
-    made = httpx.post(f"{server.url}/v1/proposals", json={"lat": 50.03, "lon": 11.55, "reason": "school"}, timeout=10).json()
+    made = httpx.post(
+        f"{server.url}/v1/proposals",
+        json={"lat": 50.03, "lon": 11.55, "reason": "school"},
+        timeout=10,
+    ).json()
     url = f"{server.url}/v1/proposals/{made['proposal_id']}/decision"
     assert httpx.post(url, json={"status": "declined"}, timeout=10).status_code == 401
     agent = {"Authorization": f"Bearer {AGENT_TOKEN}"}
     no_reason = httpx.post(url, json={"status": "declined"}, headers=agent, timeout=10)
     assert no_reason.status_code == 422 and "reason" in no_reason.json()["detail"]
-    ok = httpx.post(url, json={"status": "declined", "reason": "a stop 80 m away"}, headers=agent, timeout=10)
+    ok = httpx.post(
+        url, json={"status": "declined", "reason": "a stop 80 m away"}, headers=agent, timeout=10
+    )
     assert ok.json()["status"] == "declined"
-    far = httpx.post(f"{server.url}/v1/proposals", json={"lat": 10.0, "lon": 10.0, "reason": "x"}, timeout=10)
+    far = httpx.post(
+        f"{server.url}/v1/proposals", json={"lat": 10.0, "lon": 10.0, "reason": "x"}, timeout=10
+    )
     assert far.status_code == 422 and "service area" in far.json()["detail"]
 
 
@@ -79,7 +89,11 @@ def _planning(page: Any, lang: str) -> None:
 
 @pytest.mark.parametrize("lang", ["de", "ar"])
 def test_proposal_pages_pass_axe(page: Any, server: Server, lang: str) -> None:
-    httpx.post(f"{server.url}/v1/proposals", json={"lat": 50.02, "lon": 11.52, "reason": "Kindergarten"}, timeout=10)
+    httpx.post(
+        f"{server.url}/v1/proposals",
+        json={"lat": 50.02, "lon": 11.52, "reason": "Kindergarten"},
+        timeout=10,
+    )
     page.goto(f"/proposals?lang={lang}")
     page.wait_for_selector("#proposal-list li")
     _check(page, "proposals", lang)

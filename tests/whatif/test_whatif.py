@@ -63,7 +63,9 @@ def test_export_then_replay_keeps_every_request(history: Path) -> None:
     with open_database(f"sqlite:///{history / 'dispatch.sqlite'}").engine.connect() as c:
         from sqlalchemy import text
 
-        booked = c.execute(text("select count(*) from bookings where status != 'cancelled'")).scalar()
+        booked = c.execute(
+            text("select count(*) from bookings where status != 'cancelled'")
+        ).scalar()
         unmet = c.execute(text("select count(*) from unmet_requests")).scalar()
     assert len(exported) == booked + unmet > 0
     content = demand.read_text(encoding="utf-8")
@@ -75,12 +77,22 @@ def test_export_then_replay_keeps_every_request(history: Path) -> None:
     assert replayed.returncode == 0, replayed.stderr
     assert len(_rows(history / "replay" / "outcomes.csv")) == len(exported)
     fairness = json.loads((history / "replay" / "fairness.json").read_text(encoding="utf-8"))
-    assert {r["group_kind"] for r in fairness} == {"wheelchair", "channel", "standing_order", "village"}
+    assert {r["group_kind"] for r in fairness} == {
+        "wheelchair",
+        "channel",
+        "standing_order",
+        "village",
+    }
 
 
 def _definitions(tmp: Path) -> tuple[Path, Path]:
-    example = (ROOT / "service.example.toml").read_text(encoding="utf-8").replace(
-        "bbox = [49.9721, 11.4807, 50.047, 11.6053]", f'file = "{os.environ["DISPATCH_TEST_OSM"]}"'
+    example = (
+        (ROOT / "service.example.toml")
+        .read_text(encoding="utf-8")
+        .replace(
+            "bbox = [49.9721, 11.4807, 50.047, 11.6053]",
+            f'file = "{os.environ["DISPATCH_TEST_OSM"]}"',
+        )
     )
     base, wider = tmp / "base.toml", tmp / "wider-window.toml"
     base.write_text(example.replace("max_wait_min = 15 ", "max_wait_min = 5 "), encoding="utf-8")
@@ -114,4 +126,7 @@ def test_compare_needs_a_variant(history: Path) -> None:
     base, _ = _definitions(history)
     done = run(history, "scenario", "compare", str(base), "--demand", str(base), "-o", "x")
     assert done.returncode == 2
-    assert done.stderr.strip().splitlines()[-1] == "error: give a base definition and at least one variant"
+    assert (
+        done.stderr.strip().splitlines()[-1]
+        == "error: give a base definition and at least one variant"
+    )
