@@ -18,6 +18,7 @@ from rider_api import (
     open_data,
     openapi,
     ops,
+    ops_fairness,
     pages,
     places,
     proposals,
@@ -63,6 +64,7 @@ def create_app(build: Callable[[], Runtime], staff: StaffTokens | None = None) -
     app.include_router(riders.router)
     app.include_router(admin.router)
     app.include_router(ops.router)
+    app.include_router(ops_fairness.router)
     app.include_router(clock.router)
     app.include_router(publish.router)
     app.include_router(open_data.router)

@@ -99,3 +99,19 @@ def test_proposal_pages_pass_axe(page: Any, server: Server, lang: str) -> None:
     _check(page, "proposals", lang)
     _planning(page, lang)
     _check(page, "planning", lang)
+
+
+def test_dispatcher_sees_fairness_by_group(server: Server) -> None:
+    body = {"origin": {"lat": 50.03, "lon": 11.55}, "destination": {"lat": 50.0185, "lon": 11.5018},
+            "depart_after": f"{TOMORROW.isoformat()}T09:00:00", "passengers": 1, "wheelchairs": 1}  # fmt: skip
+    offer = httpx.post(f"{server.url}/v1/quotes", json=body, timeout=30).json()["offers"][0]
+    httpx.post(f"{server.url}/v1/bookings", json={"offer_id": offer["offer_id"], "rider": {"name": "F"}},
+               headers={"Idempotency-Key": f"fair-{offer['offer_id']}"}, timeout=30)  # fmt: skip
+    agent = {"Authorization": f"Bearer {AGENT_TOKEN}"}
+    assert httpx.get(f"{server.url}/v1/ops/fairness", timeout=10).status_code == 401
+    day = httpx.get(f"{server.url}/v1/ops/fairness", params={"day": TOMORROW.isoformat()},
+                    headers=agent, timeout=10).json()  # fmt: skip
+    wheelchair = [
+        g for g in day["groups"] if g["group_kind"] == "wheelchair" and g["group"] == "wheelchair"
+    ]
+    assert wheelchair and wheelchair[0]["requests"] >= 1 and wheelchair[0]["served"] >= 1

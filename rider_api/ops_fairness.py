@@ -1,0 +1,45 @@
+"""``GET /v1/ops/fairness``: the day's figures by rider group, for the dispatcher view."""
+
+from __future__ import annotations
+
+from datetime import date, datetime, timedelta
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Query, Request
+from fastapi.concurrency import run_in_threadpool
+
+from dispatch.fairness.replayed import group_rows, served_gap
+from dispatch.opendata.trips import Villages, public_trips
+from dispatch.service.runtime import Runtime
+from rider_api.deps import CurrentAgent, _state
+from rider_api.openapi import problems
+
+router = APIRouter(prefix="/v1/ops", tags=["dispatcher"])
+
+
+@router.get("/fairness", responses=problems(401, 403, 422))
+async def fairness(
+    request: Request,
+    agent: CurrentAgent,
+    day: Annotated[date | None, Query(description="the service day (default: today)")] = None,
+) -> dict[str, Any]:
+    """Served share, wait, lateness and rejections by group: wheelchair, phone/app,
+    standing order, village (staff only: not k-anonymous)."""
+    runtime = _state(request, "runtime")
+    assert isinstance(runtime, Runtime)
+
+    def collect() -> dict[str, Any]:
+        zone = runtime.config.zone
+        when = day or datetime.fromtimestamp(runtime.clock(), zone).date()
+        start = int(datetime(when.year, when.month, when.day, tzinfo=zone).timestamp())
+        end = int(
+            (datetime(when.year, when.month, when.day, tzinfo=zone) + timedelta(days=1)).timestamp()
+        )
+        trips = public_trips(
+            runtime.repo.trips_between(start, end), runtime.repo.unmet_between(start, end),
+            Villages(runtime.network.places), zone,
+        )  # fmt: skip
+        rows = group_rows(trips)
+        return {"day": when.isoformat(), "groups": rows, "wheelchair_gap": served_gap(rows)}
+
+    return await run_in_threadpool(collect)
