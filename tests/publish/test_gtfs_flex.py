@@ -77,9 +77,9 @@ def test_a_stop_outside_every_zone_is_reported(osm: str, tmp_path: Path) -> None
         (Path(__file__).parents[2] / "service.example.toml").read_text(encoding="utf-8")
         .replace('# csv = "stops.csv"', 'csv = "stops.csv"')
         .replace("bbox = [49.9721, 11.4807, 50.047, 11.6053]", f'file = "{osm}"')
-        .replace("[booking]", "[publish]\nzones = [{ id = \"most\", polygon = [[49.9, 11.4], [50.0184, 11.4], "
+        .replace("# zones = [{", "zones = [{ id = \"most\", polygon = [[49.9, 11.4], [50.0184, 11.4], "
                  "[50.0184, 11.5019], [50.0186, 11.5019], [50.0186, 11.4], [50.1, 11.4], "
-                 "[50.1, 11.7], [49.9, 11.7]] }]\n\n[booking]"),
+                 "[50.1, 11.7], [49.9, 11.7]] }]\n# was: [{"),
         encoding="utf-8",
     )  # fmt: skip
     feed = tmp_path / "feed.zip"
