@@ -51,14 +51,18 @@ def main() -> None:
         finally:
             stop_server(server)
     print(f"/open with {args.bookings} bookings in the month, {args.loads} loads")
-    print(f"first paint:   median {statistics.median(paints):.0f} ms, max {max(paints):.0f} ms (target ≤ 1000 ms)")
+    print(
+        f"first paint:   median {statistics.median(paints):.0f} ms, max {max(paints):.0f} ms (target ≤ 1000 ms)"
+    )
     print(f"figures shown: median {statistics.median(shown):.0f} ms, max {max(shown):.0f} ms")
 
 
 def measure(url: str, loads: int) -> tuple[list[float], list[float]]:
     paints, shown = [], []
     with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path="/usr/bin/chromium", args=CHROMIUM_ARGS)
+        browser = playwright.chromium.launch(
+            executable_path="/usr/bin/chromium", args=CHROMIUM_ARGS
+        )
         for _ in range(loads):
             context = browser.new_context(base_url=url, service_workers="block")
             page = context.new_page()
