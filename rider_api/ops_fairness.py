@@ -8,6 +8,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Query, Request
 from fastapi.concurrency import run_in_threadpool
 
+from dispatch.errors import InputError
 from dispatch.fairness.replayed import group_rows, served_gap
 from dispatch.opendata.trips import Villages, public_trips
 from dispatch.service.runtime import Runtime
@@ -21,7 +22,10 @@ router = APIRouter(prefix="/v1/ops", tags=["dispatcher"])
 async def fairness(
     request: Request,
     agent: CurrentAgent,
-    day: Annotated[date | None, Query(description="the service day (default: today)")] = None,
+    day: Annotated[
+        str | None,
+        Query(pattern=r"^\d{4}-\d{2}-\d{2}$", description="the service day (default: today)"),
+    ] = None,
 ) -> dict[str, Any]:
     """Served share, wait, lateness and rejections by group: wheelchair, phone/app,
     standing order, village (staff only: not k-anonymous)."""
@@ -30,7 +34,7 @@ async def fairness(
 
     def collect() -> dict[str, Any]:
         zone = runtime.config.zone
-        when = day or datetime.fromtimestamp(runtime.clock(), zone).date()
+        when = _day(day) if day else datetime.fromtimestamp(runtime.clock(), zone).date()
         start = int(datetime(when.year, when.month, when.day, tzinfo=zone).timestamp())
         end = int(
             (datetime(when.year, when.month, when.day, tzinfo=zone) + timedelta(days=1)).timestamp()
@@ -43,3 +47,10 @@ async def fairness(
         return {"day": when.isoformat(), "groups": rows, "wheelchair_gap": served_gap(rows)}
 
     return await run_in_threadpool(collect)
+
+
+def _day(text: str) -> date:
+    try:
+        return date.fromisoformat(text)
+    except ValueError:
+        raise InputError(f"day: {text!r} is not a date like 2026-11-25") from None

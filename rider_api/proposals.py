@@ -5,7 +5,8 @@ from __future__ import annotations
 import hashlib
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Query, Request
+from fastapi import APIRouter, Header, Query, Request
+from fastapi import Path as FastPath
 from fastapi.concurrency import run_in_threadpool
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -13,11 +14,13 @@ from dispatch.opendata.export import month_bounds, parse_month
 from dispatch.planning.unmet import GROUPS, unmet_cells
 from dispatch.service.proposals import Proposals
 from dispatch.service.runtime import Runtime
-from rider_api.deps import BearerToken, CurrentAgent, OptionalPrincipal, _state
+from rider_api.deps import BearerToken, CurrentAgent, _state
 from rider_api.openapi import problems
+from rider_api.routes import _bearer, _is_agent
 
 router = APIRouter(prefix="/v1", tags=["stop proposals"])
 PLAIN = r"^[^\x00-\x1f\x7f-\x9f]*$"
+ProposalId = Annotated[int, FastPath(ge=1, le=2**31 - 1, description="the proposal's number")]
 
 
 class ProposalCreate(BaseModel):
@@ -55,24 +58,26 @@ async def list_proposals(request: Request) -> list[dict[str, Any]]:
 
 @router.post("/proposals", status_code=201, responses=problems(422))
 async def propose(
-    request: Request, body: ProposalCreate, principal: OptionalPrincipal
+    request: Request,
+    body: ProposalCreate,
+    authorization: Annotated[str | None, Header()] = None,
 ) -> dict[str, Any]:
     """A resident proposes a stop (through a hotline agent when signed in as one)."""
-    channel = "phone" if principal is not None else "app"
+    channel = "phone" if _is_agent(_runtime(request), _bearer(authorization)) else "app"
     return await run_in_threadpool(
         _proposals(request).propose, body.lat, body.lon, body.reason, channel
     )
 
 
 @router.post("/proposals/{proposal_id}/support", responses=problems(404))
-async def support(request: Request, proposal_id: int) -> dict[str, Any]:
+async def support(request: Request, proposal_id: ProposalId) -> dict[str, Any]:
     return await run_in_threadpool(_proposals(request).support, proposal_id)
 
 
 @router.post("/proposals/{proposal_id}/decision", responses=problems(401, 403, 404, 422))
 async def decide(
     request: Request,
-    proposal_id: int,
+    proposal_id: ProposalId,
     body: ProposalDecision,
     agent: CurrentAgent,
     token: BearerToken,
