@@ -30,6 +30,8 @@ COMMAND_MODULES: tuple[str, ...] = (
     "dispatch.service.serve",
     "dispatch.service.devices_cli",
     "dispatch.sim.commands",
+    "dispatch.publish.commands",
+    "dispatch.opendata.commands",
 )
 
 

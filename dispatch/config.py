@@ -223,6 +223,11 @@ class BookingRules(_Model):
     reassign_for_offers: bool = True
     offer_hold_s: int = Field(default=120, ge=1)
     no_show_wait_s: Count = 180
+    #: The fairness option: the largest gap in served share (0–1) between wheelchair users
+    #: and others before a wheelchair user's refused request is asked again, fairness_extra_wait_min
+    #: later (replays and scenario comparisons; None: off).
+    fairness_max_gap: float | None = Field(default=None, ge=0, le=1)
+    fairness_extra_wait_min: int = Field(default=15, ge=1)
 
 
 class RideTimeConfig(_Model):
@@ -264,6 +269,36 @@ class TokensConfig(_Model):
     agents: tuple[Token, ...] = ()
 
 
+class ZoneConfig(_Model):
+    """A zone of the service area for trip planners: a polygon of ``[lat, lon]`` corners."""
+
+    id: str = Field(min_length=1, pattern=r"^[A-Za-z0-9_.-]+$")
+    name: str = ""
+    polygon: tuple[tuple[float, float], ...] = Field(min_length=3)
+
+
+class PublishConfig(_Model):
+    """What trip planners and the open data show about the service (GTFS-Flex, /open)."""
+
+    agency_url: str = "https://example.org/rufbus"
+    phone: str = ""
+    booking_url: str = ""
+    message: str = "Book your ride by phone or in the Rufbus app."
+    #: Zones of the service area; none: the area the buses can reach (the road network's hull).
+    zones: tuple[ZoneConfig, ...] = ()
+    #: Licence of the open data (an SPDX id) and the smallest number of trips in a published cell.
+    licence: str = "CC-BY-4.0"
+    k_anonymity: int = Field(default=5, ge=2)
+
+
+class CostsConfig(_Model):
+    """What the service costs, for the cost per trip in scenario comparisons."""
+
+    per_vehicle_hour: float = Field(default=45.0, ge=0)
+    per_km: float = Field(default=0.6, ge=0)
+    currency: str = "EUR"
+
+
 #: Languages of the pages and reports.
 Language = Literal["de", "en", "tr", "uk", "ar"]
 
@@ -284,6 +319,8 @@ class ServiceConfig(_Model):
     objective: ObjectiveConfig = ObjectiveConfig()
     tokens: TokensConfig = TokensConfig()
     retention: RetentionConfig = RetentionConfig()
+    publish: PublishConfig = PublishConfig()
+    costs: CostsConfig = CostsConfig()
 
     @field_validator("time_zone")
     @classmethod

@@ -9,7 +9,23 @@ from fastapi import FastAPI
 from fastapi.concurrency import run_in_threadpool
 
 from dispatch.service.runtime import Runtime
-from rider_api import admin, clock, docs, edges, errors, openapi, ops, pages, places, riders, routes
+from rider_api import (
+    admin,
+    clock,
+    docs,
+    edges,
+    errors,
+    open_data,
+    openapi,
+    ops,
+    ops_fairness,
+    pages,
+    places,
+    proposals,
+    publish,
+    riders,
+    routes,
+)
 from rider_api.auth import StaffTokens
 
 
@@ -48,6 +64,10 @@ def create_app(build: Callable[[], Runtime], staff: StaffTokens | None = None) -
     app.include_router(riders.router)
     app.include_router(admin.router)
     app.include_router(ops.router)
+    app.include_router(ops_fairness.router)
     app.include_router(clock.router)
+    app.include_router(publish.router)
+    app.include_router(open_data.router)
+    app.include_router(proposals.router)
     app.include_router(pages.router)
     return app

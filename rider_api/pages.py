@@ -29,7 +29,14 @@ STATIC = WEB / "static"
 LANGUAGES = ("de", "en", "tr", "uk", "ar")
 DEFAULT_LANGUAGE = "de"
 LANG_COOKIE = "rufbus_lang"
-PAGES = {"rider": "rider.html", "console": "console.html", "ops": "ops.html"}
+PAGES = {
+    "rider": "rider.html",
+    "console": "console.html",
+    "ops": "ops.html",
+    "open": "open.html",
+    "proposals": "proposals.html",
+    "planning": "planning.html",
+}
 _PLACEHOLDER = re.compile(r"\{\{(=?)([A-Za-z0-9_.]+)\}\}")
 #: Scripts and styles come from this server only; the map's optional tiles may come from elsewhere.
 CSP = (
@@ -150,6 +157,30 @@ async def ops(
     request: Request, q: LangQuery = None, c: LangCookie = None, a: AcceptLanguage = None
 ) -> Response:
     return _page(request, "ops", q, c, a)
+
+
+@router.get("/open", response_class=HTMLResponse)
+async def open_data(
+    request: Request, q: LangQuery = None, c: LangCookie = None, a: AcceptLanguage = None
+) -> Response:
+    """The public open-data page: figures per day, village and rider group."""
+    return _page(request, "open", q, c, a)
+
+
+@router.get("/proposals", response_class=HTMLResponse)
+async def proposals(
+    request: Request, q: LangQuery = None, c: LangCookie = None, a: AcceptLanguage = None
+) -> Response:
+    """Residents propose stops and support proposals (agents too, for callers)."""
+    return _page(request, "proposals", q, c, a)
+
+
+@router.get("/planning", response_class=HTMLResponse)
+async def planning(
+    request: Request, q: LangQuery = None, c: LangCookie = None, a: AcceptLanguage = None
+) -> Response:
+    """Planners (agents, admins): unmet demand on hexagons next to the proposals."""
+    return _page(request, "planning", q, c, a)
 
 
 @router.get("/sw.js")

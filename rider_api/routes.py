@@ -12,6 +12,7 @@ from fastapi.responses import JSONResponse
 from dispatch.errors import AuthError
 from dispatch.service.booking import BookingService, PlaceInput, QuoteInput
 from dispatch.service.runtime import Runtime
+from dispatch.service.unmet import quote_and_record
 from dispatch.store.tokens import hash_token, token_matches
 from rider_api.deps import BookingIdPath, IdempotencyKey
 from rider_api.openapi import problems
@@ -83,8 +84,13 @@ async def health(request: Request) -> dict[str, Any]:
 
 
 @router.post("/quotes", responses=problems())
-async def quote(request: Request, body: QuoteCreate) -> dict[str, Any]:
+async def quote(
+    request: Request,
+    body: QuoteCreate,
+    authorization: Annotated[str | None, Header()] = None,
+) -> dict[str, Any]:
     runtime = _runtime(request)
+    channel = "phone" if _is_agent(runtime, _bearer(authorization)) else "app"
     q = QuoteInput(
         _place(body.origin),
         _place(body.destination),
@@ -93,7 +99,7 @@ async def quote(request: Request, body: QuoteCreate) -> dict[str, Any]:
         body.passengers,
         body.wheelchairs,
     )
-    return await run_in_threadpool(runtime.booking.quote, q)
+    return await run_in_threadpool(quote_and_record, runtime.booking, q, channel)
 
 
 @router.post("/bookings", status_code=201, responses=problems(401, 404, 409))

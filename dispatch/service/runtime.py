@@ -37,6 +37,7 @@ from dispatch.service.device_tokens import store_fleet_tokens
 from dispatch.service.etas import EtaBoard
 from dispatch.service.fleet import Fleet
 from dispatch.service.plan_payload import NamedStop, PlanPayloads
+from dispatch.service.proposals import add_accepted_stops
 from dispatch.service.sink import STARTUP, Sink
 from dispatch.service.standing_orders import StandingOrders
 from dispatch.service.stops import VirtualStops, build_stops
@@ -161,6 +162,7 @@ def _assemble(
     db = open_database(settings.database_url)
     db.migrate()
     repo = Repository(db, clock=clock)
+    add_accepted_stops(repo, stops)
     _store_fleet_and_stops(repo, config, stops)
     engine = Engine(network, params)
     publisher, etas = InMemoryPublisher(), EtaBoard()
@@ -212,7 +214,7 @@ def build_search(network: RoadNetwork) -> SearchIndex:
 
 def _store_fleet_and_stops(repo: Repository, config: ServiceConfig, stops: VirtualStops) -> None:
     store_fleet_tokens(repo, config)
-    sources = {"osm": StopSource.OSM, "place": StopSource.PLACE, "file": StopSource.FILE}
+    sources = {s.value: s for s in StopSource}
     repo.upsert_stops(
         StopRecord(s.id, s.name, s.lat, s.lon, sources[s.source], s.node) for s in stops.stops
     )

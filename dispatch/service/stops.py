@@ -16,7 +16,7 @@ class VirtualStop:
     lat: float
     lon: float
     node: int
-    source: str  # "osm" | "place" | "file"
+    source: str  # "osm" | "place" | "file" | "proposal"
 
 
 class UnknownStopError(InputError):
@@ -38,6 +38,13 @@ class VirtualStops:
 
     def __len__(self) -> int:
         return len(self.stops)
+
+    def add(self, stop: VirtualStop) -> None:
+        """A stop added while the service runs (an accepted proposal): quotable at once."""
+        if stop.id in self._by_id:
+            return
+        self.stops.append(stop)  # the same list the API lists
+        self._by_id[stop.id] = stop
 
 
 def build_stops(network: RoadNetwork, config: ServiceConfig) -> VirtualStops:

@@ -210,6 +210,15 @@ def replay(
     reoptimise_every: EveryOption = DEFAULT_PERIOD_S,
     after_change: AfterChangeOption = True,
     policy: PolicyOption = "dispatcher",
+    fairness_gap: Annotated[
+        float | None,
+        typer.Option(
+            "--fairness-gap",
+            help="The fairness option: when wheelchair users' served share trails the others' "
+            "by more than this (0–1, e.g. 0.05), a refused wheelchair request is asked again "
+            "with a later pickup (booking.fairness_extra_wait_min). Writes fairness.json.",
+        ),
+    ] = None,
     baseline: Annotated[
         bool,
         typer.Option(
@@ -250,6 +259,7 @@ def replay(
         ortools_steps=ortools_steps,
         quick_iterations=quick_iterations,
         policy=policy,
+        fairness_max_gap=fairness_gap,
     )
     prepared = prepare(scenario)
     _quiet_engine()
@@ -505,6 +515,12 @@ def register(cli: Cli) -> None:
     common = {"no_args_is_help": True, "add_completion": False}
     demand = typer.Typer(help="Ride-request files for replays.", **common)  # type: ignore[arg-type]
     demand.command("synth")(demand_synth)
+    from dispatch.whatif.commands import demand_export, scenario_compare
+
+    demand.command("export")(demand_export)
+    scenario = typer.Typer(help="What-if scenarios on the real booking history.", **common)  # type: ignore[arg-type]
+    scenario.command("compare")(scenario_compare)
+    cli.app.add_typer(scenario, name="scenario")
     cli.app.add_typer(demand, name="demand")
     cli.app.command("replay")(replay)
     cli.app.command("size-fleet")(size_fleet)

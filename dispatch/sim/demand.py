@@ -13,6 +13,8 @@ Format (UTF-8, comma-separated, header row required; column order is free)::
 * ``passengers`` (≥ 1, default 1) and ``wheelchairs`` (0 … passengers, default 0).
 * ``booked_at`` — when the rider asked (ISO 8601), or ``lead_min`` — how many minutes
   before the trip the rider booked (default 0: "now" requests). ``booked_at`` wins.
+* ``channel`` — ``app`` (default) or ``phone`` (booked through the hotline), and
+  ``standing_order`` — ``yes`` or ``no`` (default): rider groups for the fairness figures.
 
 Every error names the line, the field and the reason, and all errors of a file are
 reported together, so a planner can fix a booking log in one pass.
@@ -42,6 +44,8 @@ COLUMNS = (
     "passengers",
     "wheelchairs",
     "lead_min",
+    "channel",
+    "standing_order",
 )
 MAX_PASSENGERS = 20
 MAX_ERRORS_SHOWN = 20
@@ -68,6 +72,8 @@ class DemandRequest:
     destination: Place
     passengers: int = 1
     wheelchairs: int = 0
+    channel: str = "app"
+    standing_order: bool = False
 
     @property
     def desired_time(self) -> int:
@@ -147,7 +153,16 @@ def _parse_row(line: int, row: dict[str, str], tz: tzinfo) -> DemandRequest:
         destination=_place(row, "destination"),
         passengers=passengers,
         wheelchairs=wheelchairs,
+        channel=_choice(row, "channel", ("app", "phone")),
+        standing_order=_choice(row, "standing_order", ("no", "yes")) == "yes",
     )
+
+
+def _choice(row: dict[str, str], field: str, allowed: tuple[str, ...]) -> str:
+    text = row.get(field, "").lower() or allowed[0]
+    if text not in allowed:
+        raise _RowError(field, f"{text!r} must be {' or '.join(allowed)}")
+    return text
 
 
 def _instant(row: dict[str, str], field: str, tz: tzinfo) -> int | None:
@@ -221,6 +236,8 @@ def format_demand(requests: Iterable[DemandRequest], tz: tzinfo) -> str:
                 r.passengers,
                 r.wheelchairs,
                 "",
+                r.channel,
+                "yes" if r.standing_order else "no",
             ]
         )
     return out.getvalue()

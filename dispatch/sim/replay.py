@@ -53,6 +53,7 @@ from dispatch.engine.events import (
 from dispatch.engine.locations import NodeTravelTimes
 from dispatch.engine.params import EngineParams
 from dispatch.engine.trips import is_break_id
+from dispatch.fairness.guard import FairnessGuard, FairnessParams
 from dispatch.sim.demand import DemandRequest, Place
 from dispatch.sim.outcomes import Outcome, VehicleLog, record_stops
 from dispatch.sim.solving import CountedSolver
@@ -112,6 +113,8 @@ class ReplayParams:
     earliest_offer: bool = False
     #: Validate the whole live plan after every change (slow; for tests).
     check_plans: bool = False
+    #: The fairness option (``dispatch.fairness.guard``): None is off.
+    fairness: FairnessParams | None = None
 
     def __post_init__(self) -> None:
         if self.solver_iterations < 0 or self.ortools_steps < 0:
@@ -153,6 +156,7 @@ class Replay:
     ) -> None:
         self.network = network
         self.params = params
+        self.guard = FairnessGuard(params.fairness) if params.fairness is not None else None
         self.time_rules = time_rules
         if params.policy is Policy.INSERTION:  # the classic heuristic: nothing ever moves
             engine_params = replace(engine_params, quote_reassign=False)
@@ -306,8 +310,12 @@ class Replay:
     def _quote_and_book(
         self, request: DemandRequest, spec: TripSpec, outcome: Outcome, now: int
     ) -> None:
-        (answer,) = self._handle(QuoteRequested(request.id, spec), now)
-        assert isinstance(answer, QuoteAnswered)
+        answer = self._quote(request.id, spec, now)
+        later = self.guard.second_chance(spec) if self.guard and not answer.offers else None
+        if later is not None:
+            answer = self._quote(f"{request.id}/later", later, now)
+        if self.guard is not None:
+            self.guard.record(spec.wheelchairs > 0, bool(answer.offers))
         if not answer.offers:
             outcome.reject(answer.reason)
             return
@@ -323,6 +331,11 @@ class Replay:
             outcome.reject("offer could not be booked")
             return
         outcome.book(accepted.promise, accepted.pickup_eta, accepted.dropoff_eta)
+
+    def _quote(self, request_id: str, spec: TripSpec, now: int) -> QuoteAnswered:
+        (answer,) = self._handle(QuoteRequested(request_id, spec), now)
+        assert isinstance(answer, QuoteAnswered)
+        return answer
 
     # ---- re-optimisation -----------------------------------------------------------------
 

@@ -180,6 +180,7 @@ def write_outputs(out: Path, finished: Finished) -> list[Path]:
         "vehicles.csv": vehicles_csv(logs, result.outcomes, tz),
         "kpis.json": json.dumps(finished.kpis.as_dict(), indent=2) + "\n",
         "kpis.txt": kpi_table(finished.kpis) + "\n",
+        **fairness_files(finished),
         "rules.json": rules_json(
             logs,
             checker_rules(finished.prepared),
@@ -189,6 +190,21 @@ def write_outputs(out: Path, finished: Finished) -> list[Path]:
     for name, text in files.items():
         write_atomically(folder / name, text)
     return [folder / name for name in files]
+
+
+def fairness_files(finished: Finished) -> dict[str, str]:
+    """fairness.json / fairness.txt: figures by rider group (wheelchair, phone, village …)."""
+    from dispatch.fairness.replayed import fairness_text, group_rows, public_outcomes
+
+    net = finished.prepared.network
+    trips = public_outcomes(
+        finished.result.outcomes, finished.prepared.requests, net.network, net.resolve
+    )
+    rows = group_rows(trips)
+    return {
+        "fairness.json": json.dumps(rows, indent=2, ensure_ascii=False) + "\n",
+        "fairness.txt": fairness_text(rows) + "\n",
+    }
 
 
 def summary(finished: Finished, baseline: Finished | None = None) -> RunSummary:

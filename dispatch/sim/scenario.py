@@ -24,6 +24,7 @@ from dispatch.booking_rules import time_problem
 from dispatch.config import ServiceConfig, engine_params, load_service_config
 from dispatch.engine.params import PROMISE_POLICIES, EngineParams
 from dispatch.errors import InputError, SnapError
+from dispatch.fairness.guard import FairnessParams
 from dispatch.roads.network import OsmSource, RoadNetwork, load_road_network
 from dispatch.service.stops import VirtualStops, build_stops
 from dispatch.settings import load_settings
@@ -87,6 +88,8 @@ class Scenario:
     #: Which offer a simulated rider takes: the operator's "cheapest" (the first) or the
     #: one with the "earliest" pickup.
     rider_choice: str = "cheapest"
+    #: The fairness option's bound (default: the service definition's booking.fairness_max_gap).
+    fairness_max_gap: float | None = None
 
     def __post_init__(self) -> None:
         if self.policy not in {p.value for p in Policy}:
@@ -241,9 +244,20 @@ def prepare(scenario: Scenario) -> Prepared:
             quick_iterations=scenario.quick_iterations,
             seed=scenario.seed,
             earliest_offer=scenario.rider_choice == "earliest",
+            fairness=fairness_params(scenario, config),
         ),
         config,
     )
+
+
+def fairness_params(scenario: Scenario, config: ServiceConfig) -> FairnessParams | None:
+    gap = scenario.fairness_max_gap
+    gap = config.booking.fairness_max_gap if gap is None else gap
+    if gap is None:
+        return None
+    if not 0 <= gap <= 1:
+        raise InputError(f"--fairness-gap must be between 0 and 1, got {gap}")
+    return FairnessParams(gap, config.booking.fairness_extra_wait_min * 60)
 
 
 def check_places(requests: Sequence[DemandRequest], network: MapNetwork) -> None:

@@ -52,6 +52,7 @@ class StopSource(StrEnum):
     OSM = "osm"
     PLACE = "place"
     FILE = "file"
+    PROPOSAL = "proposal"
 
 
 @dataclass(frozen=True, slots=True)

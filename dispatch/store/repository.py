@@ -9,8 +9,10 @@ from __future__ import annotations
 from dispatch.store.bookings import BookingStore
 from dispatch.store.changes import ChangeStore
 from dispatch.store.fleet import FleetStore
+from dispatch.store.history import HistoryStore
 from dispatch.store.offers import OfferStore
 from dispatch.store.plans import PlanStore
+from dispatch.store.proposals import ProposalStore
 from dispatch.store.retention import RetentionStore
 from dispatch.store.riders import RiderStore
 from dispatch.store.standing_orders import StandingOrderStore
@@ -25,5 +27,7 @@ class Repository(
     StandingOrderStore,
     ChangeStore,
     RetentionStore,
+    HistoryStore,
+    ProposalStore,
 ):
     """``Repository(open_database(url))``; pass ``clock`` to control ``created_at`` stamps."""

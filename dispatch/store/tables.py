@@ -212,3 +212,40 @@ class StandingOrderRow(SQLModel, table=True):
     active: bool = True
     created_at: int = Field(sa_type=BigInteger)
     updated_at: int = Field(sa_type=BigInteger)
+
+
+class UnmetRequestRow(SQLModel, table=True):
+    """A request that got no offer: the unmet demand planners look at (kept like bookings)."""
+
+    __tablename__ = "unmet_requests"
+
+    id: int | None = Field(default=None, primary_key=True)
+    asked_at: int = Field(sa_type=BigInteger, index=True)
+    requested_at: int = Field(sa_type=BigInteger)
+    origin_lat: float
+    origin_lon: float
+    destination_lat: float
+    destination_lon: float
+    passengers: int
+    wheelchairs: int
+    channel: str
+    reason: str = ""
+
+
+class StopProposalRow(SQLModel, table=True):
+    """A resident's proposal for a new stop; public without who proposed it."""
+
+    __tablename__ = "stop_proposals"
+
+    id: int | None = Field(default=None, primary_key=True)
+    lat: float
+    lon: float
+    reason: str
+    channel: str
+    status: str = Field(default="new", index=True)
+    supports: int = 0
+    decision_reason: str = ""
+    decided_by: str | None = None
+    decided_at: int | None = Field(default=None, sa_type=BigInteger)
+    stop_id: str | None = None
+    created_at: int = Field(sa_type=BigInteger)

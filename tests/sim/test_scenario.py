@@ -44,6 +44,8 @@ def test_real_replay_accounts_for_every_request_and_writes_files(
     assert finished.violations == []
     files = write_outputs(tmp_path / "out", finished)
     assert sorted(f.name for f in files) == [
+        "fairness.json",
+        "fairness.txt",
         "kpis.json",
         "kpis.txt",
         "outcomes.csv",

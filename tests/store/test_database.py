@@ -16,13 +16,13 @@ from dispatch.store.errors import StoreError
 TABLES = {
     "riders", "bookings", "booking_events", "offers", "vehicles", "shifts", "stops",
     "plan_versions", "stop_events", "idempotency_keys", "standing_orders", "alembic_version",
-    "incidents",
+    "incidents", "unmet_requests", "stop_proposals",
 }  # fmt: skip
 
 
 def test_migration_from_empty_creates_every_table(db: Database) -> None:
     assert set(inspect(db.engine).get_table_names()) == TABLES
-    assert db.current_revision() == "0002"
+    assert db.current_revision() == "0003"
 
 
 def test_migrations_match_the_table_classes(db: Database) -> None:

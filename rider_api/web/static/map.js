@@ -124,9 +124,30 @@ export class RoadMap {
     else if (e.key === "0") { e.preventDefault(); this.fit(); }
   }
 
+  /** Call `handler(lat, lon)` when the map is clicked without dragging (choosing a point). */
+  onPick(handler) {
+    this.pickHandler = handler;
+  }
+
+  /** The coordinates under a pointer event. */
+  unproject(e) {
+    const rect = this.canvas.getBoundingClientRect();
+    const { lat, lon, span, k } = this.view;
+    const scale = Math.min(rect.width, rect.height) / span;
+    return [lat - (e.clientY - rect.top - rect.height / 2) / scale, lon + (e.clientX - rect.left - rect.width / 2) / (k * scale)];
+  }
+
   drag(e) {
     if (!this.view) return;
     const start = { x: e.clientX, y: e.clientY, lat: this.view.lat, lon: this.view.lon };
+    if (this.pickHandler) {
+      const picked = this.unproject(e);
+      const pick = (u) => {
+        window.removeEventListener("pointerup", pick);
+        if (Math.hypot(u.clientX - start.x, u.clientY - start.y) < 5) this.pickHandler(...picked);
+      };
+      window.addEventListener("pointerup", pick);
+    }
     const size = Math.min(this.canvas.clientWidth, this.canvas.clientHeight) || 1;
     const move = (m) => {
       this.moved = true;

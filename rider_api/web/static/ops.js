@@ -88,6 +88,20 @@ function render(fleet) {
   renderLost(shown.filter((v) => v.lost_contact));
   renderReopt(fleet.reoptimisations);
   renderToday(fleet.bookings, Object.fromEntries(shown.map((v) => [v.vehicle_id, v.name])));
+  renderFairness();
+}
+
+/** Served share, wait and lateness by rider group for the day shown (wheelchair, phone, village). */
+async function renderFairness() {
+  const day = $("#day").value;
+  let data;
+  try { data = await api(`/v1/ops/fairness${day ? `?day=${encodeURIComponent(day)}` : ""}`, { token: staffToken.get(), retries: 0 }); } catch { return; }
+  const pct = (v) => (v === null ? "–" : `${(v * 100).toFixed(1)} %`);
+  const name = (r) => `${t(`open_kind_${r.group_kind}`)}: ${r.group_kind === "village" ? r.group : t(`open_group_${r.group.replace(/ /g, "_")}`)}`;
+  $("#fairness").replaceChildren(data.groups.length ? table(["col_group", "open_requests", "open_served_share", "open_wait_median", "open_late_share", "open_rejected"],
+    data.groups.map((r) => el("tr", {}, el("th", { scope: "row", text: name(r) }), el("td", { text: String(r.requests) }),
+      el("td", { text: pct(r.served_share) }), el("td", { text: r.wait_median_min === null ? "–" : String(r.wait_median_min) }),
+      el("td", { text: pct(r.late_share) }), el("td", { text: String(r.rejected) }))), t("open_fairness")) : el("p", { text: t("open_none") }));
 }
 
 function table(headers, rows, caption) {

@@ -1,0 +1,1 @@
+"""Fairness figures: served share, wait, lateness and rejections by rider group."""

@@ -1,0 +1,1 @@
+"""Open data with privacy: the service's figures per day, village, hour and rider group."""

@@ -1,0 +1,1 @@
+"""What planners look at: unmet demand on a hexagon grid, next to residents' proposals."""

@@ -1,0 +1,1 @@
+"""Publishing the service to trip planners (GTFS with the GTFS-Flex extension)."""

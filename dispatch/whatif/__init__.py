@@ -1,0 +1,1 @@
+"""What if: the real booking history replayed under other service definitions."""

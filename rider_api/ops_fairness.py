@@ -1,0 +1,56 @@
+"""``GET /v1/ops/fairness``: the day's figures by rider group, for the dispatcher view."""
+
+from __future__ import annotations
+
+from datetime import date, datetime, timedelta
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Query, Request
+from fastapi.concurrency import run_in_threadpool
+
+from dispatch.errors import InputError
+from dispatch.fairness.replayed import group_rows, served_gap
+from dispatch.opendata.trips import Villages, public_trips
+from dispatch.service.runtime import Runtime
+from rider_api.deps import CurrentAgent, _state
+from rider_api.openapi import problems
+
+router = APIRouter(prefix="/v1/ops", tags=["dispatcher"])
+
+
+@router.get("/fairness", responses=problems(401, 403, 422))
+async def fairness(
+    request: Request,
+    agent: CurrentAgent,
+    day: Annotated[
+        str | None,
+        Query(pattern=r"^\d{4}-\d{2}-\d{2}$", description="the service day (default: today)"),
+    ] = None,
+) -> dict[str, Any]:
+    """Served share, wait, lateness and rejections by group: wheelchair, phone/app,
+    standing order, village (staff only: not k-anonymous)."""
+    runtime = _state(request, "runtime")
+    assert isinstance(runtime, Runtime)
+
+    def collect() -> dict[str, Any]:
+        zone = runtime.config.zone
+        when = _day(day) if day else datetime.fromtimestamp(runtime.clock(), zone).date()
+        start = int(datetime(when.year, when.month, when.day, tzinfo=zone).timestamp())
+        end = int(
+            (datetime(when.year, when.month, when.day, tzinfo=zone) + timedelta(days=1)).timestamp()
+        )
+        trips = public_trips(
+            runtime.repo.trips_between(start, end), runtime.repo.unmet_between(start, end),
+            Villages(runtime.network.places), zone,
+        )  # fmt: skip
+        rows = group_rows(trips)
+        return {"day": when.isoformat(), "groups": rows, "wheelchair_gap": served_gap(rows)}
+
+    return await run_in_threadpool(collect)
+
+
+def _day(text: str) -> date:
+    try:
+        return date.fromisoformat(text)
+    except ValueError:
+        raise InputError(f"day: {text!r} is not a date like 2026-11-25") from None

@@ -1,0 +1,122 @@
+// The public open-data page: a month's figures per day, village and rider group, with a
+// bar chart (SVG drawn here) and the villages on the service's own road map. Everything
+// shown is aggregated and k-anonymous (GET /v1/open/{month}).
+
+import { $, api, el, explain, lang, setupLanguage, startClock, t } from "./common.js";
+import { RoadMap } from "./map.js";
+
+let map;
+const number = (v, digits = 0) => (v === null || v === undefined || v === "" ? "–" : Number(v).toLocaleString(lang, { maximumFractionDigits: digits, minimumFractionDigits: digits }));
+const percent = (v) => (v === null || v === undefined ? "–" : `${number(v * 100, 1)} %`);
+const groupName = (kind, g) => (g === "(other)" ? t("open_other") : kind === "village" ? g : t(`open_group_${g.replace(/ /g, "_")}`));
+
+function start() {
+  setupLanguage();
+  map = new RoadMap($("#village-map"), { label: t("open_map") });
+  const params = new URLSearchParams(location.search);
+  const month = params.get("month");
+  if (month) $("#month").value = month;
+  $("#month-form").addEventListener("submit", (e) => { e.preventDefault(); load($("#month").value || "current"); });
+  startClock().catch(() => {});
+  if ("serviceWorker" in navigator) navigator.serviceWorker.register("/sw.js").catch(() => {});
+  load(month || "current");
+}
+
+async function load(month) {
+  $("#status").textContent = t("open_loading");
+  let data;
+  try {
+    data = await api(`/v1/open/${encodeURIComponent(month)}`);
+  } catch (error) {
+    $("#status").textContent = explain(error);
+    return;
+  }
+  $("#month").value = data.month;
+  $("#download").href = `/v1/open/${data.month}/datapackage.zip`;
+  render(data);
+}
+
+function table(headers, rows, caption) {
+  return el("table", {},
+    el("caption", { class: "visually-hidden", text: caption }),
+    el("thead", {}, el("tr", {}, headers.map((h) => el("th", { scope: "col", text: t(h) })))),
+    el("tbody", {}, rows));
+}
+
+function render(data) {
+  const days = data.tables.days;
+  const requests = days.reduce((s, d) => s + d.requests, 0);
+  const served = days.reduce((s, d) => s + d.served, 0);
+  const km = days.reduce((s, d) => s + d.vehicle_km, 0);
+  $("#status").textContent = requests ? t("open_loaded", { month: data.month }) : t("open_empty", { month: data.month });
+  $("#summary").replaceChildren(...[
+    ["open_requests", number(requests)], ["open_served_share", percent(requests ? served / requests : null)],
+    ["open_vehicle_km", number(km, 1)], ["open_days_published", number(days.length)],
+  ].flatMap(([k, v]) => [el("dt", { text: t(k) }), el("dd", { text: v })]));
+  renderChart(days);
+  renderMap(data.villages);
+  $("#fairness").replaceChildren(data.tables.fairness.length ? table(
+    ["col_group", "open_requests", "open_served_share", "open_wait_median", "open_late_share", "open_rejected"],
+    data.tables.fairness.map((r) => el("tr", {},
+      el("th", { scope: "row", text: `${t(`open_kind_${r.group_kind}`)}: ${groupName(r.group_kind, r.group)}` }),
+      el("td", { text: number(r.requests) }), el("td", { text: percent(r.served_share) }),
+      el("td", { text: number(r.wait_median_min, 1) }), el("td", { text: percent(r.late_share) }),
+      el("td", { text: number(r.rejected) }))), t("open_fairness")) : el("p", { text: t("open_none") }));
+  $("#days").replaceChildren(days.length ? table(
+    ["col_date", "open_requests", "open_served_share", "open_wait_median", "open_wait_p90", "open_ride_median", "open_vehicle_km", "open_occupancy", "open_phone_share"],
+    days.map((r) => el("tr", {},
+      el("th", { scope: "row", text: r.date }), el("td", { text: number(r.requests) }),
+      el("td", { text: percent(r.served_share) }), el("td", { text: number(r.wait_median_min, 1) }),
+      el("td", { text: number(r.wait_p90_min, 1) }), el("td", { text: number(r.ride_median_min, 1) }),
+      el("td", { text: number(r.vehicle_km, 1) }), el("td", { text: number(r.occupancy, 2) }),
+      el("td", { text: percent(r.phone_share) }))), t("open_days")) : el("p", { text: t("open_none") }));
+  const flows = data.tables.flows;
+  $("#flows").replaceChildren(flows.length ? table(["col_from", "col_to", "open_requests", "open_served"],
+    flows.map((r) => el("tr", {},
+      el("td", { text: r.origin_village === "(other)" ? t("open_other") : r.origin_village }),
+      el("td", { text: r.destination_village === "(other)" ? t("open_other") : r.destination_village }),
+      el("td", { text: number(r.requests) }), el("td", { text: number(r.served) }))), t("open_flows")) : el("p", { text: t("open_none") }));
+  const hidden = data.tables.suppression.reduce((s, r) => s + r.requests, 0);
+  $("#privacy").textContent = t("open_privacy_text", { k: data.k, n: hidden, licence: data.licence });
+}
+
+function renderChart(days) {
+  const box = $("#chart");
+  if (!days.length) { box.replaceChildren(el("p", { text: t("open_none") })); return; }
+  const ns = "http://www.w3.org/2000/svg";
+  const width = 640;
+  const height = 200;
+  const max = Math.max(...days.map((d) => d.requests), 1);
+  const bar = width / days.length;
+  const svg = document.createElementNS(ns, "svg");
+  svg.setAttribute("viewBox", `0 0 ${width} ${height + 20}`);
+  svg.setAttribute("role", "img");
+  svg.setAttribute("class", "chart");
+  svg.setAttribute("aria-label", t("open_chart_label", { days: days.length, max }));
+  days.forEach((d, i) => {
+    for (const [value, cls] of [[d.requests, "chart-requests"], [d.served, "chart-served"]]) {
+      const r = document.createElementNS(ns, "rect");
+      const h = (value / max) * height;
+      r.setAttribute("x", String(i * bar + 1));
+      r.setAttribute("y", String(height - h));
+      r.setAttribute("width", String(Math.max(bar - 2, 1)));
+      r.setAttribute("height", String(h));
+      r.setAttribute("class", cls);
+      svg.appendChild(r);
+    }
+  });
+  box.replaceChildren(svg, el("ul", { class: "legend" },
+    el("li", {}, el("span", { class: "swatch chart-requests" }), t("open_requests")),
+    el("li", {}, el("span", { class: "swatch chart-served" }), t("open_served"))));
+}
+
+function renderMap(villages) {
+  const markers = villages.features.map((f) => ({
+    lat: f.geometry.coordinates[1], lon: f.geometry.coordinates[0], kind: "stop",
+    label: `${f.properties.village}: ${number(f.properties.requests)}`, short: f.properties.village,
+  }));
+  map.set({ markers, describe: t("open_map_summary", { n: markers.length }) });
+  if (markers.length) map.fit();
+}
+
+start();
