@@ -230,6 +230,7 @@ class Engine:
             trip.promise,
             pickup_eta=_eta(insertion.route, rid, first=True, fallback=stops[rid].start),
             dropoff_eta=_eta(insertion.route, rid, first=False, fallback=stops[rid].start),
+            max_ride_s=trip.max_ride_s,
         )
         return [accepted, changed]
 

@@ -85,6 +85,8 @@ class BookingRestored:
     status: TripStatus
     vehicle_id: str | None
     boarded_at: int | None = None
+    #: The ride limit promised with the booking (``None``: written before it was stored).
+    max_ride_s: int | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -202,6 +204,8 @@ class BookingAccepted:
     promise: Promise
     pickup_eta: int
     dropoff_eta: int
+    #: The maximum ride time promised with the booking (stored, restored after a restart).
+    max_ride_s: int | None = None
 
 
 @dataclass(frozen=True, slots=True)

@@ -94,6 +94,7 @@ def book_reassigned(
         trip.promise,
         pickup_eta=starts[0],
         dropoff_eta=starts[-1],
+        max_ride_s=trip.max_ride_s,
     )
     return [accepted, *changed]
 

@@ -152,7 +152,9 @@ def trip_from_offer(booking_id: str, offer: OfferRecord, vehicle_id: str) -> Tri
 
 def restored_trip(event: BookingRestored, table: LocationTable, params: EngineParams) -> Trip:
     pickup, dropoff = table.index(event.trip.pickup_node), table.index(event.trip.dropoff_node)
-    max_ride = params.ride_time.max_ride_s(table.seconds(pickup, dropoff))
+    max_ride = event.max_ride_s
+    if max_ride is None:  # stored before bookings kept their limit: today's rule
+        max_ride = params.ride_time.max_ride_s(table.seconds(pickup, dropoff))
     board, alight = service_seconds(event.trip, params)
     return Trip(
         booking_id=event.booking_id,

@@ -321,6 +321,7 @@ class BookingService:
             passengers=accepted.trip.passengers,
             wheelchairs=accepted.trip.wheelchairs,
             extra_boarding_s=accepted.trip.extra_boarding_s,
+            max_ride_s=accepted.max_ride_s,
             pickup_window_start=accepted.promise.pickup_window.start,
             pickup_window_end=accepted.promise.pickup_window.end,
             latest_arrival=accepted.promise.latest_arrival,

@@ -268,7 +268,9 @@ def _restored(b: Booking) -> BookingRestored:
     )
     promise = Promise(TimeWindow(b.pickup_window_start, b.pickup_window_end), b.latest_arrival)
     if b.status is BookingStatus.UNPLACED:  # still confirmed: the engine tries to place it
-        return BookingRestored(b.id, spec, promise, TripStatus.CONFIRMED, None, b.boarded_at)
+        return BookingRestored(
+            b.id, spec, promise, TripStatus.CONFIRMED, None, b.boarded_at, b.max_ride_s
+        )
     return BookingRestored(
-        b.id, spec, promise, TripStatus(b.status.value), b.vehicle_id, b.boarded_at
+        b.id, spec, promise, TripStatus(b.status.value), b.vehicle_id, b.boarded_at, b.max_ride_s
     )

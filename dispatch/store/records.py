@@ -112,6 +112,7 @@ class NewBooking:
     access_token_hash: str | None = None
     notes: str = ""
     standing_order_id: int | None = None
+    max_ride_s: int | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -139,6 +140,8 @@ class Booking:
     created_at: int
     updated_at: int
     version: int
+    #: The promised maximum ride time (``None`` for bookings stored before it was kept).
+    max_ride_s: int | None = None
 
 
 @dataclass(frozen=True, slots=True)
