@@ -82,8 +82,12 @@ async def health(request: Request) -> dict[str, Any]:
     }
 
 
-@router.post("/quotes", responses=problems())
-async def quote(request: Request, body: QuoteCreate) -> dict[str, Any]:
+@router.post("/quotes", responses=problems(401, 404))
+async def quote(
+    request: Request,
+    body: QuoteCreate,
+    authorization: Annotated[str | None, Header()] = None,
+) -> dict[str, Any]:
     runtime = _runtime(request)
     q = QuoteInput(
         _place(body.origin),
@@ -92,7 +96,14 @@ async def quote(request: Request, body: QuoteCreate) -> dict[str, Any]:
         _epoch(body.arrive_by, runtime),
         body.passengers,
         body.wheelchairs,
+        body.extra_boarding_s,
+        body.walker,
     )
+    if body.rider_id is not None:
+        if not _is_agent(runtime, _bearer(authorization)):
+            raise AuthError("only hotline agents may ask for a registered rider")
+        rider = await run_in_threadpool(runtime.repo.get_rider, body.rider_id)
+        q = q.with_needs(rider.needs)
     return await run_in_threadpool(runtime.booking.quote, q)
 
 
