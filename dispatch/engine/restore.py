@@ -112,8 +112,8 @@ def _retime_all(engine: Engine, now: int) -> list[Command]:
             continue
         vehicle.route, vehicle.relaxed = route, vehicle.vehicle_id in live.relaxed
         vehicle.version += 1
-        commands.append(engine._plan_changed(vehicle))
-    engine._mark_dirty(now)
+        commands.append(engine.plan_changed(vehicle))
+    engine.mark_dirty(now)
     return commands
 
 
@@ -138,8 +138,8 @@ def reinsert(engine: Engine, trip: Trip, now: int, preferred: str | None) -> lis
     vehicle = engine.vehicles[str(found[0].vehicle_id)]
     trip.vehicle_id = vehicle.vehicle_id
     relaxed = vehicle.vehicle_id in live.relaxed
-    engine._mark_dirty(now)
-    return [engine._set_route(vehicle, list(found[0].visits), found[0].route, relaxed)]
+    engine.mark_dirty(now)
+    return [engine.set_route(vehicle, list(found[0].visits), found[0].route, relaxed)]
 
 
 def unplaced(engine: Engine) -> list[str]:

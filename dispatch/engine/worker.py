@@ -77,7 +77,7 @@ def _worker_main(conn: Connection, objective: ObjectiveParams, seed: int) -> Non
 
     try:
         status = warm_up()  # OR-Tools loaded and run once: no solve pays for it
-    except Exception as exc:  # solves report the fault; the child still serves them
+    except Exception as exc:  # noqa: BLE001 - solves report the fault; the child still serves them
         log.warning("solver warm-up failed: %s: %s", type(exc).__name__, exc)
         status = "failed"
     conn.send(("ready", status))
@@ -104,7 +104,7 @@ def _solve_file(path: Path, objective: ObjectiveParams, seed: int) -> tuple[str,
         with out.open("wb") as f:
             pickle.dump((plan, imported), f, protocol=pickle.HIGHEST_PROTOCOL)
         return ("ok", str(out))
-    except Exception as exc:  # reported to the parent, which keeps the current plan
+    except Exception as exc:  # noqa: BLE001 - reported to the parent, which keeps the current plan
         return ("error", f"{type(exc).__name__}: {exc}")
 
 

@@ -120,7 +120,7 @@ def download_osm(
         ox.settings.overpass_url = overpass_url.rstrip("/")
     try:
         graph, points = _fetch(ox, source)
-    except Exception as exc:  # osmnx raises many kinds; all mean "could not download"
+    except Exception as exc:  # noqa: BLE001 - osmnx raises many kinds; all mean "could not download"
         if type(exc).__name__ in ("InsufficientResponseError", "EmptyOverpassResponse"):
             raise NoDrivableRoadError(f"{source.describe()}: no drivable road found") from None
         raise RoadNetworkError(f"download of {source.describe()} failed: {exc}") from None
