@@ -38,7 +38,7 @@ from dispatch.roads.network import RoadNetwork
 from dispatch.service.etas import EtaBoard
 from dispatch.service.ids import new_id
 from dispatch.service.sink import BookingCommit
-from dispatch.service.stops import VirtualStops
+from dispatch.stops import VirtualStops
 from dispatch.store import Repository
 from dispatch.store.changes import AlreadyConfirmed, Confirmation
 from dispatch.store.errors import (

@@ -42,8 +42,8 @@ from dispatch.service.fleet import Fleet
 from dispatch.service.plan_payload import NamedStop, PlanPayloads
 from dispatch.service.sink import STARTUP, Sink
 from dispatch.service.standing_orders import StandingOrders
-from dispatch.service.stops import VirtualStops, build_stops
 from dispatch.settings import Settings
+from dispatch.stops import VirtualStops, build_stops
 from dispatch.store import Repository, open_database
 from dispatch.store.records import (
     Booking,
