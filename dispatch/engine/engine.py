@@ -35,7 +35,6 @@ from dispatch.engine.events import (
     StopEventKind,
     StopEventReported,
     Tick,
-    TripStatus,
     TripStatusChanged,
     VehicleAdded,
 )
@@ -51,7 +50,7 @@ from dispatch.engine.snapshot import (
 )
 from dispatch.engine.state import OfferRecord, SolveInFlight, Trip, VehicleState
 from dispatch.engine.stop_events import apply_stop_event
-from dispatch.model import Plan, Request, RequestId, Route, VehicleId, Visit
+from dispatch.model import BookingStatus, Plan, Request, RequestId, Route, VehicleId, Visit
 from dispatch.solver.insertion import feasible_insertions, offers
 from dispatch.solver.plan import make_plan
 from dispatch.solver.schedule import Infeasibility, build_route
@@ -244,11 +243,11 @@ class Engine:
         trip = self.trips.get(event.booking_id)
         if trip is None or trip.status not in OPEN_STATUSES:
             return []
-        if trip.status is TripStatus.ON_BOARD:
+        if trip.status is BookingStatus.ON_BOARD:
             raise trip_rules.CannotCancelError("the rider is already on board")
-        trip.status = TripStatus.CANCELLED
+        trip.status = BookingStatus.CANCELLED
         commands: list[Command] = [
-            TripStatusChanged(trip.booking_id, TripStatus.CANCELLED, now, trip.vehicle_id)
+            TripStatusChanged(trip.booking_id, BookingStatus.CANCELLED, now, trip.vehicle_id)
         ]
         vehicle = self.vehicles.get(trip.vehicle_id or "")
         self.mark_dirty(now)  # room on a bus: worth re-planning

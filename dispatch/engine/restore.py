@@ -21,11 +21,10 @@ from dispatch.engine.events import (
     BookingRestored,
     Command,
     PlanRestored,
-    TripStatus,
     TripUnplaced,
 )
 from dispatch.engine.state import Trip
-from dispatch.model import RequestId, StopKind, VehicleId, Visit
+from dispatch.model import BookingStatus, RequestId, StopKind, VehicleId, Visit
 from dispatch.solver.insertion import feasible_insertions
 from dispatch.solver.schedule import Infeasibility, build_route
 
@@ -83,7 +82,7 @@ def completed(engine: Engine, now: int) -> list[Command]:
         if trip.status not in OPEN_STATUSES or set(trip.visits()) <= placed:
             continue
         vehicle = engine.vehicles.get(trip.vehicle_id or "")
-        if trip.status is TripStatus.ON_BOARD and vehicle is not None:
+        if trip.status is BookingStatus.ON_BOARD and vehicle is not None:
             vehicle.visits.extend(v for v in trip.visits() if v not in placed)
             continue
         if vehicle is not None:
@@ -119,7 +118,7 @@ def _retime_all(engine: Engine, now: int) -> list[Command]:
 
 def reinsert(engine: Engine, trip: Trip, now: int, preferred: str | None) -> list[Command]:
     """Insert a booking that lost its place: its own vehicle first, then any."""
-    if trip.status is not TripStatus.CONFIRMED:  # on board a vehicle that is not in service
+    if trip.status is not BookingStatus.CONFIRMED:  # on board a vehicle that is not in service
         log.error("booking %s: the rider is on board a vehicle not in service", trip.booking_id)
         return [TripUnplaced(trip.booking_id, "the rider's vehicle is not in service", now)]
     live = engine.live_snapshot(now)

@@ -24,7 +24,6 @@ from dispatch.engine.events import (
     Promise,
     RestoreCompleted,
     TripSpec,
-    TripStatus,
 )
 from dispatch.engine.params import EngineParams
 from dispatch.engine.publisher import InMemoryPublisher
@@ -309,8 +308,8 @@ def _restored(b: Booking) -> BookingRestored:
     promise = Promise(TimeWindow(b.pickup_window_start, b.pickup_window_end), b.latest_arrival)
     if b.status is BookingStatus.UNPLACED:  # still confirmed: the engine tries to place it
         return BookingRestored(
-            b.id, spec, promise, TripStatus.CONFIRMED, None, b.boarded_at, b.max_ride_s
+            b.id, spec, promise, BookingStatus.CONFIRMED, None, b.boarded_at, b.max_ride_s
         )
     return BookingRestored(
-        b.id, spec, promise, TripStatus(b.status.value), b.vehicle_id, b.boarded_at, b.max_ride_s
+        b.id, spec, promise, BookingStatus(b.status.value), b.vehicle_id, b.boarded_at, b.max_ride_s
     )

@@ -10,17 +10,7 @@ from dataclasses import dataclass
 from enum import StrEnum
 from typing import Any
 
-
-class BookingStatus(StrEnum):
-    CONFIRMED = "confirmed"
-    #: Confirmed, but no bus's plan holds it (found after a restart): an incident for the
-    #: dispatcher; back to ``confirmed`` as soon as the dispatcher places it again.
-    UNPLACED = "unplaced"
-    ON_BOARD = "on_board"
-    COMPLETED = "completed"
-    CANCELLED = "cancelled"
-    NO_SHOW = "no_show"
-
+from dispatch.model import BookingStatus as BookingStatus
 
 OPEN_BOOKING_STATUSES = (BookingStatus.CONFIRMED, BookingStatus.UNPLACED, BookingStatus.ON_BOARD)
 
