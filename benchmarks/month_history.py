@@ -14,7 +14,7 @@ from sqlalchemy import insert
 
 from dispatch.config import ServiceConfig
 from dispatch.roads.network import RoadNetwork
-from dispatch.service.stops import build_stops
+from dispatch.stops import build_stops
 from dispatch.store import Database
 from dispatch.store.tables import BookingRow, RiderRow, StopEventRow, UnmetRequestRow
 

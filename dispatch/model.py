@@ -27,6 +27,19 @@ NO_LIMIT_S = 2**40  # ~35,000 years: beyond any epoch instant, far inside int64
 Load = tuple[int, ...]
 
 
+class BookingStatus(StrEnum):
+    """Where a booking stands: one vocabulary for the engine, the database and the API."""
+
+    CONFIRMED = "confirmed"
+    #: Confirmed, but no bus's plan holds it (found after a restart): an incident for the
+    #: dispatcher; back to ``confirmed`` as soon as the dispatcher places it again.
+    UNPLACED = "unplaced"
+    ON_BOARD = "on_board"
+    COMPLETED = "completed"
+    CANCELLED = "cancelled"
+    NO_SHOW = "no_show"
+
+
 class StopKind(StrEnum):
     PICKUP = "pickup"
     DROPOFF = "dropoff"

@@ -24,8 +24,8 @@ from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import HTMLResponse
 from fastapi.staticfiles import StaticFiles
 
+from dispatch.roads.geometry import encode_polyline
 from dispatch.roads.network import RoadNetwork
-from dispatch.service.plan_payload import encode_polyline
 from driver_api.state import get_hub
 
 WEB_DIR = Path(__file__).parent / "web"

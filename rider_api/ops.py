@@ -28,10 +28,9 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Header, Query, Request, Response
 from fastapi.concurrency import run_in_threadpool
 
-from dispatch.engine.events import TripStatus
 from dispatch.engine.state import VehicleState
 from dispatch.errors import InputError
-from dispatch.model import PlannedStop, StopKind
+from dispatch.model import BookingStatus, PlannedStop, StopKind
 from dispatch.roads.network import RoadNetwork
 from dispatch.service.runtime import Runtime
 from dispatch.store.records import Booking
@@ -382,7 +381,7 @@ def bus_on_its_way(runtime: Runtime, booking_id: str) -> dict[str, Any] | None:
         and next_stop.kind is StopKind.PICKUP
         and route.departure <= now
     )
-    if not heading_here and trip.status is not TripStatus.ON_BOARD:
+    if not heading_here and trip.status is not BookingStatus.ON_BOARD:
         return None
     lat, lon = runtime.network.node_coords(vehicle.position_node)
     return {"lat": lat, "lon": lon, "at": runtime.booking.iso(vehicle.position_at)}

@@ -83,7 +83,7 @@ async def health(request: Request) -> dict[str, Any]:
     }
 
 
-@router.post("/quotes", responses=problems())
+@router.post("/quotes", responses=problems(401, 404))
 async def quote(
     request: Request,
     body: QuoteCreate,
@@ -98,7 +98,14 @@ async def quote(
         _epoch(body.arrive_by, runtime),
         body.passengers,
         body.wheelchairs,
+        body.extra_boarding_s,
+        body.walker,
     )
+    if body.rider_id is not None:
+        if channel != "phone":
+            raise AuthError("only hotline agents may ask for a registered rider")
+        rider = await run_in_threadpool(runtime.repo.get_rider, body.rider_id)
+        q = q.with_needs(rider.needs)
     return await run_in_threadpool(quote_and_record, runtime.booking, q, channel)
 
 

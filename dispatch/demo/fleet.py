@@ -28,7 +28,7 @@ from typing import Any
 import websockets
 
 from dispatch.demo.narration import event_line
-from dispatch.service.plan_payload import decode_polyline
+from dispatch.roads.geometry import decode_polyline
 from dispatch.sim.driving import leave_at, service_end, service_start
 
 log = logging.getLogger(__name__)

@@ -35,7 +35,6 @@ from dispatch.engine.events import (
     StopEventKind,
     StopEventReported,
     Tick,
-    TripStatus,
     TripStatusChanged,
     VehicleAdded,
 )
@@ -51,7 +50,7 @@ from dispatch.engine.snapshot import (
 )
 from dispatch.engine.state import OfferRecord, SolveInFlight, Trip, VehicleState
 from dispatch.engine.stop_events import apply_stop_event
-from dispatch.model import Plan, Request, RequestId, Route, VehicleId, Visit
+from dispatch.model import BookingStatus, Plan, Request, RequestId, Route, VehicleId, Visit
 from dispatch.solver.insertion import feasible_insertions, offers
 from dispatch.solver.plan import make_plan
 from dispatch.solver.schedule import Infeasibility, build_route
@@ -216,10 +215,10 @@ class Engine:
         trip = trip_rules.trip_from_offer(event.booking_id, offer, str(insertion.vehicle_id))
         self.trips[trip.booking_id] = trip
         vehicle = self.vehicles[str(insertion.vehicle_id)]
-        changed = self._set_route(
+        changed = self.set_route(
             vehicle, list(insertion.visits), insertion.route, vehicle.vehicle_id in live.relaxed
         )
-        self._mark_dirty(now)
+        self.mark_dirty(now)
         stops = {s.request_id: s for s in insertion.route.stops}
         rid = RequestId(event.booking_id)
         accepted = BookingAccepted(
@@ -230,6 +229,7 @@ class Engine:
             trip.promise,
             pickup_eta=_eta(insertion.route, rid, first=True, fallback=stops[rid].start),
             dropoff_eta=_eta(insertion.route, rid, first=False, fallback=stops[rid].start),
+            max_ride_s=trip.max_ride_s,
         )
         return [accepted, changed]
 
@@ -243,14 +243,14 @@ class Engine:
         trip = self.trips.get(event.booking_id)
         if trip is None or trip.status not in OPEN_STATUSES:
             return []
-        if trip.status is TripStatus.ON_BOARD:
+        if trip.status is BookingStatus.ON_BOARD:
             raise trip_rules.CannotCancelError("the rider is already on board")
-        trip.status = TripStatus.CANCELLED
+        trip.status = BookingStatus.CANCELLED
         commands: list[Command] = [
-            TripStatusChanged(trip.booking_id, TripStatus.CANCELLED, now, trip.vehicle_id)
+            TripStatusChanged(trip.booking_id, BookingStatus.CANCELLED, now, trip.vehicle_id)
         ]
         vehicle = self.vehicles.get(trip.vehicle_id or "")
-        self._mark_dirty(now)  # room on a bus: worth re-planning
+        self.mark_dirty(now)  # room on a bus: worth re-planning
         if vehicle is not None:
             vehicle.visits = [v for v in vehicle.visits if v.request_id != trip.booking_id]
             commands += self._retime(vehicle, now)
@@ -274,7 +274,7 @@ class Engine:
             version=event.version,
         )
         self.vehicles[event.vehicle_id] = vehicle
-        self._mark_dirty(now)  # a new shift: room for re-planning
+        self.mark_dirty(now)  # a new shift: room for re-planning
         for k, (start, end) in enumerate(event.breaks):
             if end <= now:
                 continue
@@ -327,7 +327,7 @@ class Engine:
         if outcome.vehicle is None:
             return outcome.commands
         if event.event is StopEventKind.NO_SHOW:
-            self._mark_dirty(now)  # room on a bus; a stop going to plan changes nothing
+            self.mark_dirty(now)  # room on a bus; a stop going to plan changes nothing
         return outcome.commands + self._retime(outcome.vehicle, now)
 
     # ---- re-optimisation --------------------------------------------------------------
@@ -462,21 +462,21 @@ class Engine:
         live = self.live_snapshot(now)
         return make_plan(live.snapshot, live.visits, self.params.objective)
 
-    def _mark_dirty(self, now: int) -> None:
+    def mark_dirty(self, now: int) -> None:
         self.state_version += 1
         if self._dirty_since is None:
             self._dirty_since = now
 
-    def _set_route(
+    def set_route(
         self, vehicle: VehicleState, visits: list[Visit], route: Route, relaxed: bool
     ) -> PlanChanged:
         vehicle.visits = visits
         vehicle.route = route
         vehicle.relaxed = relaxed
         vehicle.version += 1
-        return self._plan_changed(vehicle)
+        return self.plan_changed(vehicle)
 
-    def _plan_changed(self, vehicle: VehicleState) -> PlanChanged:
+    def plan_changed(self, vehicle: VehicleState) -> PlanChanged:
         assert vehicle.route is not None
         nodes = tuple(self.table.nodes[s.location] for s in vehicle.route.stops)
         self.state_version += 1
@@ -496,7 +496,7 @@ class Engine:
         vehicle.route = route
         vehicle.relaxed = vehicle.vehicle_id in live.relaxed
         vehicle.version += 1
-        return [self._plan_changed(vehicle)]
+        return [self.plan_changed(vehicle)]
 
 
 def _eta(route: Route, rid: RequestId, *, first: bool, fallback: int) -> int:

@@ -9,18 +9,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 from enum import StrEnum
 
+from dispatch.model import BookingStatus as BookingStatus
 from dispatch.model import Plan, Route, Snapshot, TimeWindow
 
-
-class TripStatus(StrEnum):
-    CONFIRMED = "confirmed"
-    ON_BOARD = "on_board"
-    COMPLETED = "completed"
-    CANCELLED = "cancelled"
-    NO_SHOW = "no_show"
-
-
-OPEN_STATUSES = frozenset({TripStatus.CONFIRMED, TripStatus.ON_BOARD})
+OPEN_STATUSES = frozenset({BookingStatus.CONFIRMED, BookingStatus.ON_BOARD})
 
 
 class StopEventKind(StrEnum):
@@ -82,9 +74,11 @@ class BookingRestored:
     booking_id: str
     trip: TripSpec
     promise: Promise
-    status: TripStatus
+    status: BookingStatus
     vehicle_id: str | None
     boarded_at: int | None = None
+    #: The ride limit promised with the booking (``None``: written before it was stored).
+    max_ride_s: int | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -202,6 +196,8 @@ class BookingAccepted:
     promise: Promise
     pickup_eta: int
     dropoff_eta: int
+    #: The maximum ride time promised with the booking (stored, restored after a restart).
+    max_ride_s: int | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -215,7 +211,7 @@ class BookingRejected:
 @dataclass(frozen=True, slots=True)
 class TripStatusChanged:
     booking_id: str
-    status: TripStatus
+    status: BookingStatus
     at: int
     vehicle_id: str | None
 

@@ -70,7 +70,7 @@ class _Subscriber:
 
     def close(self) -> None:
         self.closed = True
-        self.owner._remove(self)
+        self.owner.remove(self)
 
 
 class InMemoryPublisher:
@@ -114,7 +114,7 @@ class InMemoryPublisher:
                 return len(self._subscribers.get(vehicle_id, ()))
             return sum(len(s) for s in self._subscribers.values())
 
-    def _remove(self, sub: _Subscriber) -> None:
+    def remove(self, sub: _Subscriber) -> None:
         with self._lock:
             subs = self._subscribers.get(sub.vehicle_id)
             if subs is not None:

@@ -82,8 +82,8 @@ def book_reassigned(
         for visit in sequences[vid]:
             engine.trips[str(visit.request_id)].vehicle_id = vid
         vehicle = engine.vehicles[vid]
-        changed.append(engine._set_route(vehicle, list(sequences[vid]), route, vid in live.relaxed))
-    engine._mark_dirty(now)
+        changed.append(engine.set_route(vehicle, list(sequences[vid]), route, vid in live.relaxed))
+    engine.mark_dirty(now)
     route = routes[carrier]
     starts = [s.start for s in route.stops if s.request_id == rid]
     accepted = BookingAccepted(
@@ -94,6 +94,7 @@ def book_reassigned(
         trip.promise,
         pickup_eta=starts[0],
         dropoff_eta=starts[-1],
+        max_ride_s=trip.max_ride_s,
     )
     return [accepted, *changed]
 

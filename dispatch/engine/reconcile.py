@@ -69,7 +69,7 @@ def _adopt(
             trip.vehicle_id = vehicle.vehicle_id
         is_relaxed = vehicle.vehicle_id in relaxed
         if tuple(vehicle.visits) != route.visits:
-            changed.append(engine._set_route(vehicle, list(route.visits), route, is_relaxed))
+            changed.append(engine.set_route(vehicle, list(route.visits), route, is_relaxed))
         else:
             vehicle.route, vehicle.relaxed = route, is_relaxed
     saved = current.cost.drive_s - candidate.cost.drive_s

@@ -21,11 +21,10 @@ from dispatch.engine.events import (
     BookingRestored,
     Command,
     PlanRestored,
-    TripStatus,
     TripUnplaced,
 )
 from dispatch.engine.state import Trip
-from dispatch.model import RequestId, StopKind, VehicleId, Visit
+from dispatch.model import BookingStatus, RequestId, StopKind, VehicleId, Visit
 from dispatch.solver.insertion import feasible_insertions
 from dispatch.solver.schedule import Infeasibility, build_route
 
@@ -83,7 +82,7 @@ def completed(engine: Engine, now: int) -> list[Command]:
         if trip.status not in OPEN_STATUSES or set(trip.visits()) <= placed:
             continue
         vehicle = engine.vehicles.get(trip.vehicle_id or "")
-        if trip.status is TripStatus.ON_BOARD and vehicle is not None:
+        if trip.status is BookingStatus.ON_BOARD and vehicle is not None:
             vehicle.visits.extend(v for v in trip.visits() if v not in placed)
             continue
         if vehicle is not None:
@@ -112,14 +111,14 @@ def _retime_all(engine: Engine, now: int) -> list[Command]:
             continue
         vehicle.route, vehicle.relaxed = route, vehicle.vehicle_id in live.relaxed
         vehicle.version += 1
-        commands.append(engine._plan_changed(vehicle))
-    engine._mark_dirty(now)
+        commands.append(engine.plan_changed(vehicle))
+    engine.mark_dirty(now)
     return commands
 
 
 def reinsert(engine: Engine, trip: Trip, now: int, preferred: str | None) -> list[Command]:
     """Insert a booking that lost its place: its own vehicle first, then any."""
-    if trip.status is not TripStatus.CONFIRMED:  # on board a vehicle that is not in service
+    if trip.status is not BookingStatus.CONFIRMED:  # on board a vehicle that is not in service
         log.error("booking %s: the rider is on board a vehicle not in service", trip.booking_id)
         return [TripUnplaced(trip.booking_id, "the rider's vehicle is not in service", now)]
     live = engine.live_snapshot(now)
@@ -138,8 +137,8 @@ def reinsert(engine: Engine, trip: Trip, now: int, preferred: str | None) -> lis
     vehicle = engine.vehicles[str(found[0].vehicle_id)]
     trip.vehicle_id = vehicle.vehicle_id
     relaxed = vehicle.vehicle_id in live.relaxed
-    engine._mark_dirty(now)
-    return [engine._set_route(vehicle, list(found[0].visits), found[0].route, relaxed)]
+    engine.mark_dirty(now)
+    return [engine.set_route(vehicle, list(found[0].visits), found[0].route, relaxed)]
 
 
 def unplaced(engine: Engine) -> list[str]:

@@ -14,11 +14,12 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, replace
 
-from dispatch.engine.events import OPEN_STATUSES, TripStatus
+from dispatch.engine.events import OPEN_STATUSES
 from dispatch.engine.locations import LocationTable
 from dispatch.engine.state import Trip, VehicleState
 from dispatch.model import (
     NO_LIMIT_S,
+    BookingStatus,
     Request,
     RequestId,
     Snapshot,
@@ -89,7 +90,7 @@ def _trip_request(trip: Trip, table: LocationTable) -> Request:
 
 def _boarding_start(trip: Trip) -> int | None:
     """The solver's ``boarded_at`` is when boarding began; the driver reports its end."""
-    if trip.status is not TripStatus.ON_BOARD or trip.boarded_at is None:
+    if trip.status is not BookingStatus.ON_BOARD or trip.boarded_at is None:
         return None
     return trip.boarded_at - trip.pickup_service_s
 
@@ -321,7 +322,7 @@ def with_requests(
 
 def _plannable(trip: Trip) -> bool:
     """A rider on board a vehicle that is not in service cannot be planned (an incident)."""
-    return trip.vehicle_id is not None or trip.status is not TripStatus.ON_BOARD
+    return trip.vehicle_id is not None or trip.status is not BookingStatus.ON_BOARD
 
 
 def _settled(vehicle: VehicleState, now: int) -> bool:

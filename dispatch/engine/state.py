@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from dispatch.engine.events import Promise, TripSpec, TripStatus
-from dispatch.model import Request, RequestId, Route, StopKind, Visit
+from dispatch.engine.events import Promise, TripSpec
+from dispatch.model import BookingStatus, Request, RequestId, Route, StopKind, Visit
 
 
 @dataclass(slots=True)
@@ -18,7 +18,7 @@ class Trip:
     max_ride_s: int
     pickup_service_s: int
     dropoff_service_s: int
-    status: TripStatus = TripStatus.CONFIRMED
+    status: BookingStatus = BookingStatus.CONFIRMED
     vehicle_id: str | None = None
     #: When boarding was over and the ride began (the driver's "boarded"), never ahead
     #: of the clock. For a planned break: the shift start.
@@ -40,7 +40,7 @@ class Trip:
 
     def visits(self) -> tuple[Visit, ...]:
         rid = RequestId(self.booking_id)
-        if self.status is TripStatus.ON_BOARD:
+        if self.status is BookingStatus.ON_BOARD:
             return (Visit(rid, StopKind.DROPOFF),)
         return (Visit(rid, StopKind.PICKUP), Visit(rid, StopKind.DROPOFF))
 

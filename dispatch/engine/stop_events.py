@@ -10,11 +10,10 @@ from dispatch.engine.events import (
     EventRefused,
     StopEventKind,
     StopEventReported,
-    TripStatus,
     TripStatusChanged,
 )
 from dispatch.engine.state import Trip, VehicleState
-from dispatch.model import StopKind
+from dispatch.model import BookingStatus, StopKind
 
 if TYPE_CHECKING:
     from dispatch.engine.engine import Engine
@@ -45,12 +44,12 @@ def _break_event(
     engine: Engine, vehicle: VehicleState, trip: Trip, ev: StopEventReported, now: int
 ) -> Outcome:
     """A planned break: arrived (at the depot, break begins), departed (break is over)."""
-    if trip.status is not TripStatus.ON_BOARD:
+    if trip.status is not BookingStatus.ON_BOARD:
         return _refuse(ev, "this break is over already")
     if ev.event is StopEventKind.ARRIVED:
         return _arrived(engine, vehicle, trip, ev, now)
     if ev.event in (StopEventKind.DEPARTED, StopEventKind.ALIGHTED):
-        trip.status = TripStatus.COMPLETED
+        trip.status = BookingStatus.COMPLETED
         _drop_visit(vehicle, trip, StopKind.DROPOFF)
         _move(engine, vehicle, trip.spec.dropoff_node, ev.at, now)
         vehicle.at_stop = False
@@ -65,7 +64,7 @@ def _refuse(event: StopEventReported, reason: str) -> Outcome:
 def _arrived(
     engine: Engine, vehicle: VehicleState, trip: Trip, ev: StopEventReported, now: int
 ) -> Outcome:
-    kind = StopKind.DROPOFF if trip.status is TripStatus.ON_BOARD else StopKind.PICKUP
+    kind = StopKind.DROPOFF if trip.status is BookingStatus.ON_BOARD else StopKind.PICKUP
     visit = next(
         (v for v in vehicle.visits if v.request_id == trip.booking_id and v.kind is kind), None
     )
@@ -82,9 +81,9 @@ def _arrived(
 def _boarded(
     engine: Engine, vehicle: VehicleState, trip: Trip, ev: StopEventReported, now: int
 ) -> Outcome:
-    if trip.status is not TripStatus.CONFIRMED:
+    if trip.status is not BookingStatus.CONFIRMED:
         return _refuse(ev, f"cannot board a booking that is {trip.status.value}")
-    trip.status = TripStatus.ON_BOARD
+    trip.status = BookingStatus.ON_BOARD
     trip.boarded_at = min(ev.at, now)
     _drop_visit(vehicle, trip, StopKind.PICKUP)
     _move(engine, vehicle, trip.spec.pickup_node, ev.at, now)
@@ -97,9 +96,9 @@ def _boarded(
 def _alighted(
     engine: Engine, vehicle: VehicleState, trip: Trip, ev: StopEventReported, now: int
 ) -> Outcome:
-    if trip.status is not TripStatus.ON_BOARD:
+    if trip.status is not BookingStatus.ON_BOARD:
         return _refuse(ev, f"cannot drop off a booking that is {trip.status.value}")
-    trip.status = TripStatus.COMPLETED
+    trip.status = BookingStatus.COMPLETED
     _drop_visit(vehicle, trip, StopKind.DROPOFF)
     _move(engine, vehicle, trip.spec.dropoff_node, ev.at, now)
     vehicle.at_stop = False
@@ -111,7 +110,7 @@ def _alighted(
 def _no_show(
     engine: Engine, vehicle: VehicleState, trip: Trip, ev: StopEventReported, now: int
 ) -> Outcome:
-    if trip.status is not TripStatus.CONFIRMED:
+    if trip.status is not BookingStatus.CONFIRMED:
         return _refuse(ev, f"cannot mark a booking that is {trip.status.value} as no-show")
     allowed_from = trip.promise.pickup_window.start + engine.params.no_show_wait_s
     if now < allowed_from:
@@ -119,7 +118,7 @@ def _no_show(
         return _refuse(
             ev, f"no-show only after the pickup window started plus the wait ({wait} s left)"
         )
-    trip.status = TripStatus.NO_SHOW
+    trip.status = BookingStatus.NO_SHOW
     vehicle.visits = [v for v in vehicle.visits if v.request_id != trip.booking_id]
     vehicle.at_stop = False
     return Outcome(

@@ -12,14 +12,13 @@ from dispatch.engine.events import (
     Promise,
     QuoteRequested,
     TripSpec,
-    TripStatus,
     VehicleAdded,
 )
 from dispatch.engine.locations import LocationTable
 from dispatch.engine.params import EngineParams
 from dispatch.engine.state import OfferRecord, Trip
 from dispatch.errors import ConflictError
-from dispatch.model import NO_LIMIT_S, Request, RequestId, TimeWindow
+from dispatch.model import NO_LIMIT_S, BookingStatus, Request, RequestId, TimeWindow
 from dispatch.solver.insertion import Offer
 from dispatch.solver.params import PromiseParams
 from dispatch.solver.reassign import ReassignedOffer
@@ -152,7 +151,9 @@ def trip_from_offer(booking_id: str, offer: OfferRecord, vehicle_id: str) -> Tri
 
 def restored_trip(event: BookingRestored, table: LocationTable, params: EngineParams) -> Trip:
     pickup, dropoff = table.index(event.trip.pickup_node), table.index(event.trip.dropoff_node)
-    max_ride = params.ride_time.max_ride_s(table.seconds(pickup, dropoff))
+    max_ride = event.max_ride_s
+    if max_ride is None:  # stored before bookings kept their limit: today's rule
+        max_ride = params.ride_time.max_ride_s(table.seconds(pickup, dropoff))
     board, alight = service_seconds(event.trip, params)
     return Trip(
         booking_id=event.booking_id,
@@ -210,7 +211,7 @@ def break_trip(event: VehicleAdded, k: int, start: int, end: int, params: Engine
         max_ride_s=NO_LIMIT_S,
         pickup_service_s=0,
         dropoff_service_s=end - start,
-        status=TripStatus.ON_BOARD,
+        status=BookingStatus.ON_BOARD,
         vehicle_id=event.vehicle_id,
         boarded_at=event.shift_start,
         is_break=True,

@@ -14,6 +14,7 @@ import logging
 import multiprocessing as mp
 import pickle
 import shutil
+import sys
 import tempfile
 import threading
 import time
@@ -33,6 +34,8 @@ class SolveOutcome:
     plan: Plan | None
     seconds: float
     reason: str = ""
+    #: Modules the solving process had to import during this solve (none once warmed up).
+    imported: tuple[str, ...] = ()
 
 
 class Solver(Protocol):
@@ -70,9 +73,14 @@ class InlineSolver:
 
 def _worker_main(conn: Connection, objective: ObjectiveParams, seed: int) -> None:
     logging.basicConfig(level=logging.WARNING)
-    import dispatch.solver.improve  # noqa: F401 - load OR-Tools before saying ready
+    from dispatch.solver.improve import warm_up
 
-    conn.send(("ready", None))
+    try:
+        status = warm_up()  # OR-Tools loaded and run once: no solve pays for it
+    except Exception as exc:  # noqa: BLE001 - solves report the fault; the child still serves them
+        log.warning("solver warm-up failed: %s: %s", type(exc).__name__, exc)
+        status = "failed"
+    conn.send(("ready", status))
     while True:
         try:
             message = conn.recv()
@@ -89,12 +97,14 @@ def _solve_file(path: Path, objective: ObjectiveParams, seed: int) -> tuple[str,
         with path.open("rb") as f:
             snapshot, warm_start, time_limit_s = pickle.load(f)
         path.unlink(missing_ok=True)
+        loaded = set(sys.modules)
         plan = _solve_here(snapshot, warm_start, time_limit_s, objective, seed)
+        imported = tuple(sorted(set(sys.modules) - loaded))
         out = path.with_suffix(".plan")
         with out.open("wb") as f:
-            pickle.dump(plan, f, protocol=pickle.HIGHEST_PROTOCOL)
+            pickle.dump((plan, imported), f, protocol=pickle.HIGHEST_PROTOCOL)
         return ("ok", str(out))
-    except Exception as exc:  # reported to the parent, which keeps the current plan
+    except Exception as exc:  # noqa: BLE001 - reported to the parent, which keeps the current plan
         return ("error", f"{type(exc).__name__}: {exc}")
 
 
@@ -205,10 +215,10 @@ class ProcessSolver:
         result = Path(payload)
         try:
             with result.open("rb") as f:
-                plan = pickle.load(f)
+                plan, imported = pickle.load(f)
         finally:
             result.unlink(missing_ok=True)
-        return SolveOutcome(plan, elapsed)
+        return SolveOutcome(plan, elapsed, imported=imported)
 
     def _overran(self, time_limit_s: float, started: float) -> SolveOutcome:
         self._restart()

@@ -21,7 +21,7 @@ from typing import Any
 from dispatch.config import WEEKDAYS, ServiceConfig, Span
 from dispatch.errors import InputError
 from dispatch.publish.zones import Zone, zone_of
-from dispatch.service.stops import VirtualStop
+from dispatch.stops import VirtualStop
 
 AGENCY_ID = "rufbus"
 ROUTE_ID = "rufbus-on-demand"

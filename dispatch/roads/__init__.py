@@ -6,6 +6,7 @@ compiled graph in ``osm_cache/``, and answer travel times with exact Dijkstra ro
 
 from __future__ import annotations
 
+from dispatch.roads.geometry import RoutePath
 from dispatch.roads.graph import RoadGraph
 from dispatch.roads.network import (
     BuildReport,
@@ -18,7 +19,7 @@ from dispatch.roads.network import (
 from dispatch.roads.osm_file import NamedPoint, Street
 from dispatch.roads.profile import RoadProfile, parse_maxspeed
 from dispatch.roads.snap import DEFAULT_MAX_SNAP_M, SnappedPoint
-from dispatch.roads.travel_times import DijkstraTravelTimes, RoutePath, TravelTimes
+from dispatch.roads.travel_times import DijkstraTravelTimes, TravelTimes
 
 __all__ = [
     "DEFAULT_MAX_SNAP_M",

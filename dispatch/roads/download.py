@@ -15,11 +15,14 @@ from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from concurrent.futures import TimeoutError as FutureTimeout
 from pathlib import Path
+from typing import TYPE_CHECKING
 from urllib.parse import urlsplit
 from xml.sax.saxutils import quoteattr
 
 from dispatch.errors import NoDrivableRoadError, RoadNetworkError
-from dispatch.roads.network import OsmSource
+
+if TYPE_CHECKING:  # network.py imports this module (lazily) to download
+    from dispatch.roads.network import OsmSource
 
 HIGHWAY_FILTER = (
     '["highway"~"motorway|trunk|primary|secondary|tertiary|unclassified|residential|'
@@ -120,7 +123,7 @@ def download_osm(
         ox.settings.overpass_url = overpass_url.rstrip("/")
     try:
         graph, points = _fetch(ox, source)
-    except Exception as exc:  # osmnx raises many kinds; all mean "could not download"
+    except Exception as exc:  # noqa: BLE001 - osmnx raises many kinds; all mean "could not download"
         if type(exc).__name__ in ("InsufficientResponseError", "EmptyOverpassResponse"):
             raise NoDrivableRoadError(f"{source.describe()}: no drivable road found") from None
         raise RoadNetworkError(f"download of {source.describe()} failed: {exc}") from None

@@ -115,7 +115,7 @@ def load_graph(path: Path) -> RoadGraph:
             arrays = {name: data[name] for name in _ARRAYS}
             meta = data["meta"].tobytes()
             checksum = data["checksum"].tobytes().decode()
-    except Exception as exc:  # any damage to the file means: rebuild
+    except Exception as exc:  # noqa: BLE001 - any damage to the file means: rebuild
         raise CacheCorruptError(f"{path.name}: {type(exc).__name__}") from None
     if _digest(arrays, meta) != checksum:
         raise CacheCorruptError(f"{path.name}: checksum mismatch")

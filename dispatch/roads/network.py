@@ -15,6 +15,7 @@ import numpy.typing as npt
 
 from dispatch.errors import InputError
 from dispatch.roads.compile import compile_network
+from dispatch.roads.geometry import RoutePath
 from dispatch.roads.graph import CacheCorruptError, RoadGraph, load_graph, save_graph
 from dispatch.roads.osm_file import (
     SUFFIXES,
@@ -25,7 +26,7 @@ from dispatch.roads.osm_file import (
 )
 from dispatch.roads.profile import RoadProfile
 from dispatch.roads.snap import DEFAULT_MAX_SNAP_M, SnappedPoint, Snapper
-from dispatch.roads.travel_times import DijkstraTravelTimes, IntArray, RoutePath
+from dispatch.roads.travel_times import DijkstraTravelTimes, IntArray
 
 log = logging.getLogger(__name__)
 

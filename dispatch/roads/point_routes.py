@@ -14,10 +14,11 @@ from typing import TYPE_CHECKING
 import numpy as np
 import numpy.typing as npt
 
+from dispatch.roads.geometry import RoutePath
 from dispatch.roads.points import OFFSET_RANGE, Link, RoadPoints
 
 if TYPE_CHECKING:
-    from dispatch.roads.travel_times import DijkstraTravelTimes, RoutePath
+    from dispatch.roads.travel_times import DijkstraTravelTimes
 
 IntArray = npt.NDArray[np.int64]
 FloatArray = npt.NDArray[np.float64]
@@ -94,7 +95,6 @@ def _direct(
 
 def point_route(tt: DijkstraTravelTimes, source: int, target: int) -> tuple[RoutePath, list[Step]]:
     """The fastest path between nodes or points: its shape, and (location, s, m) steps."""
-    from dispatch.roads.travel_times import RoutePath
 
     points = tt.points
     if source == target:
@@ -167,6 +167,5 @@ def _joined(
         shape += points.partial_line(target, in_link.node, leaving=False)[1:]
         seconds, metres = seconds + in_link.seconds, metres + in_link.metres
         steps.append((target, seconds, metres))
-    from dispatch.roads.travel_times import RoutePath
 
     return RoutePath(tuple(nodes), tuple(shape), seconds, metres), steps

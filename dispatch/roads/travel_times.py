@@ -16,7 +16,6 @@ import itertools
 import threading
 from collections import OrderedDict
 from collections.abc import Sequence
-from dataclasses import dataclass
 from typing import Protocol
 
 import numpy as np
@@ -25,6 +24,7 @@ from scipy.sparse import csr_matrix
 from scipy.sparse.csgraph import dijkstra
 
 from dispatch.errors import RoadNetworkError
+from dispatch.roads.geometry import RoutePath
 from dispatch.roads.graph import RoadGraph
 from dispatch.roads.kernel import Contraction, contract
 from dispatch.roads.point_routes import point_block, point_route
@@ -44,16 +44,6 @@ class TravelTimes(Protocol):
     def one_to_many(self, source: int, targets: Sequence[int]) -> tuple[IntArray, IntArray]:
         """Seconds and metres from ``source`` to each target, in order."""
         ...
-
-
-@dataclass(frozen=True, slots=True)
-class RoutePath:
-    """The fastest path between two nodes, with its polyline ``[(lat, lon), ...]``."""
-
-    nodes: tuple[int, ...]
-    polyline: tuple[tuple[float, float], ...]
-    travel_s: int
-    distance_m: int
 
 
 def metre_bits(graph: RoadGraph) -> int:

@@ -16,7 +16,7 @@ import hashlib
 import json
 import logging
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any
 
@@ -38,7 +38,7 @@ from dispatch.roads.network import RoadNetwork
 from dispatch.service.etas import EtaBoard
 from dispatch.service.ids import new_id
 from dispatch.service.sink import BookingCommit
-from dispatch.service.stops import VirtualStops
+from dispatch.stops import VirtualStops
 from dispatch.store import Repository
 from dispatch.store.changes import AlreadyConfirmed, Confirmation
 from dispatch.store.errors import (
@@ -47,7 +47,14 @@ from dispatch.store.errors import (
     OfferExpired,
     OfferNotFound,
 )
-from dispatch.store.records import Booking, BookingStatus, NewBooking, Offer, Place
+from dispatch.store.records import (
+    Booking,
+    BookingStatus,
+    NewBooking,
+    Offer,
+    Place,
+    RiderNeeds,
+)
 from dispatch.store.tokens import hash_token, new_token, token_matches
 
 log = logging.getLogger(__name__)
@@ -83,6 +90,17 @@ class QuoteInput:
     passengers: int = 1
     wheelchairs: int = 0
     extra_boarding_s: int = 0
+    walker: bool = False
+
+    def with_needs(self, needs: RiderNeeds) -> QuoteInput:
+        """The request with a rider's recorded needs (hotline profile) added to it."""
+        wheelchairs = min(self.passengers, max(self.wheelchairs, int(needs.wheelchair)))
+        return replace(
+            self,
+            wheelchairs=wheelchairs,
+            extra_boarding_s=max(self.extra_boarding_s, needs.extra_boarding_s),
+            walker=self.walker or needs.walker,
+        )
 
     def as_json(self) -> dict[str, Any]:
         return {
@@ -93,6 +111,7 @@ class QuoteInput:
             "passengers": self.passengers,
             "wheelchairs": self.wheelchairs,
             "extra_boarding_s": self.extra_boarding_s,
+            "walker": self.walker,
         }
 
     @classmethod
@@ -105,6 +124,7 @@ class QuoteInput:
             data["passengers"],
             data["wheelchairs"],
             data.get("extra_boarding_s", 0),
+            data.get("walker", False),
         )
 
 
@@ -177,7 +197,7 @@ class BookingService:
             q.wheelchairs,
             depart_after=q.depart_after,
             arrive_by=q.arrive_by,
-            extra_boarding_s=q.extra_boarding_s,
+            extra_boarding_s=self.extra_boarding_s(q),
         )
         quote_id = new_id("q")
         (answer,) = [
@@ -196,6 +216,11 @@ class BookingService:
             body["reason"] = answer.reason
             body["alternatives"] = [self.iso(t) for t in answer.alternatives]
         return body
+
+    def extra_boarding_s(self, q: QuoteInput) -> int:
+        """Extra seconds at each of the trip's stops: the rider's own plus a walker's."""
+        walker = self.config.service_times.walker_extra_s if q.walker else 0
+        return q.extra_boarding_s + walker
 
     def _offer_json(
         self,
@@ -321,6 +346,7 @@ class BookingService:
             passengers=accepted.trip.passengers,
             wheelchairs=accepted.trip.wheelchairs,
             extra_boarding_s=accepted.trip.extra_boarding_s,
+            max_ride_s=accepted.max_ride_s,
             pickup_window_start=accepted.promise.pickup_window.start,
             pickup_window_end=accepted.promise.pickup_window.end,
             latest_arrival=accepted.promise.latest_arrival,

@@ -11,7 +11,7 @@ from typing import Any
 
 from dispatch.errors import InputError, SnapError
 from dispatch.roads.network import RoadNetwork
-from dispatch.service.stops import VirtualStop, VirtualStops
+from dispatch.stops import VirtualStop, VirtualStops
 from dispatch.store.proposals import STATUSES, AcceptedStop, Proposal, ProposalStore
 
 MAX_REASON = 300

@@ -13,24 +13,26 @@ import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
-from datetime import date
+from datetime import date, datetime, tzinfo
 
 from dispatch.config import ServiceConfig, engine_params
 from dispatch.engine.engine import Engine
 from dispatch.engine.events import (
     BookingRestored,
     PlanRestored,
+    PositionReported,
     Promise,
     RestoreCompleted,
     TripSpec,
-    TripStatus,
 )
 from dispatch.engine.params import EngineParams
 from dispatch.engine.publisher import InMemoryPublisher
 from dispatch.engine.runner import EngineRunner, wall_clock
 from dispatch.engine.worker import ProcessSolver, Solver
+from dispatch.errors import SnapError
 from dispatch.model import TimeWindow
 from dispatch.roads.network import OsmSource, RoadNetwork, load_road_network
+from dispatch.roads.snap import SnappedPoint
 from dispatch.search import SearchIndex, entries_from_map
 from dispatch.service.booking import BookingService
 from dispatch.service.device_tokens import store_fleet_tokens
@@ -40,10 +42,17 @@ from dispatch.service.plan_payload import NamedStop, PlanPayloads
 from dispatch.service.proposals import add_accepted_stops
 from dispatch.service.sink import STARTUP, Sink
 from dispatch.service.standing_orders import StandingOrders
-from dispatch.service.stops import VirtualStops, build_stops
 from dispatch.settings import Settings
+from dispatch.stops import VirtualStops, build_stops
 from dispatch.store import Repository, open_database
-from dispatch.store.records import Booking, BookingStatus, PlanVersion, StopRecord, StopSource
+from dispatch.store.records import (
+    Booking,
+    BookingStatus,
+    PlanVersion,
+    StopRecord,
+    StopSource,
+    VehicleRecord,
+)
 
 log = logging.getLogger(__name__)
 
@@ -230,6 +239,10 @@ def restore(runtime: Runtime) -> None:
     started = time.perf_counter()
     plans = runtime.repo.latest_plan_versions()
     runtime.ensure_shifts(plans, persist=STARTUP)
+    snap = runtime.network.snap
+    vehicles = runtime.repo.list_vehicles()
+    for event in position_events(vehicles, snap, runtime.config.zone, runtime.shift_days):
+        runtime.runner.call(event, persist=STARTUP)
     count = restore_bookings(runtime.runner.call, runtime.repo, runtime.sink, plans)
     log.info(
         "restored %d open bookings in %.2f s (%d could not be placed)",
@@ -237,6 +250,32 @@ def restore(runtime: Runtime) -> None:
         time.perf_counter() - started,
         len(runtime.engine.unplaced()),
     )
+
+
+def position_events(
+    vehicles: list[VehicleRecord],
+    snap: Callable[[float, float], SnappedPoint],
+    zone: tzinfo,
+    shift_days: set[tuple[str, date]],
+) -> list[PositionReported]:
+    """Each bus's last stored position, for the shift it was reported in (if planned).
+
+    A restarted engine then plans from where each bus was, not from its depot.
+    """
+    events = []
+    for v in vehicles:
+        if v.last_lat is None or v.last_lon is None or v.last_at is None:
+            continue
+        day = datetime.fromtimestamp(v.last_at, zone).date()
+        if (v.id, day) not in shift_days:
+            continue
+        try:
+            node = snap(v.last_lat, v.last_lon).node
+        except SnapError as exc:
+            log.warning("last position of %s not on the road network: %s", v.id, exc)
+            continue
+        events.append(PositionReported(f"{v.id}@{day.isoformat()}", node, v.last_at))
+    return events
 
 
 def restore_bookings(
@@ -270,7 +309,9 @@ def _restored(b: Booking) -> BookingRestored:
     )
     promise = Promise(TimeWindow(b.pickup_window_start, b.pickup_window_end), b.latest_arrival)
     if b.status is BookingStatus.UNPLACED:  # still confirmed: the engine tries to place it
-        return BookingRestored(b.id, spec, promise, TripStatus.CONFIRMED, None, b.boarded_at)
+        return BookingRestored(
+            b.id, spec, promise, BookingStatus.CONFIRMED, None, b.boarded_at, b.max_ride_s
+        )
     return BookingRestored(
-        b.id, spec, promise, TripStatus(b.status.value), b.vehicle_id, b.boarded_at
+        b.id, spec, promise, BookingStatus(b.status.value), b.vehicle_id, b.boarded_at, b.max_ride_s
     )

@@ -31,7 +31,6 @@ from dispatch.engine.events import (
     EventRefused,
     PlanAdopted,
     PlanChanged,
-    TripStatus,
     TripStatusChanged,
     TripUnplaced,
 )
@@ -56,7 +55,7 @@ log = logging.getLogger(__name__)
 Clock = Callable[[], int]
 #: Planned times that moved less than this are not rewritten (the ETA board has the exact ones).
 PLANNED_TIME_SLACK_S = 60
-_CLOSED = (TripStatus.COMPLETED, TripStatus.CANCELLED, TripStatus.NO_SHOW)
+_CLOSED = (BookingStatus.COMPLETED, BookingStatus.CANCELLED, BookingStatus.NO_SHOW)
 
 
 @dataclass

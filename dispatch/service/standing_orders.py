@@ -20,7 +20,7 @@ from dispatch.errors import DispatchError, InputError
 from dispatch.service.booking import BookingService, PlaceInput, QuoteInput
 from dispatch.store import Repository
 from dispatch.store.errors import IdempotencyConflict, StandingOrderNotFound
-from dispatch.store.records import Booking, BookingStatus, StandingOrder
+from dispatch.store.records import Booking, BookingStatus, Rider, StandingOrder
 
 log = logging.getLogger(__name__)
 
@@ -115,7 +115,7 @@ class StandingOrders:
         for day in self.dates(order):
             if day in handled:
                 continue
-            outcomes.append(self._book_day(order, rider.name, day))
+            outcomes.append(self._book_day(order, rider, day))
         return outcomes
 
     def dates(self, order: StandingOrder) -> list[date]:
@@ -139,7 +139,7 @@ class StandingOrders:
             day += timedelta(days=1)
         return days
 
-    def _book_day(self, order: StandingOrder, name: str, day: date) -> DateOutcome:
+    def _book_day(self, order: StandingOrder, rider: Rider, day: date) -> DateOutcome:
         when = self._at(order, day)
         q = QuoteInput(
             PlaceInput(order.origin.stop_id, order.origin.lat, order.origin.lon),
@@ -148,7 +148,7 @@ class StandingOrders:
             arrive_by=when if order.time_kind == "arrive_by" else None,
             passengers=order.passengers,
             wheelchairs=order.wheelchairs,
-        )
+        ).with_needs(rider.needs)
         try:
             quote = self.booking.quote(q)
         except InputError as exc:  # e.g. a holiday without service
@@ -165,7 +165,7 @@ class StandingOrders:
         try:
             _, booked = self.booking.book(
                 offer["offer_id"],
-                {"name": name, "rider_id": order.rider_id},
+                {"name": rider.name, "rider_id": order.rider_id},
                 "standing order",
                 key,
                 body,

@@ -26,11 +26,11 @@ from dispatch.engine.params import PROMISE_POLICIES, EngineParams
 from dispatch.errors import InputError, SnapError
 from dispatch.fairness.guard import FairnessParams
 from dispatch.roads.network import OsmSource, RoadNetwork, load_road_network
-from dispatch.service.stops import VirtualStops, build_stops
 from dispatch.settings import load_settings
 from dispatch.sim.demand import DemandRequest, Place, parse_demand
 from dispatch.sim.replay import Policy, ReplayParams, VehicleSpec
 from dispatch.solver.params import RideTimeRule
+from dispatch.stops import VirtualStops, build_stops
 
 PATH_CACHE_SIZE = 50_000
 #: Search per re-optimisation in a replay (counts, not seconds: same input, same result).

@@ -295,3 +295,11 @@ def _destroy_repair(
     repaired, _ = insert_requests(snapshot, visits, order, params, regret=regret, rng=rng)
     candidate = replan(snapshot, plan, repaired, params)
     return None if isinstance(candidate, Infeasibility) else candidate
+
+
+def warm_up() -> str:
+    """Load the OR-Tools backend and solve a tiny model (a solver process does this before
+    it reports ready, so that no real solve pays for the import); the solver's status."""
+    from dispatch.solver.ortools_backend import warm_up as solve_tiny_model
+
+    return solve_tiny_model()

@@ -16,9 +16,20 @@ import logging
 import time
 from dataclasses import dataclass
 
+import numpy as np
 from ortools.constraint_solver import pywrapcp, routing_enums_pb2
 
-from dispatch.model import NO_LIMIT_S, Plan, Request, Snapshot, StopKind, VehicleId, Visit
+from dispatch.model import (
+    NO_LIMIT_S,
+    Plan,
+    Request,
+    RequestId,
+    Snapshot,
+    StopKind,
+    Vehicle,
+    VehicleId,
+    Visit,
+)
 from dispatch.solver.params import ObjectiveParams
 from dispatch.solver.plan import make_plan
 from dispatch.solver.schedule import Infeasibility
@@ -304,3 +315,13 @@ def _status_name(status: int) -> str:
     values = routing_enums_pb2.RoutingSearchStatus.DESCRIPTOR.enum_types[0].values_by_number
     value = values.get(int(status))
     return value.name.removeprefix("ROUTING_").lower() if value is not None else str(status)
+
+
+def warm_up() -> str:
+    """Solve a tiny model (one bus, one rider) so that OR-Tools and its native library
+    are loaded and initialised before the first real solve; returns the solver status."""
+    travel = np.array([[0, 60, 120], [60, 0, 60], [120, 60, 0]], dtype=np.int64)
+    vehicle = Vehicle(VehicleId("warm-up"), (4, 1), 0, 0, 0, 3600)
+    request = Request(RequestId("warm-up"), 1, 2, (1, 0))
+    snapshot = Snapshot(0, (vehicle,), (request,), travel, distance_m=travel * 10)
+    return reoptimise(snapshot, ObjectiveParams(), None, 1.0, step_limit=10).status

@@ -72,6 +72,7 @@ def booking_row(new: NewBooking, now: int) -> BookingRow:
         passengers=new.passengers,
         wheelchairs=new.wheelchairs,
         extra_boarding_s=new.extra_boarding_s,
+        max_ride_s=new.max_ride_s,
         depart_after=new.depart_after,
         arrive_by=new.arrive_by,
         pickup_window_start=new.pickup_window_start,
@@ -124,6 +125,7 @@ def booking(row: BookingRow) -> Booking:
         created_at=row.created_at,
         updated_at=row.updated_at,
         version=row.version,
+        max_ride_s=row.max_ride_s,
     )
 
 

@@ -10,17 +10,7 @@ from dataclasses import dataclass
 from enum import StrEnum
 from typing import Any
 
-
-class BookingStatus(StrEnum):
-    CONFIRMED = "confirmed"
-    #: Confirmed, but no bus's plan holds it (found after a restart): an incident for the
-    #: dispatcher; back to ``confirmed`` as soon as the dispatcher places it again.
-    UNPLACED = "unplaced"
-    ON_BOARD = "on_board"
-    COMPLETED = "completed"
-    CANCELLED = "cancelled"
-    NO_SHOW = "no_show"
-
+from dispatch.model import BookingStatus as BookingStatus
 
 OPEN_BOOKING_STATUSES = (BookingStatus.CONFIRMED, BookingStatus.UNPLACED, BookingStatus.ON_BOARD)
 
@@ -113,6 +103,7 @@ class NewBooking:
     access_token_hash: str | None = None
     notes: str = ""
     standing_order_id: int | None = None
+    max_ride_s: int | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -140,6 +131,8 @@ class Booking:
     created_at: int
     updated_at: int
     version: int
+    #: The promised maximum ride time (``None`` for bookings stored before it was kept).
+    max_ride_s: int | None = None
 
 
 @dataclass(frozen=True, slots=True)

@@ -71,6 +71,7 @@ class BookingRow(SQLModel, table=True):
     passengers: int
     wheelchairs: int
     extra_boarding_s: int = 0
+    max_ride_s: int | None = None
     depart_after: int | None = Field(default=None, sa_type=BigInteger)
     arrive_by: int | None = Field(default=None, sa_type=BigInteger)
     pickup_window_start: int = Field(sa_type=BigInteger)

@@ -29,7 +29,7 @@ def demand_export(
     """
     from dispatch.opendata.commands import open_history
     from dispatch.opendata.export import month_bounds, parse_month
-    from dispatch.service.stops import build_stops
+    from dispatch.stops import build_stops
     from dispatch.sim.demand import format_demand
     from dispatch.sim.output import write_atomically
     from dispatch.whatif.history_demand import history_demand

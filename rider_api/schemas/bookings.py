@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 from datetime import datetime
-from enum import StrEnum
 from typing import Annotated
 
 from pydantic import Field
 
+from dispatch.model import BookingStatus as BookingStatus
 from rider_api.schemas.common import (
     Id,
     Latitude,
@@ -22,16 +22,6 @@ from rider_api.schemas.quotes import DropoffPublic, PickupPublic
 from rider_api.schemas.riders import Language, Phone
 
 Notes = Annotated[str, Field(max_length=500, description="for the driver, e.g. 'ring twice'")]
-
-
-class BookingStatus(StrEnum):
-    CONFIRMED = "confirmed"
-    #: No bus's plan holds it at the moment (an incident for the dispatcher; see ``notice``).
-    UNPLACED = "unplaced"
-    ON_BOARD = "on_board"
-    COMPLETED = "completed"
-    CANCELLED = "cancelled"
-    NO_SHOW = "no_show"
 
 
 class RiderContact(StrictBody):

@@ -4,11 +4,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime, tzinfo
-from typing import Literal, Self
+from typing import Annotated, Literal, Self
 
 from pydantic import Field, model_validator
 
 from rider_api.schemas.common import (
+    Id,
     Instant,
     Latitude,
     LocationIn,
@@ -38,6 +39,16 @@ class QuoteCreate(StrictBody):
     arrive_by: Instant | None = None
     passengers: Passengers = 1
     wheelchairs: Wheelchairs = 0
+    walker: bool = Field(
+        default=False, description="a rider with a walker: longer boarding and alighting"
+    )
+    extra_boarding_s: Annotated[int, Field(strict=True, ge=0, le=900)] = Field(
+        default=0, description="extra seconds the rider needs to board and to alight"
+    )
+    rider_id: Id | None = Field(
+        default=None,
+        description="a registered rider whose recorded needs apply (hotline agents only)",
+    )
 
     @model_validator(mode="after")
     def _consistent(self) -> Self:

@@ -14,13 +14,8 @@ from dispatch.engine.params import EngineParams
 from dispatch.engine.state import Trip, VehicleState
 from dispatch.engine.trips import break_trip
 from dispatch.model import PlannedStop, RequestId, Route, StopKind, TimeWindow, VehicleId
-from dispatch.service.plan_payload import (
-    NamedStop,
-    PlanPayloads,
-    decode_polyline,
-    delayed_route,
-    encode_polyline,
-)
+from dispatch.roads.geometry import decode_polyline, encode_polyline
+from dispatch.service.plan_payload import NamedStop, PlanPayloads, delayed_route
 
 T0 = 1_800_000_000
 

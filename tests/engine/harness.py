@@ -184,6 +184,7 @@ def _new_booking(accepted: BookingAccepted, offer: Offer) -> NewBooking:
         planned_dropoff=accepted.dropoff_eta,
         vehicle_id=accepted.vehicle_id,
         access_token_hash="x" * 64,
+        max_ride_s=accepted.max_ride_s,
     )
 
 

@@ -19,12 +19,11 @@ from dispatch.engine.events import (
     StopEventReported,
     Tick,
     TripSpec,
-    TripStatus,
     TripStatusChanged,
 )
 from dispatch.engine.trips import CannotCancelError
 from dispatch.engine.worker import InlineSolver
-from dispatch.model import Plan
+from dispatch.model import BookingStatus, Plan
 from dispatch.solver.validate import validate_plan
 from tests.engine.conftest import T0
 
@@ -101,7 +100,7 @@ def test_cancel_removes_visits(engine: Engine) -> None:
     accepted = _book(engine, "q1", 11, 55, T0)
     commands = engine.handle(CancelRequested(accepted.booking_id), T0 + 10)
     assert any(
-        isinstance(c, TripStatusChanged) and c.status is TripStatus.CANCELLED for c in commands
+        isinstance(c, TripStatusChanged) and c.status is BookingStatus.CANCELLED for c in commands
     )
     vehicle = engine.vehicles[accepted.vehicle_id]
     assert all(v.request_id != accepted.booking_id for v in vehicle.visits)
@@ -115,7 +114,7 @@ def test_ride_lifecycle_board_alight(engine: Engine) -> None:
     engine.handle(StopEventReported(vid, bid, StopEventKind.ARRIVED, at), at)
     commands = engine.handle(StopEventReported(vid, bid, StopEventKind.BOARDED, at), at)
     assert any(
-        isinstance(c, TripStatusChanged) and c.status is TripStatus.ON_BOARD for c in commands
+        isinstance(c, TripStatusChanged) and c.status is BookingStatus.ON_BOARD for c in commands
     )
     _assert_valid(engine, at)
     with pytest.raises(CannotCancelError):
@@ -123,7 +122,7 @@ def test_ride_lifecycle_board_alight(engine: Engine) -> None:
     drop = accepted.dropoff_eta
     commands = engine.handle(StopEventReported(vid, bid, StopEventKind.ALIGHTED, drop), drop)
     assert any(
-        isinstance(c, TripStatusChanged) and c.status is TripStatus.COMPLETED for c in commands
+        isinstance(c, TripStatusChanged) and c.status is BookingStatus.COMPLETED for c in commands
     )
     assert engine.vehicles[vid].visits == []
 
@@ -137,7 +136,7 @@ def test_no_show_only_after_window_and_wait(engine: Engine) -> None:
     later = early + engine.params.no_show_wait_s
     commands = engine.handle(StopEventReported(vid, bid, StopEventKind.NO_SHOW, later), later)
     assert any(
-        isinstance(c, TripStatusChanged) and c.status is TripStatus.NO_SHOW for c in commands
+        isinstance(c, TripStatusChanged) and c.status is BookingStatus.NO_SHOW for c in commands
     )
 
 

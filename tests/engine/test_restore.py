@@ -14,6 +14,7 @@ import pytest
 from dispatch.engine.events import SolveFinished, SolveRequested, Tick
 from dispatch.engine.params import EngineParams
 from dispatch.model import Plan, RequestId, StopKind, Visit
+from dispatch.solver.params import RideTimeRule
 from dispatch.solver.plan import make_plan
 from dispatch.solver.repair import insert_requests
 from dispatch.store import Repository, open_database
@@ -122,6 +123,22 @@ def test_restart_puts_every_booking_back_in_the_same_order(harness: Harness) -> 
         assert again.engine.unplaced() == []
         assert all(again.engine.vehicles[vid].version > versions[vid] for vid in versions)
         assert_store_agrees(again)
+    finally:
+        again.close()
+
+
+def test_restart_restores_each_bookings_promised_ride_limit(harness: Harness) -> None:
+    """A changed ride-time rule applies to new bookings only: the promise stays as made."""
+    book_trips(harness)
+    promised = {b: t.max_ride_s for b, t in harness.engine.trips.items() if not t.is_break}
+    assert promised
+    harness.params = replace(harness.params, ride_time=RideTimeRule(factor=1.0, extra_s=0))
+    again = harness.restart()
+    try:
+        restored = {b: t.max_ride_s for b, t in again.engine.trips.items() if not t.is_break}
+        assert restored == promised
+        stored = {b.id: b.max_ride_s for b in again.repo.list_open_bookings()}
+        assert stored == promised
     finally:
         again.close()
 

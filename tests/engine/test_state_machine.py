@@ -33,7 +33,6 @@ from dispatch.engine.events import (
     StopEventKind,
     StopEventReported,
     Tick,
-    TripStatus,
 )
 from dispatch.engine.params import EngineParams
 from dispatch.engine.state import Trip
@@ -88,17 +87,17 @@ class EngineMachine(RuleBasedStateMachine):
         offer = data.draw(st.sampled_from(self.offers))
         self.h.book(offer)
 
-    @precondition(lambda self: self._trips(TripStatus.CONFIRMED))
+    @precondition(lambda self: self._trips(BookingStatus.CONFIRMED))
     @rule(data=st.data())
     def cancel(self, data: st.DataObject) -> None:
-        trip = data.draw(st.sampled_from(self._trips(TripStatus.CONFIRMED)))
+        trip = data.draw(st.sampled_from(self._trips(BookingStatus.CONFIRMED)))
         self.h.call(CancelRequested(trip.booking_id))
         assert self.h.repo.get_booking(trip.booking_id).status is BookingStatus.CANCELLED
 
-    @precondition(lambda self: self._trips(TripStatus.ON_BOARD))
+    @precondition(lambda self: self._trips(BookingStatus.ON_BOARD))
     @rule(data=st.data())
     def cancel_on_board_is_refused(self, data: st.DataObject) -> None:
-        trip = data.draw(st.sampled_from(self._trips(TripStatus.ON_BOARD)))
+        trip = data.draw(st.sampled_from(self._trips(BookingStatus.ON_BOARD)))
         try:
             self.h.call(CancelRequested(trip.booking_id))
         except CannotCancelError:
@@ -107,35 +106,35 @@ class EngineMachine(RuleBasedStateMachine):
 
     # ---- drivers -------------------------------------------------------------------
 
-    @precondition(lambda self: self._placed(TripStatus.CONFIRMED))
+    @precondition(lambda self: self._placed(BookingStatus.CONFIRMED))
     @rule(data=st.data())
     def board(self, data: st.DataObject) -> None:
-        trip = data.draw(st.sampled_from(self._placed(TripStatus.CONFIRMED)))
+        trip = data.draw(st.sampled_from(self._placed(BookingStatus.CONFIRMED)))
         self.h.now = max(self.h.now, trip.promise.pickup_window.start)
         vehicle = str(trip.vehicle_id)
         for event in (StopEventKind.ARRIVED, StopEventKind.BOARDED):
             self.h.call(StopEventReported(vehicle, trip.booking_id, event, self.h.now))
-        if trip.status is TripStatus.ON_BOARD:
+        if trip.status is BookingStatus.ON_BOARD:
             self.boarded[trip.booking_id] = vehicle
 
-    @precondition(lambda self: self._placed(TripStatus.ON_BOARD))
+    @precondition(lambda self: self._placed(BookingStatus.ON_BOARD))
     @rule(data=st.data())
     def alight(self, data: st.DataObject) -> None:
-        trip = data.draw(st.sampled_from(self._placed(TripStatus.ON_BOARD)))
+        trip = data.draw(st.sampled_from(self._placed(BookingStatus.ON_BOARD)))
         vehicle = str(trip.vehicle_id)
         self.h.call(StopEventReported(vehicle, trip.booking_id, StopEventKind.ALIGHTED, self.h.now))
-        assert trip.status is TripStatus.COMPLETED
+        assert trip.status is BookingStatus.COMPLETED
         self.boarded.pop(trip.booking_id)
 
-    @precondition(lambda self: self._placed(TripStatus.CONFIRMED))
+    @precondition(lambda self: self._placed(BookingStatus.CONFIRMED))
     @rule(data=st.data())
     def no_show(self, data: st.DataObject) -> None:
-        trip = data.draw(st.sampled_from(self._placed(TripStatus.CONFIRMED)))
+        trip = data.draw(st.sampled_from(self._placed(BookingStatus.CONFIRMED)))
         wait = self.h.params.no_show_wait_s
         self.h.now = max(self.h.now, trip.promise.pickup_window.start + wait)
         vehicle = str(trip.vehicle_id)
         self.h.call(StopEventReported(vehicle, trip.booking_id, StopEventKind.NO_SHOW, self.h.now))
-        assert trip.status is TripStatus.NO_SHOW
+        assert trip.status is BookingStatus.NO_SHOW
 
     # ---- dispatcher, time, faults, restarts -----------------------------------------
 
@@ -156,14 +155,14 @@ class EngineMachine(RuleBasedStateMachine):
         self.h.call(SolveFinished(r.token, plan))
         assert self.h.engine.solving is None
 
-    @precondition(lambda self: self._trips(TripStatus.CONFIRMED) or self.offers)
+    @precondition(lambda self: self._trips(BookingStatus.CONFIRMED) or self.offers)
     @rule(data=st.data())
     def a_write_fails(self, data: st.DataObject) -> None:
         """The database does not take a booking or cancellation: nothing changes."""
         before = _engine_state(self.h)
         self.fail_writes = True
         try:
-            trips = self._trips(TripStatus.CONFIRMED)
+            trips = self._trips(BookingStatus.CONFIRMED)
             if trips and data.draw(st.booleans()):
                 trip = data.draw(st.sampled_from(trips))
                 with pytest.raises(StoreUnavailable):
@@ -207,7 +206,7 @@ class EngineMachine(RuleBasedStateMachine):
             return
         for booking_id, vehicle in self.boarded.items():
             trip = self.h.engine.trips[booking_id]
-            assert trip.status is TripStatus.ON_BOARD
+            assert trip.status is BookingStatus.ON_BOARD
             assert trip.vehicle_id == vehicle
 
     @invariant()
@@ -223,10 +222,10 @@ class EngineMachine(RuleBasedStateMachine):
         }
         assert stored == engine
 
-    def _trips(self, status: TripStatus) -> list[Trip]:
+    def _trips(self, status: BookingStatus) -> list[Trip]:
         return [t for t in self.h.engine.trips.values() if t.status is status and not t.is_break]
 
-    def _placed(self, status: TripStatus) -> list[Trip]:
+    def _placed(self, status: BookingStatus) -> list[Trip]:
         return [t for t in self._trips(status) if t.vehicle_id is not None]
 
 

@@ -16,7 +16,6 @@ from dispatch.engine.events import (
     CancelRequested,
     StopEventKind,
     StopEventReported,
-    TripStatus,
 )
 from dispatch.engine.params import EngineParams
 from dispatch.store import Repository, open_database
@@ -84,11 +83,11 @@ def test_a_cancellation_that_is_not_committed_is_refused(
     with pytest.raises(StoreUnavailable):
         harness.call(CancelRequested(booking))
     assert engine_state(harness) == before
-    assert harness.engine.trips[booking].status is TripStatus.CONFIRMED
+    assert harness.engine.trips[booking].status is BookingStatus.CONFIRMED
     assert harness.repo.get_booking(booking).status is BookingStatus.CONFIRMED
     harness.call(CancelRequested(booking))
     assert harness.repo.get_booking(booking).status is BookingStatus.CANCELLED
-    assert harness.engine.trips[booking].status is TripStatus.CANCELLED
+    assert harness.engine.trips[booking].status is BookingStatus.CANCELLED
 
 
 def test_a_boarding_that_is_not_committed_is_refused(

@@ -391,3 +391,32 @@ def test_standing_order_for_an_unknown_rider_is_404(server: Server) -> None:
     assert httpx.post(missing, json=body, headers=agent).status_code == 404
     assert httpx.get(missing, headers=agent).status_code == 404
     assert httpx.get(f"{missing}/abc", headers=agent).status_code == 404
+
+
+def _stop_span_s(offer: dict[str, Any]) -> float:
+    """Seconds from the bus reaching the pickup to it reaching the drop-off."""
+    pickup = datetime.fromisoformat(offer["pickup"]["eta"])
+    dropoff = datetime.fromisoformat(offer["dropoff"]["eta"])
+    return (dropoff - pickup).total_seconds()
+
+
+def test_a_walker_riders_quote_takes_longer_at_the_stop(server: Server) -> None:
+    """``[service_times] walker_extra_s`` (120 s) reaches the plan: from the quote's own
+    ``walker`` flag and from the needs the hotline recorded for a registered rider."""
+    plain = _stop_span_s(_quote(server, hour=15)["offers"][0])
+    walker = _stop_span_s(_quote(server, hour=15, walker=True)["offers"][0])
+    assert walker >= plain + 120
+    extra = _stop_span_s(_quote(server, hour=15, extra_boarding_s=300)["offers"][0])
+    assert extra >= plain + 300
+    agent = {"Authorization": f"Bearer {AGENT_TOKEN}"}
+    body = {"name": "Kurt Walker", "phone": "0921 555 7788", "needs": {"walker": True}}
+    rider = httpx.post(f"{server.url}/v1/riders", json=body, headers=agent).json()["rider_id"]
+    stop = {"stop_id": _first_stop(server)}
+    ask = {"origin": stop, "destination": {"lat": 50.03, "lon": 11.55},
+           "depart_after": f"{TOMORROW}T15:00:00", "rider_id": rider}  # fmt: skip
+    assert httpx.post(f"{server.url}/v1/quotes", json=ask, timeout=30).status_code == 401
+    answer = httpx.post(f"{server.url}/v1/quotes", json=ask, headers=agent, timeout=30)
+    assert answer.status_code == 200, answer.text
+    assert _stop_span_s(answer.json()["offers"][0]) >= plain + 120
+    ask["rider_id"] = "nobody"
+    assert httpx.post(f"{server.url}/v1/quotes", json=ask, headers=agent).status_code == 404

@@ -22,7 +22,7 @@ TABLES = {
 
 def test_migration_from_empty_creates_every_table(db: Database) -> None:
     assert set(inspect(db.engine).get_table_names()) == TABLES
-    assert db.current_revision() == "0003"
+    assert db.current_revision() == "0004"
 
 
 def test_migrations_match_the_table_classes(db: Database) -> None:

@@ -140,8 +140,7 @@ class _Subscribers:
 def _runtime(now: int, departure: int, connected: bool, status: object = None) -> object:
     from types import SimpleNamespace
 
-    from dispatch.engine.events import TripStatus
-    from dispatch.model import PlannedStop, RequestId, Route, StopKind, VehicleId
+    from dispatch.model import BookingStatus, PlannedStop, RequestId, Route, StopKind, VehicleId
 
     pickup = PlannedStop(RequestId("b1"), StopKind.PICKUP, 0, 1_000, 1_000, 1_060, (1, 0))  # type: ignore[arg-type]
     route = Route(VehicleId("bus-1@d"), departure, (pickup,), 2_000)
@@ -149,7 +148,7 @@ def _runtime(now: int, departure: int, connected: bool, status: object = None) -
         vehicle_id="bus-1@d", shift_start=0, shift_end=10_000, route=route, position_node=0,
         position_at=now,
     )  # fmt: skip
-    trip = SimpleNamespace(vehicle_id="bus-1@d", status=status or TripStatus.CONFIRMED)
+    trip = SimpleNamespace(vehicle_id="bus-1@d", status=status or BookingStatus.CONFIRMED)
     return SimpleNamespace(
         engine=SimpleNamespace(trips={"b1": trip}, vehicles={"bus-1@d": vehicle}),
         clock=lambda: now,

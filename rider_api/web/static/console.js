@@ -202,6 +202,8 @@ function bookingRequest() {
     [kind]: `${$("#book-date").value}T${$("#book-time").value}:00`,
     passengers: Math.max(1, parseInt($("#book-passengers").value, 10) || 1),
     wheelchairs: $("#book-wheelchair").checked ? 1 : 0,
+    // the caller's recorded needs (walker, extra boarding time) apply to the offers
+    rider_id: rider ? rider.rider_id : undefined,
   };
 }
 
