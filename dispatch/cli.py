@@ -32,6 +32,7 @@ COMMAND_MODULES: tuple[str, ...] = (
     "dispatch.sim.commands",
     "dispatch.publish.commands",
     "dispatch.opendata.commands",
+    "dispatch.whatif.commands",
 )
 
 
@@ -42,6 +43,7 @@ class Cli:
     app: typer.Typer
     region: typer.Typer
     bench: typer.Typer
+    demand: typer.Typer
 
 
 def build_cli() -> Cli:
@@ -49,9 +51,14 @@ def build_cli() -> Cli:
     app = typer.Typer(help=HELP, **common)  # type: ignore[arg-type]
     region = typer.Typer(help="Build and inspect a service region's road network.", **common)  # type: ignore[arg-type]
     bench = typer.Typer(help="Measure performance on real data (prints numbers).", **common)  # type: ignore[arg-type]
+    demand = typer.Typer(
+        help="Ride-request files for replays: a synthetic day, or the real booking history.",
+        **common,  # type: ignore[arg-type]
+    )
     app.add_typer(region, name="region")
     app.add_typer(bench, name="bench")
-    cli = Cli(app, region, bench)
+    app.add_typer(demand, name="demand")
+    cli = Cli(app, region, bench, demand)
     for name in COMMAND_MODULES:
         import_module(name).register(cli)
     return cli

@@ -512,15 +512,6 @@ def _write(path: Path, text: str) -> None:
 
 
 def register(cli: Cli) -> None:
-    common = {"no_args_is_help": True, "add_completion": False}
-    demand = typer.Typer(help="Ride-request files for replays.", **common)  # type: ignore[arg-type]
-    demand.command("synth")(demand_synth)
-    from dispatch.whatif.commands import demand_export, scenario_compare
-
-    demand.command("export")(demand_export)
-    scenario = typer.Typer(help="What-if scenarios on the real booking history.", **common)  # type: ignore[arg-type]
-    scenario.command("compare")(scenario_compare)
-    cli.app.add_typer(scenario, name="scenario")
-    cli.app.add_typer(demand, name="demand")
+    cli.demand.command("synth")(demand_synth)
     cli.app.command("replay")(replay)
     cli.app.command("size-fleet")(size_fleet)

@@ -5,12 +5,15 @@ from __future__ import annotations
 import json
 import sys
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
 from dispatch.errors import InputError
 from dispatch.publish.commands import ConfigOption, load_service
+
+if TYPE_CHECKING:
+    from dispatch.cli import Cli
 
 
 def demand_export(
@@ -29,9 +32,9 @@ def demand_export(
     """
     from dispatch.opendata.commands import open_history
     from dispatch.opendata.export import month_bounds, parse_month
-    from dispatch.stops import build_stops
     from dispatch.sim.demand import format_demand
     from dispatch.sim.output import write_atomically
+    from dispatch.stops import build_stops
     from dispatch.whatif.history_demand import history_demand
 
     first = parse_month(month)
@@ -116,3 +119,11 @@ class _Bar:
         self.bar.update(done - self.bar.pos)
         if done >= total:
             self.bar.__exit__(None, None, None)
+
+
+def register(cli: Cli) -> None:
+    common = {"no_args_is_help": True, "add_completion": False}
+    cli.demand.command("export")(demand_export)
+    scenario = typer.Typer(help="What-if scenarios on the real booking history.", **common)  # type: ignore[arg-type]
+    scenario.command("compare")(scenario_compare)
+    cli.app.add_typer(scenario, name="scenario")
