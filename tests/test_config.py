@@ -159,3 +159,26 @@ def test_settings_from_environment(monkeypatch: pytest.MonkeyPatch, tmp_path: Pa
         "postgresql://u@h/db", 9000, "DEBUG")  # fmt: skip
     assert [t.get_secret_value() for t in settings.agent_tokens] == ["tok-a", "tok-b"]
     assert settings.osm_source == str(OSM) and settings.admin_token is None
+
+
+def test_a_bad_setting_is_one_line_naming_the_variable(monkeypatch: pytest.MonkeyPatch) -> None:
+    from dispatch.settings import load_settings
+
+    monkeypatch.setenv("DISPATCH_PORT", "abc")
+    with pytest.raises(InputError, match=r"^DISPATCH_PORT: .*integer") as error:
+        load_settings()
+    assert "\n" not in str(error.value)
+
+
+def test_serve_refuses_a_port_another_program_holds() -> None:
+    import socket
+
+    from dispatch.service.serve import _check_free
+
+    with socket.socket() as holder:
+        holder.bind(("127.0.0.1", 0))
+        holder.listen()
+        port = holder.getsockname()[1]
+        with pytest.raises(InputError, match=f"127.0.0.1:{port} .*--port"):
+            _check_free("127.0.0.1", port)
+    _check_free("127.0.0.1", port)  # free again: no error

@@ -26,7 +26,9 @@ def serve(
     host: Annotated[
         str | None, typer.Option(help="Address to listen on (default 127.0.0.1).")
     ] = None,
-    port: Annotated[int | None, typer.Option(help="Port to listen on (default 8000).")] = None,
+    port: Annotated[
+        int | None, typer.Option(help="Port to listen on (default 8000).", min=1, max=65535)
+    ] = None,
     demo: Annotated[
         bool,
         typer.Option(
@@ -58,6 +60,7 @@ def serve(
     # Built before the server starts, so a bad map or database ends with a one-line error.
     staff = _staff_tokens(settings, service)
     bind_host, bind_port = host or settings.host, port or settings.port
+    _check_free(bind_host, bind_port)
     clock: Any = None
     if demo:
         settings, clock = _demo_setup(settings, service, speedup)
@@ -77,6 +80,26 @@ def serve(
         log_level=settings.log_level.lower(),
         access_log=settings.access_log,
     )
+
+
+def _check_free(host: str, port: int) -> None:
+    """A port another program holds ends here, in one line, before anything starts."""
+    import socket
+
+    try:
+        infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
+    except OSError as exc:
+        raise InputError(f"cannot listen on {host}: {exc}") from None
+    family, kind, proto, _, address = infos[0]
+    with socket.socket(family, kind, proto) as probe:
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            probe.bind(address)
+        except OSError as exc:
+            raise InputError(
+                f"cannot listen on {host}:{port} ({exc.strerror}); another program uses the "
+                "port: choose another with --port or DISPATCH_PORT"
+            ) from None
 
 
 def _client_host(bind_host: str) -> str:

@@ -274,10 +274,11 @@ class Replay:
         self._schedule_bus(vid, now)
 
     def _report_positions(self, now: int) -> None:
-        """Every bus on its way tells the dispatcher the last road node it reached."""
+        """Every bus tells the dispatcher where it is: the last road node it reached, or
+        the node where it stands."""
         for bus in self.buses.values():
             bus.advance(now)
-            report = bus.position_report()
+            report = bus.position_report(now)
             if report is not None:
                 self._handle(report, now)
 

@@ -226,11 +226,18 @@ class SimulatedBus:
             return []
         return self._arrive(leg.target, now)
 
-    def position_report(self) -> PositionReported | None:
-        """Where the bus last was, if the dispatcher has not heard it yet."""
-        if (self.node, self.at) == self._reported:
+    def position_report(self, now: int) -> PositionReported | None:
+        """Where the bus is, if the dispatcher has not heard it yet.
+
+        A bus on its way reports the last road node it reached, and when. A bus standing
+        (waiting to leave late, or idle) reports that it is still there ``now``, as a
+        driver's device does every few seconds: without it the dispatcher would take the
+        bus for one that left when it arrived, and plan it to be further on than it can be.
+        """
+        at = self.at if self._leg is not None or self._service is not None else max(now, self.at)
+        if (self.node, at) == self._reported:
             return None
-        return self._position(self.at)
+        return self._position(at)
 
     def _position(self, at: int) -> PositionReported:
         self._reported = (self.node, at)
