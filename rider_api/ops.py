@@ -317,6 +317,8 @@ def _stop(runtime: Runtime, p: _Planned, bookings: dict[str, Booking]) -> dict[s
         "lat": lat,
         "lon": lon,
         "arrival": runtime.booking.iso(p.stop.arrival),
+        # When the stop is served: a bus early for a pickup window waits for it.
+        "service_start": runtime.booking.iso(p.stop.start),
         "late_s": p.late_s,
     }
 

@@ -25,6 +25,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
+import httpx
 import websockets
 
 from dispatch.demo.narration import event_line
@@ -105,8 +106,10 @@ class SimulatedDriver:
         return f"{ws_base}/v1/vehicles/{self.vehicle_id}/stream"
 
     async def run(self) -> None:
-        """Connect, drive, reconnect after a dropped connection; until cancelled."""
+        """Start the shift, connect, drive, reconnect after a dropped connection; until cancelled."""
+        started = False
         while True:
+            started = started or await self._start_shift()
             try:
                 async with websockets.connect(self.url, open_timeout=10) as ws:
                     self._ws = ws
@@ -124,6 +127,19 @@ class SimulatedDriver:
             finally:
                 self._ws = None
             await asyncio.sleep(1.0)
+
+    async def _start_shift(self) -> bool:
+        """Press "Start shift" as a driver does, so every page says the shift is running."""
+        url = f"{self.base_url}/v1/vehicles/{self.vehicle_id}/shift/start"
+        try:
+            async with httpx.AsyncClient(timeout=10) as client:
+                answer = await client.post(url, headers={"Authorization": f"Bearer {self.token}"})
+        except httpx.HTTPError as exc:
+            log.info("%s: shift not started (%s)", self.vehicle_id, exc)
+            return False
+        if answer.status_code != 200:
+            log.info("%s: shift not started (HTTP %d)", self.vehicle_id, answer.status_code)
+        return answer.status_code in (200, 409)  # 409: today's shift has ended already
 
     async def _hello(self, ws: Any) -> None:
         hello = {

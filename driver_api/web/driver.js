@@ -245,7 +245,7 @@ function render(changed, before = null) {
     const window = s.kind === "pickup" ? t("window", { start: hhmm(s.window_start), end: hhmm(s.window_end) })
       : s.kind === "dropoff" ? t("by", { time: hhmm(s.window_end) }) : s.kind === "break" ? t("until", { time: hhmm(s.window_end) }) : "";
     const count = s.passengers ? `${t("passengers", { n: s.passengers })}${s.wheelchairs ? ` · ${t("wheelchairs", { n: s.wheelchairs })}` : ""}` : "";
-    return `<li class="${fresh ? "changed" : ""}"><span class="time">${hhmm(s.eta)}</span>
+    return `<li class="${fresh ? "changed" : ""}"><span class="time">${hhmm(s.service_start || s.eta)}</span>
       <span><span class="tag ${esc(s.kind)}">${esc(t(`kind_${s.kind}`))}</span> ${esc(stopPlace(s))}
       <br><span class="muted">${esc(window)}</span> ${who}</span><span class="count">${esc(count)}</span></li>`;
   }).join("") || `<li><span></span><span class="muted">${esc(t("no_stops"))}</span></li>`;
@@ -272,7 +272,7 @@ function renderNext() {
   const pickup = next.kind === "pickup";
   const who = next.rider ? `${esc(next.rider.first_name)}${next.rider.notes ? ` – ${esc(next.rider.notes)}` : ""}` : "";
   const counts = [t("passengers", { n: next.passengers }), next.wheelchairs ? t("wheelchairs", { n: next.wheelchairs }) : null].filter(Boolean).join(" · ");
-  const times = [t("arrive_at", { time: hhmm(next.eta) }),
+  const times = [t("arrive_at", { time: hhmm(next.service_start || next.eta) }),
     pickup ? t("window", { start: hhmm(next.window_start), end: hhmm(next.window_end) }) : t("by", { time: hhmm(next.window_end) })].join(" · ");
   el.innerHTML = `
     <p class="kind">${esc(t(`kind_${next.kind}`))} · ${esc(counts)}</p>

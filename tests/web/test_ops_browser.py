@@ -223,3 +223,28 @@ def test_every_page_runs_on_the_demo_clock(browser: Any, demo: Server) -> None:
         assert page.input_value("#day") == datetime.fromisoformat(now).date().isoformat()
     finally:
         context.close()
+
+
+def test_the_demo_drivers_start_their_shifts_as_drivers_do(demo: Server) -> None:
+    """The driver page says "Shift running", not "not started", while the demo bus drives."""
+    import re
+
+    deadline = time.monotonic() + 60
+    status = None
+    while time.monotonic() < deadline:
+        links = re.findall(
+            r"driver page for (\S+): \S+#vehicle=\S+&token=(\S+)", demo.log.read_text()
+        )
+        if links:
+            vehicle, token = links[0]
+            answer = httpx.get(
+                f"{demo.url}/v1/vehicles/{vehicle}/shift",
+                headers={"Authorization": f"Bearer {token}"},
+                timeout=10,
+            )
+            assert answer.status_code == 200, answer.text
+            status = answer.json()["status"]
+            if status == "active":
+                return
+        time.sleep(1)
+    raise AssertionError(f"the demo bus's shift is {status!r}, not active")

@@ -120,7 +120,7 @@ function renderFleet(vehicles) {
       el("td", {}, el("span", { class: state.kind === "late" ? "late-text" : state.kind === "lost" ? "lost-text" : "", text: state.text })),
       el("td", { class: "position", text: `${time(v.position.at)} (${v.position.lat.toFixed(4)}, ${v.position.lon.toFixed(4)})` }),
       el("td", {}, v.next_stops.length
-        ? el("ol", {}, v.next_stops.map((s) => el("li", { text: `${time(s.arrival)} ${t(`kind_${s.kind}`)} ${s.kind === "break" ? "" : placeName(s)}` })))
+        ? el("ol", {}, v.next_stops.map((s) => el("li", { text: `${time(s.service_start || s.arrival)} ${t(`kind_${s.kind}`)} ${s.kind === "break" ? "" : placeName(s)}` })))
         : t("no_stops")));
   }), t("fleet_title")));
 }
