@@ -301,11 +301,25 @@ def scenario_engine_params(scenario: Scenario, config: ServiceConfig) -> EngineP
     return replace(params, offers_per_quote=offers, quote_alternatives=False)
 
 
+def _depot(
+    network: RoadNetwork, config: ServiceConfig, vehicle: str, lat: float, lon: float
+) -> int:
+    try:
+        return network.snap(lat, lon).node
+    except SnapError as exc:
+        raise InputError(
+            f"the depot of {vehicle} in the service definition '{config.name}' is not on this "
+            f"map ({exc}); replaying another region needs its own definition: --config FILE"
+        ) from None
+
+
 def build_fleet(
     scenario: Scenario, config: ServiceConfig, network: RoadNetwork, days: Sequence[date]
 ) -> list[VehicleSpec]:
     """The configured shifts on each day, or ``--vehicles`` buses over the same hours."""
-    depots = {v.id: network.snap(v.depot.lat, v.depot.lon).node for v in config.fleet.vehicles}
+    depots = {
+        v.id: _depot(network, config, v.id, v.depot.lat, v.depot.lon) for v in config.fleet.vehicles
+    }
     fleet = []
     for day in days:
         shifts = config.shifts_on(day)

@@ -160,6 +160,10 @@ def test_the_map_comes_from_dispatch_osm_source_without_osm(
             ("size-fleet", "{good}", "--vehicles", "2", "--language", "fr", "-o", "{tmp}/r"),
             "--language: 'fr' is not one of de, en, tr, uk, ar",
         ),
+        (
+            ("replay", "{alpine_day}", "--osm", "{alpine}", "--no-baseline", "-o", "{tmp}/r"),
+            "is not on this map",
+        ),
     ],
 )
 def test_bad_inputs_exit_2_with_one_line(
@@ -172,11 +176,18 @@ def test_bad_inputs_exit_2_with_one_line(
         "id,depart_after,origin_lat,origin_lon,destination,destination_lat,destination_lon\n"
         "a,2026-11-25T08:00,50.0185,11.5018,,50.0276,11.5689\n"
     )
+    alpine_day = tmp_path / "alpine.csv"  # on the Alpine map, but no --config for it
+    alpine_day.write_text(
+        "id,depart_after,origin_lat,origin_lon,destination,destination_lat,destination_lon\n"
+        "a,2026-11-25T08:00,47.100,9.500,,47.100,9.520\n"
+    )
     paths = {
+        "alpine_day": str(alpine_day),
         "missing": str(tmp_path / "missing.csv"),
         "bad": str(bad),
         "good": str(good),
         "tmp": str(tmp_path),
+        "alpine": str(Path(__file__).parents[1] / "data" / "alpine.osm"),
     }
     argv = [a.format(**paths) for a in args]
     if "--osm" not in argv:
