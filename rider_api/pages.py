@@ -15,6 +15,7 @@ from __future__ import annotations
 import html
 import json
 import re
+from collections.abc import Awaitable, Callable
 from functools import lru_cache
 from pathlib import Path
 from typing import Annotated
@@ -138,49 +139,40 @@ LangCookie = Annotated[str | None, Cookie(alias=LANG_COOKIE)]
 AcceptLanguage = Annotated[str | None, Header(alias="Accept-Language")]
 
 
-@router.get("/", response_class=HTMLResponse)
-async def rider_app(
-    request: Request, q: LangQuery = None, c: LangCookie = None, a: AcceptLanguage = None
-) -> Response:
-    return _page(request, "rider", q, c, a)
+#: The pages: (path, template, route name, what it is for). Each is one template in the
+#: visitor's language (query, cookie, then the browser's Accept-Language).
+PAGE_ROUTES: tuple[tuple[str, str, str, str], ...] = (
+    ("/", "rider", "rider_app", "The rider app: book, follow and cancel rides."),
+    ("/console", "console", "console", "The hotline console: agents book for callers."),
+    ("/ops", "ops", "ops", "The dispatcher view: the fleet, its plans and incidents."),
+    ("/open", "open", "open_data", "The public open-data page: figures per day, village and rider group."),
+    ("/proposals", "proposals", "proposals", "Residents propose stops and support proposals (agents too, for callers)."),
+    ("/planning", "planning", "planning", "Planners (agents, admins): unmet demand on hexagons next to the proposals."),
+)  # fmt: skip
 
 
-@router.get("/console", response_class=HTMLResponse)
-async def console(
-    request: Request, q: LangQuery = None, c: LangCookie = None, a: AcceptLanguage = None
-) -> Response:
-    return _page(request, "console", q, c, a)
+def _page_route(template: str) -> Callable[..., Awaitable[Response]]:
+    async def page(
+        request: Request, q: LangQuery = None, c: LangCookie = None, a: AcceptLanguage = None
+    ) -> Response:
+        return _page(request, template, q, c, a)
+
+    return page
 
 
-@router.get("/ops", response_class=HTMLResponse)
-async def ops(
-    request: Request, q: LangQuery = None, c: LangCookie = None, a: AcceptLanguage = None
-) -> Response:
-    return _page(request, "ops", q, c, a)
+def _add_page_routes() -> None:
+    for path, template, name, doc in PAGE_ROUTES:
+        router.add_api_route(
+            path,
+            _page_route(template),
+            methods=["GET"],
+            response_class=HTMLResponse,
+            name=name,
+            description=doc,
+        )
 
 
-@router.get("/open", response_class=HTMLResponse)
-async def open_data(
-    request: Request, q: LangQuery = None, c: LangCookie = None, a: AcceptLanguage = None
-) -> Response:
-    """The public open-data page: figures per day, village and rider group."""
-    return _page(request, "open", q, c, a)
-
-
-@router.get("/proposals", response_class=HTMLResponse)
-async def proposals(
-    request: Request, q: LangQuery = None, c: LangCookie = None, a: AcceptLanguage = None
-) -> Response:
-    """Residents propose stops and support proposals (agents too, for callers)."""
-    return _page(request, "proposals", q, c, a)
-
-
-@router.get("/planning", response_class=HTMLResponse)
-async def planning(
-    request: Request, q: LangQuery = None, c: LangCookie = None, a: AcceptLanguage = None
-) -> Response:
-    """Planners (agents, admins): unmet demand on hexagons next to the proposals."""
-    return _page(request, "planning", q, c, a)
+_add_page_routes()
 
 
 @router.get("/sw.js")
