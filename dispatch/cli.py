@@ -7,7 +7,6 @@ message and a non-zero exit.
 
 from __future__ import annotations
 
-import logging
 import sys
 from dataclasses import dataclass
 from importlib import import_module
@@ -15,6 +14,7 @@ from importlib import import_module
 import typer
 
 from dispatch.errors import DispatchError
+from dispatch.logs import configure_logging
 
 HELP = """\
 On-demand rural bus dispatch (Rufbus).
@@ -65,11 +65,11 @@ def build_cli() -> Cli:
 
 
 def main() -> None:
-    logging.basicConfig(
-        level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
-    )
-    # Alembic announces each of its plugins at INFO as it is imported: not news to anyone.
-    logging.getLogger("alembic.runtime.plugins").setLevel(logging.WARNING)
+    try:
+        configure_logging()
+    except DispatchError as exc:
+        typer.echo(f"error: {exc}", err=True)
+        sys.exit(2)
     cli = build_cli()
     try:
         cli.app()

@@ -17,6 +17,7 @@ from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 from dispatch.errors import InputError
 
 LogLevel = Literal["DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"]
+LogFormat = Literal["text", "json"]
 
 
 def default_database_url() -> str:
@@ -43,6 +44,10 @@ class Settings(BaseSettings):
     log_level: LogLevel = "INFO"
     #: One log line per HTTP request (uvicorn's access log); off, so the log tells a story.
     access_log: bool = False
+    #: ``text`` (for people) or ``json`` (one JSON object per line, for a log collector).
+    log_format: LogFormat = "text"
+    #: Redis (``redis://HOST:PORT/DB``) for the production shape; ``/readyz`` checks it when set.
+    redis_url: str | None = None
     config_file: Path | None = None
     admin_token: SecretStr | None = None
     #: Comma-separated in the environment: ``DISPATCH_AGENT_TOKENS=tok1,tok2``.
@@ -60,7 +65,12 @@ class Settings(BaseSettings):
             return tuple(t.strip() for t in value.split(",") if t.strip())
         return value
 
-    @field_validator("osm_source", mode="before")
+    @field_validator("log_format", mode="before")
+    @classmethod
+    def _lower_format(cls, value: object) -> object:
+        return value.lower() if isinstance(value, str) else value
+
+    @field_validator("osm_source", "redis_url", mode="before")
     @classmethod
     def _empty_is_none(cls, value: object) -> object:
         return None if value == "" else value

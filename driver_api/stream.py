@@ -61,10 +61,15 @@ async def stream(websocket: WebSocket, vehicle_id: str) -> None:
         return
     connection = Connection(websocket, hub, device)
     device.connections += 1
+    metrics = hub.runtime.metrics
+    if metrics is not None:
+        metrics.device_connected()
     try:
         await connection.run(hello)
     finally:
         device.connections -= 1
+        if metrics is not None:
+            metrics.device_disconnected()
         if websocket.application_state is not WebSocketState.DISCONNECTED:
             with contextlib.suppress(Exception):  # a client that does not read may not take it
                 await asyncio.wait_for(

@@ -15,6 +15,7 @@ from rider_api import (
     docs,
     edges,
     errors,
+    monitoring,
     open_data,
     openapi,
     ops,
@@ -58,6 +59,7 @@ def create_app(build: Callable[[], Runtime], staff: StaffTokens | None = None) -
     errors.install(app)
     app.add_middleware(edges.EdgeMiddleware)  # outermost: every answer gets its headers
     openapi.install(app)
+    monitoring.install(app)
     docs.install(app)
     app.include_router(places.router)
     app.include_router(routes.router)

@@ -102,6 +102,16 @@ class EngineRunner:
         """Submit and wait (for synchronous callers such as start-up code)."""
         return self.submit(event, persist).result(timeout)
 
+    @property
+    def queue_depth(self) -> int:
+        """Events waiting for the engine thread (for the metrics)."""
+        return self._queue.qsize()
+
+    @property
+    def running(self) -> bool:
+        """The engine thread is alive and has not been asked to stop."""
+        return self._thread.is_alive() and not self._stopped.is_set()
+
     def stop(self) -> None:
         self._stopped.set()
         self._queue.put(None)

@@ -38,6 +38,7 @@ from dispatch.service.booking import BookingService
 from dispatch.service.device_tokens import store_fleet_tokens
 from dispatch.service.etas import EtaBoard
 from dispatch.service.fleet import Fleet
+from dispatch.service.metrics import EngineFigures, ServiceMetrics
 from dispatch.service.plan_payload import NamedStop, PlanPayloads
 from dispatch.service.proposals import add_accepted_stops
 from dispatch.service.sink import STARTUP, Sink
@@ -76,6 +77,7 @@ class Runtime:
     shift_days: set[tuple[str, date]] = field(default_factory=set)
     standing: StandingOrders | None = None
     fleet: Fleet | None = None
+    metrics: ServiceMetrics | None = None
     _housekeeping_stop: threading.Event = field(default_factory=threading.Event)
 
     def ensure_shifts(
@@ -195,6 +197,7 @@ def _assemble(
         clock,
         search,
     )
+    runtime.metrics = service_metrics(runtime)
     runtime.standing = StandingOrders(repo, booking, config, clock)
     runtime.fleet = Fleet(config, repo, network, clock)
     runner.start()
@@ -202,6 +205,24 @@ def _assemble(
     runtime.housekeeping()
     runtime.start_housekeeping()
     return runtime
+
+
+def service_metrics(runtime: Runtime) -> ServiceMetrics:
+    """The Prometheus metrics of the service, with the engine's figures read at each scrape."""
+    metrics = ServiceMetrics(runtime.config.name)
+
+    def figures() -> EngineFigures:
+        return EngineFigures(
+            solver_runs=runtime.runner.solves,
+            adoptions=runtime.sink.adopted,
+            bookings_moved=runtime.sink.moved,
+            drive_saved_s=runtime.sink.drive_saved_s,
+            queue_depth=runtime.runner.queue_depth,
+            leader=runtime.runner.running,  # the all-in-one process is its area's only engine
+        )
+
+    metrics.watch_engine(figures)
+    return metrics
 
 
 def plan_payloads(

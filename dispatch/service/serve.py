@@ -79,6 +79,8 @@ def serve(
         port=bind_port,
         log_level=settings.log_level.lower(),
         access_log=settings.access_log,
+        # JSON logs: uvicorn's own lines go through the same JSON formatter (the root logger).
+        log_config=None if settings.log_format == "json" else uvicorn.config.LOGGING_CONFIG,
     )
 
 

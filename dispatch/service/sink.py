@@ -107,6 +107,7 @@ class Sink:
         self.adoptions: deque[dict[str, Any]] = deque(maxlen=50)
         self.adopted = 0
         self.moved = 0
+        self.drive_saved_s = 0
         #: What the database holds for each open booking: vehicle, planned pickup, drop-off.
         self._assigned: dict[str, _Assigned] = {}
         self._unplaced: set[str] = set()
@@ -195,6 +196,7 @@ class Sink:
     def _adopted(self, c: PlanAdopted, now: int) -> None:
         self.adopted += 1
         self.moved += c.bookings_moved
+        self.drive_saved_s += max(0, c.drive_saved_s)
         self.adoptions.append(
             {
                 "at": now,

@@ -117,6 +117,17 @@ class Database:
                 raise StoreUnavailable(_unavailable(exc)) from exc
             raise
 
+    def ping(self) -> None:
+        """Ask the database for ``SELECT 1`` (readiness checks).
+
+        Raises
+        ------
+        StoreUnavailable
+            The database did not answer in time.
+        """
+        with self.transaction() as session:
+            session.connection().execute(text("SELECT 1"))
+
     def dispose(self) -> None:
         self.engine.dispose()
 
