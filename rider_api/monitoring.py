@@ -22,6 +22,7 @@ from fastapi.responses import JSONResponse, Response
 from pydantic import BaseModel
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from dispatch.cluster.bus import redis_check
 from dispatch.service.metrics import CONTENT_TYPE, ServiceMetrics
 from dispatch.service.runtime import Runtime
 from dispatch.store.errors import StoreUnavailable
@@ -90,21 +91,8 @@ def readiness_checks(runtime: Runtime) -> dict[str, str]:
     except StoreUnavailable as exc:
         checks["database"] = f"unavailable: {exc}"
     if runtime.settings.redis_url:
-        checks["redis"] = _redis_check(runtime.settings.redis_url)
+        checks["redis"] = redis_check(runtime.settings.redis_url)
     return checks
-
-
-def _redis_check(url: str) -> str:
-    import redis
-
-    client = redis.Redis.from_url(url, socket_connect_timeout=1, socket_timeout=1)
-    try:
-        client.ping()
-    except redis.RedisError as exc:
-        return f"unavailable: {exc}"
-    finally:
-        client.close()
-    return "ok"
 
 
 @router.get(

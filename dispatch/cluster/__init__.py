@@ -1,0 +1,1 @@
+"""The production shape: API workers and one engine per service area over a message bus."""
