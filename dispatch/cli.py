@@ -28,6 +28,7 @@ COMMAND_MODULES: tuple[str, ...] = (
     "dispatch.roads.commands",
     "dispatch.solver.commands",
     "dispatch.service.serve",
+    "dispatch.cluster.commands",
     "dispatch.service.devices_cli",
     "dispatch.sim.commands",
     "dispatch.publish.commands",

@@ -8,6 +8,7 @@ the countryside north of Bayreuth with six buses.
 
 from __future__ import annotations
 
+import re
 import secrets
 import tomllib
 from datetime import date, datetime, time
@@ -303,8 +304,15 @@ class CostsConfig(_Model):
 Language = Literal["de", "en", "tr", "uk", "ar"]
 
 
+#: A service area's short name: lower-case letters, digits and hyphens (``north-bayreuth``).
+AREA_PATTERN = r"^[a-z0-9][a-z0-9-]{0,39}$"
+
+
 class ServiceConfig(_Model):
     name: str = "Rufbus"
+    #: The service area's short name (in URLs ``/areas/NAME/…``, metrics, ``--area``);
+    #: made from ``name`` when not given.
+    area: str = Field(default="", pattern=r"^$|" + AREA_PATTERN)
     time_zone: str = "Europe/Berlin"
     #: The pages' language when the browser asks for none of theirs; the reports' language.
     language: Language = "de"
@@ -321,6 +329,13 @@ class ServiceConfig(_Model):
     retention: RetentionConfig = RetentionConfig()
     publish: PublishConfig = PublishConfig()
     costs: CostsConfig = CostsConfig()
+
+    @_model_validator(mode="after")
+    def _area_from_name(self) -> Self:
+        if not self.area:
+            slug = "-".join(re.findall(r"[a-z0-9]+", self.name.lower()))[:40].strip("-")
+            object.__setattr__(self, "area", slug or "area")
+        return self
 
     @field_validator("time_zone")
     @classmethod

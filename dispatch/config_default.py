@@ -41,6 +41,7 @@ def _vehicle(vehicle_id: str, depot: str) -> dict[str, Any]:
 
 DEFAULT_SERVICE: dict[str, Any] = {
     "name": "Rufbus Bayreuth Land Nord",
+    "area": "north-bayreuth",
     "time_zone": "Europe/Berlin",
     "hours": {"daily": ["06:00", "22:00"]},
     "stops": {"from_osm": True, "from_places": True},

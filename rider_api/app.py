@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Callable
-from contextlib import asynccontextmanager
+from collections.abc import AsyncIterator, Callable, Mapping, Sequence
+from contextlib import AbstractAsyncContextManager, asynccontextmanager
 
 from fastapi import FastAPI
 from fastapi.concurrency import run_in_threadpool
@@ -30,23 +30,54 @@ from rider_api import (
 from rider_api.auth import StaffTokens
 
 
-def create_app(build: Callable[[], Runtime], staff: StaffTokens | None = None) -> FastAPI:
+def create_app(
+    build: Callable[[], Runtime],
+    staff: StaffTokens | None = None,
+    areas: Mapping[str, Callable[[], Runtime]] | None = None,
+    extend: Sequence[Callable[[FastAPI], None]] = (),
+) -> FastAPI:
     """``build`` creates the runtime at start-up (in a worker thread: it loads the map);
-    ``staff`` holds the agents' and the admin's tokens."""
+    ``staff`` holds the agents' and the admin's tokens.
+
+    ``areas`` (production shape, several service areas): each area's API also answers
+    under ``/areas/NAME/`` with the runtime its builder makes; ``extend`` adds more
+    routes (the driver API) to the app and to every area's app."""
+    area_apps = {name: _app(None) for name in areas or {}}
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        app.state.staff_tokens = staff or StaffTokens()
-        runtime = await run_in_threadpool(build)
-        app.state.runtime = runtime
-        app.state.search_index = runtime.search
-        app.state.stops = runtime.stops.stops
-        app.state.time_zone = runtime.config.zone
+        runtimes = [await run_in_threadpool(build)]
+        attach(app, runtimes[0], staff)
+        for name, build_area in (areas or {}).items():
+            runtime = await run_in_threadpool(build_area)
+            attach(area_apps[name], runtime, staff)
+            runtimes.append(runtime)
         try:
             yield
         finally:
-            await run_in_threadpool(app.state.runtime.stop)
+            for runtime in {id(r): r for r in runtimes}.values():
+                await run_in_threadpool(runtime.stop)
 
+    app = _app(lifespan)
+    for name, area_app in area_apps.items():
+        for add in extend:
+            add(area_app)
+        app.mount(f"/areas/{name}", area_app)
+    for add in extend:
+        add(app)
+    return app
+
+
+def attach(app: FastAPI, runtime: Runtime, staff: StaffTokens | None) -> None:
+    """Let ``app`` serve ``runtime`` (its routes read it from the app's state)."""
+    app.state.staff_tokens = staff or StaffTokens()
+    app.state.runtime = runtime
+    app.state.search_index = runtime.search
+    app.state.stops = runtime.stops.stops
+    app.state.time_zone = runtime.config.zone
+
+
+def _app(lifespan: Callable[[FastAPI], AbstractAsyncContextManager[None]] | None) -> FastAPI:
     app = FastAPI(
         title="Rufbus dispatch",
         version="0.1.0",

@@ -70,7 +70,7 @@ async def readyz(request: Request) -> JSONResponse:
     checks = await run_in_threadpool(readiness_checks, runtime)
     ready = all(v == "ok" for v in checks.values())
     body = Readiness(
-        status="ready" if ready else "not ready", area=runtime.config.name, checks=checks
+        status="ready" if ready else "not ready", area=runtime.config.area, checks=checks
     )
     return _answer(body)
 

@@ -9,7 +9,7 @@ from fastapi import APIRouter, Header, Request
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import JSONResponse
 
-from dispatch.errors import AuthError
+from dispatch.errors import AuthError, UnavailableError
 from dispatch.service.booking import BookingService, PlaceInput, QuoteInput
 from dispatch.service.runtime import Runtime
 from dispatch.service.unmet import quote_and_record
@@ -63,7 +63,7 @@ def _place(p: LocationIn) -> PlaceInput:
     return PlaceInput(p.stop_id, p.lat, p.lon)
 
 
-@router.get("/health", responses=problems())
+@router.get("/health", responses=problems(503))
 async def health(request: Request) -> dict[str, Any]:
     """The service is up; how the dispatcher is doing (for monitoring).
 
@@ -71,15 +71,18 @@ async def health(request: Request) -> dict[str, Any]:
     sees in ``GET /v1/ops/fleet``); ``adoptions`` re-optimised plans taken since the start,
     ``bookings_moved`` the bookings they moved to another bus."""
     runtime = _runtime(request)
+    summary = await run_in_threadpool(runtime.summary)
+    if summary is None:
+        raise UnavailableError("the dispatcher engine of this area is not known yet")
     return {
         "status": "ok",
-        "vehicles": len(runtime.engine.vehicles),
+        "vehicles": summary.vehicles,
         "stops": len(runtime.stops),
-        "solving": runtime.engine.solving is not None,
-        "solves": runtime.runner.solves,
-        "adoptions": runtime.sink.adopted,
-        "bookings_moved": runtime.sink.moved,
-        "unplaced": len(runtime.engine.unplaced()),
+        "solving": summary.solving,
+        "solves": summary.solves,
+        "adoptions": summary.adoptions,
+        "bookings_moved": summary.bookings_moved,
+        "unplaced": summary.unplaced,
     }
 
 

@@ -38,6 +38,28 @@ class CommandSink(Protocol):
     def __call__(self, commands: list[Command], persist: object | None = None) -> None: ...
 
 
+class Runner(Protocol):
+    """What the service asks of the engine: the runner thread here, or (in an API worker
+    of the production shape) the area's engine in another process over the message bus."""
+
+    @property
+    def solves(self) -> int: ...
+
+    @property
+    def running(self) -> bool: ...
+
+    @property
+    def queue_depth(self) -> int: ...
+
+    def submit(self, event: Event, persist: object | None = None) -> Future[list[Command]]: ...
+
+    def call(
+        self, event: Event, timeout: float = 30.0, persist: object | None = None
+    ) -> list[Command]: ...
+
+    def stop(self) -> None: ...
+
+
 _Item = tuple[Event, "Future[list[Command]]", object | None]
 
 

@@ -32,7 +32,7 @@ from dispatch.engine.events import (
     QuoteRequested,
     TripSpec,
 )
-from dispatch.engine.runner import EngineRunner
+from dispatch.engine.runner import Runner
 from dispatch.errors import AuthError, ConflictError, DispatchError, InputError, SnapError
 from dispatch.roads.network import RoadNetwork
 from dispatch.service.etas import EtaBoard
@@ -135,7 +135,7 @@ def _place_json(p: PlaceInput) -> dict[str, Any]:
 class BookingService:
     def __init__(
         self,
-        runner: EngineRunner,
+        runner: Runner,
         repo: Repository,
         network: RoadNetwork,
         stops: VirtualStops,

@@ -25,9 +25,8 @@ from dispatch.engine.events import (
     RestoreCompleted,
     TripSpec,
 )
-from dispatch.engine.params import EngineParams
 from dispatch.engine.publisher import InMemoryPublisher
-from dispatch.engine.runner import EngineRunner, wall_clock
+from dispatch.engine.runner import EngineRunner, Runner, wall_clock
 from dispatch.engine.worker import ProcessSolver, Solver
 from dispatch.errors import SnapError
 from dispatch.model import TimeWindow
@@ -43,6 +42,7 @@ from dispatch.service.plan_payload import NamedStop, PlanPayloads
 from dispatch.service.proposals import add_accepted_stops
 from dispatch.service.sink import STARTUP, Sink
 from dispatch.service.standing_orders import StandingOrders
+from dispatch.service.summary import EngineSummary
 from dispatch.settings import Settings
 from dispatch.stops import VirtualStops, build_stops
 from dispatch.store import Repository, open_database
@@ -68,7 +68,7 @@ class Runtime:
     stops: VirtualStops
     repo: Repository
     engine: Engine
-    runner: EngineRunner
+    runner: Runner
     booking: BookingService
     publisher: InMemoryPublisher
     sink: Sink
@@ -129,6 +129,10 @@ class Runtime:
 
         threading.Thread(target=loop, name="dispatch-housekeeping", daemon=True).start()
 
+    def summary(self) -> EngineSummary | None:
+        """The engine's figures now (``None`` when they are not known)."""
+        return EngineSummary.of(self)
+
     def stop(self) -> None:
         self._housekeeping_stop.set()
         self.runner.stop()
@@ -146,6 +150,21 @@ def region_source(config: ServiceConfig) -> OsmSource:
     return OsmSource(bbox=(s, w, n, e))
 
 
+@dataclass(frozen=True)
+class AreaMap:
+    """What a service area needs before it touches the database: roads, stops, search."""
+
+    network: RoadNetwork
+    stops: VirtualStops
+    search: SearchIndex
+
+
+def load_area_map(settings: Settings, config: ServiceConfig) -> AreaMap:
+    """The road network (compiled once, then from the cache), virtual stops, place search."""
+    network = load_road_network(region_source(config), cache_dir=settings.osm_cache)
+    return AreaMap(network, build_stops(network, config), build_search(network))
+
+
 def build_runtime(
     settings: Settings,
     config: ServiceConfig,
@@ -158,31 +177,40 @@ def build_runtime(
         solver = ProcessSolver(params.objective)
         solver.start(wait=False)
     try:
-        return _assemble(settings, config, clock, solver, params)
+        return assemble_runtime(settings, config, clock, solver, load_area_map(settings, config))
     except BaseException:
         if own_solver:  # a bad map or database: end the half-started solver quietly
             solver.close()
         raise
 
 
-def _assemble(
-    settings: Settings, config: ServiceConfig, clock: Clock, solver: Solver, params: EngineParams
+def assemble_runtime(
+    settings: Settings,
+    config: ServiceConfig,
+    clock: Clock,
+    solver: Solver,
+    area: AreaMap,
+    publisher: InMemoryPublisher | None = None,
 ) -> Runtime:
-    network = load_road_network(region_source(config), cache_dir=settings.osm_cache)
-    stops = build_stops(network, config)
+    """The running service of one area on a loaded map: database, engine, sink, restore.
+
+    ``publisher`` receives every plan version (the production engine passes one that
+    also sends them to the API workers)."""
+    network, stops = area.network, area.stops
     db = open_database(settings.database_url)
     db.migrate()
     repo = Repository(db, clock=clock)
     add_accepted_stops(repo, stops)
     _store_fleet_and_stops(repo, config, stops)
+    params = engine_params(config)
     engine = Engine(network, params)
-    publisher, etas = InMemoryPublisher(), EtaBoard()
+    publisher = publisher or InMemoryPublisher()
+    etas = EtaBoard()
     sink = Sink(
         repo, network, publisher, etas, clock, plan_payloads(network, config, stops, engine)
     )
     runner = EngineRunner(engine, solver, sink, clock)
     booking = BookingService(runner, repo, network, stops, config, clock, etas)
-    search = build_search(network)
     runtime = Runtime(
         settings,
         config,
@@ -195,7 +223,7 @@ def _assemble(
         publisher,
         sink,
         clock,
-        search,
+        area.search,
     )
     runtime.metrics = service_metrics(runtime)
     runtime.standing = StandingOrders(repo, booking, config, clock)
@@ -209,16 +237,19 @@ def _assemble(
 
 def service_metrics(runtime: Runtime) -> ServiceMetrics:
     """The Prometheus metrics of the service, with the engine's figures read at each scrape."""
-    metrics = ServiceMetrics(runtime.config.name)
+    metrics = ServiceMetrics(runtime.config.area)
 
     def figures() -> EngineFigures:
+        s = runtime.summary()
+        if s is None:
+            return EngineFigures(0, 0, 0, 0, 0, leader=False)
         return EngineFigures(
-            solver_runs=runtime.runner.solves,
-            adoptions=runtime.sink.adopted,
-            bookings_moved=runtime.sink.moved,
-            drive_saved_s=runtime.sink.drive_saved_s,
-            queue_depth=runtime.runner.queue_depth,
-            leader=runtime.runner.running,  # the all-in-one process is its area's only engine
+            solver_runs=s.solves,
+            adoptions=s.adoptions,
+            bookings_moved=s.bookings_moved,
+            drive_saved_s=s.drive_saved_s,
+            queue_depth=s.queue_depth,
+            leader=runtime.runner.running,
         )
 
     metrics.watch_engine(figures)

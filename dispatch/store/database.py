@@ -53,6 +53,20 @@ PG_CONNECT_TIMEOUT_S = 2
 MIGRATE_LOCK = 0x52_75_66_62  # "Rufb": the advisory lock key held while migrating
 
 
+def ensure_schema(url: str, schema: str) -> None:
+    """Create PostgreSQL schema ``schema`` if it does not exist (one per service area)."""
+    if not schema.replace("_", "").isalnum():
+        raise StoreError(f"not a schema name: {schema!r}")
+    engine = create_engine(normalise_url(url))
+    try:
+        with engine.begin() as connection:
+            connection.execute(text(f'CREATE SCHEMA IF NOT EXISTS "{schema}"'))
+    except (OperationalError, InterfaceError) as exc:
+        raise StoreUnavailable(_unavailable(exc)) from exc
+    finally:
+        engine.dispose()
+
+
 def normalise_url(url: str) -> str:
     """Use the psycopg (v3) driver for PostgreSQL, whatever spelling the URL has."""
     for prefix in ("postgresql+psycopg2://", "postgresql://", "postgres://"):

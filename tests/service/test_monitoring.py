@@ -75,7 +75,7 @@ def _samples(server: Server) -> dict[tuple[str, tuple[tuple[str, str], ...]], fl
 
 
 def _value(samples: dict[Any, float], name: str, **labels: str) -> float:
-    key = (name, tuple(sorted({"area": "Test service", **labels}.items())))
+    key = (name, tuple(sorted({"area": "test-service", **labels}.items())))
     return samples[key]
 
 
@@ -116,7 +116,7 @@ def test_metrics_count_what_happened(server: Server) -> None:
     after = _samples(server)
 
     def grew(name: str, **labels: str) -> float:
-        key = (name, tuple(sorted({"area": "Test service", **labels}.items())))
+        key = (name, tuple(sorted({"area": "test-service", **labels}.items())))
         return _value(during, name, **labels) - before.get(key, 0.0)
 
     assert grew("dispatch_quote_seconds_count", status="200") == 1

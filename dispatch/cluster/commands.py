@@ -1,0 +1,129 @@
+"""``dispatch engine`` and ``dispatch api``: the production shape's two kinds of process."""
+
+from __future__ import annotations
+
+import logging
+import os
+import signal
+import threading
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+
+from dispatch.errors import InputError
+from dispatch.settings import Settings, load_settings
+
+log = logging.getLogger(__name__)
+
+ConfigOption = Annotated[
+    Path | None,
+    typer.Option(
+        "--config",
+        help="A service definition (one area) or a deployment file listing several "
+        "([[areas]] config = FILE). Default: DISPATCH_CONFIG_FILE, else the built-in service.",
+    ),
+]
+
+
+def engine(
+    config: ConfigOption = None,
+    area: Annotated[
+        str | None,
+        typer.Option(help="The service area to run (needed when the deployment has several)."),
+    ] = None,
+) -> None:
+    """Run the engine of one service area: the single writer of its bookings and plans.
+
+    Needs PostgreSQL (DISPATCH_DATABASE_URL) and Redis (DISPATCH_REDIS_URL). A second
+    engine for the same area waits as a hot standby and takes over within seconds when
+    the leader stops or dies. Stop with Ctrl-C or SIGTERM.
+    """
+    from dispatch.cluster.bus import RedisBus
+    from dispatch.cluster.deployment import area_database_url, area_schema, load_deployment
+    from dispatch.cluster.engine_process import run_engine
+    from dispatch.store.database import ensure_schema
+
+    settings = _production_settings()
+    service = load_deployment(config or settings.config_file, settings).area(area)
+    assert settings.redis_url is not None
+    ensure_schema(settings.database_url, area_schema(service.area))
+    url = area_database_url(settings.database_url, service.area)
+    stop = threading.Event()
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        signal.signal(sig, lambda *_: stop.set())
+    bus = RedisBus(settings.redis_url)
+    try:
+        run_engine(settings.model_copy(update={"database_url": url}), service, bus, stop)
+    finally:
+        bus.close()
+    log.info("engine for %s stopped", service.area)
+
+
+def api(
+    config: ConfigOption = None,
+    workers: Annotated[
+        int, typer.Option(help="HTTP worker processes behind the one port.", min=1, max=64)
+    ] = 2,
+    host: Annotated[
+        str | None, typer.Option(help="Address to listen on (default 127.0.0.1).")
+    ] = None,
+    port: Annotated[
+        int | None, typer.Option(help="Port to listen on (default 8000).", min=1, max=65535)
+    ] = None,
+) -> None:
+    """Run the rider, agent and driver APIs as N stateless worker processes.
+
+    Each worker sends quotes, bookings and drivers' reports to the area's engine
+    (`dispatch engine`) over Redis and reads the database directly. Every area's API
+    answers under /areas/NAME/; the first area also at the root. Needs PostgreSQL
+    (DISPATCH_DATABASE_URL) and Redis (DISPATCH_REDIS_URL).
+    """
+    import uvicorn
+
+    from dispatch.cluster.deployment import load_deployment
+    from dispatch.service.serve import _check_free
+
+    settings = _production_settings()
+    path = config or settings.config_file
+    load_deployment(path, settings)  # a bad file ends here, in one line
+    bind_host, bind_port = host or settings.host, port or settings.port
+    _check_free(bind_host, bind_port)
+    if path is not None:  # the workers read the deployment from the environment
+        os.environ["DISPATCH_CONFIG_FILE"] = str(path.resolve())
+    log.info("API on http://%s:%d with %d workers", bind_host, bind_port, workers)
+    uvicorn.run(
+        "dispatch.cluster.api_app:create",
+        factory=True,
+        host=bind_host,
+        port=bind_port,
+        workers=workers,
+        log_level=settings.log_level.lower(),
+        access_log=settings.access_log,
+        log_config=None if settings.log_format == "json" else uvicorn.config.LOGGING_CONFIG,
+    )
+
+
+def _production_settings() -> Settings:
+    settings = load_settings()
+    if not settings.redis_url:
+        raise InputError(
+            "the production shape needs Redis: set DISPATCH_REDIS_URL (e.g. "
+            "redis://127.0.0.1:6379/0); for one process without Redis use `dispatch serve`"
+        )
+    if not settings.database_url.startswith(("postgresql", "postgres:")):
+        raise InputError(
+            "the production shape needs PostgreSQL: set DISPATCH_DATABASE_URL="
+            "postgresql://USER@HOST/DB; for SQLite use `dispatch serve`"
+        )
+    from dispatch.cluster.bus import redis_check
+
+    answer = redis_check(settings.redis_url)
+    if answer != "ok":
+        raise InputError(f"Redis at {settings.redis_url}: {answer}")
+    return settings
+
+
+def register(cli: Any) -> None:
+    cli.app.command("engine")(engine)
+    cli.app.command("api")(api)

@@ -1,0 +1,175 @@
+"""``dispatch engine``: the single writer of one service area in the production shape.
+
+Start-up, in this order:
+
+1. load the area's map and stops, start the solver child (a standby is *hot*: all of
+   this is done before it leads, so taking over costs only the database rebuild);
+2. wait for the area's PostgreSQL advisory lock (another engine leading the area
+   keeps it; this one waits as a standby and says so);
+3. leading: rebuild the engine from the database (bookings, plans, positions), then
+   announce itself on the bus every second and run the area's commands from the API
+   workers; every plan version goes to the workers for their drivers' sockets.
+
+If the lock's database session is lost, the engine stops at once (exit code 3) so that
+it never writes beside a new leader; a supervisor (systemd, compose) restarts it as a
+standby.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import socket
+import threading
+from dataclasses import dataclass
+from typing import Any
+
+from dispatch.cluster.bus import Bus, Call
+from dispatch.config import ServiceConfig, engine_params
+from dispatch.engine.publisher import InMemoryPublisher, PublishedPlan
+from dispatch.engine.runner import wall_clock
+from dispatch.engine.worker import ProcessSolver
+from dispatch.errors import InputError
+from dispatch.service.runtime import Runtime, assemble_runtime, load_area_map
+from dispatch.service.summary import EngineSummary
+from dispatch.settings import Settings
+from dispatch.store.leadership import AreaLeadership
+
+log = logging.getLogger(__name__)
+
+#: Exit code when the engine lost its lock (a supervisor restarts it as a standby).
+LOST_LEADERSHIP = 3
+HEARTBEAT_S = 1.0
+
+
+class BusPublisher(InMemoryPublisher):
+    """Plan versions for this process's readers and, over the bus, for every API worker."""
+
+    def __init__(self, bus: Bus, area: str) -> None:
+        super().__init__()
+        self.bus, self.area = bus, area
+        self.unsent = threading.Event()
+
+    def publish(self, plan: PublishedPlan) -> None:
+        super().publish(plan)
+        try:
+            self.bus.publish_plan(self.area, plan.vehicle_id, plan)
+        except Exception as exc:  # noqa: BLE001 - the bus is down: resend when it is back
+            log.warning(
+                "plan %s v%d not sent to the workers (%s)", plan.vehicle_id, plan.version, exc
+            )
+            self.unsent.set()
+
+    def resend(self) -> None:
+        """Every bus's newest plan again (after the message bus was away)."""
+        with self._lock:
+            plans = list(self._latest.values())
+        for plan in plans:
+            self.bus.publish_plan(self.area, plan.vehicle_id, plan)
+        self.unsent.clear()
+
+    def count(self) -> int:
+        with self._lock:
+            return len(self._latest)
+
+
+@dataclass
+class EngineNode:
+    """One ``dispatch engine`` process for one area."""
+
+    settings: Settings
+    config: ServiceConfig
+    bus: Bus
+    stop: threading.Event
+
+    @property
+    def name(self) -> str:
+        return f"{socket.gethostname()}:{os.getpid()}"
+
+    def run(self) -> None:
+        """Until ``stop`` is set: standby, then leader (blocking)."""
+        area = self.config.area
+        solver = ProcessSolver(engine_params(self.config).objective)
+        solver.start(wait=False)
+        try:
+            area_map = load_area_map(self.settings, self.config)
+            leadership = AreaLeadership(self.settings.database_url, area)
+        except BaseException:
+            solver.close()
+            raise
+        log.info("engine for %s ready (%s); waiting for the lead", area, self.name)
+        if not leadership.wait(self.stop, waiting=lambda: self._standby(area)):
+            solver.close()
+            leadership.release()
+            return
+        log.info("engine %s leads %s: rebuilding from the database", self.name, area)
+        publisher = BusPublisher(self.bus, area)
+        runtime = assemble_runtime(
+            self.settings, self.config, wall_clock, solver, area_map, publisher
+        )
+        try:
+            self._lead(runtime, publisher, leadership)
+        finally:
+            runtime.stop()
+            leadership.release()
+
+    def _standby(self, area: str) -> None:
+        log.info("standby for %s: another engine leads; taking over when it stops", area)
+
+    def _lead(self, runtime: Runtime, publisher: BusPublisher, leadership: AreaLeadership) -> None:
+        area = self.config.area
+        heartbeat = threading.Thread(
+            target=self._heartbeat,
+            args=(runtime, publisher, leadership),
+            name="engine-heartbeat",
+            daemon=True,
+        )
+        self._announce(runtime, publisher)
+        heartbeat.start()
+        log.info("engine %s serves %s", self.name, area)
+        self.bus.serve(area, Commands(runtime).handle, self.stop)
+
+    def _heartbeat(
+        self, runtime: Runtime, publisher: BusPublisher, leadership: AreaLeadership
+    ) -> None:
+        while not self.stop.wait(HEARTBEAT_S):
+            if not leadership.still_leads():
+                log.critical(
+                    "lost the lead of %s (database session gone): stopping", self.config.area
+                )
+                os._exit(LOST_LEADERSHIP)
+            try:
+                self._announce(runtime, publisher)
+            except Exception as exc:  # noqa: BLE001 - the bus is down: try again next second
+                log.warning("message bus unavailable (%s)", exc)
+                publisher.unsent.set()
+
+    def _announce(self, runtime: Runtime, publisher: BusPublisher) -> None:
+        area = self.config.area
+        self.bus.announce_leader(area, self.name)
+        self.bus.write_view(area, EngineSummary.of(runtime))
+        if publisher.unsent.is_set() or len(self.bus.latest_plans(area)) < publisher.count():
+            publisher.resend()  # Redis restarted (it keeps nothing) or a send failed
+
+
+class Commands:
+    """What the API workers may ask of the engine, by name."""
+
+    def __init__(self, runtime: Runtime) -> None:
+        self.runtime = runtime
+
+    def handle(self, call: Call) -> Any:
+        rt = self.runtime
+        if call.name == "submit":  # an engine event (quote, cancel, driver report, position)
+            event, persist = call.args
+            return rt.runner.call(event, persist=persist)
+        if call.name == "book":
+            return rt.booking.book(*call.args, **call.kwargs)
+        if call.name == "ensure_shifts":
+            rt.ensure_shifts()
+            return None
+        raise InputError(f"unknown command {call.name!r}")
+
+
+def run_engine(settings: Settings, config: ServiceConfig, bus: Bus, stop: threading.Event) -> None:
+    EngineNode(settings, config, bus, stop).run()

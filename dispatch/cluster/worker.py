@@ -1,0 +1,177 @@
+"""An API worker of the production shape: the rider, agent and driver APIs without an engine.
+
+A worker loads each area's map and stops (from the compiled cache), reads the database
+directly for what it shows, and sends everything that changes the plans — quotes,
+bookings, cancellations, drivers' reports and positions, new shifts — to the area's
+engine over the message bus. Plan versions come back over the bus, so a driver may be
+connected to any worker. Workers keep no state of their own: start as many as needed.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from concurrent.futures import Future, ThreadPoolExecutor
+from dataclasses import dataclass, field
+from typing import Any
+
+from dispatch.cluster.bus import Bus, Call
+from dispatch.config import ServiceConfig
+from dispatch.engine.events import Command, Event
+from dispatch.engine.publisher import InMemoryPublisher
+from dispatch.engine.runner import wall_clock
+from dispatch.service.booking import BookingService
+from dispatch.service.etas import EtaBoard
+from dispatch.service.fleet import Fleet
+from dispatch.service.runtime import AreaMap, Runtime, service_metrics
+from dispatch.service.standing_orders import StandingOrders
+from dispatch.service.summary import EngineSummary
+from dispatch.settings import Settings
+from dispatch.store import Repository, open_database
+
+log = logging.getLogger(__name__)
+
+#: How long a worker waits for the engine's answer before it answers 503 (Retry-After):
+#: long enough for a standby to take over, short enough for a rider on the phone.
+COMMAND_TIMEOUT_S = 6.0
+#: How long a worker reuses the engine's summary before it reads it again.
+SUMMARY_TTL_S = 0.5
+
+
+class RemoteRunner:
+    """The engine of an area, reached over the bus (the same interface as the runner)."""
+
+    def __init__(self, bus: Bus, area: str, timeout_s: float = COMMAND_TIMEOUT_S) -> None:
+        self.bus, self.area, self.timeout_s = bus, area, timeout_s
+        self._pool = ThreadPoolExecutor(16, thread_name_prefix=f"to-engine-{area}")
+        self._summary: tuple[float, EngineSummary | None] = (0.0, None)
+
+    def summary(self) -> EngineSummary | None:
+        at, value = self._summary
+        if time.monotonic() - at > SUMMARY_TTL_S:
+            try:
+                value = self.bus.read_view(self.area)
+            except Exception:  # noqa: BLE001 - the bus is down: nothing known
+                value = None
+            self._summary = (time.monotonic(), value)
+        return value
+
+    @property
+    def solves(self) -> int:
+        s = self.summary()
+        return s.solves if s else 0
+
+    @property
+    def running(self) -> bool:
+        try:
+            return self.bus.leader(self.area) is not None
+        except Exception:  # noqa: BLE001 - no bus, no known leader
+            return False
+
+    @property
+    def queue_depth(self) -> int:
+        return self.bus.backlog(self.area)
+
+    def call(
+        self, event: Event, timeout: float = 30.0, persist: object | None = None
+    ) -> list[Command]:
+        answer: list[Command] = self.bus.call(
+            self.area, Call("submit", (event, persist)), min(timeout, self.timeout_s)
+        )
+        return answer
+
+    def submit(self, event: Event, persist: object | None = None) -> Future[list[Command]]:
+        return self._pool.submit(self.call, event, self.timeout_s, persist)
+
+    def stop(self) -> None:
+        self._pool.shutdown(wait=False, cancel_futures=True)
+
+
+class RemoteBooking(BookingService):
+    """Quotes here (the engine answers the insertion), bookings made by the engine itself:
+    it stores the booking in the same transaction as its plan."""
+
+    bus: Bus
+    area: str
+
+    def book(self, *args: Any, **kwargs: Any) -> Any:
+        return self.bus.call(self.area, Call("book", args, kwargs), COMMAND_TIMEOUT_S)
+
+
+@dataclass
+class WorkerRuntime(Runtime):
+    """A :class:`Runtime` whose engine runs in another process (see module doc)."""
+
+    bus: Bus | None = None
+    _plans_stop: threading.Event = field(default_factory=threading.Event)
+
+    def ensure_shifts(
+        self, stored: dict[str, Any] | None = None, persist: object | None = None
+    ) -> None:
+        assert self.bus is not None
+        self.bus.call(self.config.area, Call("ensure_shifts"), COMMAND_TIMEOUT_S)
+
+    def housekeeping(self) -> None:
+        """The engine does the housekeeping of its area."""
+
+    def start_housekeeping(self, every_s: float = 3600.0) -> None:
+        """The engine does the housekeeping of its area."""
+
+    def summary(self) -> EngineSummary | None:
+        return self.runner.summary() if isinstance(self.runner, RemoteRunner) else None
+
+    def follow_engine(self) -> None:
+        """Take every plan version the engine publishes into this worker's publisher, and
+        the engine's shifts (which shift a signed-in driver drives) every half second."""
+        assert self.bus is not None
+        plans = threading.Thread(
+            target=self.bus.subscribe_plans,
+            args=(self.config.area, self.publisher.publish, self._plans_stop),
+            name=f"plans-{self.config.area}",
+            daemon=True,
+        )
+        plans.start()
+        threading.Thread(target=self._follow_shifts, name="shifts", daemon=True).start()
+
+    def _follow_shifts(self) -> None:
+        while not self._plans_stop.wait(SUMMARY_TTL_S):
+            summary = self.summary()
+            if summary is not None:
+                self.shift_days = set(summary.shift_days)
+
+    def stop(self) -> None:
+        self._plans_stop.set()
+        self.runner.stop()
+
+
+def build_worker_runtime(
+    settings: Settings, config: ServiceConfig, area_map: AreaMap, bus: Bus
+) -> WorkerRuntime:
+    """The worker's side of one area (``settings`` name the area's database)."""
+    repo = Repository(open_database(settings.database_url), clock=wall_clock)
+    runner = RemoteRunner(bus, config.area)
+    booking = RemoteBooking(
+        runner, repo, area_map.network, area_map.stops, config, wall_clock, EtaBoard()
+    )
+    booking.bus, booking.area = bus, config.area
+    runtime = WorkerRuntime(
+        settings,
+        config,
+        area_map.network,
+        area_map.stops,
+        repo,
+        None,  # type: ignore[arg-type]  # no engine here: it runs in `dispatch engine`
+        runner,
+        booking,
+        InMemoryPublisher(),
+        None,  # type: ignore[arg-type]  # and so does its sink
+        wall_clock,
+        area_map.search,
+        bus=bus,
+    )
+    runtime.metrics = service_metrics(runtime)
+    runtime.standing = StandingOrders(repo, booking, config, wall_clock)
+    runtime.fleet = Fleet(config, repo, area_map.network, wall_clock)
+    runtime.follow_engine()
+    return runtime
