@@ -84,7 +84,8 @@ def _answer(body: Readiness) -> JSONResponse:
 
 def readiness_checks(runtime: Runtime) -> dict[str, str]:
     """Each check's result: ``ok`` or a short reason (blocking: runs in a worker thread)."""
-    checks = {"engine": "ok" if runtime.runner.running else "engine stopped"}
+    running = runtime.runner.running and runtime.summary() is not None
+    checks = {"engine": "ok" if running else "no engine leads this area"}
     try:
         runtime.repo.db.ping()
         checks["database"] = "ok"

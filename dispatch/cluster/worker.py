@@ -13,7 +13,7 @@ import logging
 import threading
 import time
 from concurrent.futures import Future, ThreadPoolExecutor
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from dispatch.cluster.bus import Bus, Call
@@ -119,7 +119,17 @@ class WorkerRuntime(Runtime):
         """The engine does the housekeeping of its area."""
 
     def summary(self) -> EngineSummary | None:
-        return self.runner.summary() if isinstance(self.runner, RemoteRunner) else None
+        """The engine's last figures; its queue counts the commands waiting on the bus too."""
+        if not isinstance(self.runner, RemoteRunner):
+            return None
+        summary = self.runner.summary()
+        if summary is None:
+            return None
+        try:
+            waiting = self.runner.queue_depth
+        except Exception:  # noqa: BLE001 - no bus: what the engine said is all there is
+            waiting = 0
+        return replace(summary, queue_depth=summary.queue_depth + waiting)
 
     def follow_engine(self) -> None:
         """Take every plan version the engine publishes into this worker's publisher, and
@@ -134,11 +144,15 @@ class WorkerRuntime(Runtime):
         plans.start()
         threading.Thread(target=self._follow_shifts, name="shifts", daemon=True).start()
 
+    def refresh_shifts(self) -> None:
+        """The engine's shifts, as it last told them (kept if it has not told yet)."""
+        summary = self.summary()
+        if summary is not None:
+            self.shift_days = set(summary.shift_days)
+
     def _follow_shifts(self) -> None:
         while not self._plans_stop.wait(SUMMARY_TTL_S):
-            summary = self.summary()
-            if summary is not None:
-                self.shift_days = set(summary.shift_days)
+            self.refresh_shifts()
 
     def stop(self) -> None:
         self._plans_stop.set()
@@ -173,5 +187,6 @@ def build_worker_runtime(
     runtime.metrics = service_metrics(runtime)
     runtime.standing = StandingOrders(repo, booking, config, wall_clock)
     runtime.fleet = Fleet(config, repo, area_map.network, wall_clock)
+    runtime.refresh_shifts()
     runtime.follow_engine()
     return runtime

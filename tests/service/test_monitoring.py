@@ -154,14 +154,17 @@ def test_readiness_names_what_is_missing() -> None:
     closed = free_port()  # nothing listens there
     runtime: Any = SimpleNamespace(
         runner=SimpleNamespace(running=False),
+        summary=lambda: None,
         repo=SimpleNamespace(db=_Db(fails=True)),
         settings=SimpleNamespace(redis_url=f"redis://127.0.0.1:{closed}/0"),
     )
     checks = readiness_checks(runtime)
-    assert checks["engine"] == "engine stopped"
+    assert checks["engine"] == "no engine leads this area"
     assert checks["database"].startswith("unavailable")
     assert checks["redis"].startswith("unavailable")
     runtime.runner.running, runtime.repo.db.fails, runtime.settings.redis_url = True, False, None
+    assert readiness_checks(runtime)["engine"] == "no engine leads this area"  # not heard yet
+    runtime.summary = lambda: "the engine's figures"
     assert readiness_checks(runtime) == {"engine": "ok", "database": "ok"}
 
 
