@@ -1,8 +1,13 @@
 """Booking service under load: 30 buses, 300 open bookings, 20 concurrent clients over HTTP.
 
 Usage: python -m benchmarks.bench_api [--osm FILE] [--seconds 20] [--clients 20] [--rate R]
-Starts a real server (SQLite file in a temporary folder), books 300 trips for tomorrow,
-then runs CLIENTS concurrent riders. Without ``--rate`` they quote and book as fast as
+       [--shape all-in-one|production|both] [--workers 2 4]
+Starts a real service — the all-in-one ``dispatch serve`` (SQLite file in a temporary
+folder, or PostgreSQL with ``--database postgresql``), and/or the production shape
+(``dispatch engine`` + ``dispatch api --workers N`` on PostgreSQL
+(DISPATCH_TEST_DATABASE_URL) and Redis (DISPATCH_REDIS_URL, default the local one)) —
+books 300 trips for tomorrow, then runs CLIENTS concurrent riders against each, one
+after the other, in the same run. Without ``--rate`` they quote and book as fast as
 they can (closed loop: the saturation throughput; latency is then mostly queueing, by
 Little's law ≈ clients / throughput). With ``--rate R`` the riders together start R
 quote-and-book attempts per second at random (Poisson) instants, the way real riders
@@ -15,11 +20,13 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import os
 import random
 import statistics
 import tempfile
 import time
+import uuid
 from collections import Counter
 from datetime import date, timedelta
 from pathlib import Path
@@ -29,7 +36,7 @@ import httpx
 
 from benchmarks.bench_insertion import percentile
 from benchmarks.live_fleet import network_from_env
-from tests.service.conftest import start_server, stop_server
+from tests.service.conftest import stop_server
 
 TOMORROW = (date.today() + timedelta(days=1)).isoformat()
 
@@ -188,6 +195,22 @@ def main() -> None:
     parser.add_argument("--open-bookings", type=int, default=300)
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument(
+        "--shape", choices=("all-in-one", "production", "both"), default="all-in-one"
+    )
+    parser.add_argument(
+        "--workers",
+        type=int,
+        nargs="+",
+        default=[2],
+        help="API worker processes of the production shape (several: one run each)",
+    )
+    parser.add_argument(
+        "--database",
+        choices=("sqlite", "postgresql"),
+        default="sqlite",
+        help="the all-in-one's database (the production shape always uses PostgreSQL)",
+    )
+    parser.add_argument(
         "--rate",
         type=float,
         default=None,
@@ -199,47 +222,99 @@ def main() -> None:
         Path(args.osm or os.environ["DISPATCH_OSM_SOURCE"]).resolve()
     )
     depots = [(p.lat, p.lon) for p in network.places if p.kind == "village"]
-    with tempfile.TemporaryDirectory() as tmp_name:
-        tmp = Path(tmp_name)
-        config = tmp / "service.toml"
-        config.write_text(service_toml(depots, args.vehicles))
-        os.environ["DISPATCH_CONFIG_FILE"] = str(config)
-        server = start_server(tmp, tmp / "load.sqlite", tmp / "cache")
+    if args.shape in ("all-in-one", "both"):
+        print(f"== all-in-one (dispatch serve, {args.database})")
+        with tempfile.TemporaryDirectory() as tmp_name:
+            run_all_in_one(Path(tmp_name), args, depots)
+    if args.shape in ("production", "both"):
+        for workers in args.workers:
+            print(f"== production shape (dispatch engine + dispatch api --workers {workers})")
+            with tempfile.TemporaryDirectory() as tmp_name:
+                run_production(Path(tmp_name), args, depots, workers)
+
+
+def run_all_in_one(tmp: Path, args: argparse.Namespace, depots: list[tuple[float, float]]) -> None:
+    from tests.databases import postgresql_schema
+    from tests.service.launch import start_service
+
+    config = tmp / "service.toml"
+    config.write_text(service_toml(depots, args.vehicles))
+    with contextlib.ExitStack() as stack:
+        url = f"sqlite:///{tmp / 'load.sqlite'}"
+        if args.database == "postgresql":
+            url = stack.enter_context(postgresql_schema())
+        server = start_service(tmp, url, config, tmp / "cache")
         try:
-            stops = [s["stop_id"] for s in httpx.get(f"{server.url}/v1/stops").json()]
-            rng = random.Random(args.seed)
-            made = 0
-            t = time.perf_counter()
-            with httpx.Client(base_url=server.url, timeout=30) as client:
-                while made < args.open_bookings:
-                    quote = client.post("/v1/quotes", json=trip(rng, stops)).json()
-                    if quote.get("offers"):
-                        r = client.post(
-                            "/v1/bookings",
-                            json={
-                                "offer_id": quote["offers"][0]["offer_id"],
-                                "rider": {"name": "Pre"},
-                            },
-                        )
-                        made += r.status_code == 201
-            print(f"pre-booked {made} trips in {time.perf_counter() - t:.1f} s (sequential)")
-            mode = f"open loop, {args.rate:g} attempts/s" if args.rate else "closed loop"
-            print(f"{args.clients} clients, {mode}, {args.seconds:g} s")
-            report(
-                asyncio.run(
-                    load(server.url, stops, args.clients, args.seconds, args.seed, args.rate)
-                )
-            )
-        except httpx.HTTPError:
-            print("server log (tail):", server.log.read_text()[-3000:])
-            raise
+            measure(server.url, args, server.log)
         finally:
             stop_server(server)
-            slow = [
-                line for line in server.log.read_text().splitlines() if "slow engine event" in line
-            ]
-            kinds = Counter(line.split("slow engine event: ")[1].split()[0] for line in slow)
-            print(f"engine events over 50 ms: {len(slow)} {dict(kinds)}")
+    print_slow_events(server.log)
+
+
+def run_production(
+    tmp: Path, args: argparse.Namespace, depots: list[tuple[float, float]], workers: int
+) -> None:
+    from tests.cluster.shape import Shape, wait_ready
+
+    database = os.environ.get("DISPATCH_TEST_DATABASE_URL")
+    if not database:
+        raise SystemExit("the production shape needs DISPATCH_TEST_DATABASE_URL (PostgreSQL)")
+    redis_url = os.environ.get("DISPATCH_REDIS_URL", "redis://127.0.0.1:6379/0")
+    area = f"load-{uuid.uuid4().hex[:6]}"
+    (tmp / "service.toml").write_text(
+        service_toml(depots, args.vehicles).replace(
+            'name = "Load test"', f'name = "Load test"\narea = "{area}"'
+        )
+    )
+    env = {
+        **os.environ,
+        "DISPATCH_DATABASE_URL": database,
+        "DISPATCH_REDIS_URL": redis_url,
+        "DISPATCH_OSM_SOURCE": os.environ["DISPATCH_TEST_OSM"],
+        "DISPATCH_OSM_CACHE": str(tmp / "cache"),
+        "DISPATCH_LOG_LEVEL": "WARNING",
+    }
+    env.pop("DISPATCH_CONFIG_FILE", None)
+    shape = Shape(tmp, tmp / "service.toml", [area], env)
+    try:
+        engine = shape.engine("engine")
+        api = shape.api("api", workers=workers, timeout_s=180)
+        wait_ready(api, 60)
+        measure(api.url, args, engine.log)
+    finally:
+        shape.stop_all()
+        shape.drop()
+    print_slow_events(engine.log)
+
+
+def measure(url: str, args: argparse.Namespace, log: Path) -> None:
+    try:
+        stops = [s["stop_id"] for s in httpx.get(f"{url}/v1/stops").json()]
+        rng = random.Random(args.seed)
+        made = 0
+        t = time.perf_counter()
+        with httpx.Client(base_url=url, timeout=30) as client:
+            while made < args.open_bookings:
+                quote = client.post("/v1/quotes", json=trip(rng, stops)).json()
+                if quote.get("offers"):
+                    r = client.post(
+                        "/v1/bookings",
+                        json={"offer_id": quote["offers"][0]["offer_id"], "rider": {"name": "Pre"}},
+                    )
+                    made += r.status_code == 201
+        print(f"pre-booked {made} trips in {time.perf_counter() - t:.1f} s (sequential)")
+        mode = f"open loop, {args.rate:g} attempts/s" if args.rate else "closed loop"
+        print(f"{args.clients} clients, {mode}, {args.seconds:g} s")
+        report(asyncio.run(load(url, stops, args.clients, args.seconds, args.seed, args.rate)))
+    except httpx.HTTPError:
+        print("log (tail):", log.read_text()[-3000:])
+        raise
+
+
+def print_slow_events(log: Path) -> None:
+    slow = [line for line in log.read_text().splitlines() if "slow engine event" in line]
+    kinds = Counter(line.split("slow engine event: ")[1].split()[0] for line in slow)
+    print(f"engine events over 50 ms: {len(slow)} {dict(kinds)}")
 
 
 if __name__ == "__main__":

@@ -1,6 +1,6 @@
 """Quote latency: insertion into a fleet of 30 vehicles with ~10 planned stops each.
 
-Usage: python -m benchmarks.bench_insertion [--osm FILE] [--quotes 500]
+Usage: python -m benchmarks.bench_insertion [--osm FILE] [--quotes 500] [--vehicles 30 --bookings 150]
        python -m benchmarks.bench_insertion --synthetic [--quotes 500]
        python -m benchmarks.bench_insertion --darp DIR
 
@@ -45,13 +45,25 @@ def main() -> None:
     parser.add_argument("--darp", type=Path)
     parser.add_argument("--quotes", type=int, default=500)
     parser.add_argument("--seed", type=int, default=1)
+    parser.add_argument(
+        "--vehicles", type=int, default=30, help="with a road network: buses in the fleet"
+    )
+    parser.add_argument(
+        "--bookings",
+        type=int,
+        default=150,
+        help="with a road network: confirmed trips in the plans (e.g. 5000 with 200 buses)",
+    )
+    parser.add_argument(
+        "--hours", type=int, default=3, help="with a road network: the trips' requested span"
+    )
     args = parser.parse_args()
     if args.synthetic:
         synthetic(args.quotes, args.seed)
     elif args.darp:
         initial_darp(args.darp)
     else:
-        on_roads(args.osm, args.quotes, args.seed)
+        on_roads(args.osm, args.quotes, args.seed, args.vehicles, args.bookings, args.hours)
 
 
 def synthetic(quotes: int, seed: int) -> None:
@@ -110,16 +122,20 @@ def initial_darp(folder: Path) -> None:
         )
 
 
-def on_roads(osm: str | None, quotes: int, seed: int) -> None:
+def on_roads(
+    osm: str | None, quotes: int, seed: int, vehicles: int, bookings: int, hours: int
+) -> None:
     network = network_from_env(osm)
-    engine, now = busy_engine(network, vehicles=30, bookings=150, seed=seed)
+    t = time.perf_counter()
+    engine, now = busy_engine(network, vehicles, bookings, seed, hours)
+    print(f"built the fleet's plans in {time.perf_counter() - t:.0f} s")
     stops = [len(v.visits) for v in engine.vehicles.values()]
     rng = random.Random(seed + 1)
     n = network.graph.n_nodes
     raw, full = [], []
     for q in range(quotes):
         spec = TripSpec(
-            rng.randrange(n), rng.randrange(n), 1, depart_after=now + rng.randint(0, 3 * 3600)
+            rng.randrange(n), rng.randrange(n), 1, depart_after=now + rng.randint(0, hours * 3600)
         )
         built = quote_request(f"x{q}", spec, now, engine.table, engine.params)
         assert not isinstance(built, str)
@@ -138,7 +154,7 @@ def on_roads(osm: str | None, quotes: int, seed: int) -> None:
         engine.handle(QuoteRequested(f"y{q}", spec), now)
         full.append((time.perf_counter() - t) * 1000)
     print(
-        f"vehicles: {len(stops)}, planned stops per vehicle: mean {statistics.mean(stops):.1f}, max {max(stops)}"
+        f"vehicles: {len(stops)}, open bookings: {len(engine.trips)}, planned stops per vehicle: mean {statistics.mean(stops):.1f}, max {max(stops)}"
     )
     print(
         f"insertion (offers, n=3):  median {statistics.median(raw):.2f} ms   p99 {percentile(raw, 0.99):.2f} ms"

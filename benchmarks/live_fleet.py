@@ -31,9 +31,10 @@ def network_from_env(osm: str | None = None) -> RoadNetwork:
 
 
 def busy_engine(
-    network: RoadNetwork, vehicles: int, bookings: int, seed: int = 1
+    network: RoadNetwork, vehicles: int, bookings: int, seed: int = 1, hours: int = 3
 ) -> tuple[Engine, int]:
-    """An engine with ``vehicles`` buses and about ``bookings`` confirmed trips; returns it and 'now'."""
+    """An engine with ``vehicles`` buses and about ``bookings`` confirmed trips requested
+    over the next ``hours``; returns it and 'now'."""
     rng = random.Random(seed)
     n = network.graph.n_nodes
     engine = Engine(network, EngineParams())
@@ -48,7 +49,7 @@ def busy_engine(
             rng.randrange(n),
             rng.choice((1, 1, 1, 2)),
             int(rng.random() < 0.1),
-            depart_after=T0 + rng.randint(0, 3 * 3600),
+            depart_after=T0 + rng.randint(0, hours * 3600),
         )
         (answer,) = engine.handle(QuoteRequested(f"q{q}", spec), T0)
         assert isinstance(answer, QuoteAnswered)
