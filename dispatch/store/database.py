@@ -93,9 +93,12 @@ class Database:
         try:
             with self.engine.begin() as connection:
                 if connection.dialect.name == "postgresql":
-                    # Several worker processes may start at once: one migrates at a time.
+                    # Several processes may start at once: one migrates a schema at a time
+                    # (each service area has its own schema); the others wait for it.
+                    connection.execute(text("SET LOCAL lock_timeout = '120s'"))
                     connection.execute(
-                        text("SELECT pg_advisory_xact_lock(:key)"), {"key": MIGRATE_LOCK}
+                        text("SELECT pg_advisory_xact_lock(:key, hashtext(current_schema()))"),
+                        {"key": MIGRATE_LOCK},
                     )
                 config.attributes["connection"] = connection
                 command.upgrade(config, "head")

@@ -11,7 +11,7 @@ import time
 import uuid
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import IO
+from typing import IO, Any
 
 import httpx
 from sqlalchemy import create_engine, text
@@ -135,3 +135,36 @@ def make_shape(
         "DISPATCH_LOG_LEVEL": "INFO",
     }
     return Shape(tmp, config, areas, env)
+
+
+def clip_extract(source: Path, target: Path, bbox: tuple[float, float, float, float]) -> None:
+    """Write the part of OSM extract ``source`` inside ``bbox`` (south, west, north, east)
+    to ``target`` (OSM XML): the nodes inside, and the ways all of whose nodes are inside.
+    A third, smaller service area for the tests, made from the shared data at run time."""
+    import osmium
+
+    south, west, north, east = bbox
+    inside: set[int] = set()
+
+    class Nodes(osmium.SimpleHandler):  # type: ignore[misc]
+        def node(self, n: Any) -> None:
+            ok = n.location.valid() and south <= n.location.lat <= north
+            if ok and west <= n.location.lon <= east:
+                inside.add(n.id)
+
+    Nodes().apply_file(str(source))
+    writer = osmium.SimpleWriter(str(target))
+
+    class Copy(osmium.SimpleHandler):  # type: ignore[misc]
+        def node(self, n: Any) -> None:
+            if n.id in inside:
+                writer.add_node(n)
+
+        def way(self, w: Any) -> None:
+            if all(r.ref in inside for r in w.nodes):
+                writer.add_way(w)
+
+    try:
+        Copy().apply_file(str(source))
+    finally:
+        writer.close()

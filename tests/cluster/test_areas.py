@@ -1,0 +1,122 @@
+"""Three service areas served at once by one deployment: north-bayreuth, krems and a
+third extract (the Neudrossenfeld part of north-bayreuth, clipped at run time), each
+with its own fleet, engine and database schema, behind one API port."""
+
+from __future__ import annotations
+
+import os
+import time
+from pathlib import Path
+
+import httpx
+import pytest
+
+from dispatch.roads.network import OsmSource, load_road_network
+from tests.cluster.conftest import RedisServer
+from tests.cluster.shape import area_toml, clip_extract, make_shape
+from tests.databases import PG_ENV
+from tests.service.conftest import AGENT_TOKEN
+
+pytestmark = [
+    pytest.mark.realdata,
+    pytest.mark.slow,
+    pytest.mark.skipif(not os.environ.get(PG_ENV), reason=f"{PG_ENV} not set"),
+]
+
+KREMS_DEPOTS = ((48.4108382, 15.6003717), (48.411111, 15.663562))
+NEUDROSSENFELD = (49.98, 11.47, 50.04, 11.54)
+NEUDROSSENFELD_DEPOTS = ((50.0185111, 11.5017849), (49.9860761, 11.5078916))
+
+
+def test_three_areas_each_with_its_own_fleet_behind_one_port(
+    tmp_path: Path, redis_server: RedisServer
+) -> None:
+    north = os.environ.get("DISPATCH_TEST_OSM")
+    if not north:
+        pytest.skip("DISPATCH_TEST_OSM is not set (real OSM extract)")
+    krems = Path(north).with_name("krems.osm.gz")
+    if not krems.exists():
+        pytest.skip(f"{krems} not found (the shared krems extract)")
+    third = tmp_path / "neudrossenfeld.osm"
+    clip_extract(Path(north), third, NEUDROSSENFELD)
+    shape = make_shape(
+        tmp_path,
+        os.environ[PG_ENV],
+        redis_server.url,
+        [(north, "north", 3), (str(krems), "krems", 2), (str(third), "neudr", 2)],
+    )
+    krems_area, neudr_area = shape.areas[1], shape.areas[2]
+    krems_toml = _with_depots(area_toml(str(krems), krems_area, 2), KREMS_DEPOTS)
+    krems_toml = krems_toml.replace(
+        f'area = "{krems_area}"', f'area = "{krems_area}"\ntime_zone = "Europe/Vienna"', 1
+    )
+    (tmp_path / f"{krems_area}.toml").write_text(krems_toml)
+    neudr_toml = _with_depots(area_toml(str(third), neudr_area, 2), NEUDROSSENFELD_DEPOTS)
+    (tmp_path / f"{neudr_area}.toml").write_text(neudr_toml)
+    cache = tmp_path / "cache"
+    for source in (Path(north), krems, third):  # compiled once, before the processes start
+        load_road_network(OsmSource(path=source), cache_dir=cache)
+    try:
+        for area in shape.areas:
+            shape.engine(f"engine-{area}", area)
+        api = shape.api("api", workers=2, timeout_s=120)
+        booked = {}
+        for area in shape.areas:
+            base = f"{api.url}/areas/{area}"
+            _wait_ready(base)
+            booked[area] = _book(base)
+        # each booking lives in its area only, and the root is the first area
+        headers = {"Authorization": f"Bearer {AGENT_TOKEN}"}
+        for area, booking_id in booked.items():
+            for other in shape.areas:
+                got = httpx.get(
+                    f"{api.url}/areas/{other}/v1/bookings/{booking_id}", headers=headers
+                )
+                assert got.status_code == (200 if other == area else 404), (area, other)
+        root = httpx.get(f"{api.url}/v1/bookings/{booked[shape.areas[0]]}", headers=headers)
+        assert root.status_code == 200
+        health = {a: httpx.get(f"{api.url}/areas/{a}/v1/health").json() for a in shape.areas}
+        assert [h["vehicles"] for h in health.values()] == [9, 6, 6]  # 3 days of shifts each
+    finally:
+        shape.stop_all()
+        shape.drop()
+
+
+def _with_depots(toml: str, depots: tuple[tuple[float, float], ...]) -> str:
+    """The buses of ``toml`` (bus-1, bus-2, …) start at ``depots`` instead."""
+    for k, (lat, lon) in enumerate(depots):
+        old = toml.split(f'id = "bus-{k + 1}"')[1].split("depot = ")[1].split("\n")[0]
+        toml = toml.replace(old, f"{{ lat = {lat}, lon = {lon} }}", 1)
+    return toml
+
+
+def _wait_ready(base: str, timeout_s: float = 90) -> None:
+    deadline = time.monotonic() + timeout_s
+    while httpx.get(f"{base}/readyz", timeout=5).status_code != 200:
+        assert time.monotonic() < deadline, httpx.get(f"{base}/readyz").text
+        time.sleep(0.3)
+
+
+def _book(base: str) -> str:
+    stops = httpx.get(f"{base}/v1/stops", timeout=10).json()
+    assert len(stops) >= 2
+    tomorrow = httpx.get(f"{base}/v1/health").json()  # the area answers
+    assert tomorrow["status"] == "ok"
+    from tests.cluster.test_production_shape import _tomorrow
+
+    body = {
+        "origin": {"stop_id": stops[0]["stop_id"]},
+        "destination": {"stop_id": stops[-1]["stop_id"]},
+        "depart_after": _tomorrow(10),
+    }
+    quote = httpx.post(f"{base}/v1/quotes", json=body, timeout=30)
+    assert quote.status_code == 200 and quote.json()["offers"], quote.text
+    offer = quote.json()["offers"][0]["offer_id"]
+    answer = httpx.post(
+        f"{base}/v1/bookings",
+        json={"offer_id": offer, "rider": {"name": "Area rider"}},
+        headers={"Idempotency-Key": f"area-{offer}"},
+        timeout=30,
+    )
+    assert answer.status_code == 201, answer.text
+    return str(answer.json()["booking_id"])
