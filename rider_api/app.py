@@ -7,6 +7,7 @@ from contextlib import AbstractAsyncContextManager, asynccontextmanager
 
 from fastapi import FastAPI
 from fastapi.concurrency import run_in_threadpool
+from pydantic import BaseModel
 
 from dispatch.service.runtime import Runtime
 from rider_api import (
@@ -59,6 +60,21 @@ def create_app(
                 await run_in_threadpool(runtime.stop)
 
     app = _app(lifespan)
+
+    @app.get("/v1/areas", tags=["areas"], response_model=list[AreaPublic])
+    async def list_areas() -> list[AreaPublic]:
+        """The service areas this server answers for: the default one at the root, each
+        also under ``/areas/NAME/`` (a deployment of several areas)."""
+        own: list[AreaPublic] = []
+        runtime: Runtime | None = getattr(app.state, "runtime", None)
+        if runtime is not None and not area_apps:
+            own.append(AreaPublic(area=runtime.config.area, name=runtime.config.name, url="/"))
+        for name, area_app in area_apps.items():
+            area_runtime: Runtime | None = getattr(area_app.state, "runtime", None)
+            title = area_runtime.config.name if area_runtime else name
+            own.append(AreaPublic(area=name, name=title, url=f"/areas/{name}/"))
+        return own
+
     for name, area_app in area_apps.items():
         for add in extend:
             add(area_app)
@@ -66,6 +82,14 @@ def create_app(
     for add in extend:
         add(app)
     return app
+
+
+class AreaPublic(BaseModel):
+    """A service area: its short name, its title, and where its API and pages are."""
+
+    area: str
+    name: str
+    url: str
 
 
 def attach(app: FastAPI, runtime: Runtime, staff: StaffTokens | None) -> None:

@@ -42,7 +42,7 @@ def create() -> FastAPI:
     first = deployment.areas[0]
     return create_app(
         builder(first),
-        _staff_tokens(settings, first),
+        _staff_tokens(settings, *deployment.areas),
         {a.area: builder(a) for a in deployment.areas},
         extend=[install_driver_api],
     )

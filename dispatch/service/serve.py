@@ -154,8 +154,8 @@ def _start_demo(service: Any, base_url: str, clock: Any) -> None:
     Demo(base_url, devices, clock, no_show_wait_s=service.booking.no_show_wait_s).start()
 
 
-def _staff_tokens(settings: Any, service: Any) -> Any:
-    """Agents' and admin's tokens from the settings and the service definition."""
+def _staff_tokens(settings: Any, *services: Any) -> Any:
+    """Agents' and admin's tokens from the settings and the service definitions."""
     from rider_api.auth import StaffTokens
 
     def plain(values: Any) -> list[str]:
@@ -163,8 +163,8 @@ def _staff_tokens(settings: Any, service: Any) -> Any:
             v.get_secret_value() if hasattr(v, "get_secret_value") else str(v) for v in values if v
         ]
 
-    admin = plain([settings.admin_token, service.tokens.admin])
-    agents = plain([*settings.agent_tokens, *service.tokens.agents])
+    admin = plain([settings.admin_token, *(s.tokens.admin for s in services)])
+    agents = plain([*settings.agent_tokens, *(a for s in services for a in s.tokens.agents)])
     try:
         return StaffTokens(admin=admin, agents=agents)
     except ValueError as exc:

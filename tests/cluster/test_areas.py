@@ -7,6 +7,7 @@ from __future__ import annotations
 import os
 import time
 from pathlib import Path
+from typing import Any
 
 import httpx
 import pytest
@@ -29,7 +30,7 @@ NEUDROSSENFELD_DEPOTS = ((50.0185111, 11.5017849), (49.9860761, 11.5078916))
 
 
 def test_three_areas_each_with_its_own_fleet_behind_one_port(
-    tmp_path: Path, redis_server: RedisServer
+    tmp_path: Path, redis_server: RedisServer, browser: Any
 ) -> None:
     north = os.environ.get("DISPATCH_TEST_OSM")
     if not north:
@@ -75,11 +76,45 @@ def test_three_areas_each_with_its_own_fleet_behind_one_port(
                 assert got.status_code == (200 if other == area else 404), (area, other)
         root = httpx.get(f"{api.url}/v1/bookings/{booked[shape.areas[0]]}", headers=headers)
         assert root.status_code == 200
+        listed = httpx.get(f"{api.url}/v1/areas").json()
+        assert [(a["area"], a["url"]) for a in listed] == [(a, f"/areas/{a}/") for a in shape.areas]
+        assert listed[1]["name"] == f"Test {shape.areas[1]}"
+        for a in shape.areas:  # the dispatcher view and the console of each area
+            for page in ("ops", "console"):
+                shown = httpx.get(f"{api.url}/areas/{a}/{page}")
+                assert shown.status_code == 200 and 'id="area-choice"' in shown.text
+        _switch_areas_in_the_dispatcher_view(browser, api.url, shape.areas)
         health = {a: httpx.get(f"{api.url}/areas/{a}/v1/health").json() for a in shape.areas}
         assert [h["vehicles"] for h in health.values()] == [9, 6, 6]  # 3 days of shifts each
     finally:
         shape.stop_all()
         shape.drop()
+
+
+def _switch_areas_in_the_dispatcher_view(browser: Any, url: str, areas: list[str]) -> None:
+    """The dispatcher signs in in one area, chooses another: the page asks that area."""
+    page = browser.new_page(base_url=url)
+    asked: list[str] = []
+    page.on("request", lambda r: asked.append(r.url))
+    try:
+        page.goto(f"/areas/{areas[0]}/ops")
+        page.fill("#token", AGENT_TOKEN)
+        page.press("#token", "Enter")
+        page.wait_for_selector("#area-choice:not([hidden])")
+        options = page.eval_on_selector_all("#area option", "os => os.map(o => o.value)")
+        assert options == areas
+        assert page.input_value("#area") == areas[0]
+        page.select_option("#area", areas[2])
+        page.wait_for_url(f"**/areas/{areas[2]}/ops")
+        deadline = time.monotonic() + 20
+        while not any(f"/areas/{areas[2]}/v1/" in u for u in asked):  # asks the new area
+            assert time.monotonic() < deadline, asked
+            page.wait_for_timeout(100)
+        page.wait_for_selector("#area-choice:not([hidden])")
+        assert page.input_value("#area") == areas[2]
+        assert any(f"/areas/{areas[0]}/v1/ops/fleet" in u for u in asked)
+    finally:
+        page.close()
 
 
 def _with_depots(toml: str, depots: tuple[tuple[float, float], ...]) -> str:

@@ -246,7 +246,7 @@ function watchRecovery() {
   const ping = async () => {
     if (!offline) return;
     try {
-      const r = await fetch("/v1/health", { cache: "no-store" });
+      const r = await fetch(`${AREA_BASE}/v1/health`, { cache: "no-store" });
       if (r.ok) { setOffline(false); return; }
     } catch { /* still offline */ }
     setTimeout(ping, 3000);
@@ -261,6 +261,36 @@ const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
  * (`retries` times) while a banner says the server is unreachable; other failures
  * throw an ApiError carrying the problem+json body.
  */
+/** The service area whose API this page talks to: "/areas/NAME" when the page was
+ * opened under /areas/NAME/ (a deployment of several areas), else "" (the default area). */
+export const AREA_BASE = (location.pathname.match(/^\/areas\/[a-z0-9-]+/) || [""])[0];
+
+/** In a deployment of several service areas, a choice of area in the page's header
+ * (#area-choice): choosing one opens the same page of that area. */
+export async function setupAreaChoice() {
+  const box = document.getElementById("area-choice");
+  const select = document.getElementById("area");
+  if (!box || !select) return;
+  let areas;
+  try {
+    areas = await (await fetch("/v1/areas", { cache: "no-store" })).json();
+  } catch {
+    return;
+  }
+  if (!Array.isArray(areas) || areas.length < 2) return;
+  const current = AREA_BASE ? AREA_BASE.slice("/areas/".length) : areas[0].area;
+  for (const a of areas) {
+    const option = el("option", { value: a.area }, a.name);
+    option.selected = a.area === current;
+    select.append(option);
+  }
+  box.hidden = false;
+  select.addEventListener("change", () => {
+    const page = location.pathname.slice(AREA_BASE.length) || "/";
+    location.href = `/areas/${select.value}${page}${location.search}${location.hash}`;
+  });
+}
+
 export async function api(path, { method = "GET", body, token, headers = {}, retries = RETRY_DELAYS_MS.length } = {}) {
   const init = { method, headers: { Accept: "application/json", ...headers }, cache: "no-store" };
   if (token) init.headers.Authorization = `Bearer ${token}`;
@@ -271,7 +301,7 @@ export async function api(path, { method = "GET", body, token, headers = {}, ret
   for (let attempt = 0; ; attempt += 1) {
     let response;
     try {
-      response = await fetch(path, init);
+      response = await fetch(path.startsWith("/v1/") ? AREA_BASE + path : path, init);
     } catch {
       response = null;
     }

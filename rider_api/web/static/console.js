@@ -4,7 +4,7 @@
 
 import {
   $, ApiError, PlaceCombo, announce, api, day, el, explain, focusHeading, lang, loadStops, localDate,
-  localNow, newKey, placeName, placeVars, setupLanguage, showNotice, staffToken, startClock, t, time, words,
+  localNow, newKey, placeName, placeVars, setupAreaChoice, setupLanguage, showNotice, staffToken, startClock, t, time, words,
 } from "./common.js";
 
 const WEEKDAYS = ["mon", "tue", "wed", "thu", "fri", "sat", "sun"];
@@ -15,6 +15,7 @@ const combos = {};
 
 function start() {
   setupLanguage();
+  setupAreaChoice();
   startClock();
   loadStops();
   $("#sign-in-form").addEventListener("submit", (e) => { e.preventDefault(); signIn($("#token").value.trim()); });

@@ -1,7 +1,7 @@
 // The dispatcher view: the fleet on the road map, late vehicles, vehicles that stopped
 // reporting, today's bookings and the latest re-optimisations. Refreshed every 5 s.
 
-import { $, announce, api, el, explain, loadStops, localNow, placeName, setupLanguage, showNotice, staffToken, startClock, t, time } from "./common.js";
+import { $, announce, api, el, explain, loadStops, localNow, placeName, setupAreaChoice, setupLanguage, showNotice, staffToken, startClock, t, time } from "./common.js";
 import { RoadMap } from "./map.js";
 
 const REFRESH_MS = 5000;
@@ -11,6 +11,7 @@ let fitted = false;
 
 function start() {
   setupLanguage();
+  setupAreaChoice();
   $("#sign-in-form").addEventListener("submit", (e) => { e.preventDefault(); signIn($("#token").value.trim()); });
   $("#sign-out").addEventListener("click", () => { staffToken.clear(); location.reload(); });
   $("#day").value = localNow().date;
