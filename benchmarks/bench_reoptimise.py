@@ -1,6 +1,7 @@
 """Re-optimisation of a live snapshot: 30 vehicles, riders on board, 200 open requests.
 
-Usage: python benchmarks/bench_reoptimise.py [--osm FILE] [--limits 1,2,5]
+Usage: python -m benchmarks.bench_reoptimise [--osm FILE] [--limits 1,2,5]
+       [--vehicles 30 --bookings 200 --hours 3]   (a bigger district: 200, 5000, 12)
 The fleet is built through the live engine on the real road network (bookings by
 insertion, some riders already on board, next stops locked). Prints the OR-Tools model
 build time and the cost before and after re-optimising with each time limit; every
@@ -23,9 +24,12 @@ def main() -> None:
     parser.add_argument("--osm")
     parser.add_argument("--limits", default="1,2,5")
     parser.add_argument("--seed", type=int, default=1)
+    parser.add_argument("--vehicles", type=int, default=30)
+    parser.add_argument("--bookings", type=int, default=200)
+    parser.add_argument("--hours", type=int, default=3, help="the trips' requested span")
     args = parser.parse_args()
     network = network_from_env(args.osm)
-    engine, now = busy_engine(network, vehicles=30, bookings=200, seed=args.seed)
+    engine, now = busy_engine(network, args.vehicles, args.bookings, args.seed, args.hours)
     boarded = board_first_riders(engine, now)
     live = engine.live_snapshot(now)
     current = engine.current_plan(now)
