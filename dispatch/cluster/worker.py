@@ -21,9 +21,11 @@ from dispatch.config import ServiceConfig
 from dispatch.engine.events import Command, Event
 from dispatch.engine.publisher import InMemoryPublisher
 from dispatch.engine.runner import wall_clock
+from dispatch.errors import DispatchError
 from dispatch.service.booking import BookingService
 from dispatch.service.etas import EtaBoard
 from dispatch.service.fleet import Fleet
+from dispatch.service.proposals import add_accepted_stops
 from dispatch.service.runtime import AreaMap, Runtime, service_metrics
 from dispatch.service.standing_orders import StandingOrders
 from dispatch.service.summary import EngineSummary
@@ -37,6 +39,8 @@ log = logging.getLogger(__name__)
 COMMAND_TIMEOUT_S = 6.0
 #: How long a worker reuses the engine's summary before it reads it again.
 SUMMARY_TTL_S = 0.5
+#: Every this many summaries (10 s), a worker looks for stops accepted through another.
+STOPS_EVERY = 20
 
 
 class RemoteRunner:
@@ -151,8 +155,19 @@ class WorkerRuntime(Runtime):
             self.shift_days = set(summary.shift_days)
 
     def _follow_shifts(self) -> None:
+        rounds = 0
         while not self._plans_stop.wait(SUMMARY_TTL_S):
             self.refresh_shifts()
+            rounds += 1
+            if rounds % STOPS_EVERY == 0:
+                self.refresh_stops()
+
+    def refresh_stops(self) -> None:
+        """Stops accepted (from residents' proposals) through any worker: quotable here too."""
+        try:
+            add_accepted_stops(self.repo, self.stops)
+        except DispatchError as exc:
+            log.warning("could not read accepted stops (%s)", exc)
 
     def stop(self) -> None:
         self._plans_stop.set()

@@ -269,10 +269,10 @@ def test_an_engine_that_is_behind_gets_503_with_retry_after_at_once(
         time.sleep(0.3)
 
 
-def test_metrics_count_quotes_and_bookings_on_a_worker(shape: Shape) -> None:
+def test_metrics_count_on_a_worker_and_accepted_stops_reach_the_others(shape: Shape) -> None:
     leader = shape.engine("engine-a")
     _wait_log(leader, "serves")
-    api = shape.api("api-1")
+    api, other = shape.api("api-1"), shape.api("api-2")
     for k in range(3):
         assert _book(api.url, 9 + k, k).status_code == 201
     text = httpx.get(f"{api.url}/metrics", timeout=10).text
@@ -280,3 +280,21 @@ def test_metrics_count_quotes_and_bookings_on_a_worker(shape: Shape) -> None:
     assert f'dispatch_booking_attempts_total{{area="{area}",result="confirmed"}} 3.0' in text
     assert f'dispatch_quote_seconds_count{{area="{area}",status="200"}} 3.0' in text
     assert f'dispatch_engine_leader{{area="{area}"}} 1.0' in text
+
+    # a resident's stop, accepted through worker 1, is offered by worker 2 too
+    proposed = httpx.post(
+        f"{api.url}/v1/proposals", json={"lat": 50.0225, "lon": 11.531, "reason": "surgery"}
+    )
+    assert proposed.status_code == 201, proposed.text
+    decided = httpx.post(
+        f"{api.url}/v1/proposals/{proposed.json()['proposal_id']}/decision",
+        json={"status": "accepted", "name": "Arztpraxis Waldau"},
+        headers={"Authorization": f"Bearer {AGENT_TOKEN}"},
+    )
+    assert decided.status_code == 200, decided.text
+    deadline = time.monotonic() + 25
+    while not any(
+        s["name"] == "Arztpraxis Waldau" for s in httpx.get(f"{other.url}/v1/stops").json()
+    ):
+        assert time.monotonic() < deadline, "worker 2 never offered the accepted stop"
+        time.sleep(0.5)
