@@ -186,7 +186,7 @@ class Visit:
 
 @dataclass(frozen=True, slots=True)
 class Vehicle:
-    """A vehicle as it becomes available to the solver.
+    """A vehicle as it becomes available to the solver (in the live service: one shift).
 
     ``start_location``/``available_from``: where and from when it can drive (its depot
     at shift start, or where it is "now" while on the road). ``on_board`` lists
