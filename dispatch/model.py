@@ -8,6 +8,7 @@ travel-time matrix, so the solver never needs to know about coordinates.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from datetime import date
 from enum import StrEnum
 from functools import cached_property
 from typing import NewType
@@ -15,8 +16,29 @@ from typing import NewType
 import numpy as np
 import numpy.typing as npt
 
+#: A rider's trip (or a driver's planned break) as the solver plans it.
 RequestId = NewType("RequestId", str)
+#: A booking's id: in every plan the engine makes, the booking is the request of that id.
+BookingId = RequestId
+#: The bus (with seats, wheelchair places, a depot and a device token), e.g. ``bus-1``.
 VehicleId = NewType("VehicleId", str)
+#: What the engine plans: a vehicle's day in service, e.g. ``bus-1@2026-11-25``
+#: (built and read by :func:`shift_id` and :func:`vehicle_of` only).
+ShiftId = NewType("ShiftId", str)
+
+SHIFT_SEPARATOR = "@"
+
+
+def shift_id(vehicle: VehicleId | str, day: date | str) -> ShiftId:
+    """The shift of ``vehicle`` on ``day`` (a date or its ISO form)."""
+    when = day.isoformat() if isinstance(day, date) else day
+    return ShiftId(f"{vehicle}{SHIFT_SEPARATOR}{when}")
+
+
+def vehicle_of(shift: ShiftId) -> VehicleId:
+    """The bus that drives ``shift`` (a shift id without a day is the bus itself)."""
+    return VehicleId(shift.partition(SHIFT_SEPARATOR)[0])
+
 
 #: Names of the capacity dimensions, in the order used by every load/capacity tuple.
 LOAD_DIMENSIONS: tuple[str, ...] = ("seats", "wheelchairs")
@@ -41,8 +63,12 @@ class BookingStatus(StrEnum):
 
 
 class StopKind(StrEnum):
+    """What a stop of a plan is: a rider's pickup or drop-off, or a driver's planned break."""
+
     PICKUP = "pickup"
     DROPOFF = "dropoff"
+    #: A driver's planned break: the one stop of a break request (see ``Request.is_break``).
+    BREAK = "break"
 
 
 @dataclass(frozen=True, slots=True)
@@ -90,10 +116,64 @@ class Request:
     #: When the rider asked to be picked up (``depart_after`` trips): the wait counted
     #: by the objective is the pickup's start minus this.
     desired_pickup: int | None = None
+    #: A driver's planned break, not a rider: "on board" from the shift start, its one
+    #: remaining stop is a ``StopKind.BREAK`` (at ``dropoff``, lasting ``dropoff_service_s``).
+    is_break: bool = False
 
     @property
     def on_board(self) -> bool:
         return self.boarded_at is not None
+
+    @property
+    def dropoff_kind(self) -> StopKind:
+        """The kind of the request's last stop: a break's stop, or a rider's drop-off."""
+        return StopKind.BREAK if self.is_break else StopKind.DROPOFF
+
+    @property
+    def dropoff_visit(self) -> Visit:
+        return Visit(self.id, self.dropoff_kind)
+
+    @property
+    def visits(self) -> tuple[Visit, ...]:
+        """The stops still to serve: the drop-off alone once on board, else pickup and drop-off."""
+        if self.on_board:
+            return (self.dropoff_visit,)
+        return (Visit(self.id, StopKind.PICKUP), self.dropoff_visit)
+
+
+# ---- ride time: the one definition the solver modules and the validator share ----------
+# (The replay's trajectory checker keeps its own, so that it checks the planner independently.)
+
+
+def ride_s(request: Request, pickup_start: int, dropoff_start: int) -> int:
+    """The ride time of a pickup/drop-off pair: from leaving the pickup to reaching the drop-off.
+
+    The rider leaves the pickup when boarding (``pickup_service_s``) is over. For a rider
+    already on board, ``pickup_start`` is ``boarded_at``.
+    """
+    return dropoff_start - (pickup_start + request.pickup_service_s)
+
+
+def ride_limited(request: Request) -> bool:
+    """Whether the request has a maximum ride time at all."""
+    return request.max_ride_s < NO_LIMIT_S
+
+
+def ride_limit_s(request: Request) -> int:
+    """The longest the drop-off may start after the pickup starts: boarding plus the maximum ride."""
+    return request.pickup_service_s + request.max_ride_s
+
+
+def latest_dropoff_start(request: Request, pickup_start: int) -> int:
+    """The latest drop-off start the maximum ride time allows after a pickup at ``pickup_start``."""
+    return pickup_start + ride_limit_s(request)
+
+
+def boarded_dropoff_deadline(request: Request) -> int:
+    """For a rider on board with a ride limit: the latest drop-off start; else no limit."""
+    if request.boarded_at is None or not ride_limited(request):
+        return NO_LIMIT_S
+    return latest_dropoff_start(request, request.boarded_at)
 
 
 @dataclass(frozen=True, slots=True)
@@ -106,7 +186,7 @@ class Visit:
 
 @dataclass(frozen=True, slots=True)
 class Vehicle:
-    """A vehicle as it becomes available to the solver.
+    """A vehicle as it becomes available to the solver (in the live service: one shift).
 
     ``start_location``/``available_from``: where and from when it can drive (its depot
     at shift start, or where it is "now" while on the road). ``on_board`` lists
@@ -114,7 +194,7 @@ class Vehicle:
     prefix of visits that must stay first, in this order (the stop it is driving to).
     """
 
-    id: VehicleId
+    id: ShiftId
     capacity: Load
     start_location: int
     available_from: int
@@ -142,7 +222,7 @@ class Snapshot:
         return {r.id: r for r in self.requests}
 
     @cached_property
-    def vehicle_by_id(self) -> dict[VehicleId, Vehicle]:
+    def vehicle_by_id(self) -> dict[ShiftId, Vehicle]:
         return {v.id: v for v in self.vehicles}
 
     @cached_property
@@ -184,7 +264,7 @@ class PlannedStop:
 class Route:
     """A vehicle's ordered stops, from leaving its start location to reaching its end."""
 
-    vehicle_id: VehicleId
+    vehicle_id: ShiftId
     departure: int
     stops: tuple[PlannedStop, ...]
     end_arrival: int
@@ -216,7 +296,7 @@ class Plan:
     unserved: tuple[RequestId, ...]
     cost: Cost
 
-    def route_of(self, vehicle_id: VehicleId) -> Route:
+    def route_of(self, vehicle_id: ShiftId) -> Route:
         for route in self.routes:
             if route.vehicle_id == vehicle_id:
                 return route

@@ -24,6 +24,7 @@ from typing import Any
 
 from dispatch.config import ServiceConfig
 from dispatch.errors import InputError, NotFoundError, UnavailableError
+from dispatch.model import ShiftId, VehicleId, shift_id
 from dispatch.store import Repository
 from dispatch.store.tokens import token_matches
 
@@ -58,13 +59,13 @@ class StreamParams:
 class Device:
     """One vehicle's device; shared by all its connections (e.g. a reconnect overlapping)."""
 
-    vehicle_id: str
+    vehicle_id: VehicleId
     token_hash: str
     remembered: int
     lock: asyncio.Lock = field(default_factory=asyncio.Lock)
     replies: OrderedDict[str, dict[str, Any]] = field(default_factory=OrderedDict)
     acked_version: int | None = None
-    acked_shift: str | None = None
+    acked_shift: ShiftId | None = None
     connections: int = 0
     #: Latest reported position ``(lat, lon, at)``, not yet passed on when ``dirty``.
     position: tuple[float, float, int] | None = None
@@ -111,7 +112,7 @@ class Devices:
         with self._lock:
             device = self._devices.get(vehicle_id)
             if device is None:
-                device = Device(vehicle_id, stored, self.params.remembered_ids)
+                device = Device(VehicleId(vehicle_id), stored, self.params.remembered_ids)
                 self._devices[vehicle_id] = device
             device.token_hash = stored
             return device
@@ -122,12 +123,12 @@ class Devices:
     def today(self) -> str:
         return datetime.fromtimestamp(self.clock(), self.config.zone).date().isoformat()
 
-    def shift_id(self, vehicle_id: str, shift_days: set[Any]) -> str | None:
+    def shift_id(self, vehicle_id: VehicleId, shift_days: set[Any]) -> ShiftId | None:
         """Today's shift vehicle of the engine, or ``None`` if the vehicle has no shift today."""
         day = datetime.fromtimestamp(self.clock(), self.config.zone).date()
         if (vehicle_id, day) not in shift_days:
             return None
-        return f"{vehicle_id}@{day.isoformat()}"
+        return shift_id(vehicle_id, day)
 
     def iso(self, t: int) -> str:
         return datetime.fromtimestamp(t, self.config.zone).isoformat()

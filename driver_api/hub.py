@@ -26,6 +26,7 @@ from dispatch.engine.events import (
     TripStatusChanged,
 )
 from dispatch.errors import InputError, SnapError, UnavailableError
+from dispatch.model import BookingId, ShiftId, VehicleId
 from dispatch.service.runtime import Runtime
 from dispatch.service.sink import StopEventRecord
 from dispatch.store.changes import DuplicateStopEvent
@@ -38,6 +39,8 @@ from driver_api.schemas import Ack, ErrorMessage, Ok, Position, StopEventIn
 log = logging.getLogger(__name__)
 
 BOOKING_KINDS = ("pickup", "dropoff")
+#: Stops of the engine's plan: ``<booking id>/<kind>`` or ``<break id>/break``.
+PLAN_KINDS = (*BOOKING_KINDS, "break")
 #: The error code for a report the database could not take: send it again.
 UNAVAILABLE = "unavailable"
 
@@ -60,7 +63,7 @@ class DriverHub:
         """The device if the token is right (the stored hash is read in a worker thread)."""
         return await run_in_threadpool(self.devices.authenticate, vehicle_id, token)
 
-    def shift_id(self, device: Device) -> str | None:
+    def shift_id(self, device: Device) -> ShiftId | None:
         return self.devices.shift_id(device.vehicle_id, self.runtime.shift_days)
 
     # ---- plans ----------------------------------------------------------------------
@@ -74,7 +77,7 @@ class DriverHub:
 
     # ---- client messages --------------------------------------------------------------
 
-    def ack(self, device: Device, shift_id: str | None, msg: Ack) -> dict[str, Any]:
+    def ack(self, device: Device, shift_id: ShiftId | None, msg: Ack) -> dict[str, Any]:
         if device.acked_shift != shift_id or (device.acked_version or 0) < msg.version:
             device.acked_version, device.acked_shift = msg.version, shift_id
         return Ok(id=msg.id).model_dump()
@@ -90,9 +93,10 @@ class DriverHub:
         return Ok(id=msg.id).model_dump()
 
     async def stop_event(
-        self, device: Device, shift_id: str | None, msg: StopEventIn
+        self, device: Device, shift_id: ShiftId | None, msg: StopEventIn
     ) -> dict[str, Any]:
-        booking_id, kind = _parse_stop_id(msg.stop_id)
+        ref, kind = _parse_stop_id(msg.stop_id)
+        booking_id = ref if kind in BOOKING_KINDS else None
         if kind is None:
             return _error(msg.id, "unknown_stop", f"no stop {msg.stop_id!r} on this plan")
         if shift_id is None:
@@ -103,6 +107,8 @@ class DriverHub:
             return _error(msg.id, "invalid_message", str(exc))
         record = StopEvent(device.vehicle_id, booking_id, kind, msg.event, at, msg.id)
         try:
+            if kind == "break" and ref is not None:  # a planned break of the engine's plan
+                return await self._break_event(msg.id, shift_id, ref, msg.event, record)
             return await self._stop_event(msg, shift_id, booking_id, kind, record)
         except DuplicateStopEvent:
             return Ok(id=msg.id, duplicate=True, detail="already received").model_dump()
@@ -110,12 +116,15 @@ class DriverHub:
             return _error(msg.id, UNAVAILABLE, f"{exc} (send it again)")
 
     async def _stop_event(
-        self, msg: StopEventIn, shift_id: str, booking_id: str | None, kind: str, record: StopEvent
+        self,
+        msg: StopEventIn,
+        shift_id: ShiftId,
+        booking_id: BookingId | None,
+        kind: str,
+        record: StopEvent,
     ) -> dict[str, Any]:
         if booking_id is not None and not await run_in_threadpool(self._booking_exists, booking_id):
             return _error(msg.id, "unknown_stop", f"no stop {msg.stop_id!r} on this plan")
-        if kind == "break" and "@" in msg.stop_id:  # a planned break of the engine's plan
-            return await self._break_event(msg.id, shift_id, msg.stop_id, msg.event, record)
         if booking_id is None:
             if not await run_in_threadpool(self.runtime.repo.record_stop_event, record):
                 return Ok(id=msg.id, duplicate=True, detail="already received").model_dump()
@@ -131,7 +140,12 @@ class DriverHub:
         return Ok(id=msg.id, detail=detail).model_dump()
 
     async def _break_event(
-        self, message_id: str, shift_id: str, break_id: str, event: str, record: StopEvent
+        self,
+        message_id: str,
+        shift_id: ShiftId,
+        break_id: BookingId,
+        event: str,
+        record: StopEvent,
     ) -> dict[str, Any]:
         """Arrived: the break begins (at the depot); departed: it is over."""
         if event not in ("arrived", "departed"):
@@ -145,8 +159,8 @@ class DriverHub:
 
     async def planned_break(
         self,
-        shift_id: str,
-        break_id: str,
+        shift_id: ShiftId,
+        break_id: BookingId,
         event: StopEventKind,
         at: int,
         persist: StopEventRecord | None = None,
@@ -157,12 +171,13 @@ class DriverHub:
         refused = next((c for c in commands if isinstance(c, EventRefused)), None)
         return None if refused is None else refused.reason
 
-    def next_planned_break(self, shift_id: str) -> str | None:
+    def next_planned_break(self, shift_id: ShiftId) -> BookingId | None:
         """The first planned break on the vehicle's current plan, if any."""
         latest = self.runtime.publisher.latest(shift_id)
         if latest is None:
             return None
-        return next((s["stop_id"] for s in latest.payload["stops"] if s["kind"] == "break"), None)
+        stop = next((s for s in latest.payload["stops"] if s["kind"] == "break"), None)
+        return None if stop is None else _parse_stop_id(stop["stop_id"])[0]
 
     def _booking_exists(self, booking_id: str) -> bool:
         try:
@@ -190,7 +205,9 @@ class DriverHub:
         if batch:
             await run_in_threadpool(self._pass_on, batch)
 
-    def _pass_on(self, batch: list[tuple[str, str | None, tuple[float, float, int]]]) -> None:
+    def _pass_on(
+        self, batch: list[tuple[VehicleId, ShiftId | None, tuple[float, float, int]]]
+    ) -> None:
         """Engine (vehicle start for re-optimisation), database, riders' ETAs."""
         rt = self.runtime
         for vehicle_id, shift_id, (lat, lon, at) in batch:
@@ -209,16 +226,14 @@ class DriverHub:
             rt.sink.project_position(shift_id, node, at)
 
 
-def _parse_stop_id(stop_id: str) -> tuple[str | None, str | None]:
-    """``b_…/pickup`` → (booking, kind); ``depot`` and ``break-…`` have no booking."""
+def _parse_stop_id(stop_id: str) -> tuple[BookingId | None, str | None]:
+    """``b_…/pickup`` → (booking, kind); ``break-…/break`` → (break, "break"); ``depot``."""
     if stop_id == "depot":
         return None, "depot"
-    if stop_id.startswith("break-"):
-        return None, "break"
-    booking_id, _, kind = stop_id.rpartition("/")
-    if not booking_id or kind not in BOOKING_KINDS:
+    ref, _, kind = stop_id.rpartition("/")
+    if not ref or kind not in PLAN_KINDS:
         return None, None
-    return booking_id, kind
+    return BookingId(ref), kind
 
 
 def _error(message_id: str | None, code: str, detail: str) -> dict[str, Any]:

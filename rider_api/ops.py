@@ -30,7 +30,7 @@ from fastapi.concurrency import run_in_threadpool
 
 from dispatch.engine.state import VehicleState
 from dispatch.errors import InputError
-from dispatch.model import BookingStatus, PlannedStop, StopKind
+from dispatch.model import BookingId, BookingStatus, PlannedStop, StopKind, vehicle_of
 from dispatch.roads.network import RoadNetwork
 from dispatch.service.runtime import Runtime
 from dispatch.store.records import Booking
@@ -219,7 +219,7 @@ def fleet_view(
         for v in list(runtime.engine.vehicles.values())
         if v.shift_start < day_end and v.shift_end > max(now, day_start)
     ]
-    vehicles.sort(key=lambda v: (v.vehicle_id.split("@")[0], v.shift_start))
+    vehicles.sort(key=lambda v: (vehicle_of(v.vehicle_id), v.shift_start))
     names = {v.id: v.name or v.id for v in runtime.config.fleet.vehicles}
     return {
         "now": runtime.booking.iso(now),
@@ -253,9 +253,9 @@ def _vehicle(
     v: VehicleState,
     now: int,
     names: dict[str, str],
-    bookings: dict[str, Booking],
+    bookings: dict[BookingId, Booking],
 ) -> dict[str, Any]:
-    base = v.vehicle_id.split("@")[0]
+    base = vehicle_of(v.vehicle_id)
     lat, lon = runtime.network.node_coords(v.position_node)
     in_service = v.shift_start <= now < v.shift_end
     # A driver's device that is online listens for its shift vehicle's plan versions.
@@ -291,7 +291,7 @@ class _Planned:
 
 def _planned(runtime: Runtime, stop: PlannedStop) -> _Planned | None:
     """A plan stop with its road node and how late it is against the booking's promise."""
-    trip = runtime.engine.trips.get(str(stop.request_id))
+    trip = runtime.engine.trips.get(stop.request_id)
     if trip is None:
         return None
     if stop.kind is StopKind.PICKUP:
@@ -301,18 +301,17 @@ def _planned(runtime: Runtime, stop: PlannedStop) -> _Planned | None:
     return _Planned(stop, trip.spec.dropoff_node, max(0, late))
 
 
-def _stop(runtime: Runtime, p: _Planned, bookings: dict[str, Booking]) -> dict[str, Any]:
-    booking = bookings.get(str(p.stop.request_id))
+def _stop(runtime: Runtime, p: _Planned, bookings: dict[BookingId, Booking]) -> dict[str, Any]:
+    booking = bookings.get(p.stop.request_id)
     pickup = p.stop.kind is StopKind.PICKUP
     name = None
     if booking is not None:
         name = booking.origin.name if pickup else booking.destination.name
-    trip = runtime.engine.trips.get(str(p.stop.request_id))
-    is_break = trip is not None and trip.is_break
+    is_break = p.stop.kind is StopKind.BREAK
     lat, lon = runtime.network.node_coords(p.node)
     return {
         "booking_id": None if is_break else str(p.stop.request_id),
-        "kind": "break" if is_break else p.stop.kind.value,
+        "kind": p.stop.kind.value,
         "name": name,
         "lat": lat,
         "lon": lon,
@@ -358,7 +357,7 @@ async def fleet(
 # ---- the rider's bus --------------------------------------------------------------------
 
 
-def bus_on_its_way(runtime: Runtime, booking_id: str) -> dict[str, Any] | None:
+def bus_on_its_way(runtime: Runtime, booking_id: BookingId) -> dict[str, Any] | None:
     """Where the booking's bus is, once it really drives to the rider or carries them.
 
     "On its way" means: the driver's device is connected (so the position is live, not the
@@ -402,7 +401,7 @@ async def booking_vehicle(
     runtime = _runtime(request)
 
     def load() -> dict[str, Any]:
-        runtime.booking.authorise(booking_id, token, staff is not None)
-        return {"vehicle": bus_on_its_way(runtime, booking_id)}
+        booking = runtime.booking.authorise(booking_id, token, staff is not None)
+        return {"vehicle": bus_on_its_way(runtime, booking.id)}
 
     return await run_in_threadpool(load)

@@ -7,6 +7,7 @@ for anybody else.
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Sequence
 from typing import Any
 
 from fastapi import APIRouter, Query, Request
@@ -120,7 +121,7 @@ def _order_public(
     runtime: Runtime,
     order: StandingOrder,
     outcomes: list[DateOutcome],
-    cancelled: list[str] | None = None,
+    cancelled: Sequence[str] | None = None,
 ) -> StandingOrderReport:
     def place(p: Place) -> LocationIn:
         if p.stop_id is not None:
@@ -154,7 +155,7 @@ def _order_public(
         active=order.active,
         dates=dates,
         not_served=[o.day for o in outcomes if o.status == "not_served"],
-        cancelled_bookings=cancelled or [],
+        cancelled_bookings=list(cancelled or []),
     )
 
 

@@ -50,7 +50,7 @@ from dispatch.engine.snapshot import (
 )
 from dispatch.engine.state import OfferRecord, SolveInFlight, Trip, VehicleState
 from dispatch.engine.stop_events import apply_stop_event
-from dispatch.model import BookingStatus, Plan, Request, RequestId, Route, VehicleId, Visit
+from dispatch.model import BookingId, BookingStatus, Plan, Request, RequestId, Route, ShiftId, Visit
 from dispatch.solver.insertion import feasible_insertions, offers
 from dispatch.solver.plan import make_plan
 from dispatch.solver.schedule import Infeasibility, build_route
@@ -64,20 +64,20 @@ class Engine:
     def __init__(self, travel_times: NodeTravelTimes, params: EngineParams | None = None) -> None:
         self.params = params or EngineParams()
         self.table = LocationTable(travel_times)
-        self.vehicles: dict[str, VehicleState] = {}
-        self.trips: dict[str, Trip] = {}
+        self.vehicles: dict[ShiftId, VehicleState] = {}
+        self.trips: dict[BookingId, Trip] = {}
         self.offers: dict[str, OfferRecord] = {}
         self.solving: SolveInFlight | None = None
         self.state_version = 0
         self._dirty_since: int | None = None
         self._last_solve_at: int | None = None
         self._last_deep_at: int | None = None
-        self._open: tuple[tuple[int, int], dict[str, Trip]] = ((-1, -1), {})
+        self._open: tuple[tuple[int, int], dict[BookingId, Trip]] = ((-1, -1), {})
         self._next_token = 1
         #: Live snapshots by (now, vehicles in it), valid until the state changes.
         self._snapshots: dict[tuple[int, tuple[str, ...]], LiveSnapshot] = {}
         #: Each vehicle's part of the last snapshot, and the solver's route states for them.
-        self._entries: dict[str, VehicleEntry] = {}
+        self._entries: dict[ShiftId, VehicleEntry] = {}
         self._route_states: dict[tuple[object, ...], object] = {}
 
     # ---- dispatch ---------------------------------------------------------------
@@ -188,7 +188,7 @@ class Engine:
             done = book_reassigned(self, event, offer, now)
             if done is not None:
                 return done
-        request = trip_rules.promised_request(offer, RequestId(event.booking_id))
+        request = trip_rules.promised_request(offer, event.booking_id)
         live = self.live_snapshot(now, extra=(request,), around=request, shared=True)
         # The offer's own vehicle first (usually it still fits there), then the fleet.
         found = feasible_insertions(
@@ -197,7 +197,7 @@ class Engine:
             request,
             self.params.objective,
             limit=1,
-            vehicles={VehicleId(offer.vehicle_id)},
+            vehicles={offer.vehicle_id},
         ) or feasible_insertions(
             live.snapshot, live.visits, request, self.params.objective, limit=1
         )
@@ -212,15 +212,15 @@ class Engine:
             ]
         offer.used = True
         insertion = found[0]
-        trip = trip_rules.trip_from_offer(event.booking_id, offer, str(insertion.vehicle_id))
+        trip = trip_rules.trip_from_offer(event.booking_id, offer, insertion.vehicle_id)
         self.trips[trip.booking_id] = trip
-        vehicle = self.vehicles[str(insertion.vehicle_id)]
+        vehicle = self.vehicles[insertion.vehicle_id]
         changed = self.set_route(
             vehicle, list(insertion.visits), insertion.route, vehicle.vehicle_id in live.relaxed
         )
         self.mark_dirty(now)
         stops = {s.request_id: s for s in insertion.route.stops}
-        rid = RequestId(event.booking_id)
+        rid = event.booking_id
         accepted = BookingAccepted(
             event.booking_id,
             event.offer_id,
@@ -235,7 +235,11 @@ class Engine:
 
     # ---- recovery after a restart (see restore.py) -----------------------------------
 
-    def unplaced(self) -> list[str]:
+    def vehicle_of(self, trip: Trip) -> VehicleState | None:
+        """The shift whose plan holds ``trip`` (``None``: no vehicle's plan holds it)."""
+        return None if trip.vehicle_id is None else self.vehicles.get(trip.vehicle_id)
+
+    def unplaced(self) -> list[BookingId]:
         """Open bookings on no vehicle's plan (incidents)."""
         return restore.unplaced(self)
 
@@ -249,7 +253,7 @@ class Engine:
         commands: list[Command] = [
             TripStatusChanged(trip.booking_id, BookingStatus.CANCELLED, now, trip.vehicle_id)
         ]
-        vehicle = self.vehicles.get(trip.vehicle_id or "")
+        vehicle = self.vehicle_of(trip)
         self.mark_dirty(now)  # room on a bus: worth re-planning
         if vehicle is not None:
             vehicle.visits = [v for v in vehicle.visits if v.request_id != trip.booking_id]
@@ -303,7 +307,7 @@ class Engine:
             )
             at = now
         if vehicle.reported_at is not None and at < vehicle.reported_at:
-            return [EventRefused(event.vehicle_id, "", "older than the vehicle's latest report")]
+            return [EventRefused(event.vehicle_id, None, "older than the vehicle's latest report")]
         vehicle.reported_at = at
         if vehicle.at_stop and event.node == vehicle.position_node:
             return []  # still at the stop: it has been there since it arrived
@@ -315,10 +319,10 @@ class Engine:
     def _shift_end(self, event: ShiftEndReported, now: int) -> list[Command]:
         vehicle = self.vehicles.get(event.vehicle_id)
         if vehicle is None:
-            return [EventRefused(event.vehicle_id, "", "no such shift")]
+            return [EventRefused(event.vehicle_id, None, "no such shift")]
         if vehicle.visits:
             stops = len(vehicle.visits)
-            return [EventRefused(event.vehicle_id, "", f"{stops} stops are still to be served")]
+            return [EventRefused(event.vehicle_id, None, f"{stops} stops are still to be served")]
         vehicle.shift_end = min(vehicle.shift_end, now)
         return []
 
@@ -446,7 +450,7 @@ class Engine:
                 self._snapshots[key] = base
         return with_requests(base, extra, self.table)
 
-    def open_trips(self) -> dict[str, Trip]:
+    def open_trips(self) -> dict[BookingId, Trip]:
         """The trips still to serve (kept until the state changes: a busy day has many done)."""
         key = (self.state_version, len(self.trips))
         if self._open[0] != key:
@@ -485,7 +489,7 @@ class Engine:
     def _retime(self, vehicle: VehicleState, now: int) -> list[Command]:
         """Re-time a vehicle's route after its visits changed, and publish it."""
         live = self.live_snapshot(now, only=vehicle)
-        view = live.snapshot.vehicle_by_id.get(VehicleId(vehicle.vehicle_id))
+        view = live.snapshot.vehicle_by_id.get(vehicle.vehicle_id)
         if view is None:
             vehicle.route = None
             return []

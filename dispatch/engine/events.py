@@ -9,8 +9,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from enum import StrEnum
 
+from dispatch.model import BookingId, Plan, Route, ShiftId, Snapshot, StopKind, TimeWindow
 from dispatch.model import BookingStatus as BookingStatus
-from dispatch.model import Plan, Route, Snapshot, TimeWindow
 
 OPEN_STATUSES = frozenset({BookingStatus.CONFIRMED, BookingStatus.ON_BOARD})
 
@@ -63,7 +63,7 @@ class QuoteRequested:
 
 @dataclass(frozen=True, slots=True)
 class BookingRequested:
-    booking_id: str
+    booking_id: BookingId
     offer_id: str
 
 
@@ -71,11 +71,11 @@ class BookingRequested:
 class BookingRestored:
     """A booking read back from the database after a restart."""
 
-    booking_id: str
+    booking_id: BookingId
     trip: TripSpec
     promise: Promise
     status: BookingStatus
-    vehicle_id: str | None
+    vehicle_id: ShiftId | None
     boarded_at: int | None = None
     #: The ride limit promised with the booking (``None``: written before it was stored).
     max_ride_s: int | None = None
@@ -85,9 +85,9 @@ class BookingRestored:
 class PlanRestored:
     """A vehicle's last persisted plan: its version and visit order (booking id, kind)."""
 
-    vehicle_id: str
+    vehicle_id: ShiftId
     version: int
-    visits: tuple[tuple[str, str], ...]
+    visits: tuple[tuple[BookingId, StopKind], ...]
 
 
 @dataclass(frozen=True, slots=True)
@@ -97,12 +97,12 @@ class RestoreCompleted:
 
 @dataclass(frozen=True, slots=True)
 class CancelRequested:
-    booking_id: str
+    booking_id: BookingId
 
 
 @dataclass(frozen=True, slots=True)
 class VehicleAdded:
-    vehicle_id: str
+    vehicle_id: ShiftId
     seats: int
     wheelchair_places: int
     depot_node: int
@@ -118,15 +118,15 @@ class VehicleAdded:
 
 @dataclass(frozen=True, slots=True)
 class PositionReported:
-    vehicle_id: str
+    vehicle_id: ShiftId
     node: int
     at: int
 
 
 @dataclass(frozen=True, slots=True)
 class StopEventReported:
-    vehicle_id: str
-    booking_id: str
+    vehicle_id: ShiftId
+    booking_id: BookingId
     event: StopEventKind
     at: int
 
@@ -135,7 +135,7 @@ class StopEventReported:
 class ShiftEndReported:
     """The driver ends the shift: refused while stops remain, else no more work is planned."""
 
-    vehicle_id: str
+    vehicle_id: ShiftId
 
 
 @dataclass(frozen=True, slots=True)
@@ -172,7 +172,7 @@ Event = (
 @dataclass(frozen=True, slots=True)
 class OfferMade:
     offer_id: str
-    vehicle_id: str
+    vehicle_id: ShiftId
     promise: Promise
     pickup_eta: int
     dropoff_eta: int
@@ -189,9 +189,9 @@ class QuoteAnswered:
 
 @dataclass(frozen=True, slots=True)
 class BookingAccepted:
-    booking_id: str
+    booking_id: BookingId
     offer_id: str
-    vehicle_id: str
+    vehicle_id: ShiftId
     trip: TripSpec
     promise: Promise
     pickup_eta: int
@@ -202,7 +202,7 @@ class BookingAccepted:
 
 @dataclass(frozen=True, slots=True)
 class BookingRejected:
-    booking_id: str
+    booking_id: BookingId
     offer_id: str
     reason: str
     code: str  # "unknown_offer" | "expired" | "infeasible" | "used"
@@ -210,16 +210,17 @@ class BookingRejected:
 
 @dataclass(frozen=True, slots=True)
 class TripStatusChanged:
-    booking_id: str
+    booking_id: BookingId
     status: BookingStatus
     at: int
-    vehicle_id: str | None
+    vehicle_id: ShiftId | None
 
 
 @dataclass(frozen=True, slots=True)
 class EventRefused:
-    vehicle_id: str
-    booking_id: str
+    vehicle_id: ShiftId
+    #: The booking the refused event named (``None``: the event named no booking).
+    booking_id: BookingId | None
     reason: str
 
 
@@ -227,7 +228,7 @@ class EventRefused:
 class PlanChanged:
     """A vehicle's new plan version, to be persisted and published to its driver."""
 
-    vehicle_id: str
+    vehicle_id: ShiftId
     version: int
     route: Route
     nodes: tuple[int, ...]
@@ -262,7 +263,7 @@ class TripUnplaced:
     Every later re-optimisation tries to place it again.
     """
 
-    booking_id: str
+    booking_id: BookingId
     reason: str
     at: int
 

@@ -15,7 +15,7 @@ from dispatch.engine import trips as trip_rules
 from dispatch.engine.events import BookingAccepted, BookingRequested, Command, OfferMade
 from dispatch.engine.snapshot import LiveSnapshot
 from dispatch.engine.state import OfferRecord
-from dispatch.model import Request, RequestId, Route, StopKind, VehicleId, Visit
+from dispatch.model import Request, RequestId, Route, ShiftId, StopKind, Visit
 from dispatch.solver.reassign import insert_with_reassignment, reassignment_offer
 from dispatch.solver.schedule import Infeasibility, build_route
 
@@ -42,8 +42,8 @@ def reassigned_offer(
     if offer is None:
         return None
     record = trip_rules.offer_record(event, 0, offer, request, max_ride, now, engine.params)
-    record.reassignment = {str(vid): seq for vid, seq in found.sequences.items()}
-    record.based_on = {str(vid): tuple(live.visits.get(vid, ())) for vid in found.sequences}
+    record.reassignment = dict(found.sequences)
+    record.based_on = {vid: tuple(live.visits.get(vid, ())) for vid in found.sequences}
     engine.offers[record.offer_id] = record
     return OfferMade(
         record.offer_id,
@@ -64,7 +64,7 @@ def book_reassigned(
         vehicle = engine.vehicles.get(vid)
         if vehicle is None or tuple(vehicle.visits) != before:
             return None
-    rid = RequestId(event.booking_id)
+    rid = event.booking_id
     request = trip_rules.promised_request(offer, rid)
     live = engine.live_snapshot(now, extra=(request,))
     sequences = {
@@ -80,7 +80,7 @@ def book_reassigned(
     changed: list[Command] = []
     for vid, route in routes.items():
         for visit in sequences[vid]:
-            engine.trips[str(visit.request_id)].vehicle_id = vid
+            engine.trips[visit.request_id].vehicle_id = vid
         vehicle = engine.vehicles[vid]
         changed.append(engine.set_route(vehicle, list(sequences[vid]), route, vid in live.relaxed))
     engine.mark_dirty(now)
@@ -106,11 +106,13 @@ def booking_visits(
     return tuple(Visit(booked, v.kind) if v.request_id == quoted else v for v in sequence)
 
 
-def _timed(live: LiveSnapshot, sequences: dict[str, tuple[Visit, ...]]) -> dict[str, Route] | None:
+def _timed(
+    live: LiveSnapshot, sequences: dict[ShiftId, tuple[Visit, ...]]
+) -> dict[ShiftId, Route] | None:
     """Every changed vehicle's route, timed and within capacity, or ``None``."""
     routes = {}
     for vid, seq in sequences.items():
-        view = live.snapshot.vehicle_by_id.get(VehicleId(vid))
+        view = live.snapshot.vehicle_by_id.get(vid)
         if view is None:
             return None
         route = build_route(live.snapshot, view, seq)

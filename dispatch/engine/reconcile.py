@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING
 
 from dispatch.engine.events import OPEN_STATUSES, Command, PlanAdopted, SolveFinished
 from dispatch.engine.snapshot import LiveSnapshot
-from dispatch.model import Plan, RequestId, Vehicle, VehicleId, Visit
+from dispatch.model import Plan, RequestId, ShiftId, Vehicle, Visit
 from dispatch.solver.plan import make_plan
 from dispatch.solver.repair import insert_requests
 from dispatch.solver.schedule import Infeasibility, build_route
@@ -31,7 +31,7 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
-Sequences = dict[VehicleId, list[Visit]]
+Sequences = dict[ShiftId, list[Visit]]
 
 
 def adopt_solution(engine: Engine, event: SolveFinished, now: int) -> list[Command]:
@@ -57,13 +57,13 @@ def adopt_solution(engine: Engine, event: SolveFinished, now: int) -> list[Comma
 
 
 def _adopt(
-    engine: Engine, candidate: Plan, current: Plan, token: int, relaxed: frozenset[str]
+    engine: Engine, candidate: Plan, current: Plan, token: int, relaxed: frozenset[ShiftId]
 ) -> list[Command]:
     changed: list[Command] = []
     moved = 0
     for route in candidate.routes:
-        vehicle = engine.vehicles[str(route.vehicle_id)]
-        for rid in dict.fromkeys(str(s.request_id) for s in route.stops):
+        vehicle = engine.vehicles[route.vehicle_id]
+        for rid in dict.fromkeys(s.request_id for s in route.stops):
             trip = engine.trips[rid]
             moved += trip.vehicle_id != vehicle.vehicle_id
             trip.vehicle_id = vehicle.vehicle_id
@@ -111,7 +111,7 @@ def merge_with_present(engine: Engine, live: LiveSnapshot, plan: Plan) -> Sequen
         v for t in engine.trips.values() if t.status in OPEN_STATUSES for v in t.visits()
     }
     proposed = _proposed(live, plan, open_visits)
-    kept: set[VehicleId] = set()
+    kept: set[ShiftId] = set()
     while True:
         merged = _combine(live, proposed, kept)
         stuck = _unpinned(live, merged, kept)
@@ -136,7 +136,7 @@ def _proposed(live: LiveSnapshot, plan: Plan, open_visits: set[Visit]) -> Sequen
     return proposed
 
 
-def _combine(live: LiveSnapshot, proposed: Sequences, kept: set[VehicleId]) -> Sequences:
+def _combine(live: LiveSnapshot, proposed: Sequences, kept: set[ShiftId]) -> Sequences:
     """Kept vehicles' current orders; the others' proposals without what the kept ones hold."""
     taken = {v for vid in kept for v in live.visits.get(vid, ())}
     return {
@@ -147,9 +147,9 @@ def _combine(live: LiveSnapshot, proposed: Sequences, kept: set[VehicleId]) -> S
     }
 
 
-def _unpinned(live: LiveSnapshot, merged: Sequences, kept: set[VehicleId]) -> set[VehicleId]:
+def _unpinned(live: LiveSnapshot, merged: Sequences, kept: set[ShiftId]) -> set[ShiftId]:
     """Put locked stops first; vehicles missing an on-board rider or a locked stop are stuck."""
-    stuck: set[VehicleId] = set()
+    stuck: set[ShiftId] = set()
     for vehicle in live.snapshot.vehicles:
         if vehicle.id in kept:
             continue
@@ -174,15 +174,15 @@ def _insert_missing(
     engine: Engine,
     live: LiveSnapshot,
     merged: Sequences,
-    kept: set[VehicleId],
+    kept: set[ShiftId],
     open_visits: set[Visit],
-) -> tuple[Sequences, set[VehicleId]]:
+) -> tuple[Sequences, set[ShiftId]]:
     """Insert bookings the merge does not hold; a booking that fits nowhere keeps its vehicle."""
     placed = {v for seq in merged.values() for v in seq}
-    missing = sorted({str(v.request_id) for v in open_visits - placed})
+    missing = sorted({v.request_id for v in open_visits - placed})
     if not missing:
         return merged, set()
-    stuck: set[VehicleId] = set()
+    stuck: set[ShiftId] = set()
     insertable: list[RequestId] = []
     for rid in missing:
         trip = engine.trips[rid]
@@ -192,33 +192,33 @@ def _insert_missing(
                 stuck.add(home)
             continue
         merged = _without(merged, rid)
-        insertable.append(RequestId(rid))
+        insertable.append(rid)
     if stuck or not insertable:
         return merged, stuck
     sequences, unserved = insert_requests(
         live.snapshot, merged, insertable, engine.params.objective
     )
     for rid in unserved:
-        home = _home(live, str(rid))
+        home = _home(live, rid)
         if home is not None and home not in kept:
             stuck.add(home)
     return {vid: list(seq) for vid, seq in sequences.items()}, stuck
 
 
-def _home(live: LiveSnapshot, rid: str) -> VehicleId | None:
+def _home(live: LiveSnapshot, rid: RequestId) -> ShiftId | None:
     """The vehicle whose current plan holds the booking, if any."""
     return next(
-        (vid for vid, seq in live.visits.items() if any(str(v.request_id) == rid for v in seq)),
+        (vid for vid, seq in live.visits.items() if any(v.request_id == rid for v in seq)),
         None,
     )
 
 
-def _without(merged: Sequences, rid: str) -> Sequences:
+def _without(merged: Sequences, rid: RequestId) -> Sequences:
     """Partial leftovers of a booking (e.g. a pickup whose drop-off is gone) are removed."""
-    return {vid: [v for v in seq if str(v.request_id) != rid] for vid, seq in merged.items()}
+    return {vid: [v for v in seq if v.request_id != rid] for vid, seq in merged.items()}
 
 
-def _untimeable(live: LiveSnapshot, merged: Sequences, kept: set[VehicleId]) -> set[VehicleId]:
+def _untimeable(live: LiveSnapshot, merged: Sequences, kept: set[ShiftId]) -> set[ShiftId]:
     """Vehicles (not kept already) whose merged order cannot be timed."""
     return {
         vehicle.id

@@ -24,7 +24,7 @@ from dispatch.engine.events import (
     TripUnplaced,
 )
 from dispatch.engine.state import Trip
-from dispatch.model import BookingStatus, RequestId, StopKind, VehicleId, Visit
+from dispatch.model import BookingId, BookingStatus, ShiftId, StopKind, Visit
 from dispatch.solver.insertion import feasible_insertions
 from dispatch.solver.schedule import Infeasibility, build_route
 
@@ -57,14 +57,16 @@ def plan(engine: Engine, event: PlanRestored) -> list[Command]:
 
 
 def restored_visits(
-    trips: Mapping[str, Trip], vehicle_id: str, stored: Iterable[tuple[str, str]]
+    trips: Mapping[BookingId, Trip],
+    vehicle_id: ShiftId,
+    stored: Iterable[tuple[BookingId, StopKind]],
 ) -> list[Visit]:
     """The stored order, restricted to complete visits of open trips of this vehicle."""
-    order = [Visit(RequestId(b), StopKind(k)) for b, k in stored]
+    order = [_stored_visit(trips, b, k) for b, k in stored]
     seen = set(order)
     kept: list[Visit] = []
     for visit in order:
-        trip = trips.get(str(visit.request_id))
+        trip = trips.get(visit.request_id)
         if trip is None or trip.status not in OPEN_STATUSES or trip.vehicle_id != vehicle_id:
             continue
         wanted = trip.visits()
@@ -73,15 +75,24 @@ def restored_visits(
     return kept
 
 
+def _stored_visit(trips: Mapping[BookingId, Trip], booking_id: BookingId, kind: StopKind) -> Visit:
+    """A stored visit; plans stored before breaks were a stop kind of their own call a
+    break's stop a drop-off."""
+    trip = trips.get(booking_id)
+    if trip is not None and kind is StopKind.DROPOFF:
+        kind = trip.dropoff_kind
+    return Visit(booking_id, kind)
+
+
 def completed(engine: Engine, now: int) -> list[Command]:
     """Re-time every vehicle; bookings not in place are inserted again or reported."""
     placed = {v for vehicle in engine.vehicles.values() for v in vehicle.visits}
     commands: list[Command] = []
-    homeless: list[tuple[Trip, str | None]] = []
+    homeless: list[tuple[Trip, ShiftId | None]] = []
     for trip in engine.trips.values():
         if trip.status not in OPEN_STATUSES or set(trip.visits()) <= placed:
             continue
-        vehicle = engine.vehicles.get(trip.vehicle_id or "")
+        vehicle = engine.vehicle_of(trip)
         if trip.status is BookingStatus.ON_BOARD and vehicle is not None:
             vehicle.visits.extend(v for v in trip.visits() if v not in placed)
             continue
@@ -101,7 +112,7 @@ def _retime_all(engine: Engine, now: int) -> list[Command]:
     live = engine.live_snapshot(now)
     commands: list[Command] = []
     for vehicle in engine.vehicles.values():
-        view = live.snapshot.vehicle_by_id.get(VehicleId(vehicle.vehicle_id))
+        view = live.snapshot.vehicle_by_id.get(vehicle.vehicle_id)
         if view is None:
             vehicle.route = None
             continue
@@ -116,17 +127,17 @@ def _retime_all(engine: Engine, now: int) -> list[Command]:
     return commands
 
 
-def reinsert(engine: Engine, trip: Trip, now: int, preferred: str | None) -> list[Command]:
+def reinsert(engine: Engine, trip: Trip, now: int, preferred: ShiftId | None) -> list[Command]:
     """Insert a booking that lost its place: its own vehicle first, then any."""
     if trip.status is not BookingStatus.CONFIRMED:  # on board a vehicle that is not in service
         log.error("booking %s: the rider is on board a vehicle not in service", trip.booking_id)
         return [TripUnplaced(trip.booking_id, "the rider's vehicle is not in service", now)]
     live = engine.live_snapshot(now)
-    request = live.snapshot.request_by_id[RequestId(trip.booking_id)]
+    request = live.snapshot.request_by_id[trip.booking_id]
     objective = engine.params.objective
     found = []
     if preferred is not None and preferred in engine.vehicles:
-        own = {VehicleId(preferred)}
+        own = {preferred}
         found = feasible_insertions(
             live.snapshot, live.visits, request, objective, limit=1, vehicles=own
         )
@@ -134,14 +145,14 @@ def reinsert(engine: Engine, trip: Trip, now: int, preferred: str | None) -> lis
     if not found:
         log.error("booking %s cannot be placed on any vehicle after restart", trip.booking_id)
         return [TripUnplaced(trip.booking_id, UNPLACEABLE, now)]
-    vehicle = engine.vehicles[str(found[0].vehicle_id)]
+    vehicle = engine.vehicles[found[0].vehicle_id]
     trip.vehicle_id = vehicle.vehicle_id
     relaxed = vehicle.vehicle_id in live.relaxed
     engine.mark_dirty(now)
     return [engine.set_route(vehicle, list(found[0].visits), found[0].route, relaxed)]
 
 
-def unplaced(engine: Engine) -> list[str]:
+def unplaced(engine: Engine) -> list[BookingId]:
     """Open bookings on no vehicle's plan (incidents)."""
     return [
         t.booking_id

@@ -19,14 +19,15 @@ from dispatch.engine.locations import LocationTable
 from dispatch.engine.state import Trip, VehicleState
 from dispatch.model import (
     NO_LIMIT_S,
+    BookingId,
     BookingStatus,
     Request,
     RequestId,
+    ShiftId,
     Snapshot,
     StopKind,
     TimeWindow,
     Vehicle,
-    VehicleId,
     Visit,
 )
 from dispatch.solver.route_state import share_route_states, use_route_states
@@ -38,8 +39,8 @@ class LiveSnapshot:
     """A snapshot plus the current visit order of each vehicle in it."""
 
     snapshot: Snapshot
-    visits: dict[VehicleId, tuple[Visit, ...]]
-    relaxed: frozenset[str]
+    visits: dict[ShiftId, tuple[Visit, ...]]
+    relaxed: frozenset[ShiftId]
 
 
 def trip_request(trip: Trip, table: LocationTable) -> Request:
@@ -62,7 +63,7 @@ def _trip_request(trip: Trip, table: LocationTable) -> Request:
     if trip.is_break:
         depot = table.index(trip.spec.dropoff_node)
         return Request(
-            id=RequestId(trip.booking_id),
+            id=trip.booking_id,
             pickup=depot,
             dropoff=depot,
             load=(0, 0),
@@ -71,9 +72,10 @@ def _trip_request(trip: Trip, table: LocationTable) -> Request:
             promised=True,
             boarded_at=trip.boarded_at,
             exclusive=True,  # nobody on board during the break
+            is_break=True,
         )
     return Request(
-        id=RequestId(trip.booking_id),
+        id=trip.booking_id,
         pickup=table.index(trip.spec.pickup_node),
         dropoff=table.index(trip.spec.dropoff_node),
         load=trip.load,
@@ -109,10 +111,10 @@ def vehicle_view(
     if locked:
         available = _on_the_way(state, table, now, locked[0])
     on_board = tuple(
-        v.request_id for v in state.visits if v.kind is StopKind.DROPOFF and _on_board(state, v)
+        v.request_id for v in state.visits if v.kind is not StopKind.PICKUP and _on_board(state, v)
     )
     return Vehicle(
-        id=VehicleId(state.vehicle_id),
+        id=state.vehicle_id,
         capacity=state.capacity,
         start_location=table.index(start_node),
         available_from=available,
@@ -202,10 +204,10 @@ def _entry_key(state: VehicleState, now: int) -> tuple[object, ...]:
 def build_live_snapshot(
     now: int,
     vehicles: Iterable[VehicleState],
-    trips: Mapping[str, Trip],
+    trips: Mapping[BookingId, Trip],
     table: LocationTable,
     extra: Sequence[Request] = (),
-    entries: dict[str, VehicleEntry] | None = None,
+    entries: dict[ShiftId, VehicleEntry] | None = None,
     route_states: dict[tuple[object, ...], object] | None = None,
     lock_ahead_s: int = 900,
 ) -> LiveSnapshot:
@@ -216,7 +218,7 @@ def build_live_snapshot(
     route-state memo, so that route states outlive one snapshot too.
     """
     open_trips = [t for t in trips.values() if t.status in OPEN_STATUSES and _plannable(t)]
-    requests = {RequestId(t.booking_id): trip_request(t, table) for t in open_trips}
+    requests = {t.booking_id: trip_request(t, table) for t in open_trips}
     active = [v for v in vehicles if v.shift_end > now or v.visits]
     plain: Snapshot | None = None
     parts: list[VehicleEntry] = []
@@ -240,7 +242,7 @@ def build_live_snapshot(
     snapshot = _snapshot(now, tuple(e.view for e in parts), tuple(requests.values()), table)
     if route_states is not None:
         use_route_states(snapshot, route_states)
-    visits = {VehicleId(v.vehicle_id): tuple(v.visits) for v in active}
+    visits = {v.vehicle_id: tuple(v.visits) for v in active}
     relaxed = frozenset(
         v.vehicle_id for v, e in zip(active, parts, strict=True) if e.relaxed is not None
     )

@@ -5,21 +5,21 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from dispatch.engine.events import Promise, TripSpec
-from dispatch.model import BookingStatus, Request, RequestId, Route, StopKind, Visit
+from dispatch.model import BookingId, BookingStatus, Request, Route, ShiftId, StopKind, Visit
 
 
 @dataclass(slots=True)
 class Trip:
     """A confirmed booking as the engine tracks it."""
 
-    booking_id: str
+    booking_id: BookingId
     spec: TripSpec
     promise: Promise
     max_ride_s: int
     pickup_service_s: int
     dropoff_service_s: int
     status: BookingStatus = BookingStatus.CONFIRMED
-    vehicle_id: str | None = None
+    vehicle_id: ShiftId | None = None
     #: When boarding was over and the ride began (the driver's "boarded"), never ahead
     #: of the clock. For a planned break: the shift start.
     boarded_at: int | None = None
@@ -38,18 +38,24 @@ class Trip:
             return (0, 0)
         return (self.spec.passengers - self.spec.wheelchairs, self.spec.wheelchairs)
 
+    @property
+    def dropoff_kind(self) -> StopKind:
+        """The kind of the trip's last stop: the break itself, or the rider's drop-off."""
+        return StopKind.BREAK if self.is_break else StopKind.DROPOFF
+
     def visits(self) -> tuple[Visit, ...]:
-        rid = RequestId(self.booking_id)
+        rid = self.booking_id
+        last = Visit(rid, self.dropoff_kind)
         if self.status is BookingStatus.ON_BOARD:
-            return (Visit(rid, StopKind.DROPOFF),)
-        return (Visit(rid, StopKind.PICKUP), Visit(rid, StopKind.DROPOFF))
+            return (last,)
+        return (Visit(rid, StopKind.PICKUP), last)
 
 
 @dataclass(slots=True)
 class VehicleState:
     """A vehicle, where it is, and its current plan (visit order and timed route)."""
 
-    vehicle_id: str
+    vehicle_id: ShiftId
     seats: int
     wheelchair_places: int
     depot_node: int
@@ -82,7 +88,7 @@ class OfferRecord:
     spec: TripSpec
     request: Request
     promise: Promise
-    vehicle_id: str
+    vehicle_id: ShiftId
     expires_at: int
     max_ride_s: int
     pickup_service_s: int
@@ -90,8 +96,8 @@ class OfferRecord:
     used: bool = False
     #: For an offer that moves other bookings: the new sequences of the vehicles that
     #: change, and their sequences when the offer was made (it holds only while those stand).
-    reassignment: dict[str, tuple[Visit, ...]] | None = None
-    based_on: dict[str, tuple[Visit, ...]] | None = None
+    reassignment: dict[ShiftId, tuple[Visit, ...]] | None = None
+    based_on: dict[ShiftId, tuple[Visit, ...]] | None = None
 
 
 @dataclass(slots=True)

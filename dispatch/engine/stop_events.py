@@ -50,7 +50,7 @@ def _break_event(
         return _arrived(engine, vehicle, trip, ev, now)
     if ev.event in (StopEventKind.DEPARTED, StopEventKind.ALIGHTED):
         trip.status = BookingStatus.COMPLETED
-        _drop_visit(vehicle, trip, StopKind.DROPOFF)
+        _drop_visit(vehicle, trip, StopKind.BREAK)
         _move(engine, vehicle, trip.spec.dropoff_node, ev.at, now)
         vehicle.at_stop = False
         return Outcome([], vehicle)
@@ -64,7 +64,7 @@ def _refuse(event: StopEventReported, reason: str) -> Outcome:
 def _arrived(
     engine: Engine, vehicle: VehicleState, trip: Trip, ev: StopEventReported, now: int
 ) -> Outcome:
-    kind = StopKind.DROPOFF if trip.status is BookingStatus.ON_BOARD else StopKind.PICKUP
+    kind = trip.dropoff_kind if trip.status is BookingStatus.ON_BOARD else StopKind.PICKUP
     visit = next(
         (v for v in vehicle.visits if v.request_id == trip.booking_id and v.kind is kind), None
     )

@@ -18,7 +18,15 @@ from dispatch.engine.locations import LocationTable
 from dispatch.engine.params import EngineParams
 from dispatch.engine.state import OfferRecord, Trip
 from dispatch.errors import ConflictError
-from dispatch.model import NO_LIMIT_S, BookingStatus, Request, RequestId, TimeWindow
+from dispatch.model import (
+    NO_LIMIT_S,
+    BookingId,
+    BookingStatus,
+    Request,
+    RequestId,
+    ShiftId,
+    TimeWindow,
+)
 from dispatch.solver.insertion import Offer
 from dispatch.solver.params import PromiseParams
 from dispatch.solver.reassign import ReassignedOffer
@@ -103,7 +111,7 @@ def offer_record(
         spec=event.trip,
         request=request,
         promise=promise,
-        vehicle_id=str(offer.vehicle_id),
+        vehicle_id=offer.vehicle_id,
         expires_at=now + params.offer_hold_s,
         max_ride_s=max_ride,
         pickup_service_s=request.pickup_service_s,
@@ -136,7 +144,7 @@ def promised_request(offer: OfferRecord, rid: RequestId) -> Request:
     )
 
 
-def trip_from_offer(booking_id: str, offer: OfferRecord, vehicle_id: str) -> Trip:
+def trip_from_offer(booking_id: BookingId, offer: OfferRecord, vehicle_id: ShiftId) -> Trip:
     return Trip(
         booking_id=booking_id,
         spec=offer.spec,
@@ -188,12 +196,9 @@ def alternative_trips(spec: TripSpec, now: int, params: EngineParams) -> Iterato
             yield replace(spec, depart_after=base + shift)
 
 
-BREAK_PREFIX = "break-"
-
-
-def is_break_id(request_id: str) -> bool:
-    """Whether a plan stop's request id names a planned break (see :func:`break_trip`)."""
-    return request_id.startswith(BREAK_PREFIX)
+def break_id(shift: ShiftId, k: int) -> BookingId:
+    """The id of the ``k``-th planned break of ``shift`` (an id, never parsed)."""
+    return BookingId(f"break-{k}@{shift}")
 
 
 def break_trip(event: VehicleAdded, k: int, start: int, end: int, params: EngineParams) -> Trip:
@@ -205,7 +210,7 @@ def break_trip(event: VehicleAdded, k: int, start: int, end: int, params: Engine
     latest_start = start + params.break_flex_s
     window = TimeWindow(start, latest_start)
     return Trip(
-        booking_id=f"{BREAK_PREFIX}{k}@{event.vehicle_id}",
+        booking_id=break_id(event.vehicle_id, k),
         spec=TripSpec(event.depot_node, event.depot_node, 1),
         promise=Promise(window, latest_start + (end - start)),
         max_ride_s=NO_LIMIT_S,

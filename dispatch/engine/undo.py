@@ -29,6 +29,7 @@ from dispatch.engine.events import (
     VehicleAdded,
 )
 from dispatch.engine.state import Trip, VehicleState
+from dispatch.model import BookingId, ShiftId
 
 if TYPE_CHECKING:
     from dispatch.engine.engine import Engine
@@ -49,9 +50,9 @@ _TRIP_FIELDS = tuple(f.name for f in fields(Trip))
 
 @dataclass(frozen=True)
 class Checkpoint:
-    vehicles: dict[str, VehicleState]
+    vehicles: dict[ShiftId, VehicleState]
     vehicle_count: int
-    trips: dict[str, Trip]
+    trips: dict[BookingId, Trip]
     trip_count: int
     offer_used: tuple[str, bool] | None
 
@@ -70,10 +71,10 @@ def checkpoint(engine: Engine, event: Event) -> Checkpoint | None:
 
 def rollback(engine: Engine, saved: Checkpoint) -> None:
     """Put the engine back as it was at ``saved`` (plan versions stay as high as they got)."""
-    for key in list(engine.trips)[saved.trip_count :]:
-        del engine.trips[key]
-    for key in list(engine.vehicles)[saved.vehicle_count :]:
-        del engine.vehicles[key]
+    for booking in list(engine.trips)[saved.trip_count :]:
+        del engine.trips[booking]
+    for shift in list(engine.vehicles)[saved.vehicle_count :]:
+        del engine.vehicles[shift]
     for booking_id, old in saved.trips.items():
         trip = engine.trips.get(booking_id)
         if trip is not None:
@@ -106,7 +107,7 @@ def _vehicles_touched(engine: Engine, event: Event) -> list[VehicleState]:
             return [v for v in engine.vehicles.values() if _overlaps(v, start, end)]
         case CancelRequested(booking_id=booking_id):
             trip = engine.trips.get(booking_id)
-            vehicle = engine.vehicles.get(trip.vehicle_id or "") if trip else None
+            vehicle = engine.vehicle_of(trip) if trip else None
             return [vehicle] if vehicle is not None else []
         case StopEventReported(vehicle_id=vehicle_id) | ShiftEndReported(vehicle_id=vehicle_id):
             vehicle = engine.vehicles.get(vehicle_id)
@@ -128,7 +129,7 @@ def _trips_touched(engine: Engine, event: Event) -> list[Trip]:
             if offer is None or offer.reassignment is None:
                 return []
             # An offer that moves other bookings changes which bus they are on.
-            moved = {str(v.request_id) for seq in offer.reassignment.values() for v in seq}
+            moved = {v.request_id for seq in offer.reassignment.values() for v in seq}
             return [engine.trips[b] for b in sorted(moved) if b in engine.trips]
         case CancelRequested(booking_id=booking_id) | StopEventReported(booking_id=booking_id):
             trip = engine.trips.get(booking_id)

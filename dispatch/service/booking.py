@@ -34,6 +34,7 @@ from dispatch.engine.events import (
 )
 from dispatch.engine.runner import Runner
 from dispatch.errors import AuthError, ConflictError, DispatchError, InputError, SnapError
+from dispatch.model import BookingId
 from dispatch.roads.network import RoadNetwork
 from dispatch.service.etas import EtaBoard
 from dispatch.service.ids import new_id
@@ -292,7 +293,7 @@ class BookingService:
                 lambda b: self.booking_json(b, token=token),
             )
         )
-        booking_id = new_id("b")
+        booking_id = BookingId(new_id("b"))
         try:
             commands = self.runner.call(BookingRequested(booking_id, offer_id), persist=commit)
         except AlreadyConfirmed as exc:  # a concurrent attempt with the same key was first
@@ -401,7 +402,7 @@ class BookingService:
         """Cancel; answered only once the cancellation is committed (else 503, try again)."""
         booking = self.authorise(booking_id, token, agent)
         if booking.status in (BookingStatus.CONFIRMED, BookingStatus.UNPLACED):
-            self.runner.call(CancelRequested(booking_id))
+            self.runner.call(CancelRequested(booking.id))
         elif booking.status is BookingStatus.ON_BOARD:
             raise ConflictError("the rider is already on board")
         return self.booking_json(self.repo.get_booking(booking_id))

@@ -14,6 +14,7 @@ import logging
 
 from dispatch.config import ServiceConfig
 from dispatch.errors import ConflictError
+from dispatch.model import VehicleId
 from dispatch.store import Repository
 from dispatch.store.records import VehicleRecord
 from dispatch.store.tokens import hash_token, new_token
@@ -31,7 +32,7 @@ def store_fleet_tokens(repo: Repository, config: ServiceConfig, *, warn: bool = 
         configured = None if v.device_token_generated else v.device_token.get_secret_value()
         record = repo.upsert_vehicle(
             VehicleRecord(
-                v.id,
+                VehicleId(v.id),
                 v.name or v.id,
                 v.seats,
                 v.wheelchair_places,

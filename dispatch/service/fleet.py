@@ -16,6 +16,7 @@ from datetime import date, datetime, timedelta
 from dispatch.config import ServiceConfig
 from dispatch.engine.events import VehicleAdded
 from dispatch.errors import ConflictError, InputError, NotFoundError
+from dispatch.model import SHIFT_SEPARATOR, ShiftId, VehicleId, shift_id
 from dispatch.roads.network import RoadNetwork
 from dispatch.store import Repository
 from dispatch.store.records import ShiftRecord, ShiftStatus, VehicleRecord
@@ -46,8 +47,8 @@ class ShiftDay:
     breaks: tuple[tuple[int, int], ...] = ()
 
     @property
-    def engine_id(self) -> str:
-        return f"{self.vehicle_id}@{self.day.isoformat()}"
+    def engine_id(self) -> ShiftId:
+        return shift_id(self.vehicle_id, self.day)
 
 
 class Fleet:
@@ -73,14 +74,14 @@ class Fleet:
         depot: tuple[float, float],
     ) -> tuple[VehicleRecord, str]:
         """Register a new vehicle; returns it and its device token (shown only once)."""
-        if not VEHICLE_ID.match(vehicle_id) or "@" in vehicle_id:
+        if not VEHICLE_ID.match(vehicle_id) or SHIFT_SEPARATOR in vehicle_id:
             raise InputError("vehicle_id: letters, digits, '.', '_' or '-', at most 64 characters")
         if vehicle_id in self.vehicles():
             raise ConflictError(f"vehicle {vehicle_id} exists already")
         self.network.snap(*depot)  # a depot off the road network is an error that names it
         token = new_token()
         record = VehicleRecord(
-            vehicle_id,
+            VehicleId(vehicle_id),
             name or vehicle_id,
             seats,
             wheelchair_places,
@@ -123,7 +124,7 @@ class Fleet:
         for point in (first, last):
             self.network.snap(*point)
         return self.repo.add_shift(
-            ShiftRecord(vehicle_id, start, end, first[0], first[1], last[0], last[1])
+            ShiftRecord(VehicleId(vehicle_id), start, end, first[0], first[1], last[0], last[1])
         )
 
     def shift_days(self, vehicle_id: str | None, first: date, last: date) -> list[ShiftDay]:
@@ -182,7 +183,13 @@ class Fleet:
         last = configured.end_depot or first
         return self.repo.add_shift(
             ShiftRecord(
-                vehicle_id, shift.start, shift.end, first.lat, first.lon, last.lat, last.lon
+                VehicleId(vehicle_id),
+                shift.start,
+                shift.end,
+                first.lat,
+                first.lon,
+                last.lat,
+                last.lon,
             )
         )
 

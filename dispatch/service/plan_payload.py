@@ -20,7 +20,7 @@ from typing import Any, Protocol
 
 from dispatch.engine.events import PlanChanged
 from dispatch.engine.state import Trip, VehicleState
-from dispatch.model import PlannedStop, Route, StopKind
+from dispatch.model import BookingId, PlannedStop, Route, ShiftId, StopKind
 from dispatch.roads.geometry import encode_polyline
 
 
@@ -81,8 +81,8 @@ class PlanPayloads:
         paths: RoadPaths,
         zone: tzinfo,
         stop_at_node: Mapping[int, NamedStop],
-        trips: Mapping[str, Trip],
-        vehicles: Mapping[str, VehicleState],
+        trips: Mapping[BookingId, Trip],
+        vehicles: Mapping[ShiftId, VehicleState],
     ) -> None:
         self.paths, self.zone = paths, zone
         self.stop_at_node, self.trips, self.vehicles = stop_at_node, trips, vehicles
@@ -130,11 +130,11 @@ class PlanPayloads:
         self, stop: PlannedStop, node: int, previous: int, last_departure: int
     ) -> dict[str, Any]:
         booking_id = str(stop.request_id)
-        trip = self.trips.get(booking_id)
+        trip = self.trips.get(stop.request_id)
         lat, lon = self.paths.node_coords(node)
         named = self.stop_at_node.get(node)
         window_start = window_end = None
-        if trip is not None and trip.is_break:
+        if trip is not None and stop.kind is StopKind.BREAK:
             return self._break(stop, trip, node, previous, last_departure)
         if trip is not None and stop.kind is StopKind.PICKUP:
             window_start = trip.promise.pickup_window.start
@@ -168,8 +168,8 @@ class PlanPayloads:
         lat, lon = self.paths.node_coords(node)
         named = self.stop_at_node.get(node)
         return {
-            "stop_id": trip.booking_id,
-            "kind": "break",
+            "stop_id": f"{trip.booking_id}/{stop.kind.value}",
+            "kind": stop.kind.value,
             "booking_id": None,
             "name": f"Break ({named.name})" if named is not None else "Break (depot)",
             "virtual_stop_id": named.stop_id if named is not None else None,

@@ -29,7 +29,7 @@ from dispatch.engine.publisher import InMemoryPublisher
 from dispatch.engine.runner import EngineRunner, Runner, wall_clock
 from dispatch.engine.worker import ProcessSolver, Solver
 from dispatch.errors import SnapError
-from dispatch.model import TimeWindow
+from dispatch.model import BookingId, StopKind, TimeWindow, shift_id
 from dispatch.roads.network import OsmSource, RoadNetwork, load_road_network
 from dispatch.roads.snap import SnappedPoint
 from dispatch.search import SearchIndex, entries_from_map
@@ -326,7 +326,7 @@ def position_events(
         except SnapError as exc:
             log.warning("last position of %s not on the road network: %s", v.id, exc)
             continue
-        events.append(PositionReported(f"{v.id}@{day.isoformat()}", node, v.last_at))
+        events.append(PositionReported(shift_id(v.id, day), node, v.last_at))
     return events
 
 
@@ -342,7 +342,7 @@ def restore_bookings(
     for b in bookings:
         call(_restored(b))
     for plan in plans.values():
-        visits = tuple((s["booking_id"], s["kind"]) for s in plan.stops)
+        visits = tuple((BookingId(s["booking_id"]), StopKind(s["kind"])) for s in plan.stops)
         call(PlanRestored(plan.vehicle_id, plan.version, visits))
     sink.seed(bookings)
     call(RestoreCompleted())

@@ -35,8 +35,7 @@ from dispatch.engine.events import (
     TripUnplaced,
 )
 from dispatch.engine.publisher import InMemoryPublisher, PublishedPlan
-from dispatch.engine.trips import is_break_id
-from dispatch.model import Route, StopKind
+from dispatch.model import BookingId, Route, ShiftId, StopKind, vehicle_of
 from dispatch.roads.network import RoadNetwork
 from dispatch.service.etas import EtaBoard
 from dispatch.service.plan_payload import PlanPayloads, delayed_route
@@ -79,7 +78,7 @@ class StartUp:
 
 STARTUP = StartUp()
 
-_Assigned = tuple[str | None, int | None, int | None]
+_Assigned = tuple[ShiftId | None, int | None, int | None]
 
 
 class Sink:
@@ -109,7 +108,7 @@ class Sink:
         self.moved = 0
         self.drive_saved_s = 0
         #: What the database holds for each open booking: vehicle, planned pickup, drop-off.
-        self._assigned: dict[str, _Assigned] = {}
+        self._assigned: dict[BookingId, _Assigned] = {}
         self._unplaced: set[str] = set()
         self._plans: queue.Queue[tuple[PlanChanged, int] | None] = queue.Queue()
         self._writer = threading.Thread(
@@ -148,7 +147,7 @@ class Sink:
         for c in commands:
             if isinstance(c, BookingAccepted) and isinstance(persist, BookingCommit):
                 batch.confirmation = persist.prepare(c)
-            elif isinstance(c, TripStatusChanged) and not is_break_id(c.booking_id):
+            elif isinstance(c, TripStatusChanged):  # riders' bookings only: breaks never change
                 status = BookingStatus(c.status.value)
                 batch.statuses.append(StatusChange(c.booking_id, status, c.at))
             elif isinstance(c, TripUnplaced):
@@ -157,7 +156,9 @@ class Sink:
         if isinstance(persist, StopEventRecord) and not refused:
             batch.stop_event = persist.event
 
-    def _changed(self, assigned: dict[str, _Assigned], batch: ChangeBatch) -> list[Assignment]:
+    def _changed(
+        self, assigned: dict[BookingId, _Assigned], batch: ChangeBatch
+    ) -> list[Assignment]:
         new = batch.confirmation.booking.booking_id if batch.confirmation else None
         out = []
         for booking_id, (vehicle, pickup, dropoff) in assigned.items():
@@ -168,7 +169,11 @@ class Sink:
         return out
 
     def _committed(
-        self, commands: list[Command], batch: ChangeBatch, assigned: dict[str, _Assigned], now: int
+        self,
+        commands: list[Command],
+        batch: ChangeBatch,
+        assigned: dict[BookingId, _Assigned],
+        now: int,
     ) -> None:
         """The transaction is in: update what the sink remembers, then publish."""
         if batch.confirmation is not None:
@@ -218,7 +223,7 @@ class Sink:
 
     def _publish(self, c: PlanChanged, now: int) -> None:
         self.etas.update(c.route)
-        device_id = c.vehicle_id.split("@", 1)[0]
+        device_id = vehicle_of(c.vehicle_id)
         payload = self.payloads.published(c, device_id, now)
         self.publisher.publish(PublishedPlan(c.vehicle_id, c.version, payload))
 
@@ -248,14 +253,14 @@ class Sink:
         self.etas.update(delayed_route(route, at + int(seconds[0])))
 
 
-def _assignments(plans: list[PlanChanged]) -> dict[str, _Assigned]:
+def _assignments(plans: list[PlanChanged]) -> dict[BookingId, _Assigned]:
     """Each booking on these plans: its vehicle, planned pickup (None when on board), drop-off."""
-    out: dict[str, _Assigned] = {}
+    out: dict[BookingId, _Assigned] = {}
     for c in plans:
         for stop in c.route.stops:
-            booking_id = str(stop.request_id)
-            if is_break_id(booking_id):
+            if stop.kind is StopKind.BREAK:
                 continue
+            booking_id = stop.request_id
             _, pickup, dropoff = out.get(booking_id, (None, None, None))
             if stop.kind is StopKind.PICKUP:
                 pickup = stop.start

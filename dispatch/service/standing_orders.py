@@ -17,6 +17,7 @@ from datetime import date, datetime, time, timedelta
 
 from dispatch.config import ServiceConfig
 from dispatch.errors import DispatchError, InputError
+from dispatch.model import BookingId
 from dispatch.service.booking import BookingService, PlaceInput, QuoteInput
 from dispatch.store import Repository
 from dispatch.store.errors import IdempotencyConflict, StandingOrderNotFound
@@ -60,7 +61,7 @@ class StandingOrders:
         stored = self.repo.create_standing_order(order)
         return stored, self.roll(stored)
 
-    def cancel(self, rider_id: str, order_id: int) -> tuple[StandingOrder, list[str]]:
+    def cancel(self, rider_id: str, order_id: int) -> tuple[StandingOrder, list[BookingId]]:
         """Deactivate the order and cancel its bookings that have not started yet."""
         order = self.get(rider_id, order_id)
         stopped = self.repo.update_standing_order(replace(order, active=False))

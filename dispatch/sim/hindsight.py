@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from dispatch.engine.events import TripSpec
 from dispatch.engine.locations import LocationTable
 from dispatch.engine.trips import quote_request
-from dispatch.model import Plan, Request, Snapshot, Vehicle, VehicleId
+from dispatch.model import Plan, Request, Snapshot, Vehicle
 from dispatch.sim.scenario import Prepared
 from dispatch.solver.improve import ImproveParams, solve
 from dispatch.solver.validate import Violation, validate_plan
@@ -50,7 +50,7 @@ def hindsight_snapshot(prepared: Prepared) -> Snapshot:
             requests.append(built[0])
     vehicles = tuple(
         Vehicle(
-            id=VehicleId(v.vehicle_id),
+            id=v.vehicle_id,
             capacity=(v.seats, v.wheelchair_places),
             start_location=table.index(v.depot_node),
             available_from=v.shift_start,

@@ -52,8 +52,8 @@ from dispatch.engine.events import (
 )
 from dispatch.engine.locations import NodeTravelTimes
 from dispatch.engine.params import EngineParams
-from dispatch.engine.trips import is_break_id
 from dispatch.fairness.guard import FairnessGuard, FairnessParams
+from dispatch.model import BookingId, ShiftId
 from dispatch.sim.demand import DemandRequest, Place
 from dispatch.sim.outcomes import Outcome, VehicleLog, record_stops
 from dispatch.sim.solving import CountedSolver
@@ -82,7 +82,7 @@ class ReplayNetwork(NodeTravelTimes, PathSource, Protocol):
 
 @dataclass(frozen=True, slots=True)
 class VehicleSpec:
-    vehicle_id: str
+    vehicle_id: ShiftId
     seats: int
     wheelchair_places: int
     depot_node: int
@@ -172,7 +172,7 @@ class Replay:
         self.outcomes = {r.id: Outcome.requested(r) for r in self.requests}
         self.passengers = {_booking_id(r.id): r.passengers for r in self.requests}
         self.fleet = list(fleet)
-        self.buses = {
+        self.buses: dict[str, SimulatedBus] = {
             v.vehicle_id: SimulatedBus(
                 v.vehicle_id, v.depot_node, v.shift_start, v.shift_end, network, self.passengers
             )
@@ -388,7 +388,7 @@ class Replay:
     def _result(self, wall_s: float) -> ReplayResult:
         for bus in self.buses.values():
             record_stops(self.outcomes, bus.stops, _request_id)
-        logs = {
+        logs: dict[str, VehicleLog] = {
             v.vehicle_id: VehicleLog.of(
                 self.buses[v.vehicle_id], v.seats, v.wheelchair_places, v.breaks
             )
@@ -407,8 +407,8 @@ class Replay:
         )
 
 
-def _booking_id(request_id: str) -> str:
-    return f"booking:{request_id}"
+def _booking_id(request_id: str) -> BookingId:
+    return BookingId(f"booking:{request_id}")
 
 
 def _request_id(booking_id: str) -> str:
@@ -417,14 +417,7 @@ def _request_id(booking_id: str) -> str:
 
 def _plan_stops(changed: PlanChanged) -> list[PlanStop]:
     return [
-        PlanStop(
-            str(s.request_id),
-            s.kind,
-            node,
-            s.start,
-            s.departure - s.start,
-            is_break_id(str(s.request_id)),
-        )
+        PlanStop(s.request_id, s.kind, node, s.start, s.departure - s.start)
         for s, node in zip(changed.route.stops, changed.nodes, strict=True)
     ]
 

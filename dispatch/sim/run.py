@@ -15,6 +15,7 @@ from typing import Any
 import numpy as np
 
 from dispatch.errors import DispatchError
+from dispatch.model import vehicle_of
 from dispatch.sim.kpis import Kpis, compute_kpis
 from dispatch.sim.output import (
     RunSummary,
@@ -221,9 +222,9 @@ def summary(finished: Finished, baseline: Finished | None = None) -> RunSummary:
         a = net.network.node_coords(net.resolve(r.origin))
         b = net.network.node_coords(net.resolve(r.destination))
         rejected.append((a[0], a[1], b[0], b[1]))
-    days = {v.vehicle_id.partition("@")[0] for v in prepared.fleet}
+    buses = {vehicle_of(v.vehicle_id) for v in prepared.fleet}
     return RunSummary(
-        vehicles=len(days),
+        vehicles=len(buses),
         kpis=finished.kpis.as_dict(),
         occupancy=occupancy_by_hour(result.vehicles.values()),
         rejected=rejected,

@@ -25,6 +25,7 @@ from dispatch.config import ServiceConfig, engine_params, load_service_config
 from dispatch.engine.params import PROMISE_POLICIES, EngineParams
 from dispatch.errors import InputError, SnapError
 from dispatch.fairness.guard import FairnessParams
+from dispatch.model import shift_id
 from dispatch.roads.network import OsmSource, RoadNetwork, load_road_network
 from dispatch.settings import load_settings
 from dispatch.sim.demand import DemandRequest, Place, parse_demand
@@ -376,7 +377,7 @@ def _spec(
     breaks: tuple[tuple[int, int], ...] = (),
 ) -> VehicleSpec:
     return VehicleSpec(
-        f"{vehicle_id}@{day.isoformat()}",
+        shift_id(vehicle_id, day),
         scenario.seats or seats,
         wheelchairs if scenario.wheelchair_places is None else scenario.wheelchair_places,
         depot,

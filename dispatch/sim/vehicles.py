@@ -23,7 +23,7 @@ from dataclasses import dataclass, field
 from typing import Protocol
 
 from dispatch.engine.events import Event, PositionReported, StopEventKind, StopEventReported
-from dispatch.model import StopKind
+from dispatch.model import BookingId, ShiftId, StopKind
 from dispatch.sim.driving import leave_at, service_end, service_start
 
 
@@ -37,13 +37,12 @@ class PathSource(Protocol):
 class PlanStop:
     """One stop of the bus's current plan, as its driver sees it."""
 
-    booking_id: str
+    booking_id: BookingId
     kind: StopKind
     node: int
     #: Planned start of service (the bus waits for it if it is early).
     start: int
     service_s: int
-    is_break: bool = False
 
     @property
     def key(self) -> tuple[str, StopKind]:
@@ -82,13 +81,13 @@ class _Service:
 class SimulatedBus:
     """One shift of one bus, driven by its plan and the simulated clock."""
 
-    vehicle_id: str
+    vehicle_id: ShiftId
     depot_node: int
     shift_start: int
     shift_end: int
     paths: PathSource
     #: Passengers per booking, for the riders on board (the engine's loads are not used).
-    passengers: Mapping[str, int]
+    passengers: Mapping[BookingId, int]
     plan: list[PlanStop] = field(default_factory=list)
     node: int = -1
     at: int = 0
@@ -267,7 +266,7 @@ class SimulatedBus:
     def _finish(self, service: _Service, now: int) -> list[Event]:
         stop = service.stop
         assert service.start is not None
-        if stop.is_break:
+        if stop.kind is StopKind.BREAK:
             done = StopEventKind.DEPARTED
         elif stop.kind is StopKind.PICKUP:
             done = StopEventKind.BOARDED
@@ -275,7 +274,7 @@ class SimulatedBus:
         else:
             done = StopEventKind.ALIGHTED
             self.riders.pop(stop.booking_id, None)
-        kind = "break" if stop.is_break else stop.kind.value
+        kind = stop.kind.value
         self.stops.append(
             StopRecord(
                 self.vehicle_id,

@@ -24,11 +24,11 @@ from dispatch.model import (
     Plan,
     Request,
     RequestId,
+    ShiftId,
     Snapshot,
     StopKind,
     TimeWindow,
     Vehicle,
-    VehicleId,
 )
 
 SCALE = 1000
@@ -119,7 +119,7 @@ def to_snapshot(inst: DarpInstance) -> Snapshot:
     depot_open, depot_close = inst.windows[0][0], inst.windows[2 * n + 1][1]
     vehicles = tuple(
         Vehicle(
-            id=VehicleId(str(k)),
+            id=ShiftId(str(k)),
             capacity=(inst.capacity, 0),
             start_location=0,
             available_from=_up(depot_open),

@@ -20,7 +20,7 @@ import random
 import time
 from dataclasses import dataclass, field
 
-from dispatch.model import Plan, RequestId, Snapshot, VehicleId, Visit
+from dispatch.model import Plan, RequestId, ShiftId, Snapshot, Visit
 from dispatch.solver.destroy import choose_removal
 from dispatch.solver.params import ObjectiveParams
 from dispatch.solver.plan import make_plan, replan
@@ -286,7 +286,7 @@ def _destroy_repair(
     k = _removal_size(improve, len(removable), rng)
     chosen = choose_removal(snapshot, plan, removable, k, rng)
     gone = set(chosen)
-    visits: dict[VehicleId, list[Visit]] = {
+    visits: dict[ShiftId, list[Visit]] = {
         r.vehicle_id: [v for v in r.visits if v.request_id not in gone] for r in plan.routes
     }
     allowed = set(removable)

@@ -27,11 +27,12 @@ from dataclasses import dataclass, field, replace
 from dispatch.model import (
     Request,
     Route,
+    ShiftId,
     Snapshot,
     TimeWindow,
     Vehicle,
-    VehicleId,
     Visit,
+    latest_dropoff_start,
 )
 from dispatch.solver.params import ObjectiveParams, PromiseParams
 from dispatch.solver.route_state import RouteState, inserted_stops, route_state, try_insert
@@ -44,7 +45,7 @@ from dispatch.solver.schedule import (
     route_from_schedule,
 )
 
-Sequences = Mapping[VehicleId, Sequence[Visit]]
+Sequences = Mapping[ShiftId, Sequence[Visit]]
 
 #: Old private names, still imported by :mod:`dispatch.solver.repair`.
 _RouteState = RouteState
@@ -65,7 +66,7 @@ class Insertion:
     first asked for: most insertions a quote checks are never looked at again.
     """
 
-    vehicle_id: VehicleId
+    vehicle_id: ShiftId
     pickup_pos: int
     dropoff_pos: int
     visits: tuple[Visit, ...]
@@ -96,7 +97,7 @@ class Insertion:
 class Offer:
     """What can be promised for an insertion: see :func:`make_offer` for the rules."""
 
-    vehicle_id: VehicleId
+    vehicle_id: ShiftId
     pickup_start: int
     dropoff_start: int
     pickup_window: TimeWindow
@@ -118,7 +119,7 @@ def feasible_insertions(
     request: Request,
     params: ObjectiveParams | None = None,
     limit: int | None = None,
-    vehicles: Collection[VehicleId] | None = None,
+    vehicles: Collection[ShiftId] | None = None,
 ) -> list[Insertion]:
     """Feasible insertions of ``request`` into ``visits``, cheapest first.
 
@@ -188,7 +189,7 @@ def _best_first(
     request: Request,
     params: ObjectiveParams,
     max_checks: int | None,
-    only: Collection[VehicleId] | None = None,
+    only: Collection[ShiftId] | None = None,
 ) -> Iterator[tuple[Insertion, RouteState]]:
     """Feasible insertions in exact cost order (see the module docstring).
 
@@ -258,9 +259,7 @@ def promise_for(
         start = max(own.start, pickup_start - promise.window_before_s)
         end = max(pickup_start, min(own.end, start + promise.window_width_s))
         window = TimeWindow(start, end)
-    latest = min(
-        request.dropoff_window.end, window.end + request.pickup_service_s + request.max_ride_s
-    )
+    latest = min(request.dropoff_window.end, latest_dropoff_start(request, window.end))
     return window, max(latest, dropoff_start)
 
 
@@ -305,7 +304,7 @@ def _candidates(
         if start_d <= upper_d and start_d + s_d + time_rows[d][b] <= latest[i] and both <= slack[i]:
             yield _Candidate(cost[a][p] + cost[p][d] + cost[d][b] - cost[a][b], k, i, i)
         latest_p = min(upper_p, latest[i] - s_p - time_rows[p][b])
-        last_d = min(upper_d, latest_p + s_p + request.max_ride_s)
+        last_d = min(upper_d, latest_dropoff_start(request, latest_p))
         pick = cost[a][p] + cost[p][b] - cost[a][b]
         for j, left, start_d in _dropoff_starts(snapshot, st, request, i, start_p + s_p, fits):
             if left > last_d:

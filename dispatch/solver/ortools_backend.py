@@ -24,11 +24,14 @@ from dispatch.model import (
     Plan,
     Request,
     RequestId,
+    ShiftId,
     Snapshot,
     StopKind,
     Vehicle,
-    VehicleId,
     Visit,
+    boarded_dropoff_deadline,
+    ride_limit_s,
+    ride_limited,
 )
 from dispatch.solver.params import ObjectiveParams
 from dispatch.solver.plan import make_plan
@@ -66,11 +69,11 @@ def _nodes(snapshot: Snapshot) -> _Nodes:
     service = [0] * (2 * n_v)
     visits: list[Visit] = []
     for r in snapshot.requests:
-        kinds = (StopKind.DROPOFF,) if r.on_board else (StopKind.PICKUP, StopKind.DROPOFF)
-        for kind in kinds:
-            visits.append(Visit(r.id, kind))
-            location.append(r.pickup if kind is StopKind.PICKUP else r.dropoff)
-            service.append(r.pickup_service_s if kind is StopKind.PICKUP else r.dropoff_service_s)
+        for visit in r.visits:
+            visits.append(visit)
+            pickup = visit.kind is StopKind.PICKUP
+            location.append(r.pickup if pickup else r.dropoff)
+            service.append(r.pickup_service_s if pickup else r.dropoff_service_s)
     index_of = {v: 2 * n_v + k for k, v in enumerate(visits)}
     return _Nodes(visits, location, service, index_of, list(range(n_v)), list(range(n_v, 2 * n_v)))
 
@@ -138,12 +141,8 @@ class _Model:
             r = requests[visit.request_id]
             window = r.pickup_window if visit.kind is StopKind.PICKUP else r.dropoff_window
             upper = window.end
-            if (
-                visit.kind is StopKind.DROPOFF
-                and r.boarded_at is not None
-                and r.max_ride_s < NO_LIMIT_S
-            ):
-                upper = min(upper, r.boarded_at + r.pickup_service_s + r.max_ride_s)
+            if visit.kind is not StopKind.PICKUP:
+                upper = min(upper, boarded_dropoff_deadline(r))
             lo, hi = self._clip(window.start), self._clip(upper)
             self.time.CumulVar(self.manager.NodeToIndex(node)).SetRange(lo, max(lo, hi))
 
@@ -163,14 +162,14 @@ class _Model:
                 initial = sum(requests[rid].load[dim] for rid in vehicle.on_board)
                 load.CumulVar(self.routing.Start(k)).SetValue(initial)
             for visit, node in self.nodes.index_of.items():  # a break: arrive empty
-                if visit.kind is StopKind.DROPOFF and requests[visit.request_id].exclusive:
+                if visit.kind is not StopKind.PICKUP and requests[visit.request_id].exclusive:
                     load.CumulVar(self.manager.NodeToIndex(node)).SetMax(0)
 
     def _pairs_and_pins(self) -> None:
         carrier = {rid: k for k, v in enumerate(self.snapshot.vehicles) for rid in v.on_board}
         penalty = round(COST_SCALE * self.params.unserved_penalty)
         for r in self.snapshot.requests:
-            drop = self._index(Visit(r.id, StopKind.DROPOFF))
+            drop = self._index(r.dropoff_visit)
             if r.on_board:
                 self.routing.VehicleVar(drop).SetValue(carrier[r.id])
                 continue
@@ -183,8 +182,8 @@ class _Model:
                 self.routing.AddDisjunction([pick, drop], penalty, 2)
 
     def _ride_limit(self, r: Request, pick: int, drop: int) -> None:
-        if r.max_ride_s < NO_LIMIT_S:
-            limit = r.max_ride_s + r.pickup_service_s
+        if ride_limited(r):
+            limit = ride_limit_s(r)
             self.solver.Add(self.time.CumulVar(drop) - self.time.CumulVar(pick) <= limit)
 
     def _locks(self) -> None:
@@ -201,8 +200,8 @@ class _Model:
     def routes_of(self, plan: Plan) -> list[list[int]]:
         return [[self._index(s.visit) for s in r.stops] for r in plan.routes]
 
-    def extract(self, assignment: pywrapcp.Assignment) -> dict[VehicleId, list[Visit]]:
-        out: dict[VehicleId, list[Visit]] = {}
+    def extract(self, assignment: pywrapcp.Assignment) -> dict[ShiftId, list[Visit]]:
+        out: dict[ShiftId, list[Visit]] = {}
         for k, vehicle in enumerate(self.snapshot.vehicles):
             seq: list[Visit] = []
             index = self.routing.Start(k)
@@ -321,7 +320,7 @@ def warm_up() -> str:
     """Solve a tiny model (one bus, one rider) so that OR-Tools and its native library
     are loaded and initialised before the first real solve; returns the solver status."""
     travel = np.array([[0, 60, 120], [60, 0, 60], [120, 60, 0]], dtype=np.int64)
-    vehicle = Vehicle(VehicleId("warm-up"), (4, 1), 0, 0, 0, 3600)
+    vehicle = Vehicle(ShiftId("warm-up"), (4, 1), 0, 0, 0, 3600)
     request = Request(RequestId("warm-up"), 1, 2, (1, 0))
     snapshot = Snapshot(0, (vehicle,), (request,), travel, distance_m=travel * 10)
     return reoptimise(snapshot, ObjectiveParams(), None, 1.0, step_limit=10).status

@@ -29,7 +29,11 @@ class ObjectiveParams:
 
 @dataclass(frozen=True, slots=True)
 class RideTimeRule:
-    """Maximum ride time as a function of the direct travel time: ``factor × direct + extra_s``."""
+    """Maximum ride time as a function of the direct travel time: ``factor × direct + extra_s``.
+
+    What counts as the ride time, and the latest drop-off a limit allows, is defined once
+    next to ``Request`` in ``dispatch.model`` (``ride_s``, ``latest_dropoff_start``).
+    """
 
     factor: float = 1.5
     extra_s: int = 600

@@ -5,11 +5,21 @@ from __future__ import annotations
 import itertools
 from collections.abc import Mapping, Sequence
 
-from dispatch.model import Cost, Plan, RequestId, Route, Snapshot, StopKind, VehicleId, Visit
+from dispatch.model import (
+    Cost,
+    Plan,
+    RequestId,
+    Route,
+    ShiftId,
+    Snapshot,
+    StopKind,
+    Visit,
+    ride_s,
+)
 from dispatch.solver.params import ObjectiveParams
 from dispatch.solver.schedule import Infeasibility, build_route, empty_route
 
-VisitsByVehicle = Mapping[VehicleId, Sequence[Visit]]
+VisitsByVehicle = Mapping[ShiftId, Sequence[Visit]]
 
 
 def make_plan(
@@ -134,16 +144,15 @@ def route_excess_ride_s(snapshot: Snapshot, route: Route) -> int:
     """Seconds riders spend on board beyond their direct trip (drop-offs on this route)."""
     travel = snapshot.travel_rows
     requests = snapshot.request_by_id
-    left_pickup: dict[RequestId, int] = {}
+    pickup_start: dict[RequestId, int] = {}
     excess = 0
     for stop in route.stops:
         request = requests[stop.request_id]
         if stop.kind is StopKind.PICKUP:
-            left_pickup[request.id] = stop.departure
+            pickup_start[request.id] = stop.start
             continue
-        departed = left_pickup.get(request.id)
-        if departed is None and request.boarded_at is not None:
-            departed = request.boarded_at + request.pickup_service_s
-        if departed is not None:
-            excess += max(0, stop.start - departed - travel[request.pickup][request.dropoff])
+        picked = pickup_start.get(request.id, request.boarded_at)
+        if picked is not None:
+            ride = ride_s(request, picked, stop.start)
+            excess += max(0, ride - travel[request.pickup][request.dropoff])
     return excess

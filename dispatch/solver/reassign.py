@@ -22,10 +22,10 @@ from dataclasses import dataclass, replace
 from dispatch.model import (
     Request,
     RequestId,
+    ShiftId,
     Snapshot,
     StopKind,
     TimeWindow,
-    VehicleId,
     Visit,
 )
 from dispatch.solver.insertion import promise_for
@@ -41,16 +41,16 @@ CANDIDATES = 6
 class Reassignment:
     """New sequences for the vehicles that change; ``moved`` are the bookings moved."""
 
-    sequences: dict[VehicleId, tuple[Visit, ...]]
+    sequences: dict[ShiftId, tuple[Visit, ...]]
     moved: tuple[RequestId, ...]
-    vehicle_id: VehicleId  # the vehicle that serves the new request
+    vehicle_id: ShiftId  # the vehicle that serves the new request
 
 
 @dataclass(frozen=True, slots=True)
 class ReassignedOffer:
     """What can be promised when the request is served by a reassignment."""
 
-    vehicle_id: VehicleId
+    vehicle_id: ShiftId
     pickup_start: int
     dropoff_start: int
     pickup_window: TimeWindow
@@ -60,7 +60,7 @@ class ReassignedOffer:
 
 def insert_with_reassignment(
     snapshot: Snapshot,
-    visits: Mapping[VehicleId, Sequence[Visit]],
+    visits: Mapping[ShiftId, Sequence[Visit]],
     request: Request,
     params: ObjectiveParams | None = None,
     max_moved: int = 2,
@@ -80,7 +80,7 @@ def insert_with_reassignment(
     return None
 
 
-def _movable(snapshot: Snapshot, visits: Mapping[VehicleId, Sequence[Visit]]) -> set[RequestId]:
+def _movable(snapshot: Snapshot, visits: Mapping[ShiftId, Sequence[Visit]]) -> set[RequestId]:
     locked = {v.request_id for vehicle in snapshot.vehicles for v in vehicle.locked}
     planned = {v.request_id for seq in visits.values() for v in seq if v.kind is StopKind.PICKUP}
     requests = snapshot.request_by_id
@@ -92,7 +92,7 @@ def _movable(snapshot: Snapshot, visits: Mapping[VehicleId, Sequence[Visit]]) ->
 
 
 def _related(
-    snapshot: Snapshot, visits: Mapping[VehicleId, Sequence[Visit]], request: Request
+    snapshot: Snapshot, visits: Mapping[ShiftId, Sequence[Visit]], request: Request
 ) -> list[RequestId]:
     """The movable bookings closest to ``request`` in place and time (Shaw relatedness)."""
     travel = snapshot.travel_rows
@@ -109,7 +109,7 @@ def _related(
 
 def _try(
     snapshot: Snapshot,
-    visits: Mapping[VehicleId, Sequence[Visit]],
+    visits: Mapping[ShiftId, Sequence[Visit]],
     request: Request,
     group: Sequence[RequestId],
     params: ObjectiveParams,

@@ -11,7 +11,7 @@ from __future__ import annotations
 import random
 from collections.abc import Mapping, Sequence
 
-from dispatch.model import Plan, Request, RequestId, Snapshot, StopKind, Vehicle, VehicleId, Visit
+from dispatch.model import Plan, Request, RequestId, ShiftId, Snapshot, StopKind, Vehicle, Visit
 from dispatch.solver.params import ObjectiveParams
 from dispatch.solver.plan import make_plan
 from dispatch.solver.repair_moves import Option, candidates, evaluate
@@ -28,7 +28,7 @@ class InsertionContext:
     def __init__(
         self,
         snapshot: Snapshot,
-        visits: Mapping[VehicleId, Sequence[Visit]],
+        visits: Mapping[ShiftId, Sequence[Visit]],
         params: ObjectiveParams,
     ) -> None:
         self.snapshot = snapshot
@@ -61,13 +61,13 @@ class InsertionContext:
 
 def insert_requests(
     snapshot: Snapshot,
-    visits: Mapping[VehicleId, Sequence[Visit]],
+    visits: Mapping[ShiftId, Sequence[Visit]],
     request_ids: Sequence[RequestId],
     params: ObjectiveParams | None = None,
     *,
     regret: int = 1,
     rng: random.Random | None = None,
-) -> tuple[dict[VehicleId, tuple[Visit, ...]], list[RequestId]]:
+) -> tuple[dict[ShiftId, tuple[Visit, ...]], list[RequestId]]:
     """Insert requests (greedy in the given order, or regret-k); return sequences and the rest."""
     params = params or ObjectiveParams()
     context = InsertionContext(snapshot, visits, params)
@@ -130,15 +130,15 @@ def _pick(
     return chosen[1], chosen[2]
 
 
-def initial_visits(snapshot: Snapshot) -> dict[VehicleId, tuple[Visit, ...]]:
+def initial_visits(snapshot: Snapshot) -> dict[ShiftId, tuple[Visit, ...]]:
     """Locked prefixes, then the drop-offs of riders on board and of locked pickups,
     each placed where it fits best."""
-    result: dict[VehicleId, tuple[Visit, ...]] = {}
+    result: dict[ShiftId, tuple[Visit, ...]] = {}
     for vehicle in snapshot.vehicles:
         seq = list(vehicle.locked)
         locked_pickups = [v.request_id for v in vehicle.locked if v.kind is StopKind.PICKUP]
         for rid in (*vehicle.on_board, *locked_pickups):
-            visit = Visit(rid, StopKind.DROPOFF)
+            visit = snapshot.request_by_id[rid].dropoff_visit
             if visit not in seq:
                 seq = _best_single(snapshot, vehicle, seq, visit)
         result[vehicle.id] = tuple(seq)

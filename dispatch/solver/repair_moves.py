@@ -16,7 +16,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from dataclasses import dataclass
 
-from dispatch.model import Request, Snapshot, Visit
+from dispatch.model import Request, Snapshot, Visit, latest_dropoff_start
 from dispatch.solver.params import ObjectiveParams
 from dispatch.solver.route_state import RouteState, try_insert
 from dispatch.solver.schedule import dropoff_upper
@@ -70,7 +70,7 @@ def candidates(snapshot: Snapshot, k: int, st: RouteState, request: Request) -> 
             yield Candidate(cost[a][p] + cost[p][d] + cost[d][b] - cost[a][b], k, i, i)
         pick = cost[a][p] + cost[p][b] - cost[a][b]
         latest_p = min(upper_p, latest[i] - s_p - time_rows[p][b])
-        last_d = min(upper_d, latest_p + s_p + request.max_ride_s)
+        last_d = min(upper_d, latest_dropoff_start(request, latest_p))
         barrier = st.next_barrier[i]  # nobody rides through a break
         for j in range(i + 1, n + 1):
             if not fits[j] or dep[j] > last_d or j > barrier:

@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
-from dispatch.model import NO_LIMIT_S, Request, Snapshot, StopKind, Vehicle, Visit
+from dispatch.model import NO_LIMIT_S, Request, Snapshot, StopKind, Vehicle, Visit, ride_limit_s
 from dispatch.solver.params import ObjectiveParams
 from dispatch.solver.schedule import (
     Infeasibility,
@@ -262,7 +262,7 @@ def next_barriers(snapshot: Snapshot, seq: Sequence[Visit]) -> list[int]:
     out = [len(seq)] * (len(seq) + 1)
     for k in range(len(seq) - 1, -1, -1):
         visit = seq[k]
-        exclusive = visit.kind is StopKind.DROPOFF and requests[visit.request_id].exclusive
+        exclusive = visit.kind is not StopKind.PICKUP and requests[visit.request_id].exclusive
         out[k] = k if exclusive else out[k + 1]
     return out
 
@@ -299,7 +299,7 @@ def inserted_stops(stops: Stops, request: Request, i: int, j: int) -> Stops:
         return x + (x >= i) + (x >= j)
 
     pairs = [(shift(p), shift(d), limit) for p, d, limit in stops.pairs]
-    pairs.append((i, j + 1, request.max_ride_s + request.pickup_service_s))
+    pairs.append((i, j + 1, ride_limit_s(request)))
     return Stops(
         location=put(stops.location, request.pickup, request.dropoff),
         service=put(stops.service, request.pickup_service_s, request.dropoff_service_s),

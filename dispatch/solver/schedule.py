@@ -24,7 +24,6 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from dispatch.model import (
-    NO_LIMIT_S,
     Load,
     PlannedStop,
     Request,
@@ -33,6 +32,8 @@ from dispatch.model import (
     StopKind,
     Vehicle,
     Visit,
+    boarded_dropoff_deadline,
+    ride_limit_s,
 )
 
 
@@ -99,17 +100,14 @@ def resolve_stops(snapshot: Snapshot, visits: Sequence[Visit]) -> Stops | Infeas
             upper.append(dropoff_upper(request))
             p = pickup_pos.get(request.id)
             if p is not None:
-                pairs.append((p, k, request.max_ride_s + request.pickup_service_s))
+                pairs.append((p, k, ride_limit_s(request)))
             elif not request.on_board:
                 return Infeasibility(f"drop-off of {request.id} before its pickup", k)
     return Stops(location, service, lower, upper, pairs)
 
 
 def dropoff_upper(request: Request) -> int:
-    upper = request.dropoff_window.end
-    if request.boarded_at is not None and request.max_ride_s < NO_LIMIT_S:
-        upper = min(upper, request.boarded_at + request.pickup_service_s + request.max_ride_s)
-    return upper
+    return min(request.dropoff_window.end, boarded_dropoff_deadline(request))
 
 
 def compute_schedule(
@@ -223,7 +221,7 @@ def loads_after(
     result: list[Load] = []
     for k, visit in enumerate(visits):
         request = requests[visit.request_id]
-        if request.exclusive and visit.kind is StopKind.DROPOFF and any(load):
+        if request.exclusive and visit.kind is not StopKind.PICKUP and any(load):
             return Infeasibility(f"riders on board at the break at visit {k}", k)
         sign = 1 if visit.kind is StopKind.PICKUP else -1
         for i, q in enumerate(request.load):

@@ -11,7 +11,18 @@ from collections import Counter
 from dataclasses import dataclass
 from enum import StrEnum
 
-from dispatch.model import NO_LIMIT_S, Plan, Request, Route, Snapshot, StopKind, Vehicle
+from dispatch.model import (
+    Plan,
+    Request,
+    RequestId,
+    Route,
+    ShiftId,
+    Snapshot,
+    StopKind,
+    Vehicle,
+    ride_limited,
+    ride_s,
+)
 
 
 class ViolationKind(StrEnum):
@@ -41,8 +52,8 @@ class ViolationKind(StrEnum):
 class Violation:
     kind: ViolationKind
     message: str
-    vehicle_id: str | None = None
-    request_id: str | None = None
+    vehicle_id: ShiftId | None = None
+    request_id: RequestId | None = None
 
     def __str__(self) -> str:
         where = " ".join(x for x in (self.vehicle_id, self.request_id) if x)
@@ -64,10 +75,10 @@ def validate_plan(snapshot: Snapshot, plan: Plan) -> list[Violation]:
 
 def _check_once_across_routes(plan: Plan) -> list[Violation]:
     """A request on two vehicles is complete on each, so per-route pairing cannot see it."""
-    vehicles_of: dict[str, list[str]] = {}
+    vehicles_of: dict[RequestId, list[ShiftId]] = {}
     for route in plan.routes:
-        for rid in dict.fromkeys(str(s.request_id) for s in route.stops):
-            vehicles_of.setdefault(rid, []).append(str(route.vehicle_id))
+        for rid in dict.fromkeys(s.request_id for s in route.stops):
+            vehicles_of.setdefault(rid, []).append(route.vehicle_id)
     return [
         Violation(ViolationKind.DUPLICATE, f"served by vehicles {vids}", request_id=rid)
         for rid, vids in vehicles_of.items()
@@ -88,7 +99,7 @@ def _check_route(snapshot: Snapshot, vehicle: Vehicle, route: Route) -> list[Vio
     unknown = [s.request_id for s in route.stops if s.request_id not in requests]
     if unknown:
         return [
-            Violation(ViolationKind.UNKNOWN_REQUEST, "not in the snapshot", vehicle.id, str(rid))
+            Violation(ViolationKind.UNKNOWN_REQUEST, "not in the snapshot", vehicle.id, rid)
             for rid in unknown
         ]
     return [
@@ -100,8 +111,8 @@ def _check_route(snapshot: Snapshot, vehicle: Vehicle, route: Route) -> list[Vio
     ]
 
 
-def _stop_request(snapshot: Snapshot, request_id: str) -> Request:
-    return snapshot.request_by_id[request_id]  # type: ignore[index]
+def _stop_request(snapshot: Snapshot, request_id: RequestId) -> Request:
+    return snapshot.request_by_id[request_id]
 
 
 def _check_times(snapshot: Snapshot, vehicle: Vehicle, route: Route) -> list[Violation]:
@@ -109,7 +120,7 @@ def _check_times(snapshot: Snapshot, vehicle: Vehicle, route: Route) -> list[Vio
     out: list[Violation] = []
     vid = vehicle.id
 
-    def bad(kind: ViolationKind, msg: str, rid: str | None = None) -> None:
+    def bad(kind: ViolationKind, msg: str, rid: RequestId | None = None) -> None:
         out.append(Violation(kind, msg, vid, rid))
 
     if route.departure < vehicle.available_from:
@@ -123,7 +134,13 @@ def _check_times(snapshot: Snapshot, vehicle: Vehicle, route: Route) -> list[Vio
         is_pickup = stop.kind is StopKind.PICKUP
         loc = request.pickup if is_pickup else request.dropoff
         service = request.pickup_service_s if is_pickup else request.dropoff_service_s
-        rid = str(stop.request_id)
+        rid = stop.request_id
+        if not is_pickup and stop.kind is not request.dropoff_kind:
+            bad(
+                ViolationKind.PAIRING,
+                f"{stop.kind} stop, the request's is {request.dropoff_kind}",
+                rid,
+            )
         if stop.location != loc:
             bad(ViolationKind.LOCATION, f"{stop.kind} at {stop.location}, expected {loc}", rid)
         if stop.arrival != prev_dep + int(travel[prev_loc, loc]):
@@ -160,10 +177,10 @@ def _check_times(snapshot: Snapshot, vehicle: Vehicle, route: Route) -> list[Vio
 
 def _check_windows_and_rides(snapshot: Snapshot, vehicle: Vehicle, route: Route) -> list[Violation]:
     out: list[Violation] = []
-    left_pickup: dict[str, int] = {}
+    pickup_start: dict[RequestId, int] = {}
     for stop in route.stops:
         request = _stop_request(snapshot, stop.request_id)
-        rid = str(stop.request_id)
+        rid = stop.request_id
         if stop.kind is StopKind.PICKUP:
             if not request.pickup_window.contains(stop.start):
                 out.append(
@@ -174,7 +191,7 @@ def _check_windows_and_rides(snapshot: Snapshot, vehicle: Vehicle, route: Route)
                         rid,
                     )
                 )
-            left_pickup[rid] = stop.start + request.pickup_service_s
+            pickup_start[rid] = stop.start
             continue
         if not request.dropoff_window.contains(stop.start):
             out.append(
@@ -185,18 +202,13 @@ def _check_windows_and_rides(snapshot: Snapshot, vehicle: Vehicle, route: Route)
                     rid,
                 )
             )
-        left = left_pickup.get(rid)
-        if left is None and request.boarded_at is not None:
-            left = request.boarded_at + request.pickup_service_s
-        if (
-            left is not None
-            and request.max_ride_s < NO_LIMIT_S
-            and stop.start - left > request.max_ride_s
-        ):
+        picked = pickup_start.get(rid, request.boarded_at)
+        ride = None if picked is None else ride_s(request, picked, stop.start)
+        if ride is not None and ride_limited(request) and ride > request.max_ride_s:
             out.append(
                 Violation(
                     ViolationKind.RIDE_TIME,
-                    f"rides {stop.start - left} s, limit {request.max_ride_s} s",
+                    f"rides {ride} s, limit {request.max_ride_s} s",
                     vehicle.id,
                     rid,
                 )
@@ -212,13 +224,13 @@ def _check_loads(snapshot: Snapshot, vehicle: Vehicle, route: Route) -> list[Vio
             load[i] += q
     for stop in route.stops:
         request = _stop_request(snapshot, stop.request_id)
-        if request.exclusive and stop.kind is StopKind.DROPOFF and any(load):
+        if request.exclusive and stop.kind is not StopKind.PICKUP and any(load):
             out.append(
                 Violation(
                     ViolationKind.EXCLUSIVE,
                     f"riders on board ({tuple(load)}) during a break",
                     vehicle.id,
-                    str(stop.request_id),
+                    stop.request_id,
                 )
             )
         sign = 1 if stop.kind is StopKind.PICKUP else -1
@@ -230,7 +242,7 @@ def _check_loads(snapshot: Snapshot, vehicle: Vehicle, route: Route) -> list[Vio
                     ViolationKind.CAPACITY,
                     f"load {load} over capacity {vehicle.capacity}",
                     vehicle.id,
-                    str(stop.request_id),
+                    stop.request_id,
                 )
             )
         if tuple(load) != tuple(stop.load_after):
@@ -239,7 +251,7 @@ def _check_loads(snapshot: Snapshot, vehicle: Vehicle, route: Route) -> list[Vio
                     ViolationKind.LOAD,
                     f"load after stop is {tuple(load)}, plan says {stop.load_after}",
                     vehicle.id,
-                    str(stop.request_id),
+                    stop.request_id,
                 )
             )
     return out
@@ -251,13 +263,11 @@ def _check_pairing(snapshot: Snapshot, vehicle: Vehicle, route: Route) -> list[V
     for (rid, kind), n in counts.items():
         if n > 1:
             out.append(
-                Violation(
-                    ViolationKind.DUPLICATE, f"{kind} visited {n} times", vehicle.id, str(rid)
-                )
+                Violation(ViolationKind.DUPLICATE, f"{kind} visited {n} times", vehicle.id, rid)
             )
-    picked: set[str] = set()
+    picked: set[RequestId] = set()
     for stop in route.stops:
-        sid = str(stop.request_id)
+        sid = stop.request_id
         request = _stop_request(snapshot, stop.request_id)
         if stop.kind is StopKind.PICKUP:
             if request.on_board:
@@ -276,19 +286,19 @@ def _check_pairing(snapshot: Snapshot, vehicle: Vehicle, route: Route) -> list[V
                     sid,
                 )
             )
-    dropped = {str(s.request_id) for s in route.stops if s.kind is StopKind.DROPOFF}
+    dropped = {s.request_id for s in route.stops if s.kind is not StopKind.PICKUP}
     for left in picked - dropped:
         out.append(
             Violation(ViolationKind.PAIRING, "picked up but never dropped off", vehicle.id, left)
         )
     for rid in vehicle.on_board:
-        if str(rid) not in dropped:
+        if rid not in dropped:
             out.append(
                 Violation(
                     ViolationKind.ON_BOARD,
                     "rider on board is not dropped off by this vehicle",
                     vehicle.id,
-                    str(rid),
+                    rid,
                 )
             )
     return out
@@ -309,10 +319,10 @@ def _check_locked(vehicle: Vehicle, route: Route) -> list[Violation]:
 
 def _check_coverage(snapshot: Snapshot, plan: Plan) -> list[Violation]:
     out: list[Violation] = []
-    served = {str(s.request_id) for r in plan.routes for s in r.stops}
-    listed = {str(rid) for rid in plan.unserved}
+    served = {s.request_id for r in plan.routes for s in r.stops}
+    listed = set(plan.unserved)
     for request in snapshot.requests:
-        rid = str(request.id)
+        rid = request.id
         if rid in served and rid in listed:
             out.append(
                 Violation(ViolationKind.UNSERVED, "both served and listed unserved", request_id=rid)
@@ -331,7 +341,7 @@ def _check_coverage(snapshot: Snapshot, plan: Plan) -> list[Violation]:
                     request_id=rid,
                 )
             )
-    for rid in listed - {str(r.id) for r in snapshot.requests}:
+    for rid in listed - {r.id for r in snapshot.requests}:
         out.append(
             Violation(
                 ViolationKind.UNKNOWN_REQUEST,

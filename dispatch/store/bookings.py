@@ -10,6 +10,7 @@ from sqlalchemy import update
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
+from dispatch.model import BookingId
 from dispatch.store import convert
 from dispatch.store.base import StoreBase
 from dispatch.store.errors import (
@@ -135,7 +136,7 @@ class BookingStore(StoreBase):
         )
         with self._db.transaction() as session:
             return [
-                BookingEvent(r.booking_id, BookingStatus(r.status), r.at, r.detail)
+                BookingEvent(BookingId(r.booking_id), BookingStatus(r.status), r.at, r.detail)
                 for r in session.exec(statement)
             ]
 
@@ -305,4 +306,5 @@ def stored_response(session: Session, key: str | None, request_hash: str) -> Con
         token = unseal(row.sealed_token, key, CONFIRM_SCOPE, row.resource_id or "")
         if token is not None:
             response["access_token"] = token
-    return ConfirmResult(row.resource_id or "", row.status_code, response, replayed=True)
+    booking = BookingId(row.resource_id or "")
+    return ConfirmResult(booking, row.status_code, response, replayed=True)

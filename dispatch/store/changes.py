@@ -17,6 +17,7 @@ from sqlalchemy import update
 from sqlmodel import Session, col, select
 
 from dispatch.errors import ConflictError
+from dispatch.model import BookingId, ShiftId
 from dispatch.store.base import StoreBase
 from dispatch.store.bookings import booking_row_in, change_status_in, confirm_in, stored_response
 from dispatch.store.records import (
@@ -58,7 +59,7 @@ class Confirmation:
 
 @dataclass(frozen=True, slots=True)
 class StatusChange:
-    booking_id: str
+    booking_id: BookingId
     status: BookingStatus
     at: int
     detail: str = ""
@@ -68,8 +69,8 @@ class StatusChange:
 class Assignment:
     """Which vehicle a booking rides and when; ``None`` times are left as stored."""
 
-    booking_id: str
-    vehicle_id: str | None
+    booking_id: BookingId
+    vehicle_id: ShiftId | None
     planned_pickup: int | None
     planned_dropoff: int | None
 
@@ -78,7 +79,7 @@ class Assignment:
 class Unplaced:
     """A confirmed booking no vehicle's plan can take: an incident for the dispatcher."""
 
-    booking_id: str
+    booking_id: BookingId
     reason: str
     at: int
 

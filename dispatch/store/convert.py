@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from dispatch.model import BookingId, ShiftId, VehicleId
 from dispatch.store.records import (
     Address,
     Booking,
@@ -102,7 +103,7 @@ def booking(row: BookingRow) -> Booking:
         row.destination_node,
     )
     return Booking(
-        id=row.id,
+        id=BookingId(row.id),
         rider_id=row.rider_id,
         status=BookingStatus(row.status),
         origin=origin,
@@ -117,7 +118,7 @@ def booking(row: BookingRow) -> Booking:
         latest_arrival=row.latest_arrival,
         planned_pickup=row.planned_pickup,
         planned_dropoff=row.planned_dropoff,
-        vehicle_id=row.vehicle_id,
+        vehicle_id=_shift(row.vehicle_id),
         boarded_at=row.boarded_at,
         access_token_hash=row.access_token_hash,
         notes=row.notes,
@@ -137,14 +138,14 @@ def offer(row: OfferRow) -> Offer:
         promise=dict(row.promise),
         expires_at=row.expires_at,
         created_at=row.created_at,
-        vehicle_id=row.vehicle_id,
+        vehicle_id=_shift(row.vehicle_id),
         consumed_by=row.consumed_by,
     )
 
 
 def vehicle(row: VehicleRow) -> VehicleRecord:
     return VehicleRecord(
-        id=row.id,
+        id=VehicleId(row.id),
         name=row.name,
         seats=row.seats,
         wheelchair_places=row.wheelchair_places,
@@ -159,7 +160,7 @@ def vehicle(row: VehicleRow) -> VehicleRecord:
 
 def shift(row: ShiftRow) -> ShiftRecord:
     return ShiftRecord(
-        vehicle_id=row.vehicle_id,
+        vehicle_id=VehicleId(row.vehicle_id),
         start_at=row.start_at,
         end_at=row.end_at,
         start_depot_lat=row.start_depot_lat,
@@ -177,7 +178,12 @@ def stop(row: StopRow) -> StopRecord:
 
 
 def plan_version(row: PlanVersionRow) -> PlanVersion:
-    return PlanVersion(row.vehicle_id, row.version, row.created_at, list(row.stops))
+    return PlanVersion(ShiftId(row.vehicle_id), row.version, row.created_at, list(row.stops))
+
+
+def _shift(vehicle_id: str | None) -> ShiftId | None:
+    """The ids a row stores are what the engine planned: shifts (``bus-1@2026-11-25``)."""
+    return None if vehicle_id is None else ShiftId(vehicle_id)
 
 
 def place_json(place: Place) -> dict[str, Any]:

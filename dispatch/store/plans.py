@@ -6,6 +6,7 @@ from sqlalchemy import func
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import col, select
 
+from dispatch.model import BookingId, VehicleId
 from dispatch.store import convert
 from dispatch.store.base import StoreBase
 from dispatch.store.errors import DuplicateError
@@ -97,7 +98,12 @@ class PlanStore(StoreBase):
             rows = session.exec(statement.order_by(col(StopEventRow.id)))
             return [
                 StopEvent(
-                    r.vehicle_id, r.booking_id, r.stop_kind, r.event, r.at, r.client_message_id
+                    VehicleId(r.vehicle_id),
+                    None if r.booking_id is None else BookingId(r.booking_id),
+                    r.stop_kind,
+                    r.event,
+                    r.at,
+                    r.client_message_id,
                 )
                 for r in rows
             ]

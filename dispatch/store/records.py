@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from enum import StrEnum
 from typing import Any
 
+from dispatch.model import BookingId, ShiftId, VehicleId
 from dispatch.model import BookingStatus as BookingStatus
 
 OPEN_BOOKING_STATUSES = (BookingStatus.CONFIRMED, BookingStatus.UNPLACED, BookingStatus.ON_BOARD)
@@ -85,7 +86,7 @@ class Place:
 class NewBooking:
     """What ``confirm_booking`` writes; the promise comes from the accepted offer."""
 
-    booking_id: str
+    booking_id: BookingId
     rider_id: str | None
     origin: Place
     destination: Place
@@ -99,7 +100,7 @@ class NewBooking:
     arrive_by: int | None = None
     planned_pickup: int | None = None
     planned_dropoff: int | None = None
-    vehicle_id: str | None = None
+    vehicle_id: ShiftId | None = None
     access_token_hash: str | None = None
     notes: str = ""
     standing_order_id: int | None = None
@@ -108,7 +109,7 @@ class NewBooking:
 
 @dataclass(frozen=True, slots=True)
 class Booking:
-    id: str
+    id: BookingId
     rider_id: str | None
     status: BookingStatus
     origin: Place
@@ -123,7 +124,7 @@ class Booking:
     latest_arrival: int
     planned_pickup: int | None
     planned_dropoff: int | None
-    vehicle_id: str | None
+    vehicle_id: ShiftId | None
     boarded_at: int | None
     access_token_hash: str | None
     notes: str
@@ -137,7 +138,7 @@ class Booking:
 
 @dataclass(frozen=True, slots=True)
 class BookingEvent:
-    booking_id: str
+    booking_id: BookingId
     status: BookingStatus
     at: int
     detail: str
@@ -147,7 +148,7 @@ class BookingEvent:
 class ConfirmResult:
     """The outcome of ``confirm_booking``; ``replayed`` if an earlier call's response."""
 
-    booking_id: str
+    booking_id: BookingId
     status_code: int
     response: dict[str, Any]
     replayed: bool
@@ -161,13 +162,13 @@ class Offer:
     promise: dict[str, Any]
     expires_at: int
     created_at: int
-    vehicle_id: str | None = None
+    vehicle_id: ShiftId | None = None
     consumed_by: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
 class VehicleRecord:
-    id: str
+    id: VehicleId
     name: str
     seats: int
     wheelchair_places: int
@@ -187,7 +188,7 @@ class Break:
 
 @dataclass(frozen=True, slots=True)
 class ShiftRecord:
-    vehicle_id: str
+    vehicle_id: VehicleId
     start_at: int
     end_at: int
     start_depot_lat: float
@@ -214,7 +215,7 @@ class Incident:
     """Something the dispatcher must look at, e.g. a confirmed booking no bus can take."""
 
     id: int
-    booking_id: str
+    booking_id: BookingId
     kind: str
     detail: str
     opened_at: int
@@ -223,7 +224,7 @@ class Incident:
 
 @dataclass(frozen=True, slots=True)
 class PlanVersion:
-    vehicle_id: str
+    vehicle_id: ShiftId
     version: int
     created_at: int
     stops: list[Any]
@@ -231,8 +232,8 @@ class PlanVersion:
 
 @dataclass(frozen=True, slots=True)
 class StopEvent:
-    vehicle_id: str
-    booking_id: str | None
+    vehicle_id: VehicleId
+    booking_id: BookingId | None
     stop_kind: str
     event: str
     at: int

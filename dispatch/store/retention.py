@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from sqlalchemy import and_, delete, func
 from sqlmodel import col, select
 
+from dispatch.model import BookingId
 from dispatch.store.base import StoreBase
 from dispatch.store.records import Incident
 from dispatch.store.tables import IdempotencyKeyRow, IncidentRow, OfferRow, PlanVersionRow
@@ -62,6 +63,8 @@ class RetentionStore(StoreBase):
         statement = statement.order_by(col(IncidentRow.opened_at).desc()).limit(limit)
         with self._db.transaction() as session:
             return [
-                Incident(r.id or 0, r.booking_id, r.kind, r.detail, r.opened_at, r.closed_at)
+                Incident(
+                    r.id or 0, BookingId(r.booking_id), r.kind, r.detail, r.opened_at, r.closed_at
+                )
                 for r in session.exec(statement)
             ]

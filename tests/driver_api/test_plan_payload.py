@@ -89,7 +89,7 @@ def _change(with_break: bool = False) -> PlanChanged:
     ]
     nodes = [3, 7]
     if with_break:  # the planned break, at the depot (node 0)
-        stops.append(_stop("break-0@bus-1@2027-01-15", StopKind.DROPOFF, T0 + 1500, T0 + 1500, 600))
+        stops.append(_stop("break-0@bus-1@2027-01-15", StopKind.BREAK, T0 + 1500, T0 + 1500, 600))
         nodes.append(0)
     end = stops[-1].departure + 600 if with_break else T0 + 1500
     route = Route(VehicleId("bus-1@2027-01-15"), T0, tuple(stops), end)
@@ -115,7 +115,7 @@ def test_published_plan_has_names_windows_load_legs_break_and_depot() -> None:
     assert decode_polyline(plan["stops"][-1]["route_to"])[-1] == (50.0, 11.0)
     assert pickup["travel_s"] == 120 and dropoff["travel_s"] == 900 - 660
     pause = plan["stops"][2]
-    assert pause["stop_id"] == "break-0@bus-1@2027-01-15" and pause["booking_id"] is None
+    assert pause["stop_id"] == "break-0@bus-1@2027-01-15/break" and pause["booking_id"] is None
     assert (pause["passengers"], pause["service_start"], pause["departure"]) == (
         0,
         "2027-01-15T08:25:00+00:00",

@@ -148,6 +148,7 @@ class Harness:
                     vehicle.depot_node,
                     vehicle.shift_start,
                     vehicle.shift_end,
+                    vehicle.breaks,
                     version=last.version if last else 0,
                 ),
                 STARTUP,

@@ -23,7 +23,7 @@ from dispatch.engine.events import (
 )
 from dispatch.engine.trips import CannotCancelError
 from dispatch.engine.worker import InlineSolver
-from dispatch.model import BookingStatus, Plan
+from dispatch.model import BookingStatus, Plan, ShiftId, StopKind, Visit
 from dispatch.solver.validate import validate_plan
 from tests.engine.conftest import T0
 
@@ -350,3 +350,25 @@ def test_no_ride_is_planned_across_a_break() -> None:
     assert answer.offers
     engine.handle(BookingRequested("b-ride", answer.offers[0].offer_id), T0)
     _assert_valid(engine, T0)
+
+
+def test_a_planned_break_is_a_break_stop_in_every_plan() -> None:
+    """The plan says which stop is a break (no caller tells it by its id)."""
+    brk = (T0 + 2 * 3600, T0 + 2 * 3600 + 1800)
+    engine = _bus_with_break(*brk)
+    route = engine.vehicles["bus"].route
+    assert route is not None and [s.kind for s in route.stops] == [StopKind.BREAK]
+    _book(engine, "a", 5, 9, T0, depart_after=T0 + 3600)
+    plan = _assert_valid(engine, T0)
+    kinds = [s.kind for r in plan.routes for s in r.stops]
+    assert kinds.count(StopKind.BREAK) == 1 and kinds.count(StopKind.DROPOFF) == 1
+
+
+def test_a_plan_stored_before_breaks_had_their_own_kind_keeps_its_break() -> None:
+    """Older databases stored a break's stop as a drop-off; a restart reads it as the break."""
+    from dispatch.engine.restore import restored_visits
+
+    engine = _bus_with_break(T0 + 1800, T0 + 3600)
+    (brk,) = engine.trips
+    kept = restored_visits(engine.trips, ShiftId("bus"), [(brk, StopKind.DROPOFF)])
+    assert kept == [Visit(brk, StopKind.BREAK)]

@@ -236,3 +236,24 @@ def test_on_board_riders_stay_on_their_bus_across_restarts(harness: Harness) -> 
         assert_store_agrees(again)
     finally:
         again.close()
+
+
+def test_a_planned_break_is_stored_as_a_break_and_comes_back_in_its_place(
+    repo: Repository,
+) -> None:
+    fleet = (replace(FLEET[0], breaks=((T0 + 2 * 3600, T0 + 2 * 3600 + 1800),)), *FLEET[1:])
+    h = Harness(repo, EngineParams(solver_time_limit_s=1.0))
+    h.add_fleet(fleet)
+    try:
+        book_trips(h)
+        before = visits_by_vehicle(h)
+        assert [v.kind for v in before["bus1"]].count(StopKind.BREAK) == 1
+        stored = repo.latest_plan_versions()["bus1"].stops
+        assert [s["kind"] for s in stored].count("break") == 1
+        again = h.restart(fleet)
+    finally:
+        h.close()
+    try:
+        assert visits_by_vehicle(again) == before
+    finally:
+        again.close()

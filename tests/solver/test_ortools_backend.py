@@ -93,7 +93,7 @@ def test_nobody_rides_through_a_break_in_the_ortools_plan() -> None:
     pause = Request(
         RequestId("break-0@bus"), 0, 0, (0, 0),
         dropoff_window=TimeWindow(1000, 1000), dropoff_service_s=600,
-        promised=True, boarded_at=0, exclusive=True,
+        promised=True, boarded_at=0, exclusive=True, is_break=True,
     )  # fmt: skip
     riders = [
         Request(RequestId(f"r{k}"), a, b, (1, 0), pickup_window=TimeWindow(900, 2500))
@@ -101,9 +101,11 @@ def test_nobody_rides_through_a_break_in_the_ortools_plan() -> None:
     ]
     bus = Vehicle(VehicleId("bus"), (4, 1), 0, 0, 0, 10_000, on_board=(pause.id,))
     snapshot = Snapshot(0, (bus,), (pause, *riders), travel, travel)
-    start = make_plan(snapshot, {bus.id: (Visit(pause.id, K.DROPOFF),)}, ObjectiveParams())
+    start = make_plan(snapshot, {bus.id: (Visit(pause.id, K.BREAK),)}, ObjectiveParams())
     assert isinstance(start, Plan)
     result = reoptimise(snapshot, ObjectiveParams(), start, 2.0)
     assert result.plan is not None
     assert validate_plan(snapshot, result.plan) == []
     assert len(result.plan.unserved) < len(riders)  # OR-Tools' own plan, not the warm start
+    (brk,) = [s for s in result.plan.routes[0].stops if s.request_id == pause.id]
+    assert brk.kind is K.BREAK

@@ -7,7 +7,16 @@ from dataclasses import replace
 
 import pytest
 
-from dispatch.model import Plan, PlannedStop, Snapshot, StopKind, TimeWindow, Vehicle
+from dispatch.model import (
+    Plan,
+    PlannedStop,
+    Snapshot,
+    StopKind,
+    TimeWindow,
+    Vehicle,
+    latest_dropoff_start,
+    ride_s,
+)
 from dispatch.solver.validate import ViolationKind, validate_plan
 from tests.solver.builders import random_case
 
@@ -231,3 +240,38 @@ def test_request_on_two_vehicles_is_a_duplicate(case: tuple[Snapshot, Plan]) -> 
 
 def test_vehicle_is_a_valid_type() -> None:
     assert Vehicle.__dataclass_params__.frozen  # type: ignore[attr-defined]
+
+
+def test_the_ride_limit_is_the_shared_helpers_to_the_second(case: tuple[Snapshot, Plan]) -> None:
+    """The validator's ride time is ``ride_s``: a limit of exactly that ride passes, one less fails."""
+    snapshot, plan = case
+    k, i, pickup = _first_pickup(plan)
+    dropoff = next(
+        s
+        for s in plan.routes[k].stops[i:]
+        if s.request_id == pickup.request_id and s.kind is StopKind.DROPOFF
+    )
+    request = snapshot.request_by_id[pickup.request_id]
+    ride = ride_s(request, pickup.start, dropoff.start)
+    assert latest_dropoff_start(replace(request, max_ride_s=ride), pickup.start) == dropoff.start
+    exact = _edit_request(snapshot, pickup.request_id, max_ride_s=ride)
+    assert validate_plan(exact, plan) == []
+    short = _edit_request(snapshot, pickup.request_id, max_ride_s=ride - 1)
+    (violation,) = validate_plan(short, plan)
+    assert violation.kind is ViolationKind.RIDE_TIME and violation.request_id == pickup.request_id
+
+
+def test_a_break_served_as_a_drop_off_is_caught(case: tuple[Snapshot, Plan]) -> None:
+    """A break request's stop must be a BREAK stop: the kind is carried, never guessed."""
+    snapshot, plan = case
+    k, _, pickup = _first_pickup(plan)
+    j = next(
+        j
+        for j, s in enumerate(plan.routes[k].stops)
+        if s.request_id == pickup.request_id and s.kind is StopKind.DROPOFF
+    )
+    as_break = _edit_request(snapshot, pickup.request_id, is_break=True)
+    found = validate_plan(as_break, plan)
+    assert any(v.kind is ViolationKind.PAIRING and v.request_id == pickup.request_id for v in found)
+    relabelled = _edit_stop(plan, k, j, kind=StopKind.BREAK)
+    assert validate_plan(snapshot, relabelled) != []  # a rider's drop-off is not a break
