@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from typing import Any
 
 from dispatch.opendata.aggregate import FAIRNESS_FIGURES, GROUPS, figures
 from dispatch.opendata.trips import PublicTrip, Villages
 from dispatch.roads.network import RoadNetwork
+from dispatch.roads.osm_file import NamedPoint
 from dispatch.sim.demand import DemandRequest
 from dispatch.sim.outcomes import Outcome
 
@@ -46,10 +47,39 @@ def _day(epoch: int) -> Any:
     return datetime.fromtimestamp(epoch, UTC).date()
 
 
-def group_rows(trips: Sequence[PublicTrip]) -> list[dict[str, Any]]:
-    """Figures per group of every kind (wheelchair, channel, standing order, village)."""
+#: Places that count as the centre of a region: towns and cities (else the most populous).
+CENTRE_KINDS = frozenset({"city", "town"})
+
+
+def centre_places(places: Sequence[NamedPoint]) -> frozenset[str]:
+    """The region's centre: its towns and cities, else its most populous place (none
+    without population figures). Every other village is the periphery."""
+    towns = frozenset(p.name for p in places if p.kind in CENTRE_KINDS)
+    if towns:
+        return towns
+    peopled = [p for p in places if p.population]
+    if not peopled:
+        return frozenset()
+    return frozenset({max(peopled, key=lambda p: (p.population or 0, p.name)).name})
+
+
+def replay_rows(
+    outcomes: Sequence[Outcome], requests: Sequence[DemandRequest], network: RoadNetwork,
+    resolve: Any,
+) -> list[dict[str, Any]]:  # fmt: skip
+    """A replay's figures by group, centre and periphery included."""
+    trips = public_outcomes(outcomes, requests, network, resolve)
+    return group_rows(trips, centre_places(network.places))
+
+
+def group_rows(trips: Sequence[PublicTrip], centre: Collection[str] = ()) -> list[dict[str, Any]]:
+    """Figures per group of every kind (wheelchair, channel, standing order, village) and,
+    given the ``centre`` villages, per area (centre vs periphery)."""
     rows = []
-    for kind, group_of in GROUPS.items():
+    kinds = dict(GROUPS)
+    if centre:
+        kinds["area"] = lambda t: "centre" if t.origin in centre else "periphery"
+    for kind, group_of in kinds.items():
         groups: dict[str, list[PublicTrip]] = {}
         for t in trips:
             groups.setdefault(group_of(t), []).append(t)
@@ -68,11 +98,15 @@ def served_gap(rows: Sequence[dict[str, Any]], kind: str = "wheelchair") -> floa
 
 
 def fairness_text(rows: Sequence[dict[str, Any]]) -> str:
-    lines = [f"{'group':<40} {'requests':>8} {'served':>8} {'wait med':>9} {'late':>7}"]
+    head = f"{'group':<40} {'requests':>8} {'served':>8} {'rejected':>8} {'wait med':>9} {'wait p90':>9} {'late':>7}"
+    lines = [head]
     for r in rows:
         share = "–" if r["served_share"] is None else f"{r['served_share'] * 100:.1f}%"
         wait = "–" if r["wait_median_min"] is None else f"{r['wait_median_min']:.1f}"
+        p90 = "–" if r["wait_p90_min"] is None else f"{r['wait_p90_min']:.1f}"
         late = "–" if r["late_share"] is None else f"{r['late_share'] * 100:.1f}%"
         name = f"{r['group_kind']}: {r['group']}"[:40]
-        lines.append(f"{name:<40} {r['requests']:>8} {share:>8} {wait:>9} {late:>7}")
+        lines.append(
+            f"{name:<40} {r['requests']:>8} {share:>8} {r['rejected']:>8} {wait:>9} {p90:>9} {late:>7}"
+        )
     return "\n".join(lines)

@@ -351,8 +351,9 @@ def size_fleet(
     finished ones are kept in OUTPUT/runs, so an interrupted sweep resumes where it
     stopped. Writes OUTPUT/index.html, a report for a council in the service's language
     (the answer in one sentence first, charts and table with both policies, assumptions,
-    a map of the rejected requests; self-contained, printable on A4),
-    OUTPUT/fleet-sizes.csv and, with --pdf, OUTPUT/report.pdf.
+    a map of the rejected requests, fairness by rider group; self-contained, printable on
+    A4), OUTPUT/fleet-sizes.csv, OUTPUT/fairness.csv and fairness.txt (served share, wait,
+    lateness and rejections by rider group per fleet size) and, with --pdf, OUTPUT/report.pdf.
     """
     from dispatch.sim.report_text import check_language
     from dispatch.sim.sweep import parse_fleet_sizes, smallest_meeting, sweep
@@ -426,11 +427,14 @@ def write_report(
     language: str | None = None,
 ) -> None:
     from dispatch.sim.report import render_report
+    from dispatch.sim.report_fairness import fairness_csv, fairness_text
     from dispatch.sim.report_files import build_context
 
     ctx = build_context(scenario, prepared, target, language, baseline_comparisons(results))
     write_atomically(folder / "index.html", render_report(results, chosen, ctx))
     write_atomically(folder / "fleet-sizes.csv", fleet_csv(results))
+    write_atomically(folder / "fairness.csv", fairness_csv(results))
+    write_atomically(folder / "fairness.txt", fairness_text(results) + "\n")
 
 
 def baseline_comparisons(results: dict[int, RunSummary]) -> list[Comparison]:
@@ -446,8 +450,9 @@ def baseline_comparisons(results: dict[int, RunSummary]) -> list[Comparison]:
 
 
 def fleet_table(results: dict[int, RunSummary]) -> str:
-    """Served share, wait and vehicle-km per fleet size; the baseline's beside them."""
-    head = f"{'buses':>5}  {'served':>7}  {'wait':>5}  {'p95':>5}  {'veh-km':>7}"
+    """Served share, wait and vehicle-km per fleet size, wheelchair users' served share;
+    the baseline's beside them."""
+    head = f"{'buses':>5}  {'served':>7}  {'wait':>5}  {'p95':>5}  {'veh-km':>7}  {'wchair':>7}"
     with_base = any(r.baseline for r in results.values())
     if with_base:
         head += f"   | insertion: {'served':>7}  {'wait':>5}  {'veh-km':>7}"
@@ -457,6 +462,7 @@ def fleet_table(results: dict[int, RunSummary]) -> str:
         line = (
             f"{n:>5}  {float(k['served_share']):>7.1%}  {float(k['wait_mean_min']):>5.1f}"
             f"  {float(k['wait_p95_min']):>5.1f}  {float(k['vehicle_km']):>7.0f}"
+            f"  {_wheelchair_share(run):>7}"
         )
         if run.baseline:
             b = run.baseline
@@ -466,6 +472,14 @@ def fleet_table(results: dict[int, RunSummary]) -> str:
             )
         lines.append(line)
     return "\n".join(lines)
+
+
+def _wheelchair_share(run: RunSummary) -> str:
+    hit = next(
+        (r for r in run.fairness if (r["group_kind"], r["group"]) == ("wheelchair", "wheelchair")),
+        None,
+    )
+    return "–" if hit is None or hit["served_share"] is None else f"{hit['served_share']:.1%}"
 
 
 def fleet_csv(results: dict[int, RunSummary]) -> str:

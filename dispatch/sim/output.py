@@ -276,6 +276,8 @@ class RunSummary:
     #: The policy replayed, and the insertion baseline's KPIs on the same day (if run).
     policy: str = "dispatcher"
     baseline: dict[str, Any] | None = None
+    #: Figures by rider group (``dispatch.fairness.replayed.group_rows``).
+    fairness: list[dict[str, Any]] = field(default_factory=list)
 
     def to_json(self) -> str:
         return json.dumps(self.__dict__, sort_keys=True)
@@ -291,6 +293,8 @@ class RunSummary:
             wall_s=float(data.get("wall_s", 0.0)),
             policy=str(data.get("policy", "dispatcher")),
             baseline=dict(data["baseline"]) if data.get("baseline") else None,
+            # A run stored before the fairness figures has none: it is computed again.
+            fairness=[dict(r) for r in data["fairness"]],
         )
 
 

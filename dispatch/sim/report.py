@@ -19,6 +19,7 @@ from datetime import date, datetime, tzinfo
 from html import escape
 
 from dispatch.sim.output import RunSummary
+from dispatch.sim.report_fairness import fairness_section
 from dispatch.sim.report_text import ReportWords
 from dispatch.sim.svg import Series, line_chart
 from dispatch.sim.svg_map import MapPlace, map_chart
@@ -45,7 +46,7 @@ KEY_FIGURES = ("c_served", "c_wait", "c_wait_p95", "c_ride", "c_km", "c_pvh")
 STYLE = """
 body{font-family:system-ui,"Segoe UI",Roboto,"Noto Sans","Noto Sans Arabic",Arial,sans-serif;
 max-width:62rem;margin:1.5rem auto;padding:0 1rem;color:#1a1a1a;line-height:1.45}
-h1{font-size:1.7rem;margin:0 0 .3rem}h2{font-size:1.25rem;margin:2rem 0 .6rem}
+h1{font-size:1.7rem;margin:0 0 .3rem}h2{font-size:1.25rem;margin:2rem 0 .6rem}h3{font-size:1.05rem;margin:1.4rem 0 .5rem}
 .sub{margin:.1rem 0;color:#3d3d3d}.answer{margin:1.2rem 0;padding:.8rem 1.1rem;background:#e3f0d8;
 border-inline-start:.4rem solid #2a7a2a;border-radius:.3rem}.answer.none{background:#fbe3e3;
 border-color:#b3261e}.question{margin:0 0 .4rem;font-weight:600}.verdict{margin:0;font-size:1.25rem}
@@ -108,6 +109,8 @@ class ReportContext:
     days: Sequence[date] = ()
     places: Sequence[MapPlace] = ()
     comparisons: Sequence[Comparison] = field(default_factory=tuple)
+    #: The region's centre (towns, else its largest place); every other village is periphery.
+    centre: Sequence[str] = ()
 
 
 def render_report(results: dict[int, RunSummary], chosen: int | None, ctx: ReportContext) -> str:
@@ -129,6 +132,7 @@ def render_report(results: dict[int, RunSummary], chosen: int | None, ctx: Repor
         _table(w, results, chosen, ctx.comparisons),
         _occupancy(w, results, chosen, sizes, ctx.tz),
         _rejections(w, results, chosen, sizes, ctx),
+        fairness_section(w, results, chosen, ctx.centre),
         _assumptions(w, ctx),
         "</main>",
         f"<footer><p>{escape(w('footer'))}</p></footer>",

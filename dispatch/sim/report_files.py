@@ -16,6 +16,7 @@ import tempfile
 from collections.abc import Sequence
 from pathlib import Path
 
+from dispatch.fairness.replayed import centre_places
 from dispatch.roads.network import RoadNetwork
 from dispatch.sim.report import Comparison, ReportContext, Rules
 from dispatch.sim.scenario import Prepared, Scenario, service_days
@@ -62,6 +63,7 @@ def build_context(
         days=service_days(prepared.requests, prepared.config),
         places=[MapPlace(q.name, q.lat, q.lon, q.kind, q.population or 0) for q in network.places],
         comparisons=tuple(comparisons),
+        centre=sorted(centre_places(network.places)),
     )
 
 

@@ -195,22 +195,29 @@ def write_outputs(out: Path, finished: Finished) -> list[Path]:
 
 def fairness_files(finished: Finished) -> dict[str, str]:
     """fairness.json / fairness.txt: figures by rider group (wheelchair, phone, village …)."""
-    from dispatch.fairness.replayed import fairness_text, group_rows, public_outcomes
+    from dispatch.fairness.replayed import fairness_text
 
-    net = finished.prepared.network
-    trips = public_outcomes(
-        finished.result.outcomes, finished.prepared.requests, net.network, net.resolve
-    )
-    rows = group_rows(trips)
+    rows = fairness_rows(finished)
     return {
         "fairness.json": json.dumps(rows, indent=2, ensure_ascii=False) + "\n",
         "fairness.txt": fairness_text(rows) + "\n",
     }
 
 
+def fairness_rows(finished: Finished) -> list[dict[str, Any]]:
+    """The replay's figures by rider group (wheelchair, channel, standing order, village,
+    centre vs periphery)."""
+    from dispatch.fairness.replayed import replay_rows
+
+    net = finished.prepared.network
+    return replay_rows(
+        finished.result.outcomes, finished.prepared.requests, net.network, net.resolve
+    )
+
+
 def summary(finished: Finished, baseline: Finished | None = None) -> RunSummary:
     """The small record a sweep keeps per run: KPIs, occupancy by time, rejected trips,
-    and the baseline's KPIs when it was run on the same day."""
+    figures by rider group, and the baseline's KPIs when it was run on the same day."""
     prepared, result = finished.prepared, finished.result
     by_id = {r.id: r for r in prepared.requests}
     net = prepared.network
@@ -231,4 +238,5 @@ def summary(finished: Finished, baseline: Finished | None = None) -> RunSummary:
         wall_s=round(result.wall_s, 3),
         policy=result.policy.value,
         baseline=baseline.kpis.as_dict() if baseline is not None else None,
+        fairness=fairness_rows(finished),
     )

@@ -8,9 +8,9 @@ from pathlib import Path
 from typing import Any
 
 from dispatch.config import ServiceConfig
-from dispatch.fairness.replayed import group_rows, public_outcomes, served_gap
+from dispatch.fairness.replayed import served_gap
 from dispatch.sim.replay import Progress
-from dispatch.sim.run import Finished, require_valid, run_scenario
+from dispatch.sim.run import Finished, fairness_rows, require_valid, run_scenario
 from dispatch.sim.scenario import Scenario
 
 
@@ -34,11 +34,7 @@ def replay_definition(
 
 
 def fairness_of(finished: Finished) -> list[dict[str, Any]]:
-    net = finished.prepared.network
-    trips = public_outcomes(
-        finished.result.outcomes, finished.prepared.requests, net.network, net.resolve
-    )
-    return group_rows(trips)
+    return fairness_rows(finished)
 
 
 def column_figures(finished: Finished, config: ServiceConfig) -> dict[str, Any]:
