@@ -9,7 +9,7 @@ from fastapi import APIRouter, Query, Request
 from fastapi.concurrency import run_in_threadpool
 
 from dispatch.errors import InputError
-from dispatch.fairness.replayed import group_rows, served_gap
+from dispatch.fairness.replayed import centre_places, group_rows, served_gap
 from dispatch.opendata.trips import Villages, public_trips
 from dispatch.service.runtime import Runtime
 from rider_api.deps import CurrentAgent, _state
@@ -28,7 +28,8 @@ async def fairness(
     ] = None,
 ) -> dict[str, Any]:
     """Served share, wait, lateness and rejections by group: wheelchair, phone/app,
-    standing order, village (staff only: not k-anonymous)."""
+    standing order, village, centre/periphery (staff only: not k-anonymous); with the
+    fairness option, where the day stands against its bound (``fairness_option``)."""
     runtime = _state(request, "runtime")
     assert isinstance(runtime, Runtime)
 
@@ -43,10 +44,31 @@ async def fairness(
             runtime.repo.trips_between(start, end), runtime.repo.unmet_between(start, end),
             Villages(runtime.network.places), zone,
         )  # fmt: skip
-        rows = group_rows(trips)
-        return {"day": when.isoformat(), "groups": rows, "wheelchair_gap": served_gap(rows)}
+        rows = group_rows(trips, centre_places(runtime.network.places))
+        return {
+            "day": when.isoformat(),
+            "groups": rows,
+            "wheelchair_gap": served_gap(rows),
+            "fairness_option": option_state(runtime, when),
+        }
 
     return await run_in_threadpool(collect)
+
+
+def option_state(runtime: Runtime, day: date) -> dict[str, Any] | None:
+    """The fairness option as the booking service applies it on ``day`` (None: off)."""
+    fairness = runtime.booking.fairness
+    if fairness is None:
+        return None
+    gap = fairness.gap(day)
+    return {
+        "max_gap": gap.max_gap,
+        "extra_wait_min": gap.extra_wait_min,
+        "wheelchair_share": gap.wheelchair_share,
+        "others_share": gap.others_share,
+        "trailing_by": gap.trailing_by,
+        "asks_again": gap.asks_again,
+    }
 
 
 def _day(text: str) -> date:

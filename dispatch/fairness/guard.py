@@ -47,7 +47,17 @@ class FairnessGuard:
         """The request asked later, if its group trails by more than the bound; else None."""
         if spec.wheelchairs == 0 or spec.depart_after is None:
             return None
-        mine, others = self.share(True), self.share(False)
-        if mine is not None and others is not None and others - mine <= self.params.max_gap:
+        if not trails(self.share(True), self.share(False), self.params.max_gap):
             return None
         return replace(spec, depart_after=spec.depart_after + self.params.extra_wait_s)
+
+
+def trails(wheelchair: float | None, others: float | None, max_gap: float) -> bool:
+    """Whether wheelchair users' served share trails the others' by more than ``max_gap``.
+
+    Without a share for either group yet (the first requests of the day) it counts as
+    trailing: a refusal would open the gap, so the request is asked once more.
+    """
+    if wheelchair is None or others is None:
+        return True
+    return others - wheelchair > max_gap

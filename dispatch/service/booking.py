@@ -34,6 +34,7 @@ from dispatch.engine.events import (
 )
 from dispatch.engine.runner import Runner
 from dispatch.errors import AuthError, ConflictError, DispatchError, InputError, SnapError
+from dispatch.fairness.live import live_fairness
 from dispatch.model import BookingId
 from dispatch.roads.network import RoadNetwork
 from dispatch.service.etas import EtaBoard
@@ -151,6 +152,8 @@ class BookingService:
         self.config = config
         self.clock = clock
         self.etas = etas
+        #: The fairness option (``[booking] fairness_max_gap``); None when it is off.
+        self.fairness = live_fairness(config, repo)
 
     # ---- places and times -------------------------------------------------------------
 
@@ -217,6 +220,26 @@ class BookingService:
             body["reason"] = answer.reason
             body["alternatives"] = [self.iso(t) for t in answer.alternatives]
         return body
+
+    def _ask(self, spec: TripSpec, now: int) -> tuple[str, QuoteAnswered]:
+        """The engine's answer; with the fairness option, a wheelchair user's refused
+        request is asked once more with a later pickup while their group trails."""
+        quote_id = new_id("q")
+        answer = self._answer(quote_id, spec)
+        later = (
+            self.fairness.second_chance(spec, now) if self.fairness and not answer.offers else None
+        )
+        if later is not None:
+            later_id = new_id("q")
+            second = self._answer(later_id, later)
+            if second.offers:
+                return later_id, second
+        return quote_id, answer
+
+    def _answer(self, quote_id: str, spec: TripSpec) -> QuoteAnswered:
+        commands = self.runner.call(QuoteRequested(quote_id, spec))
+        (answer,) = [c for c in commands if isinstance(c, QuoteAnswered)]
+        return answer
 
     def extra_boarding_s(self, q: QuoteInput) -> int:
         """Extra seconds at each of the trip's stops: the rider's own plus a walker's."""

@@ -99,10 +99,18 @@ async function renderFairness() {
   try { data = await api(`/v1/ops/fairness${day ? `?day=${encodeURIComponent(day)}` : ""}`, { token: staffToken.get(), retries: 0 }); } catch { return; }
   const pct = (v) => (v === null ? "–" : `${(v * 100).toFixed(1)} %`);
   const name = (r) => `${t(`open_kind_${r.group_kind}`)}: ${r.group_kind === "village" ? r.group : t(`open_group_${r.group.replace(/ /g, "_")}`)}`;
-  $("#fairness").replaceChildren(data.groups.length ? table(["col_group", "open_requests", "open_served_share", "open_wait_median", "open_late_share", "open_rejected"],
+  $("#fairness").replaceChildren(...fairnessOption(data.fairness_option), data.groups.length ? table(["col_group", "open_requests", "open_served_share", "open_wait_median", "open_late_share", "open_rejected"],
     data.groups.map((r) => el("tr", {}, el("th", { scope: "row", text: name(r) }), el("td", { text: String(r.requests) }),
       el("td", { text: pct(r.served_share) }), el("td", { text: r.wait_median_min === null ? "–" : String(r.wait_median_min) }),
       el("td", { text: pct(r.late_share) }), el("td", { text: String(r.rejected) }))), t("open_fairness")) : el("p", { text: t("open_none") }));
+}
+
+/** The fairness option's state for the day: the bound, the current gap, whether it acts. */
+function fairnessOption(option) {
+  if (!option) return [];
+  const points = (v) => (v === null ? "–" : (v * 100).toFixed(1));
+  const key = option.trailing_by === null ? "fair_option_first" : option.asks_again ? "fair_option_asks" : "fair_option_within";
+  return [el("p", { id: "fairness-option", text: t(key, { max: points(option.max_gap), gap: points(option.trailing_by), min: option.extra_wait_min }) })];
 }
 
 function table(headers, rows, caption) {
