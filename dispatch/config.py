@@ -226,7 +226,7 @@ class BookingRules(_Model):
     no_show_wait_s: Count = 180
     #: The fairness option: the largest gap in served share (0–1) between wheelchair users
     #: and others before a wheelchair user's refused request is asked again, fairness_extra_wait_min
-    #: later (replays and scenario comparisons; None: off).
+    #: later (live service, replays and scenario comparisons; None: off).
     fairness_max_gap: float | None = Field(default=None, ge=0, le=1)
     fairness_extra_wait_min: int = Field(default=15, ge=1)
 

@@ -203,12 +203,7 @@ class BookingService:
             arrive_by=q.arrive_by,
             extra_boarding_s=self.extra_boarding_s(q),
         )
-        quote_id = new_id("q")
-        (answer,) = [
-            c
-            for c in self.runner.call(QuoteRequested(quote_id, spec))
-            if isinstance(c, QuoteAnswered)
-        ]
+        quote_id, answer = self._ask(spec, now)
         records: list[Offer] = []
         offers = [
             self._offer_json(o, origin, destination, q, quote_id, now, records)
