@@ -61,9 +61,17 @@ def fairness_section(
         _chart(w, results),
         _sizes_table(w, results, chosen),
         f"<h3>{escape(w('h_fairness_groups', n=n))}</h3>",
-        _detail(w, [(w(word), _find(rows, kind, group)) for kind, group, word in PAIRS]),
+        _detail(
+            w,
+            [(w(word), _find(rows, kind, group)) for kind, group, word in PAIRS],
+            w("h_fairness_groups", n=n),
+        ),
         f"<h3>{escape(w('h_fairness_villages', n=n))}</h3>",
-        _detail(w, [(r["group"], r) for r in rows if r["group_kind"] == "village"]),
+        _detail(
+            w,
+            [(r["group"], r) for r in rows if r["group_kind"] == "village"],
+            w("h_fairness_villages", n=n),
+        ),
     ]
     if centre:
         parts.append(f'<p class="method">{escape(w("fair_centre", places=w.places(centre)))}</p>')
@@ -141,7 +149,7 @@ def _sizes_table(w: ReportWords, results: dict[int, RunSummary], chosen: int | N
     )
 
 
-def _detail(w: ReportWords, rows: Sequence[tuple[str, Row | None]]) -> str:
+def _detail(w: ReportWords, rows: Sequence[tuple[str, Row | None]], label: str) -> str:
     present = [(name, row) for name, row in rows if row is not None]
     if not present:
         return f"<p>{escape(w('fair_none'))}</p>"
@@ -155,7 +163,7 @@ def _detail(w: ReportWords, rows: Sequence[tuple[str, Row | None]]) -> str:
         for name, row in present
     )
     return (
-        f'<div class="table-wrap" tabindex="0" role="region" aria-label="{escape(w("f_group"))}">'
+        f'<div class="table-wrap" tabindex="0" role="region" aria-label="{escape(label)}">'
         f"<table><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table></div>"
     )
 

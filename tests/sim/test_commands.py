@@ -94,6 +94,11 @@ def test_synth_replay_and_size_fleet(real_osm: Path, osm_cache: Path, tmp_path: 
     assert done.returncode == 0, done.stderr
     assert (report / "index.html").is_file() and (report / "fleet-sizes.csv").is_file()
     assert "smallest fleet serving 50%" in done.stdout
+    fairness = (report / "fairness.csv").read_text().splitlines()
+    assert fairness[0].startswith("vehicles,policy,group_kind,group,requests,served,served_share")
+    assert {r.split(",")[0] for r in fairness[1:]} == {"1", "2"}
+    assert any(",area,periphery," in r or ",area,centre," in r for r in fairness[1:])
+    assert "wchair" in done.stdout and (report / "fairness.txt").is_file()
     rows = (report / "fleet-sizes.csv").read_text().splitlines()
     assert [r.split(",")[:2] for r in rows[1:]] == [
         ["1", "dispatcher"],

@@ -77,7 +77,7 @@ def test_the_section_answers_for_the_chosen_fleet_and_shows_every_size() -> None
         "25%", "50%", "75%", "100%",
     ]  # fmt: skip
     assert '<tr class="chosen"><th scope="row">4</th>' in sizes
-    groups = section.split("Rider groups with 4 buses")[1].split("</table>")[0]
+    groups = section.split("Rider groups with 4 buses")[2].split("</table>")[0]
     wheelchair = re.search(r"wheelchair users</th>(.*?)</tr>", groups)
     assert wheelchair is not None
     assert re.findall(r"<td>([^<]*)</td>", wheelchair.group(1)) == [
@@ -85,7 +85,7 @@ def test_the_section_answers_for_the_chosen_fleet_and_shows_every_size() -> None
     ]  # fmt: skip
     others = re.search(r"without wheelchair</th>(.*?)</tr>", groups)
     assert others is not None and "16.7%" not in others.group(1) and "20%" in others.group(1)
-    villages = section.split("Villages with 4 buses")[1].split("</table>")[0]
+    villages = section.split("Villages with 4 buses")[2].split("</table>")[0]
     assert "Neudrossenfeld" in villages and "Ziegelhütte" in villages
     assert section.count("<polyline") == 4, "wheelchair users, others, centre, periphery"
 

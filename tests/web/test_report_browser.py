@@ -66,3 +66,29 @@ def test_report_in_german_without_axe_violations(browser: Any, tmp_path: Path) -
         assert table is not None and table.bounding_box()["width"] <= 794  # type: ignore[index]
     finally:
         context.close()
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("lang", ["de", "ar"])
+def test_report_with_fairness_by_group_without_axe_violations(
+    browser: Any, tmp_path: Path, lang: str
+) -> None:
+    from tests.sim.test_report_fairness import WITH_GROUPS
+
+    report = tmp_path / "index.html"
+    html = render_report(WITH_GROUPS, 4, _context(lang, centre=("Neudrossenfeld",)))
+    report.write_text(html, encoding="utf-8")
+    context = browser.new_context(viewport=DESKTOP)
+    try:
+        page = context.new_page()
+        page.goto(report.as_uri())
+        assert page.locator("h3").count() == 2
+        problems = []
+        for name, size in (("desktop", DESKTOP), ("phone", PHONE)):
+            page.set_viewport_size(size)
+            page.wait_for_timeout(200)
+            screenshot(page, f"report-fairness-{lang}-{name}")
+            problems += [f"{name}: {p}" for p in _axe_violations(page)]
+        assert problems == [], "\n".join(problems)
+    finally:
+        context.close()
