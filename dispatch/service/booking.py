@@ -369,7 +369,7 @@ class BookingService:
             pickup_window_start=accepted.promise.pickup_window.start,
             pickup_window_end=accepted.promise.pickup_window.end,
             latest_arrival=accepted.promise.latest_arrival,
-            depart_after=accepted.trip.depart_after,
+            depart_after=_asked(offer, accepted.trip.depart_after),
             arrive_by=accepted.trip.arrive_by,
             planned_pickup=accepted.pickup_eta,
             planned_dropoff=accepted.dropoff_eta,
@@ -427,6 +427,13 @@ class BookingService:
 
     def iso(self, t: int | None) -> str | None:
         return None if t is None else datetime.fromtimestamp(t, self.config.zone).isoformat()
+
+
+def _asked(offer: Offer, depart_after: int | None) -> int | None:
+    """The time the rider asked for: an offer the fairness option made for a later pickup
+    keeps the rider's own time, so that the wait is counted from it."""
+    asked = offer.request.get("input", {}).get("depart_after")
+    return asked if isinstance(asked, int) and depart_after is not None else depart_after
 
 
 def _place_dict(p: Place) -> dict[str, Any]:

@@ -135,6 +135,9 @@ def test_a_trailing_group_gets_a_later_offer_and_only_then(live: Runtime) -> Non
     assert (_window_start(offer) - asked_at).total_seconds() >= 15 * 60
     status, booking = rt.booking.book(offer["offer_id"], {"name": "W"}, "", "k-w", {})
     assert status == 201 and booking["status"] == "confirmed" and booking["wheelchairs"] == 1
+    stored = rt.repo.get_booking(booking["booking_id"])
+    assert stored.depart_after == wheelchair_at_8.depart_after, "the wait counts from the ask"
+    _restarts_with_the_promise(rt, booking["booking_id"])
     assert len(rt.repo.unmet_between(0, 1 << 40)) == 3, "only the refused request was unmet"
 
     # Served 1 of 3 against 1 of 2 — still trailing; the view shows the gap and the bound.
@@ -146,6 +149,20 @@ def test_a_trailing_group_gets_a_later_offer_and_only_then(live: Runtime) -> Non
     assert option["wheelchair_share"] == pytest.approx(1 / 3, abs=1e-3)
     assert option["others_share"] == 0.5 and option["asks_again"] is True
     assert option["trailing_by"] == pytest.approx(0.5 - 1 / 3, abs=1e-3)
+
+
+def _restarts_with_the_promise(rt: Runtime, booking_id: str) -> None:
+    """After a restart the booking is on its bus again with the promise it was given."""
+    before = rt.engine.trips[booking_id]
+    again = build_runtime(rt.settings, rt.config, clock=rt.clock, solver=InlineSolver())
+    try:
+        after = again.engine.trips[booking_id]
+        assert (after.promise, after.vehicle_id) == (before.promise, before.vehicle_id)
+        assert after.spec.depart_after == before.spec.depart_after - 15 * 60
+        visits = again.engine.vehicles[after.vehicle_id or ""].visits
+        assert [v.request_id for v in visits].count(booking_id) == 2, visits
+    finally:
+        again.stop()
 
 
 def test_without_the_option_the_view_says_it_is_off(
