@@ -30,6 +30,7 @@ from datetime import time as dtime
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
+from dispatch.engine.params import RebalanceParams
 from dispatch.roads.network import OsmSource, load_road_network
 from dispatch.sim.demand import DemandRequest, format_demand
 from dispatch.sim.hindsight import solve_in_hindsight
@@ -72,10 +73,10 @@ def write_day(osm: Path, folder: Path, name: str, params: SynthParams) -> Path:
     return path
 
 
-def row(n: int, run: Finished, wall: float) -> str:
+def row(n: int, run: Finished, wall: float, label: str = "") -> str:
     k, r = run.kpis, run.result
     return (
-        f"{n:>5} {r.policy.value:<11}{wall:>7.1f}{r.solves:>7d}{k.served_share:>8.1%}"
+        f"{n:>5} {label or r.policy.value:<11}{wall:>7.1f}{r.solves:>7d}{k.served_share:>8.1%}"
         f"{k.wait_mean_min:>6.1f}{k.wait_p95_min:>6.1f}{k.ride_mean_min:>6.1f}"
         f"{k.detour_mean:>7.2f}{k.vehicle_km:>8.0f}{k.vehicle_km_no_return:>10.0f}"
         f"{k.empty_km:>7.0f}{k.occupancy:>7.2f}{k.pooling_rate:>7.1%}{len(run.violations):>11d}"
@@ -112,13 +113,38 @@ def big_day(args: argparse.Namespace, osm: Path, folder: Path) -> None:
         runs = {}
         for policy in (Policy.INSERTION, Policy.DISPATCHER):
             started = time.perf_counter()
-            runs[policy] = run_scenario(scenario, policy=policy, prepared=prepared)
-            print(row(n, runs[policy], time.perf_counter() - started), flush=True)
-        base, disp = runs[Policy.INSERTION].kpis, runs[Policy.DISPATCHER].kpis
-        print(
-            f"      dispatcher − insertion: served {100 * (disp.served_share - base.served_share):+.1f}"
-            f" points, vehicle-km {disp.vehicle_km / max(base.vehicle_km, 1e-9) - 1:+.1%}"
+            runs[policy.value] = run_scenario(scenario, policy=policy, prepared=prepared)
+            print(row(n, runs[policy.value], time.perf_counter() - started), flush=True)
+        for label, params in variants(args):
+            started = time.perf_counter()
+            engine = replace(prepared.engine_params, rebalance=params)
+            runs[label] = run_scenario(
+                scenario, policy=Policy.DISPATCHER, prepared=replace(prepared, engine_params=engine)
+            )
+            print(row(n, runs[label], time.perf_counter() - started, label), flush=True)
+        base = runs[Policy.INSERTION.value].kpis
+        for label, run in runs.items():
+            if label == Policy.INSERTION.value:
+                continue
+            k = run.kpis
+            moved = sum(v.relocation_m for v in run.result.vehicles.values()) / 1000
+            print(
+                f"      {label} − insertion: served {100 * (k.served_share - base.served_share):+.1f}"
+                f" points, vehicle-km {k.vehicle_km / max(base.vehicle_km, 1e-9) - 1:+.1%}"
+                + (f" (of which rebalancing {moved:.0f} km)" if moved else "")
+            )
+
+
+def variants(args: argparse.Namespace) -> list[tuple[str, RebalanceParams]]:
+    """The dispatcher with rebalancing, once per ``--rebalance COVERAGE_S:MIN_GAIN:HORIZON_S``."""
+    out = []
+    for spec in args.rebalance:
+        coverage, gain, horizon = [*spec.split(":"), "", ""][:3]
+        params = RebalanceParams(
+            coverage_s=int(coverage), min_gain=float(gain or 2), horizon_s=int(horizon or 3600)
         )
+        out.append((f"reb{spec}", params))
+    return out
 
 
 def known_the_evening_before(path: Path) -> Path:
@@ -176,6 +202,13 @@ def main() -> None:
     parser.add_argument("--promise", choices=("window", "max_wait"), default="window")
     parser.add_argument("--iterations", type=int, default=30)
     parser.add_argument("--ortools-steps", type=int, default=30)
+    parser.add_argument(
+        "--rebalance",
+        nargs="*",
+        default=[],
+        metavar="COVERAGE_S:MIN_GAIN:HORIZON_S",
+        help="also replay the dispatcher with rebalancing, e.g. 600:2:3600",
+    )
     parser.add_argument("--small", type=int, default=0)
     parser.add_argument("--small-vehicles", type=int, default=4)
     parser.add_argument("--hindsight-s", type=float, default=30.0)

@@ -28,6 +28,7 @@ from dispatch.engine.events import (
     PositionReported,
     QuoteAnswered,
     QuoteRequested,
+    RelocationOrdered,
     RestoreCompleted,
     ShiftEndReported,
     SolveFinished,
@@ -41,6 +42,7 @@ from dispatch.engine.events import (
 from dispatch.engine.locations import LocationTable, NodeTravelTimes
 from dispatch.engine.params import EngineParams
 from dispatch.engine.reassignment import book_reassigned, reassigned_offer
+from dispatch.engine.rebalance import DemandMemory, plan_relocations
 from dispatch.engine.reconcile import adopt_solution
 from dispatch.engine.snapshot import (
     LiveSnapshot,
@@ -79,6 +81,8 @@ class Engine:
         #: Each vehicle's part of the last snapshot, and the solver's route states for them.
         self._entries: dict[ShiftId, VehicleEntry] = {}
         self._route_states: dict[tuple[object, ...], object] = {}
+        rebalance = self.params.rebalance
+        self.demand = DemandMemory(rebalance.horizon_s if rebalance else 0)
 
     # ---- dispatch ---------------------------------------------------------------
 
@@ -125,6 +129,8 @@ class Engine:
         if isinstance(built, str):
             return QuoteAnswered(event.quote_id, (), reason=built)
         request, max_ride = built
+        if self.params.rebalance is not None:
+            self.demand.record(now, event.trip.pickup_node)
         live = self.live_snapshot(now, extra=(request,), around=request, shared=True)
         found = offers(
             live.snapshot,
@@ -309,6 +315,10 @@ class Engine:
         if vehicle.reported_at is not None and at < vehicle.reported_at:
             return [EventRefused(event.vehicle_id, None, "older than the vehicle's latest report")]
         vehicle.reported_at = at
+        if vehicle.relocation_arrival is not None:
+            if at < vehicle.relocation_arrival:
+                return []  # on the way: planned from where it is going
+            vehicle.relocation_arrival = None
         if vehicle.at_stop and event.node == vehicle.position_node:
             return []  # still at the stop: it has been there since it arrived
         vehicle.position_node = event.node
@@ -338,6 +348,25 @@ class Engine:
 
     def _tick(self, now: int) -> list[Command]:
         self._expire_offers(now)
+        moves = self._rebalance(now)
+        return [*moves, *self._start_solve(now)]
+
+    def _rebalance(self, now: int) -> list[Command]:
+        """Send idle buses towards expected demand (when the option is on)."""
+        params = self.params.rebalance
+        if params is None:
+            return []
+        demand = self.demand.recent(now)
+        moves = plan_relocations(self.vehicles.values(), demand, self.table, now, params)
+        for move in moves:
+            vehicle = self.vehicles[move.vehicle_id]
+            vehicle.position_node, vehicle.position_at = move.node, move.arrival
+            vehicle.relocation_arrival = move.arrival
+        if moves:
+            self.state_version += 1
+        return [RelocationOrdered(m.vehicle_id, m.node, m.arrival) for m in moves]
+
+    def _start_solve(self, now: int) -> list[Command]:
         if self.solving is not None or not self._due(now):
             return []
         if not self.open_trips():

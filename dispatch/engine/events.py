@@ -268,6 +268,19 @@ class TripUnplaced:
     at: int
 
 
+@dataclass(frozen=True, slots=True)
+class RelocationOrdered:
+    """An idle bus drives to ``node`` to wait there for expected demand (rebalancing).
+
+    The dispatcher plans it from ``node`` at ``arrival``: the driver finishes this drive
+    before serving any stop planned meanwhile.
+    """
+
+    vehicle_id: str
+    node: int
+    arrival: int
+
+
 Command = (
     QuoteAnswered
     | BookingAccepted
@@ -278,4 +291,5 @@ Command = (
     | SolveRequested
     | PlanAdopted
     | TripUnplaced
+    | RelocationOrdered
 )

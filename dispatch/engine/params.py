@@ -23,6 +23,27 @@ class ServiceTimes:
 
 
 @dataclass(frozen=True, slots=True)
+class RebalanceParams:
+    """When and where idle buses move (the engine's ``rebalance`` option)."""
+
+    #: A bus covers the demand it can reach within this many seconds.
+    coverage_s: int = 600
+    #: Expected demand: the pickups asked for during this many seconds before now.
+    horizon_s: int = 3600
+    #: A relocation drives no longer than this.
+    max_drive_s: int = 900
+    #: A relocation must cover at least this many more recent requests than staying.
+    min_gain: float = 2.0
+    #: The bus must be back at its depot this many seconds before its shift ends.
+    shift_margin_s: int = 300
+
+    def __post_init__(self) -> None:
+        values = (self.coverage_s, self.horizon_s, self.max_drive_s, self.shift_margin_s)
+        if min(values) < 0 or self.min_gain < 0:
+            raise ValueError("rebalancing times and gain must not be negative")
+
+
+@dataclass(frozen=True, slots=True)
 class EngineParams:
     """How the engine quotes, holds offers and re-optimises."""
 
@@ -55,6 +76,8 @@ class EngineParams:
     ride_time: RideTimeRule = field(default_factory=RideTimeRule)
     service: ServiceTimes = field(default_factory=ServiceTimes)
     objective: ObjectiveParams = field(default_factory=ObjectiveParams)
+    #: Send idle buses towards expected demand (``dispatch.engine.rebalance``); None: off.
+    rebalance: RebalanceParams | None = None
 
     def __post_init__(self) -> None:
         positive = {

@@ -73,6 +73,9 @@ class VehicleState:
     #: When the latest position or stop event of the vehicle was dated (never ahead of the
     #: clock); older reports arriving late are refused.
     reported_at: int | None = None
+    #: While an idle bus drives to where demand is expected (rebalancing): when it gets
+    #: there. Until then it is planned from there, and reports on the way change nothing.
+    relocation_arrival: int | None = None
 
     @property
     def capacity(self) -> tuple[int, int]:

@@ -123,6 +123,8 @@ class VehicleLog:
     return_m: int = 0
     timeline: list[tuple[int, int, int]] = field(default_factory=list)  # (time, node, on board)
     stops: list[StopRecord] = field(default_factory=list)
+    #: Metres driven towards expected demand (rebalancing; included in ``distance_m``).
+    relocation_m: int = 0
 
     @classmethod
     def of(
@@ -146,4 +148,5 @@ class VehicleLog:
             bus.return_m,
             list(bus.timeline),
             list(bus.stops),
+            relocation_m=bus.relocation_m,
         )

@@ -44,6 +44,7 @@ from dispatch.engine.events import (
     PlanChanged,
     QuoteAnswered,
     QuoteRequested,
+    RelocationOrdered,
     SolveFinished,
     SolveRequested,
     Tick,
@@ -159,7 +160,7 @@ class Replay:
         self.guard = FairnessGuard(params.fairness) if params.fairness is not None else None
         self.time_rules = time_rules
         if params.policy is Policy.INSERTION:  # the classic heuristic: nothing ever moves
-            engine_params = replace(engine_params, quote_reassign=False)
+            engine_params = replace(engine_params, quote_reassign=False, rebalance=None)
         self.engine = Engine(network, engine_params)
         self.solver = CountedSolver(
             engine_params.objective,
@@ -182,6 +183,7 @@ class Replay:
         self.solves = 0
         self.adopted = 0
         self.commands = 0
+        self.relocations = 0
         self.plan_checks: list[str] = []
         self._queue: list[tuple[int, int, int, str]] = []
         self._seq = itertools.count()
@@ -369,6 +371,10 @@ class Replay:
         for c in commands:
             if isinstance(c, PlanChanged):
                 self.buses[c.vehicle_id].set_plan(_plan_stops(c), now)
+                self._schedule_bus(c.vehicle_id, now)
+            elif isinstance(c, RelocationOrdered):
+                self.relocations += 1
+                self.buses[c.vehicle_id].relocate(c.node, now)
                 self._schedule_bus(c.vehicle_id, now)
             elif isinstance(c, EventRefused):
                 self.plan_checks.append(f"{now}: {c.vehicle_id} {c.booking_id}: {c.reason}")

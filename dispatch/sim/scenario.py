@@ -22,7 +22,7 @@ import numpy.typing as npt
 
 from dispatch.booking_rules import time_problem
 from dispatch.config import ServiceConfig, engine_params, load_service_config
-from dispatch.engine.params import PROMISE_POLICIES, EngineParams
+from dispatch.engine.params import PROMISE_POLICIES, EngineParams, RebalanceParams
 from dispatch.errors import InputError, SnapError
 from dispatch.fairness.guard import FairnessParams
 from dispatch.model import shift_id
@@ -91,6 +91,8 @@ class Scenario:
     rider_choice: str = "cheapest"
     #: The fairness option's bound (default: the service definition's booking.fairness_max_gap).
     fairness_max_gap: float | None = None
+    #: Send idle buses towards expected demand (the dispatcher only; see the README).
+    rebalance: bool = False
 
     def __post_init__(self) -> None:
         if self.policy not in {p.value for p in Policy}:
@@ -289,6 +291,8 @@ def scenario_engine_params(scenario: Scenario, config: ServiceConfig) -> EngineP
     if scenario.reoptimise_every_s is not None:
         params = replace(params, reoptimise_period_s=scenario.reoptimise_every_s)
     params = replace(params, reoptimise_after_change=scenario.reoptimise_after_change)
+    if scenario.rebalance:
+        params = replace(params, rebalance=RebalanceParams())
     if scenario.promise is not None:
         params = replace(params, promise_policy=scenario.promise)
     if scenario.boarding_s is not None:

@@ -68,6 +68,8 @@ class _Leg:
 
     target: PlanStop | None  # None: back to the depot at the end of the shift
     steps: list[tuple[int, int, int]]  # (node, time reached, metres from the previous node)
+    #: An idle bus's drive towards expected demand: finished before anything else.
+    relocation: bool = False
 
 
 @dataclass
@@ -100,6 +102,8 @@ class SimulatedBus:
     drive_s: int = 0
     #: Metres of the final drive back to the depot (part of ``distance_m``).
     return_m: int = 0
+    #: Metres driven empty towards expected demand (rebalancing; part of ``distance_m``).
+    relocation_m: int = 0
     _leg: _Leg | None = None
     _service: _Service | None = None
     _reported: tuple[int, int] = (-1, -1)
@@ -151,6 +155,8 @@ class SimulatedBus:
 
     def _diverted(self, leg: _Leg) -> bool:
         """The plan changed under way: stop at the next road node and decide again."""
+        if leg.relocation:
+            return False  # the dispatcher plans the bus from where this drive ends
         if leg.target is None:
             return bool(self.plan)
         return not self._still_planned(leg.target)
@@ -175,8 +181,17 @@ class SimulatedBus:
     def _travel_s(self, target: int) -> int:
         return self.paths.path_steps(self.node, target)[-1][1]
 
-    def _depart(self, target: PlanStop | None, now: int) -> list[Event]:
-        goal = self.depot_node if target is None else target.node
+    def relocate(self, node: int, now: int) -> None:
+        """The dispatcher sends the idle bus to wait at ``node`` (rebalancing)."""
+        if self.plan or self._leg is not None or self._service is not None:
+            raise RuntimeError(f"bus {self.vehicle_id} is not idle and cannot relocate")
+        self._depart(None, now, goal=node)
+
+    def _depart(self, target: PlanStop | None, now: int, goal: int | None = None) -> list[Event]:
+        """Leave for ``target`` (None: the depot), or relocate to ``goal`` if given."""
+        relocation = goal is not None
+        if goal is None:
+            goal = self.depot_node if target is None else target.node
         path = self.paths.path_steps(self.node, goal)
         steps, prev_m = [], 0
         for node, seconds, metres in path[1:]:
@@ -186,7 +201,7 @@ class SimulatedBus:
         if not steps:  # the stop is where the bus stands
             return self._arrive(target, now) if target is not None else []
         self.timeline.append((now, self.node, self.on_board))
-        self._leg = _Leg(target, steps)
+        self._leg = _Leg(target, steps, relocation)
         return []
 
     def advance(self, now: int) -> None:
@@ -196,7 +211,10 @@ class SimulatedBus:
             return
         while leg.steps and leg.steps[0][1] <= now:
             node, reached, metres = leg.steps.pop(0)
-            self._record_step(node, reached, metres, final=leg.target is None)
+            if leg.relocation:
+                self.relocation_m += metres
+            final = leg.target is None and not leg.relocation
+            self._record_step(node, reached, metres, final=final)
 
     def _record_step(self, node: int, reached: int, metres: int, final: bool) -> None:
         riders = self.on_board
