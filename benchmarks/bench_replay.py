@@ -30,7 +30,7 @@ from datetime import time as dtime
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
-from dispatch.engine.params import RebalanceParams
+from dispatch.engine.params import EngineParams, RebalanceParams
 from dispatch.roads.network import OsmSource, load_road_network
 from dispatch.sim.demand import DemandRequest, format_demand
 from dispatch.sim.hindsight import solve_in_hindsight
@@ -115,13 +115,16 @@ def big_day(args: argparse.Namespace, osm: Path, folder: Path) -> None:
             started = time.perf_counter()
             runs[policy.value] = run_scenario(scenario, policy=policy, prepared=prepared)
             print(row(n, runs[policy.value], time.perf_counter() - started), flush=True)
-        for label, params in variants(args):
-            started = time.perf_counter()
-            engine = replace(prepared.engine_params, rebalance=params)
-            runs[label] = run_scenario(
-                scenario, policy=Policy.DISPATCHER, prepared=replace(prepared, engine_params=engine)
-            )
-            print(row(n, runs[label], time.perf_counter() - started, label), flush=True)
+        for label, engine in variants(args, prepared.engine_params):
+            # a service rule (label "both-…") applies to the baseline as well
+            policies = [Policy.INSERTION] if label.startswith("both-") else []
+            for policy in [*policies, Policy.DISPATCHER]:
+                started = time.perf_counter()
+                name = f"{label}/ins" if policy is Policy.INSERTION else label
+                runs[name] = run_scenario(
+                    scenario, policy=policy, prepared=replace(prepared, engine_params=engine)
+                )
+                print(row(n, runs[name], time.perf_counter() - started, name), flush=True)
         base = runs[Policy.INSERTION.value].kpis
         for label, run in runs.items():
             if label == Policy.INSERTION.value:
@@ -135,15 +138,28 @@ def big_day(args: argparse.Namespace, osm: Path, folder: Path) -> None:
             )
 
 
-def variants(args: argparse.Namespace) -> list[tuple[str, RebalanceParams]]:
-    """The dispatcher with rebalancing, once per ``--rebalance COVERAGE_S:MIN_GAIN:HORIZON_S``."""
+def variants(args: argparse.Namespace, base: EngineParams) -> list[tuple[str, EngineParams]]:
+    """The dispatcher with rebalancing (``--rebalance COVERAGE_S:MIN_GAIN:HORIZON_S``) and
+    with other engine settings (``--try LABEL:field=value,objective.field=value``)."""
     out = []
     for spec in args.rebalance:
         coverage, gain, horizon = [*spec.split(":"), "", ""][:3]
         params = RebalanceParams(
             coverage_s=int(coverage), min_gain=float(gain or 2), horizon_s=int(horizon or 3600)
         )
-        out.append((f"reb{spec}", params))
+        out.append((f"reb{spec}", replace(base, rebalance=params)))
+    for spec in args.try_:
+        label, _, settings = spec.partition(":")
+        engine = base
+        for item in settings.split(","):
+            name, _, text = item.partition("=")
+            value = float(text) if "." in text else int(text)
+            if name.startswith("objective."):
+                objective = replace(engine.objective, **{name.removeprefix("objective."): value})
+                engine = replace(engine, objective=objective)
+            else:
+                engine = replace(engine, **{name: value})
+        out.append((label, engine))
     return out
 
 
@@ -208,6 +224,15 @@ def main() -> None:
         default=[],
         metavar="COVERAGE_S:MIN_GAIN:HORIZON_S",
         help="also replay the dispatcher with rebalancing, e.g. 600:2:3600",
+    )
+    parser.add_argument(
+        "--try",
+        dest="try_",
+        nargs="*",
+        default=[],
+        metavar="LABEL:FIELD=VALUE,...",
+        help="also replay the dispatcher with other engine settings, "
+        "e.g. w0:objective.wait_weight=0.0",
     )
     parser.add_argument("--small", type=int, default=0)
     parser.add_argument("--small-vehicles", type=int, default=4)

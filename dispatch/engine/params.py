@@ -50,6 +50,8 @@ class EngineParams:
     offer_hold_s: int = 120
     max_wait_s: int = 900
     pickup_window_s: int = 600
+    #: How long before the planned pickup the promised window opens (None: half its width).
+    pickup_window_before_s: int | None = None
     #: "window": promise a ``pickup_window_s`` window around the planned pickup;
     #: "max_wait": promise [requested time, requested time + ``max_wait_s``].
     promise_policy: str = "window"
@@ -96,5 +98,8 @@ class EngineParams:
             raise ValueError("waits must not be negative")
         if self.break_flex_s < 0:
             raise ValueError("waits must not be negative")
+        before = self.pickup_window_before_s
+        if before is not None and not 0 <= before <= self.pickup_window_s:
+            raise ValueError("pickup_window_before_s must be between 0 and pickup_window_s")
         if self.promise_policy not in PROMISE_POLICIES:
             raise ValueError(f"promise_policy must be one of {', '.join(PROMISE_POLICIES)}")

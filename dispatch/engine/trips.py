@@ -89,7 +89,11 @@ def _windows(
 
 def promise_params(params: EngineParams) -> PromiseParams:
     return PromiseParams(
-        window_before_s=params.pickup_window_s // 2,
+        window_before_s=(
+            params.pickup_window_s // 2
+            if params.pickup_window_before_s is None
+            else params.pickup_window_before_s
+        ),
         window_width_s=params.pickup_window_s,
         max_wait_only=params.promise_policy == "max_wait",
     )

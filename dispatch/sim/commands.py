@@ -127,6 +127,14 @@ RiderChoiceOption = Annotated[
         "operator's cheapest) or earliest (the earliest pickup of up to three offers).",
     ),
 ]
+RebalanceOption = Annotated[
+    bool,
+    typer.Option(
+        "--rebalance/--no-rebalance",
+        help="Send idle buses towards where requests were asked for lately (the dispatcher "
+        "only; measured in the README, off by default).",
+    ),
+]
 PolicyOption = Annotated[
     str,
     typer.Option(
@@ -210,6 +218,7 @@ def replay(
     reoptimise_every: EveryOption = DEFAULT_PERIOD_S,
     after_change: AfterChangeOption = True,
     policy: PolicyOption = "dispatcher",
+    rebalance: RebalanceOption = False,
     fairness_gap: Annotated[
         float | None,
         typer.Option(
@@ -260,6 +269,7 @@ def replay(
         quick_iterations=quick_iterations,
         policy=policy,
         fairness_max_gap=fairness_gap,
+        rebalance=rebalance,
     )
     prepared = prepare(scenario)
     _quiet_engine()

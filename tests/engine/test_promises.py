@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import pytest
+
 from dispatch.engine.engine import Engine
 from dispatch.engine.events import (
     BookingAccepted,
@@ -40,6 +42,20 @@ def test_the_window_policy_promises_ten_minutes_around_the_planned_pickup() -> N
         window = offer.promise.pickup_window
         assert window.end - window.start <= 600
         assert window.start <= offer.pickup_eta <= window.end
+
+
+def test_the_window_can_open_at_the_planned_pickup_instead_of_around_it() -> None:
+    """``pickup_window_before_s=0``: the window runs from the planned pickup on."""
+    engine = _engine(EngineParams(pickup_window_s=600, pickup_window_before_s=0))
+    spec = TripSpec(23, 77, 1, depart_after=T0 + 1800)
+    (answer,) = engine.handle(QuoteRequested("q", spec), T0)
+    assert isinstance(answer, QuoteAnswered) and answer.offers
+    for offer in answer.offers:
+        window = offer.promise.pickup_window
+        assert window.start == offer.pickup_eta
+        assert window.end == min(offer.pickup_eta + 600, T0 + 1800 + 900)
+    with pytest.raises(ValueError, match="pickup_window_before_s"):
+        EngineParams(pickup_window_s=600, pickup_window_before_s=601)
 
 
 def _book(engine: Engine, qid: str, spec: TripSpec, now: int) -> BookingAccepted | None:

@@ -8,15 +8,23 @@ a promise, carry anybody or miss its shift end.
 from __future__ import annotations
 
 import random
+from dataclasses import replace
+from pathlib import Path
 
+import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from dispatch.engine.params import EngineParams, RebalanceParams
-from dispatch.sim.demand import DemandRequest
+from dispatch.roads.network import RoadNetwork
+from dispatch.sim.demand import DemandRequest, format_demand
 from dispatch.sim.kpis import compute_kpis
 from dispatch.sim.replay import Policy, Replay, ReplayParams, VehicleSpec
-from dispatch.sim.trajectory import check
+from dispatch.sim.run import road_arrays, run_scenario, write_outputs
+from dispatch.sim.scenario import Scenario, prepare
+from dispatch.sim.synth import SynthParams, synthesise
+from dispatch.sim.trajectory import check, read_folder
+from tests.sim.conftest import DAY, TZ
 from tests.sim.grid import T0, GridNetwork, grid_roads, place
 from tests.sim.test_replay import records
 
@@ -132,3 +140,24 @@ def test_random_days_with_rebalancing_keep_every_promise_and_obey_the_roads(
     for spec in fleet:
         end, node, riders = result.vehicles[spec.vehicle_id].timeline[-1]
         assert (node, riders) == (spec.depot_node, 0) and end <= spec.shift_end
+
+
+@pytest.mark.realdata
+def test_rebalanced_replay_on_the_real_map_passes_the_checker_from_its_files(
+    real_osm: Path, real_network: RoadNetwork, cached: Path, tmp_path: Path
+) -> None:
+    """Relocations follow real road paths; the checker, reading only the written files,
+    finds every bus no faster than the roads and every promise kept."""
+    demand = tmp_path / "day.csv"
+    requests = synthesise(real_network, SynthParams(80, DAY, seed=3, prebooked_share=0), TZ)
+    demand.write_text(format_demand(requests, TZ), encoding="utf-8")
+    scenario = Scenario(demand, osm=real_osm, vehicles=3, solver_iterations=5, rebalance=True)
+    prepared = prepare(scenario)
+    assert prepared.engine_params.rebalance == RebalanceParams()
+    eager = RebalanceParams(coverage_s=300, min_gain=1)
+    prepared = replace(prepared, engine_params=replace(prepared.engine_params, rebalance=eager))
+    finished = run_scenario(scenario, prepared=prepared)
+    assert sum(v.relocation_m for v in finished.result.vehicles.values()) > 0
+    assert finished.violations == []
+    write_outputs(tmp_path / "out", finished)
+    assert check(read_folder(tmp_path / "out"), road_arrays(finished.prepared)) == []
