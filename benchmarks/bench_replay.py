@@ -4,6 +4,7 @@ Usage: python -m benchmarks.bench_replay [--osm FILE] [--requests 1000] [--vehic
        [--mix even|peaks|default] [--seed 1] [--boarding-time 30]
        [--reoptimise-every 600] [--periodic-only] [--promise max_wait|window]
        [--small 40 --small-vehicles 4]
+       [--rebalance COVERAGE_S:MIN_GAIN[:HORIZON_S] ...] [--try LABEL:FIELD=VALUE,... ...]
 
 1. A 16-hour day (06:00–22:00) of ``--requests`` synthetic requests, eight-seat buses,
    maximum wait 15 min, ride time ≤ 1.5 × (direct + 30 s), i.e. ``1.5x+45s``, boarding
@@ -12,7 +13,11 @@ Usage: python -m benchmarks.bench_replay [--osm FILE] [--requests 1000] [--vehic
    ``default``: the synthesiser's default mix (30 % prebooked, 25 % arrive-by, peaks).
    For each fleet size both policies replay the same day; every replay is checked by the
    independent trajectory checker. Prints wall time on one core, served share, waits,
-   ride times, vehicle-km and the checker's count.
+   ride times, vehicle-km and the checker's count. Variants of the dispatcher replay the
+   same day in the same run: ``--rebalance 600:4`` sends idle buses towards expected
+   demand (coverage 600 s, at least 4 more recent requests covered), ``--try
+   w01:objective.wait_weight=0.1`` changes engine settings; a ``--try`` label starting
+   with ``both-`` is a service rule and replays the insertion baseline with it too.
 2. With ``--small N`` (default 0: skipped): N requests all known the evening before;
    the dispatcher's vehicle-km against one solve of the whole day in hindsight.
 """
@@ -153,7 +158,7 @@ def variants(args: argparse.Namespace, base: EngineParams) -> list[tuple[str, En
         engine = base
         for item in settings.split(","):
             name, _, text = item.partition("=")
-            value = float(text) if "." in text else int(text)
+            value = _number(text)
             if name.startswith("objective."):
                 objective = replace(engine.objective, **{name.removeprefix("objective."): value})
                 engine = replace(engine, objective=objective)
@@ -204,6 +209,15 @@ def small_day(args: argparse.Namespace, osm: Path, folder: Path) -> None:
         f"({args.hindsight_s:g} s LNS + OR-Tools)"
     )
     print(f"price of not knowing the future: {gap:+.1%} vehicle-km")
+
+
+def _number(text: str) -> int | float | str:
+    for kind in (int, float):
+        try:
+            return kind(text)
+        except ValueError:
+            pass
+    return text
 
 
 def main() -> None:
