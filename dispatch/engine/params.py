@@ -33,7 +33,7 @@ class RebalanceParams:
     #: A relocation drives no longer than this.
     max_drive_s: int = 900
     #: A relocation must cover at least this many more recent requests than staying.
-    min_gain: float = 2.0
+    min_gain: float = 4.0
     #: The bus must be back at its depot this many seconds before its shift ends.
     shift_margin_s: int = 300
 
