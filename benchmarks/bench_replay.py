@@ -150,7 +150,7 @@ def variants(args: argparse.Namespace, base: EngineParams) -> list[tuple[str, En
     for spec in args.rebalance:
         coverage, gain, horizon = [*spec.split(":"), "", ""][:3]
         params = RebalanceParams(
-            coverage_s=int(coverage), min_gain=float(gain or 2), horizon_s=int(horizon or 3600)
+            coverage_s=int(coverage), min_gain=float(gain or 4), horizon_s=int(horizon or 3600)
         )
         out.append((f"reb{spec}", replace(base, rebalance=params)))
     for spec in args.try_:
