@@ -276,7 +276,7 @@ class RelocationOrdered:
     before serving any stop planned meanwhile.
     """
 
-    vehicle_id: str
+    vehicle_id: ShiftId
     node: int
     arrival: int
 

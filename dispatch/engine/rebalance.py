@@ -25,11 +25,12 @@ import numpy as np
 from dispatch.engine.locations import LocationTable
 from dispatch.engine.params import RebalanceParams
 from dispatch.engine.state import VehicleState
+from dispatch.model import ShiftId
 
 
 @dataclass(frozen=True, slots=True)
 class Relocation:
-    vehicle_id: str
+    vehicle_id: ShiftId
     node: int
     arrival: int
 
