@@ -82,6 +82,7 @@ def test_export_then_replay_keeps_every_request(history: Path) -> None:
         "channel",
         "standing_order",
         "village",
+        "area",  # centre vs periphery
     }
 
 
