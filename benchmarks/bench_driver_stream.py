@@ -203,11 +203,11 @@ def fan_out(runtime: Any, bump: int, changes: list[Any]) -> int:
     from dispatch.engine.events import PlanChanged
 
     commands: list[Any] = []
-    for vehicle in list(runtime.engine.vehicles.values()):
+    for vehicle in list(runtime.runner.engine.vehicles.values()):
         route = vehicle.route
         if route is None or not route.stops:
             continue
-        nodes = tuple(runtime.engine.table.nodes[s.location] for s in route.stops)
+        nodes = tuple(runtime.runner.engine.table.nodes[s.location] for s in route.stops)
         commands.append(PlanChanged(vehicle.vehicle_id, vehicle.version + bump, route, nodes))
     # Timed like a real adoption, published without storing (the engine never made them).
     now = time.time()
@@ -227,7 +227,7 @@ def flood_slow_vehicles(runtime: Any, slow: int, versions: int = 100) -> None:
 
     before, shifts, latest = [], [], []
     for k in range(slow):
-        shift = next((v for v in runtime.engine.vehicles if v.startswith(f"bus-{k}@")), None)
+        shift = next((v for v in runtime.runner.engine.vehicles if v.startswith(f"bus-{k}@")), None)
         plan = runtime.publisher.latest(shift) if shift else None
         if shift is None or plan is None:
             continue

@@ -120,13 +120,15 @@ def main() -> None:
         b.id
         for b in open_bookings
         if b.vehicle_id is None
-        or not any(v.request_id == b.id for v in runtime.engine.vehicles[b.vehicle_id].visits)
+        or not any(
+            v.request_id == b.id for v in runtime.runner.engine.vehicles[b.vehicle_id].visits
+        )
     ]
     print(
         f"database: {url.split(':')[0]}, {len(open_bookings)} open bookings, {args.vehicles} buses"
     )
     print(f"start-up (build_runtime, everything): {startup:.2f} s")
-    print(f"unplaced after restart: {len(runtime.engine.unplaced())}; "
+    print(f"unplaced after restart: {len(runtime.runner.engine.unplaced())}; "
           f"not on the bus their row names: {len(wrong)}")  # fmt: skip
     runtime.stop()
 

@@ -17,15 +17,13 @@ import json
 import re
 from functools import lru_cache
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated
 
 from fastapi import APIRouter, Cookie, FastAPI, Header, Query, Request
 from fastapi.concurrency import run_in_threadpool
-from fastapi.responses import HTMLResponse
+from fastapi.responses import HTMLResponse, Response
 from fastapi.staticfiles import StaticFiles
 
-from dispatch.roads.geometry import encode_polyline
-from dispatch.roads.network import RoadNetwork
 from driver_api.state import get_hub
 
 WEB_DIR = Path(__file__).parent / "web"
@@ -94,6 +92,7 @@ def _template() -> str:
 LangQuery = Annotated[str | None, Query(alias="lang", max_length=5)]
 LangCookie = Annotated[str | None, Cookie(alias=LANG_COOKIE)]
 AcceptLanguage = Annotated[str | None, Header(alias="Accept-Language")]
+AcceptEncoding = Annotated[str | None, Header(alias="Accept-Encoding")]
 
 
 @router.api_route("/driver", methods=["GET", "HEAD"], include_in_schema=False)
@@ -113,36 +112,16 @@ async def driver_page(
 
 
 @router.get("/v1/driver/map")
-async def map_roads(request: Request) -> dict[str, Any]:
-    """Roads (encoded polylines), places and bounds of the service area, for offline maps."""
-    network = get_hub(request.app).runtime.network
-    return await run_in_threadpool(road_map, network)
-
-
-@lru_cache(maxsize=4)
-def road_map(network: RoadNetwork) -> dict[str, Any]:
-    g = network.graph
-    roads: list[str] = []
-    seen: set[tuple[int, int]] = set()
-    for a in range(g.n_nodes):
-        for e in range(int(g.indptr[a]), int(g.indptr[a + 1])):
-            b = int(g.indices[e])
-            if (b, a) in seen:
-                continue
-            seen.add((a, b))
-            lo, hi = int(g.geom_ptr[e]), int(g.geom_ptr[e + 1])
-            points = [(float(g.lat[a]), float(g.lon[a]))]
-            points += zip(g.geom_lat[lo:hi].tolist(), g.geom_lon[lo:hi].tolist(), strict=True)
-            points.append((float(g.lat[b]), float(g.lon[b])))
-            roads.append(encode_polyline(points))
-    return {
-        "bounds": [float(g.lat.min()), float(g.lon.min()), float(g.lat.max()), float(g.lon.max())],
-        "roads": roads,
-        "places": [
-            {"name": p.name, "lat": p.lat, "lon": p.lon, "kind": p.kind, "population": p.population}
-            for p in network.places
-        ],
-    }
+async def map_roads(request: Request, a: AcceptEncoding = None) -> Response:
+    """Roads (encoded polylines), places and bounds of the service area, for offline maps
+    (the same map as ``GET /v1/map/roads``), gzipped for a phone on a slow network."""
+    geometry = get_hub(request.app).runtime.geometry
+    encoded = await run_in_threadpool(geometry.encoded_map)
+    headers = {"ETag": encoded.etag, "Vary": "Accept-Encoding"}
+    if a and "gzip" in a:
+        headers["Content-Encoding"] = "gzip"
+        return Response(encoded.gzipped, media_type="application/json", headers=headers)
+    return Response(encoded.body, media_type="application/json", headers=headers)
 
 
 def install(app: FastAPI) -> None:

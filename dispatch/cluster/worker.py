@@ -21,7 +21,9 @@ from dispatch.config import ServiceConfig
 from dispatch.engine.events import Command, Event
 from dispatch.engine.publisher import InMemoryPublisher
 from dispatch.engine.runner import wall_clock
+from dispatch.engine.views import EMPTY_VIEW, EngineView
 from dispatch.errors import DispatchError
+from dispatch.roads.geometry import Geometry
 from dispatch.service.booking import BookingService
 from dispatch.service.etas import EtaBoard
 from dispatch.service.fleet import Fleet
@@ -101,6 +103,18 @@ class RemoteBooking(BookingService):
 
     def book(self, *args: Any, **kwargs: Any) -> Any:
         return self.bus.call(self.area, Call("book", args, kwargs), COMMAND_TIMEOUT_S)
+
+
+class RemoteViews:
+    """The view the area's engine last sent with its figures (at most a second or two old)."""
+
+    def __init__(self, runner: RemoteRunner) -> None:
+        self.runner = runner
+
+    @property
+    def current(self) -> EngineView:
+        summary = self.runner.summary()
+        return summary.view if summary is not None else EMPTY_VIEW
 
 
 @dataclass
@@ -190,13 +204,14 @@ def build_worker_runtime(
         area_map.network,
         area_map.stops,
         repo,
-        None,  # type: ignore[arg-type]  # no engine here: it runs in `dispatch engine`
-        runner,
+        runner,  # the engine runs in `dispatch engine`
         booking,
         InMemoryPublisher(),
         None,  # type: ignore[arg-type]  # and so does its sink
+        Geometry(area_map.network),
         wall_clock,
         area_map.search,
+        RemoteViews(runner),
         bus=bus,
     )
     runtime.metrics = service_metrics(runtime)

@@ -8,6 +8,11 @@ together with the engine's decision (``persist``: a booking's rider and idempote
 key, a driver's message id). If the sink cannot make the decision durable, the engine
 is rolled back to where it was before the event (see ``undo``) and the caller gets the
 error: nothing is answered as done that is not in the database.
+
+Other threads never read the engine: after every event (and after a rollback) the engine
+thread publishes an immutable view of the live state on the runner's ``views`` board,
+before the commands go to the sink, so a plan version the sink publishes is always
+described by the current view (see ``views``).
 """
 
 from __future__ import annotations
@@ -21,8 +26,16 @@ from concurrent.futures import Future
 from typing import Protocol
 
 from dispatch.engine.engine import Engine
-from dispatch.engine.events import Command, Event, SolveFinished, SolveRequested, Tick
+from dispatch.engine.events import (
+    Command,
+    Event,
+    QuoteRequested,
+    SolveFinished,
+    SolveRequested,
+    Tick,
+)
 from dispatch.engine.undo import checkpoint, rollback
+from dispatch.engine.views import ViewBoard, ViewBuilder
 from dispatch.engine.worker import SolveOutcome, Solver
 
 log = logging.getLogger(__name__)
@@ -67,21 +80,43 @@ def wall_clock() -> int:
     return int(time.time())
 
 
+class ViewPublisher:
+    """Builds the engine's views and puts them on a board (in the engine thread)."""
+
+    def __init__(self, board: ViewBoard | None = None) -> None:
+        self.board = board or ViewBoard()
+        self._builder = ViewBuilder()
+
+    def __call__(self, engine: Engine) -> None:
+        self.board.publish(self._builder.build(engine))
+
+
 def apply_event(
-    engine: Engine, sink: CommandSink, event: Event, now: int, persist: object | None = None
+    engine: Engine,
+    sink: CommandSink,
+    event: Event,
+    now: int,
+    persist: object | None = None,
+    views: ViewPublisher | None = None,
 ) -> list[Command]:
     """Handle ``event`` and make its commands durable, or leave the engine as it was.
 
     The one place where engine decisions meet persistence: the runner's thread calls it
-    for every event; tests and tools without threads call it directly.
+    for every event; tests and tools without threads call it directly. With ``views``,
+    the state after the event (or after its rollback) is published for readers; a quote
+    changes nothing readers see.
     """
     saved = checkpoint(engine, event)
     try:
         commands = engine.handle(event, now)
+        if views is not None and not isinstance(event, QuoteRequested):
+            views(engine)
         sink(commands, persist)
     except BaseException:
         if saved is not None:
             rollback(engine, saved)
+        if views is not None:
+            views(engine)
         raise
     return commands
 
@@ -94,12 +129,15 @@ class EngineRunner:
         sink: CommandSink,
         clock: Clock = wall_clock,
         tick_s: float = 1.0,
+        views: ViewBoard | None = None,
     ) -> None:
         self.engine = engine
         self.solver = solver
         self.sink = sink
         self.clock = clock
         self.tick_s = tick_s
+        #: What other threads may know of the engine's state (see ``views``).
+        self.views = ViewPublisher(views)
         self._queue: queue.Queue[_Item | None] = queue.Queue()
         self._thread = threading.Thread(target=self._loop, name="dispatch-engine", daemon=True)
         self._solver_thread: threading.Thread | None = None
@@ -108,6 +146,10 @@ class EngineRunner:
 
     def start(self) -> None:
         self._thread.start()
+
+    def in_engine_thread(self) -> bool:
+        """The caller runs in the engine thread (the only one that may touch the engine)."""
+        return threading.current_thread() is self._thread
 
     def submit(self, event: Event, persist: object | None = None) -> Future[list[Command]]:
         """Queue ``event``; ``persist`` goes to the sink with the event's commands."""
@@ -144,6 +186,7 @@ class EngineRunner:
 
     def _loop(self) -> None:
         """Handle events in order; tick every ``tick_s`` even when events keep coming."""
+        self.views(self.engine)
         next_tick = time.monotonic() + self.tick_s
         while not self._stopped.is_set():
             if time.monotonic() >= next_tick:
@@ -160,7 +203,7 @@ class EngineRunner:
     def _handle(self, event: Event, future: Future[list[Command]], persist: object | None) -> None:
         started = time.perf_counter()
         try:
-            commands = apply_event(self.engine, self.sink, event, self.clock(), persist)
+            commands = apply_event(self.engine, self.sink, event, self.clock(), persist, self.views)
         except Exception as exc:
             if isinstance(event, SolveFinished):  # nobody waits for it: say so here
                 log.warning("re-optimised plan %d not adopted: %s", event.token, exc)

@@ -3,38 +3,24 @@
 The engine only knows road nodes and booking ids. The driver needs more: where the
 stop is called, the promised window, how many people with how many wheelchairs, and
 the road to drive there. This module turns a ``PlanChanged`` into that payload, in
-the Sink's publishing thread, reading only what never changes once written in the
-engine's state (a trip's promise and spec, a vehicle's depot and shift end; its last
-position for the first leg), so a booking that is being committed right now is already
-described. The rider's first name and notes live in the
-database and are added by the driver API when it sends the plan.
+the Sink's publishing thread. It never reads the engine's state: bookings, breaks and
+the bus's position come from the view the engine thread published (``views``), which
+already describes every plan version the Sink hands over (the engine thread publishes
+the view before the sink stores and queues the version). The rider's first name and
+notes live in the database and are added by the driver API when it sends the plan.
 """
 
 from __future__ import annotations
 
-from collections import OrderedDict
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, replace
 from datetime import datetime, tzinfo
-from typing import Any, Protocol
+from typing import Any
 
 from dispatch.engine.events import PlanChanged
-from dispatch.engine.state import Trip, VehicleState
-from dispatch.model import BookingId, PlannedStop, Route, ShiftId, StopKind
-from dispatch.roads.geometry import encode_polyline
-
-
-class _Path(Protocol):
-    @property
-    def polyline(self) -> Sequence[tuple[float, float]]: ...
-
-
-class RoadPaths(Protocol):
-    """The part of the road network a plan payload needs."""
-
-    def node_coords(self, node: int) -> tuple[float, float]: ...
-
-    def route(self, source: int, target: int) -> _Path: ...
+from dispatch.engine.views import EngineView, ShiftView, TripView
+from dispatch.model import PlannedStop, Route, StopKind
+from dispatch.roads.geometry import Geometry
 
 
 @dataclass(frozen=True, slots=True)
@@ -45,48 +31,18 @@ class NamedStop:
     name: str
 
 
-class LegCache:
-    """Encoded road polylines between two nodes, least recently used first out.
-
-    Re-optimisation mostly reorders stops that were planned before, so most legs of a
-    new plan version have been drawn already.
-    """
-
-    def __init__(self, paths: RoadPaths, size: int = 4096) -> None:
-        self.paths = paths
-        self.size = size
-        self._legs: OrderedDict[tuple[int, int], str] = OrderedDict()
-
-    def leg(self, source: int, target: int) -> str:
-        key = (source, target)
-        found = self._legs.get(key)
-        if found is not None:
-            self._legs.move_to_end(key)
-            return found
-        if source == target:
-            encoded = encode_polyline([self.paths.node_coords(source)])
-        else:
-            encoded = encode_polyline(self.paths.route(source, target).polyline)
-        self._legs[key] = encoded
-        if len(self._legs) > self.size:
-            self._legs.popitem(last=False)
-        return encoded
-
-
 class PlanPayloads:
     """Builds the stored stop list and the published payload of a plan version."""
 
     def __init__(
         self,
-        paths: RoadPaths,
+        geometry: Geometry,
         zone: tzinfo,
         stop_at_node: Mapping[int, NamedStop],
-        trips: Mapping[BookingId, Trip],
-        vehicles: Mapping[ShiftId, VehicleState],
+        view: Callable[[], EngineView],
     ) -> None:
-        self.paths, self.zone = paths, zone
-        self.stop_at_node, self.trips, self.vehicles = stop_at_node, trips, vehicles
-        self.legs = LegCache(paths)
+        self.geometry, self.paths, self.zone = geometry, geometry.paths, zone
+        self.stop_at_node, self.view = stop_at_node, view
 
     def stored_stops(self, c: PlanChanged) -> list[dict[str, Any]]:
         """The compact stop list kept in the database (enough to restore the visit order)."""
@@ -109,12 +65,14 @@ class PlanPayloads:
 
     def published(self, c: PlanChanged, device_id: str, created_at: int) -> dict[str, Any]:
         """The ``plan`` message body for the driver (without rider names)."""
-        vehicle = self.vehicles.get(c.vehicle_id)
+        view = self.view()
+        vehicle = view.shifts.get(c.vehicle_id)
         previous = vehicle.position_node if vehicle is not None else (c.nodes or (0,))[0]
         last_departure = c.route.departure
         stops: list[dict[str, Any]] = []
         for stop, node in zip(c.route.stops, c.nodes, strict=True):
-            stops.append(self._visit(stop, node, previous, last_departure))
+            trip = view.trips.get(str(stop.request_id))
+            stops.append(self._visit(stop, trip, node, previous, last_departure))
             previous, last_departure = node, stop.departure
         if vehicle is not None:
             stops.append(self._depot(vehicle, previous, last_departure, c.route.end_arrival))
@@ -127,10 +85,14 @@ class PlanPayloads:
         }
 
     def _visit(
-        self, stop: PlannedStop, node: int, previous: int, last_departure: int
+        self,
+        stop: PlannedStop,
+        trip: TripView | None,
+        node: int,
+        previous: int,
+        last_departure: int,
     ) -> dict[str, Any]:
         booking_id = str(stop.request_id)
-        trip = self.trips.get(stop.request_id)
         lat, lon = self.paths.node_coords(node)
         named = self.stop_at_node.get(node)
         window_start = window_end = None
@@ -158,11 +120,11 @@ class PlanPayloads:
             "wheelchairs": trip.spec.wheelchairs if trip is not None else 0,
             "rider": None,
             "travel_s": max(0, stop.arrival - last_departure),
-            "route_to": self.legs.leg(previous, node),
+            "route_to": self.geometry.leg(previous, node),
         }
 
     def _break(
-        self, stop: PlannedStop, trip: Trip, node: int, previous: int, last_departure: int
+        self, stop: PlannedStop, trip: TripView, node: int, previous: int, last_departure: int
     ) -> dict[str, Any]:
         """A planned break at the depot: when it may start, and until when it lasts."""
         lat, lon = self.paths.node_coords(node)
@@ -184,11 +146,11 @@ class PlanPayloads:
             "wheelchairs": 0,
             "rider": None,
             "travel_s": max(0, stop.arrival - last_departure),
-            "route_to": self.legs.leg(previous, node),
+            "route_to": self.geometry.leg(previous, node),
         }
 
     def _depot(
-        self, vehicle: VehicleState, previous: int, last_departure: int, end_arrival: int
+        self, vehicle: ShiftView, previous: int, last_departure: int, end_arrival: int
     ) -> dict[str, Any]:
         lat, lon = self.paths.node_coords(vehicle.depot_node)
         named = self.stop_at_node.get(vehicle.depot_node)
@@ -209,7 +171,7 @@ class PlanPayloads:
             "wheelchairs": 0,
             "rider": None,
             "travel_s": max(0, end_arrival - last_departure),
-            "route_to": self.legs.leg(previous, vehicle.depot_node),
+            "route_to": self.geometry.leg(previous, vehicle.depot_node),
         }
 
     def iso(self, t: int | None) -> str | None:

@@ -14,6 +14,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from datetime import date, datetime, tzinfo
+from typing import Protocol
 
 from dispatch.config import ServiceConfig, engine_params
 from dispatch.engine.engine import Engine
@@ -27,9 +28,11 @@ from dispatch.engine.events import (
 )
 from dispatch.engine.publisher import InMemoryPublisher
 from dispatch.engine.runner import EngineRunner, Runner, wall_clock
+from dispatch.engine.views import EngineView, ViewBoard
 from dispatch.engine.worker import ProcessSolver, Solver
 from dispatch.errors import SnapError
 from dispatch.model import BookingId, StopKind, TimeWindow, shift_id
+from dispatch.roads.geometry import Geometry
 from dispatch.roads.network import OsmSource, RoadNetwork, load_road_network
 from dispatch.roads.snap import SnappedPoint
 from dispatch.search import SearchIndex, entries_from_map
@@ -60,6 +63,14 @@ log = logging.getLogger(__name__)
 Clock = Callable[[], int]
 
 
+class ViewSource(Protocol):
+    """Where readers find the engine's latest published view (a board in this process, or
+    what the area's engine last sent over the message bus)."""
+
+    @property
+    def current(self) -> EngineView: ...
+
+
 @dataclass
 class Runtime:
     settings: Settings
@@ -67,13 +78,17 @@ class Runtime:
     network: RoadNetwork
     stops: VirtualStops
     repo: Repository
-    engine: Engine
+    #: What runs the engine: only the engine's thread touches its state; others read ``views``.
     runner: Runner
     booking: BookingService
     publisher: InMemoryPublisher
     sink: Sink
+    #: The road geometry of maps and plans (one encoding, one cache).
+    geometry: Geometry
     clock: Clock
     search: SearchIndex
+    #: What every thread but the engine's may know of its live state (see ``engine.views``).
+    views: ViewSource
     shift_days: set[tuple[str, date]] = field(default_factory=set)
     standing: StandingOrders | None = None
     fleet: Fleet | None = None
@@ -205,11 +220,10 @@ def assemble_runtime(
     params = engine_params(config)
     engine = Engine(network, params)
     publisher = publisher or InMemoryPublisher()
-    etas = EtaBoard()
-    sink = Sink(
-        repo, network, publisher, etas, clock, plan_payloads(network, config, stops, engine)
-    )
-    runner = EngineRunner(engine, solver, sink, clock)
+    etas, geometry, board = EtaBoard(), Geometry(network), ViewBoard()
+    payloads = plan_payloads(geometry, config, stops, board)
+    sink = Sink(repo, network, publisher, etas, clock, payloads)
+    runner = EngineRunner(engine, solver, sink, clock, views=board)
     booking = BookingService(runner, repo, network, stops, config, clock, etas)
     runtime = Runtime(
         settings,
@@ -217,13 +231,14 @@ def assemble_runtime(
         network,
         stops,
         repo,
-        engine,
         runner,
         booking,
         publisher,
         sink,
+        geometry,
         clock,
         area.search,
+        board,
     )
     runtime.metrics = service_metrics(runtime)
     runtime.standing = StandingOrders(repo, booking, config, clock)
@@ -257,15 +272,14 @@ def service_metrics(runtime: Runtime) -> ServiceMetrics:
 
 
 def plan_payloads(
-    network: RoadNetwork, config: ServiceConfig, stops: VirtualStops, engine: Engine
+    geometry: Geometry, config: ServiceConfig, stops: VirtualStops, board: ViewBoard
 ) -> PlanPayloads:
-    """The Sink's payload builder: stop names, the engine's trips and vehicles, breaks."""
+    """The Sink's payload builder: stop names, and the engine's published view (bookings,
+    planned breaks, where each bus is)."""
     at_node: dict[int, NamedStop] = {}
     for s in stops.stops:
         at_node.setdefault(s.node, NamedStop(s.id, s.name))
-
-    # Planned breaks are trips of the engine: they come with the route itself.
-    return PlanPayloads(network, config.zone, at_node, engine.trips, engine.vehicles)
+    return PlanPayloads(geometry, config.zone, at_node, lambda: board.current)
 
 
 def build_search(network: RoadNetwork) -> SearchIndex:
@@ -300,7 +314,7 @@ def restore(runtime: Runtime) -> None:
         "restored %d open bookings in %.2f s (%d could not be placed)",
         count,
         time.perf_counter() - started,
-        len(runtime.engine.unplaced()),
+        len(runtime.views.current.unplaced),
     )
 
 

@@ -35,7 +35,9 @@ from dispatch.engine.events import (
     TripUnplaced,
 )
 from dispatch.engine.publisher import InMemoryPublisher, PublishedPlan
+from dispatch.engine.views import EMPTY_VIEW
 from dispatch.model import BookingId, Route, ShiftId, StopKind, vehicle_of
+from dispatch.roads.geometry import Geometry
 from dispatch.roads.network import RoadNetwork
 from dispatch.service.etas import EtaBoard
 from dispatch.service.plan_payload import PlanPayloads, delayed_route
@@ -100,7 +102,7 @@ class Sink:
             etas,
             clock,
         )
-        self.payloads = payloads or PlanPayloads(network, UTC, {}, {}, {})
+        self.payloads = payloads or PlanPayloads(Geometry(network), UTC, {}, lambda: EMPTY_VIEW)
         #: The last timed route and its nodes per vehicle (for ETAs projected from positions).
         self.routes: dict[str, tuple[Route, tuple[int, ...]]] = {}
         self.adoptions: deque[dict[str, Any]] = deque(maxlen=50)

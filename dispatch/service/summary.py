@@ -7,6 +7,8 @@ from dataclasses import dataclass
 from datetime import date
 from typing import TYPE_CHECKING
 
+from dispatch.engine.views import EMPTY_VIEW, EngineView
+
 if TYPE_CHECKING:
     from dispatch.service.runtime import Runtime
 
@@ -25,18 +27,22 @@ class EngineSummary:
     queue_depth: int
     #: The vehicles' shifts the engine plans: (vehicle id, local day).
     shift_days: frozenset[tuple[str, date]] = frozenset()
+    #: The engine's published view (the dispatcher view and "where is my bus" of workers).
+    view: EngineView = EMPTY_VIEW
 
     @classmethod
     def of(cls, runtime: Runtime) -> EngineSummary:
-        engine = runtime.engine
+        """From the view the engine thread published (never from the engine itself)."""
+        view = runtime.views.current
         return cls(
-            vehicles=len(engine.vehicles),
-            solving=engine.solving is not None,
+            vehicles=len(view.shifts),
+            solving=view.solving,
             solves=runtime.runner.solves,
             adoptions=runtime.sink.adopted,
             bookings_moved=runtime.sink.moved,
             drive_saved_s=runtime.sink.drive_saved_s,
-            unplaced=len(engine.unplaced()),
+            unplaced=len(view.unplaced),
             queue_depth=runtime.runner.queue_depth,
             shift_days=frozenset(runtime.shift_days),
+            view=view,
         )

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC
+from types import SimpleNamespace
 
 from hypothesis import given
 from hypothesis import strategies as st
@@ -13,8 +14,9 @@ from dispatch.engine.events import PlanChanged, Promise, TripSpec, VehicleAdded
 from dispatch.engine.params import EngineParams
 from dispatch.engine.state import Trip, VehicleState
 from dispatch.engine.trips import break_trip
+from dispatch.engine.views import EngineView, ViewBuilder
 from dispatch.model import PlannedStop, RequestId, Route, StopKind, TimeWindow, VehicleId
-from dispatch.roads.geometry import decode_polyline, encode_polyline
+from dispatch.roads.geometry import Geometry, decode_polyline, encode_polyline
 from dispatch.service.plan_payload import NamedStop, PlanPayloads, delayed_route
 
 T0 = 1_800_000_000
@@ -72,14 +74,26 @@ def _payloads() -> tuple[PlanPayloads, LineRoads]:
         EngineParams(),
     )  # fmt: skip
     roads = LineRoads()
+    view = _view({"b1": trip, pause.booking_id: pause}, vehicle)
     payloads = PlanPayloads(
-        roads,
+        Geometry(roads),  # type: ignore[arg-type]
         UTC,
         {3: NamedStop("osm-3", "Kirche")},
-        {"b1": trip, pause.booking_id: pause},
-        {vehicle.vehicle_id: vehicle},
+        lambda: view,
     )
     return payloads, roads
+
+
+def _view(trips: dict[str, Trip], vehicle: VehicleState) -> EngineView:
+    """What the engine thread would publish for these trips and this vehicle."""
+    engine = SimpleNamespace(
+        vehicles={vehicle.vehicle_id: vehicle},
+        trips=trips,
+        solving=None,
+        state_version=1,
+        open_trips=lambda: trips,
+    )
+    return ViewBuilder().build(engine)  # type: ignore[arg-type]
 
 
 def _change(with_break: bool = False) -> PlanChanged:

@@ -27,8 +27,9 @@ from dispatch.engine.events import (
 )
 from dispatch.engine.params import EngineParams
 from dispatch.engine.publisher import InMemoryPublisher
-from dispatch.engine.runner import apply_event
+from dispatch.engine.runner import ViewPublisher, apply_event
 from dispatch.model import Plan, Snapshot
+from dispatch.roads.geometry import Geometry
 from dispatch.service.etas import EtaBoard
 from dispatch.service.plan_payload import PlanPayloads
 from dispatch.service.runtime import restore_bookings
@@ -84,7 +85,9 @@ class Harness:
         self.now = now
         self.engine = Engine(GridTravelTimes(), self.params)
         paths = GridPaths()
-        payloads = PlanPayloads(paths, UTC, {}, self.engine.trips, self.engine.vehicles)
+        self.views = ViewPublisher()
+        board = self.views.board
+        payloads = PlanPayloads(Geometry(paths), UTC, {}, lambda: board.current)  # type: ignore[arg-type]
         self.sink = Sink(
             repo,
             paths,
@@ -96,7 +99,7 @@ class Harness:
         self._ids = ids or itertools.count(1)  # ids are never reused, restarts included
 
     def call(self, event: Event, persist: object | None = None) -> list[Command]:
-        return apply_event(self.engine, self.sink, event, self.now, persist)
+        return apply_event(self.engine, self.sink, event, self.now, persist, self.views)
 
     def add_fleet(self, fleet: tuple[VehicleAdded, ...] = FLEET) -> None:
         for vehicle in fleet:

@@ -10,24 +10,15 @@ from pathlib import Path
 import httpx
 import pytest
 
+from dispatch.roads.geometry import decode_polyline, road_map
 from dispatch.roads.network import OsmSource, load_road_network
-from rider_api.ops import encode_roads
 from tests.web.conftest import TOMORROW, ZONE, Server, agent_headers, book_via_api
 
 DATA = Path(__file__).resolve().parents[1] / "data"
 
 
 def _decode(payload: dict[str, object]) -> list[list[tuple[float, float]]]:
-    scale = float(payload["scale"])  # type: ignore[arg-type]
-    lines = []
-    for line in payload["lines"]:  # type: ignore[attr-defined]
-        lat = lon = 0
-        points = []
-        for k in range(0, len(line), 2):
-            lat, lon = lat + line[k], lon + line[k + 1]
-            points.append((lat / scale, lon / scale))
-        lines.append(points)
-    return lines
+    return [decode_polyline(line) for line in payload["roads"]]  # type: ignore[attr-defined]
 
 
 def test_roads_are_each_road_once_from_junction_to_junction(tmp_path: Path) -> None:
@@ -42,7 +33,7 @@ def test_roads_are_each_road_once_from_junction_to_junction(tmp_path: Path) -> N
         for a in range(g.n_nodes)
         for b in g.indices[g.indptr[a] : g.indptr[a + 1]]
     }
-    lines = _decode(encode_roads(network))
+    lines = _decode(road_map(network.graph))
     assert len(lines) == len(roads)
     assert Counter(frozenset({line[0], line[-1]}) for line in lines) == Counter(
         frozenset(at(n) for n in road) for road in roads
@@ -59,7 +50,7 @@ def test_map_roads_is_public_compressed_and_cacheable(server: Server) -> None:
     plain = httpx.get(f"{server.url}/v1/map/roads", headers={"Accept-Encoding": "identity"})
     assert plain.status_code == 200 and "content-encoding" not in plain.headers
     payload = plain.json()
-    south, west, north, east = payload["bbox"]
+    south, west, north, east = payload["bounds"]
     points = [p for line in _decode(payload) for p in line]
     assert points and all(
         south - 1e-4 <= lat <= north + 1e-4 and west - 1e-4 <= lon <= east + 1e-4
@@ -109,7 +100,7 @@ def test_fleet_shows_a_days_vehicles_plans_and_bookings(server: Server) -> None:
     stops = [s for s in serving[0]["next_stops"] if s["booking_id"] == booked["booking_id"]]
     assert [s["kind"] for s in stops] == ["pickup", "dropoff"]
     assert stops[0]["name"] == booked["pickup"]["name"]
-    assert len(serving[0]["route"]) >= 2
+    assert len(decode_polyline(serving[0]["route"])) >= 2
     listed = {b["booking_id"]: b for b in fleet["bookings"]}
     assert listed[booked["booking_id"]]["status"] == "confirmed"
     assert isinstance(fleet["reoptimisations"], list)
@@ -138,19 +129,38 @@ class _Subscribers:
 
 
 def _runtime(now: int, departure: int, connected: bool, status: object = None) -> object:
-    from types import SimpleNamespace
+    from types import MappingProxyType, SimpleNamespace
 
-    from dispatch.model import BookingStatus, PlannedStop, RequestId, Route, StopKind, VehicleId
+    from dispatch.engine.events import Promise, TripSpec
+    from dispatch.engine.views import EngineView, ShiftView, StopView, TripView
+    from dispatch.model import (
+        BookingStatus,
+        PlannedStop,
+        RequestId,
+        Route,
+        StopKind,
+        TimeWindow,
+        VehicleId,
+    )
 
     pickup = PlannedStop(RequestId("b1"), StopKind.PICKUP, 0, 1_000, 1_000, 1_060, (1, 0))  # type: ignore[arg-type]
     route = Route(VehicleId("bus-1@d"), departure, (pickup,), 2_000)
-    vehicle = SimpleNamespace(
-        vehicle_id="bus-1@d", shift_start=0, shift_end=10_000, route=route, position_node=0,
-        position_at=now,
-    )  # fmt: skip
-    trip = SimpleNamespace(vehicle_id="bus-1@d", status=status or BookingStatus.CONFIRMED)
+    trip = TripView(
+        "b1",
+        TripSpec(3, 7, 1),
+        Promise(TimeWindow(900, 1_500), 3_000),
+        status or BookingStatus.CONFIRMED,  # type: ignore[arg-type]
+        "bus-1@d",
+        is_break=False,
+    )
+    shift = ShiftView(
+        "bus-1@d", 0, 0, 10_000, 0, now, 1, False, route, (StopView(pickup, 3, trip),)
+    )
+    view = EngineView(
+        MappingProxyType({"bus-1@d": shift}), MappingProxyType({"b1": trip}), False, ()
+    )
     return SimpleNamespace(
-        engine=SimpleNamespace(trips={"b1": trip}, vehicles={"bus-1@d": vehicle}),
+        views=SimpleNamespace(current=view),
         clock=lambda: now,
         publisher=_Subscribers(connected),
         network=SimpleNamespace(node_coords=lambda node: (50.0, 11.5)),

@@ -12,23 +12,45 @@ import { placeLabels, scaleBar } from "./labels.js";
 
 let roadsPromise = null;
 
+/** Google's encoded polyline format (precision 5), as GET /v1/map/roads and the fleet's
+ *  routes send it: the points as a flat array [lat0, lon0, lat1, lon1, ...]. */
+export function decodePolyline(text) {
+  const values = [];
+  for (let i = 0, shift = 0, result = 0; i < text.length; i++) {
+    const b = text.charCodeAt(i) - 63;
+    result |= (b & 0x1f) << shift;
+    shift += 5;
+    if (b < 0x20) {
+      values.push(result & 1 ? ~(result >> 1) : result >> 1);
+      shift = 0;
+      result = 0;
+    }
+  }
+  const points = new Float64Array(values.length - (values.length % 2));
+  let lat = 0;
+  let lon = 0;
+  for (let k = 0; k + 1 < values.length; k += 2) {
+    lat += values[k];
+    lon += values[k + 1];
+    points[k] = lat / 1e5;
+    points[k + 1] = lon / 1e5;
+  }
+  return points;
+}
+
+/** The same points as [[lat, lon], ...] (for route lines on top of the map). */
+export function polylinePoints(text) {
+  const flat = decodePolyline(text);
+  const points = [];
+  for (let k = 0; k < flat.length; k += 2) points.push([flat[k], flat[k + 1]]);
+  return points;
+}
+
 function loadRoads() {
   if (!roadsPromise) {
-    roadsPromise = api("/v1/map/roads").then((data) => {
-      const lines = data.lines.map((line) => {
-        const points = new Float64Array(line.length);
-        let lat = 0;
-        let lon = 0;
-        for (let i = 0; i < line.length; i += 2) {
-          lat += line[i];
-          lon += line[i + 1];
-          points[i] = lat / data.scale;
-          points[i + 1] = lon / data.scale;
-        }
-        return points;
-      });
-      return { bbox: data.bbox, lines, places: data.places || [] };
-    }).catch((error) => { roadsPromise = null; throw error; });
+    roadsPromise = api("/v1/map/roads").then((data) => ({
+      bbox: data.bounds, lines: data.roads.map(decodePolyline), places: data.places || [],
+    })).catch((error) => { roadsPromise = null; throw error; });
   }
   return roadsPromise;
 }

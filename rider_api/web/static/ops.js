@@ -2,7 +2,7 @@
 // reporting, today's bookings and the latest re-optimisations. Refreshed every 5 s.
 
 import { $, announce, api, el, explain, loadStops, localNow, placeName, setupAreaChoice, setupLanguage, showNotice, staffToken, startClock, t, time } from "./common.js";
-import { RoadMap } from "./map.js";
+import { RoadMap, polylinePoints } from "./map.js";
 
 const REFRESH_MS = 5000;
 let map;
@@ -79,7 +79,7 @@ function render(fleet) {
   for (const v of shown) {
     const state = stateOf(v);
     for (const s of v.next_stops) markers.push({ lat: s.lat, lon: s.lon, kind: s.kind });
-    if (v.route.length) lines.push({ points: v.route, kind: state.kind === "late" ? "late" : "vehicle" });
+    if (v.route) lines.push({ points: polylinePoints(v.route), kind: state.kind === "late" ? "late" : "vehicle" });
     markers.push({ lat: v.position.lat, lon: v.position.lon, kind: state.kind === "off" ? "lost" : state.kind, label: v.name, short: v.name.replace(/\s*\(.*\)\s*$/, "") });
   }
   const late = shown.filter((v) => v.in_service && v.late).length;

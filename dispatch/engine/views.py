@@ -1,0 +1,212 @@
+"""What readers may know of the live state: immutable views the engine thread publishes.
+
+The engine's state is mutable and has one writer, the engine thread. HTTP handlers, the
+plan publisher and the dispatcher's view run in other threads; they never touch that
+state. After every event the engine thread builds an :class:`EngineView` (frozen
+dataclasses, tuples and read-only mappings) and swaps it into a :class:`ViewBoard` in one
+reference assignment. A reader takes ``board.current`` once and reads a state that is
+consistent in itself: maybe a moment old, never half-updated.
+
+Building a view after every event must cost little: a shift's view is rebuilt only when
+its vehicle changed (plan version, route, position, shift end), and the trips' views
+only when the engine's state version says that a trip may have changed.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from types import MappingProxyType
+from typing import TYPE_CHECKING
+
+from dispatch.engine.events import Promise, TripSpec
+from dispatch.model import BookingStatus, PlannedStop, Route, StopKind
+
+if TYPE_CHECKING:
+    from dispatch.engine.engine import Engine
+    from dispatch.engine.state import Trip, VehicleState
+
+
+@dataclass(frozen=True, slots=True)
+class TripView:
+    """An open booking (or a driver's planned break) as readers see it."""
+
+    booking_id: str
+    spec: TripSpec
+    promise: Promise
+    status: BookingStatus
+    #: The shift (a vehicle's day) whose plan holds it; ``None``: no bus's plan holds it.
+    shift_id: str | None
+    is_break: bool
+
+
+@dataclass(frozen=True, slots=True)
+class StopView:
+    """One stop of a shift's plan with its road node and the booking it serves."""
+
+    stop: PlannedStop
+    node: int
+    trip: TripView
+
+    @property
+    def late_s(self) -> int:
+        """How far the plan is behind the promise here (0: on time)."""
+        promise = self.trip.promise
+        if self.stop.kind is StopKind.PICKUP:
+            return max(0, self.stop.start - promise.pickup_window.end)
+        return max(0, self.stop.arrival - promise.latest_arrival)
+
+
+@dataclass(frozen=True, slots=True)
+class ShiftView:
+    """One shift of a vehicle: where the bus is, its plan and how late it runs."""
+
+    shift_id: str
+    depot_node: int
+    shift_start: int
+    shift_end: int
+    position_node: int
+    position_at: int
+    plan_version: int
+    #: The plan was timed with windows widened to reality (the bus runs late).
+    relaxed: bool
+    route: Route | None
+    #: The route's stops in order, each with its booking.
+    stops: tuple[StopView, ...]
+
+    @property
+    def late_s(self) -> int:
+        return max((s.late_s for s in self.stops), default=0)
+
+    @property
+    def late(self) -> bool:
+        return self.relaxed or self.late_s > 0
+
+    def in_service(self, now: int) -> bool:
+        return self.shift_start <= now < self.shift_end
+
+
+@dataclass(frozen=True, slots=True)
+class EngineView:
+    """The live state at one moment, for every thread but the engine's."""
+
+    shifts: Mapping[str, ShiftView]
+    #: Open bookings and breaks by booking id.
+    trips: Mapping[str, TripView]
+    #: A re-optimisation is running.
+    solving: bool
+    #: Open bookings that no bus's plan holds (incidents).
+    unplaced: tuple[str, ...]
+
+    def shifts_between(self, start: int, end: int) -> list[ShiftView]:
+        """The shifts that overlap ``[start, end)`` (a service day, for instance)."""
+        return [s for s in self.shifts.values() if s.shift_start < end and s.shift_end > start]
+
+
+EMPTY_VIEW = EngineView(MappingProxyType({}), MappingProxyType({}), False, ())
+
+
+class ViewBoard:
+    """Holds the latest view; the engine thread swaps it, any thread reads it."""
+
+    def __init__(self) -> None:
+        self._current = EMPTY_VIEW
+
+    @property
+    def current(self) -> EngineView:
+        return self._current
+
+    def publish(self, view: EngineView) -> None:
+        self._current = view  # one reference assignment: readers see the old or the new view
+
+
+_ShiftKey = tuple[int, int, int, int, bool, object, tuple[int, int]]
+
+
+class ViewBuilder:
+    """Builds views from the engine's state, reusing what did not change (engine thread only)."""
+
+    def __init__(self) -> None:
+        self._trips_key: tuple[int, int] = (-1, -1)
+        self._trips: Mapping[str, TripView] = MappingProxyType({})
+        self._trip_parts: dict[str, tuple[tuple[object, ...], TripView]] = {}
+        self._unplaced: tuple[str, ...] = ()
+        self._shifts: dict[str, tuple[_ShiftKey, ShiftView]] = {}
+
+    def build(self, engine: Engine) -> EngineView:
+        trips = self._trip_views(engine)
+        shifts = {vid: self._shift_view(v, trips) for vid, v in engine.vehicles.items()}
+        for gone in self._shifts.keys() - shifts.keys():
+            del self._shifts[gone]
+        return EngineView(
+            MappingProxyType(shifts), trips, engine.solving is not None, self._unplaced
+        )
+
+    def _trip_views(self, engine: Engine) -> Mapping[str, TripView]:
+        """The open trips' views; rebuilt only when the engine's state version moved."""
+        key = (engine.state_version, len(engine.trips))
+        if key == self._trips_key:
+            return self._trips
+        views = {t.booking_id: self._trip_view(t) for t in engine.open_trips().values()}
+        for gone in self._trip_parts.keys() - views.keys():
+            del self._trip_parts[gone]
+        self._trips_key, self._trips = key, MappingProxyType(views)
+        self._unplaced = tuple(
+            t.booking_id for t in views.values() if t.shift_id is None and not t.is_break
+        )
+        return self._trips
+
+    def _trip_view(self, trip: Trip) -> TripView:
+        parts = (trip.status, trip.vehicle_id, trip.spec, trip.promise, trip.is_break)
+        known = self._trip_parts.get(trip.booking_id)
+        if known is not None and known[0] == parts:
+            return known[1]
+        view = TripView(
+            trip.booking_id, trip.spec, trip.promise, trip.status, trip.vehicle_id, trip.is_break
+        )
+        self._trip_parts[trip.booking_id] = (parts, view)
+        return view
+
+    def _shift_view(self, v: VehicleState, trips: Mapping[str, TripView]) -> ShiftView:
+        key: _ShiftKey = (
+            v.version,
+            v.position_node,
+            v.position_at,
+            v.shift_end,
+            v.relaxed,
+            v.route,
+            self._trips_key,
+        )
+        known = self._shifts.get(v.vehicle_id)
+        if known is not None and _same(known[0], key):
+            return known[1]
+        route = v.route
+        stops = tuple(_stop_views(route.stops if route else (), trips))
+        view = ShiftView(
+            v.vehicle_id,
+            v.depot_node,
+            v.shift_start,
+            v.shift_end,
+            v.position_node,
+            v.position_at,
+            v.version,
+            v.relaxed,
+            route,
+            stops,
+        )
+        self._shifts[v.vehicle_id] = (key, view)
+        return view
+
+
+def _same(a: _ShiftKey, b: _ShiftKey) -> bool:
+    """Equal keys; the route by identity (a new route object is a new plan or new times)."""
+    return a[:5] == b[:5] and a[5] is b[5] and a[6] == b[6]
+
+
+def _stop_views(stops: Iterable[PlannedStop], trips: Mapping[str, TripView]) -> Iterable[StopView]:
+    for stop in stops:
+        trip = trips.get(str(stop.request_id))
+        if trip is not None:
+            pickup = stop.kind is StopKind.PICKUP
+            node = trip.spec.pickup_node if pickup else trip.spec.dropoff_node
+            yield StopView(stop, node, trip)
