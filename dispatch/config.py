@@ -24,6 +24,7 @@ from dispatch.errors import InputError
 
 if TYPE_CHECKING:
     from dispatch.engine.params import EngineParams
+    from dispatch.roads.source import OsmSource
 
 WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 
@@ -92,6 +93,17 @@ class RegionConfig(_Model):
             if not (-90 <= s < n <= 90 and -180 <= w < e <= 180):
                 raise ValueError("bbox is south, west, north, east with south < north, west < east")
         return self
+
+    def source(self) -> OsmSource:
+        """Where the road loader finds this region's map."""
+        from dispatch.roads.source import OsmSource  # the map loader only when it is needed
+
+        if self.file is not None:
+            return OsmSource(path=self.file)
+        if self.place is not None:
+            return OsmSource(place=self.place)
+        assert self.bbox is not None
+        return OsmSource(bbox=self.bbox)
 
 
 class OperatingHours(_Model):

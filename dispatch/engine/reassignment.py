@@ -20,12 +20,12 @@ from dispatch.solver.reassign import insert_with_reassignment, reassignment_offe
 from dispatch.solver.schedule import Infeasibility, build_route
 
 if TYPE_CHECKING:
-    from dispatch.engine.engine import Engine
     from dispatch.engine.events import QuoteRequested
+    from dispatch.engine.live import LiveState
 
 
 def reassigned_offer(
-    engine: Engine,
+    engine: LiveState,
     event: QuoteRequested,
     request: Request,
     max_ride: int,
@@ -56,7 +56,7 @@ def reassigned_offer(
 
 
 def book_reassigned(
-    engine: Engine, event: BookingRequested, offer: OfferRecord, now: int
+    engine: LiveState, event: BookingRequested, offer: OfferRecord, now: int
 ) -> list[Command] | None:
     """Apply the offer's moves if they still hold; ``None``: book it by insertion instead."""
     assert offer.reassignment is not None and offer.based_on is not None

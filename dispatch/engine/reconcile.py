@@ -27,14 +27,14 @@ from dispatch.solver.schedule import Infeasibility, build_route
 from dispatch.solver.validate import validate_plan
 
 if TYPE_CHECKING:
-    from dispatch.engine.engine import Engine
+    from dispatch.engine.live import LiveState
 
 log = logging.getLogger(__name__)
 
 Sequences = dict[ShiftId, list[Visit]]
 
 
-def adopt_solution(engine: Engine, event: SolveFinished, now: int) -> list[Command]:
+def adopt_solution(engine: LiveState, event: SolveFinished, now: int) -> list[Command]:
     assert event.plan is not None
     live = engine.live_snapshot(now)
     objective = engine.params.objective
@@ -57,7 +57,7 @@ def adopt_solution(engine: Engine, event: SolveFinished, now: int) -> list[Comma
 
 
 def _adopt(
-    engine: Engine, candidate: Plan, current: Plan, token: int, relaxed: frozenset[ShiftId]
+    engine: LiveState, candidate: Plan, current: Plan, token: int, relaxed: frozenset[ShiftId]
 ) -> list[Command]:
     changed: list[Command] = []
     moved = 0
@@ -101,7 +101,7 @@ def _change(saved_s: int, fewer: str, more: str) -> str:
     return f"{abs(saved_s) / 60:.1f} min {fewer if saved_s > 0 else more}"
 
 
-def merge_with_present(engine: Engine, live: LiveSnapshot, plan: Plan) -> Sequences:
+def merge_with_present(engine: LiveState, live: LiveSnapshot, plan: Plan) -> Sequences:
     """The solver's orders restricted to what is still open, completed with what is new.
 
     A vehicle whose proposed order cannot be kept falls back to its current order
@@ -171,7 +171,7 @@ def _pin(vehicle: Vehicle, sequence: list[Visit]) -> bool:
 
 
 def _insert_missing(
-    engine: Engine,
+    engine: LiveState,
     live: LiveSnapshot,
     merged: Sequences,
     kept: set[ShiftId],

@@ -31,20 +31,20 @@ from dispatch.solver.schedule import Infeasibility, build_route
 if TYPE_CHECKING:
     from collections.abc import Iterable, Mapping
 
-    from dispatch.engine.engine import Engine
+    from dispatch.engine.live import LiveState
 
 log = logging.getLogger(__name__)
 
 UNPLACEABLE = "no vehicle's plan can take this booking after a restart"
 
 
-def booking(engine: Engine, event: BookingRestored) -> list[Command]:
+def booking(engine: LiveState, event: BookingRestored) -> list[Command]:
     trip = trip_rules.restored_trip(event, engine.table, engine.params)
     engine.trips[trip.booking_id] = trip
     return []
 
 
-def plan(engine: Engine, event: PlanRestored) -> list[Command]:
+def plan(engine: LiveState, event: PlanRestored) -> list[Command]:
     """The stored visit order, kept for the open bookings that the database puts here."""
     vehicle = engine.vehicles.get(event.vehicle_id)
     if vehicle is None:
@@ -84,7 +84,7 @@ def _stored_visit(trips: Mapping[BookingId, Trip], booking_id: BookingId, kind: 
     return Visit(booking_id, kind)
 
 
-def completed(engine: Engine, now: int) -> list[Command]:
+def completed(engine: LiveState, now: int) -> list[Command]:
     """Re-time every vehicle; bookings not in place are inserted again or reported."""
     placed = {v for vehicle in engine.vehicles.values() for v in vehicle.visits}
     commands: list[Command] = []
@@ -106,7 +106,7 @@ def completed(engine: Engine, now: int) -> list[Command]:
     return commands
 
 
-def _retime_all(engine: Engine, now: int) -> list[Command]:
+def _retime_all(engine: LiveState, now: int) -> list[Command]:
     """Time every vehicle's restored order from one snapshot (a vehicle's view depends only
     on itself, so this equals re-timing them one by one, at a fraction of the cost)."""
     live = engine.live_snapshot(now)
@@ -127,7 +127,7 @@ def _retime_all(engine: Engine, now: int) -> list[Command]:
     return commands
 
 
-def reinsert(engine: Engine, trip: Trip, now: int, preferred: ShiftId | None) -> list[Command]:
+def reinsert(engine: LiveState, trip: Trip, now: int, preferred: ShiftId | None) -> list[Command]:
     """Insert a booking that lost its place: its own vehicle first, then any."""
     if trip.status is not BookingStatus.CONFIRMED:  # on board a vehicle that is not in service
         log.error("booking %s: the rider is on board a vehicle not in service", trip.booking_id)
@@ -152,7 +152,7 @@ def reinsert(engine: Engine, trip: Trip, now: int, preferred: ShiftId | None) ->
     return [engine.set_route(vehicle, list(found[0].visits), found[0].route, relaxed)]
 
 
-def unplaced(engine: Engine) -> list[BookingId]:
+def unplaced(engine: LiveState) -> list[BookingId]:
     """Open bookings on no vehicle's plan (incidents)."""
     return [
         t.booking_id

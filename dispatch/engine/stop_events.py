@@ -16,7 +16,7 @@ from dispatch.engine.state import Trip, VehicleState
 from dispatch.model import BookingStatus, StopKind
 
 if TYPE_CHECKING:
-    from dispatch.engine.engine import Engine
+    from dispatch.engine.live import LiveState
 
 
 @dataclass
@@ -27,7 +27,7 @@ class Outcome:
     vehicle: VehicleState | None = None
 
 
-def apply_stop_event(engine: Engine, event: StopEventReported, now: int) -> Outcome:
+def apply_stop_event(engine: LiveState, event: StopEventReported, now: int) -> Outcome:
     vehicle = engine.vehicles.get(event.vehicle_id)
     trip = engine.trips.get(event.booking_id)
     if vehicle is None or trip is None:
@@ -41,7 +41,7 @@ def apply_stop_event(engine: Engine, event: StopEventReported, now: int) -> Outc
 
 
 def _break_event(
-    engine: Engine, vehicle: VehicleState, trip: Trip, ev: StopEventReported, now: int
+    engine: LiveState, vehicle: VehicleState, trip: Trip, ev: StopEventReported, now: int
 ) -> Outcome:
     """A planned break: arrived (at the depot, break begins), departed (break is over)."""
     if trip.status is not BookingStatus.ON_BOARD:
@@ -62,7 +62,7 @@ def _refuse(event: StopEventReported, reason: str) -> Outcome:
 
 
 def _arrived(
-    engine: Engine, vehicle: VehicleState, trip: Trip, ev: StopEventReported, now: int
+    engine: LiveState, vehicle: VehicleState, trip: Trip, ev: StopEventReported, now: int
 ) -> Outcome:
     kind = trip.dropoff_kind if trip.status is BookingStatus.ON_BOARD else StopKind.PICKUP
     visit = next(
@@ -79,7 +79,7 @@ def _arrived(
 
 
 def _boarded(
-    engine: Engine, vehicle: VehicleState, trip: Trip, ev: StopEventReported, now: int
+    engine: LiveState, vehicle: VehicleState, trip: Trip, ev: StopEventReported, now: int
 ) -> Outcome:
     if trip.status is not BookingStatus.CONFIRMED:
         return _refuse(ev, f"cannot board a booking that is {trip.status.value}")
@@ -94,7 +94,7 @@ def _boarded(
 
 
 def _alighted(
-    engine: Engine, vehicle: VehicleState, trip: Trip, ev: StopEventReported, now: int
+    engine: LiveState, vehicle: VehicleState, trip: Trip, ev: StopEventReported, now: int
 ) -> Outcome:
     if trip.status is not BookingStatus.ON_BOARD:
         return _refuse(ev, f"cannot drop off a booking that is {trip.status.value}")
@@ -108,7 +108,7 @@ def _alighted(
 
 
 def _no_show(
-    engine: Engine, vehicle: VehicleState, trip: Trip, ev: StopEventReported, now: int
+    engine: LiveState, vehicle: VehicleState, trip: Trip, ev: StopEventReported, now: int
 ) -> Outcome:
     if trip.status is not BookingStatus.CONFIRMED:
         return _refuse(ev, f"cannot mark a booking that is {trip.status.value} as no-show")
@@ -127,7 +127,7 @@ def _no_show(
 
 
 def _departed(
-    engine: Engine, vehicle: VehicleState, trip: Trip, ev: StopEventReported, now: int
+    engine: LiveState, vehicle: VehicleState, trip: Trip, ev: StopEventReported, now: int
 ) -> Outcome:
     vehicle.at_stop = False
     vehicle.position_at = min(ev.at, now)
@@ -141,7 +141,7 @@ def _drop_visit(vehicle: VehicleState, trip: Trip, kind: StopKind) -> None:
     ]
 
 
-def _move(engine: Engine, vehicle: VehicleState, node: int, at: int, now: int) -> None:
+def _move(engine: LiveState, vehicle: VehicleState, node: int, at: int, now: int) -> None:
     """The vehicle is at ``node`` since ``at`` (never ahead of the clock)."""
     vehicle.position_node = node
     vehicle.position_at = min(at, now)

@@ -22,14 +22,13 @@ MonthOption = Annotated[str, typer.Option("--month", help="The month, e.g. 2026-
 def open_history(config: ServiceConfig) -> tuple[Repository, RoadNetwork]:
     """The service's database (DISPATCH_DATABASE_URL or the default file) and its road map."""
     from dispatch.roads.network import load_road_network
-    from dispatch.service.runtime import region_source
     from dispatch.settings import load_settings
     from dispatch.store import Repository, open_database
 
     settings = load_settings()
     db = open_database(settings.database_url)
     db.migrate()
-    network = load_road_network(region_source(config), cache_dir=settings.osm_cache)
+    network = load_road_network(config.region.source(), cache_dir=settings.osm_cache)
     return Repository(db), network
 
 

@@ -38,11 +38,10 @@ def feed_bytes(config: ServiceConfig, today: date | None = None) -> bytes:
     from dispatch.publish.gtfs_flex import FeedInput, build_feed
     from dispatch.publish.zones import service_zones
     from dispatch.roads.network import load_road_network
-    from dispatch.service.runtime import region_source
     from dispatch.settings import load_settings
     from dispatch.stops import build_stops
 
-    network = load_road_network(region_source(config), cache_dir=load_settings().osm_cache)
+    network = load_road_network(config.region.source(), cache_dir=load_settings().osm_cache)
     stops = build_stops(network, config)
     start = today or datetime.now(config.zone).date()
     return build_feed(FeedInput(config, service_zones(config, network), stops.stops, start))

@@ -15,14 +15,11 @@ from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from concurrent.futures import TimeoutError as FutureTimeout
 from pathlib import Path
-from typing import TYPE_CHECKING
 from urllib.parse import urlsplit
 from xml.sax.saxutils import quoteattr
 
 from dispatch.errors import NoDrivableRoadError, RoadNetworkError
-
-if TYPE_CHECKING:  # network.py imports this module (lazily) to download
-    from dispatch.roads.network import OsmSource
+from dispatch.roads.source import OsmSource
 
 HIGHWAY_FILTER = (
     '["highway"~"motorway|trunk|primary|secondary|tertiary|unclassified|residential|'

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import itertools
 from collections.abc import Sequence
-from typing import TYPE_CHECKING
+from typing import Protocol
 
 import numpy as np
 import numpy.typing as npt
@@ -17,12 +17,25 @@ import numpy.typing as npt
 from dispatch.roads.geometry import RoutePath
 from dispatch.roads.points import OFFSET_RANGE, Link, RoadPoints
 
-if TYPE_CHECKING:
-    from dispatch.roads.travel_times import DijkstraTravelTimes
-
 IntArray = npt.NDArray[np.int64]
 FloatArray = npt.NDArray[np.float64]
 Step = tuple[int, int, int]
+
+
+class NodePaths(Protocol):
+    """What point routes need of the node-to-node travel times (``DijkstraTravelTimes``)."""
+
+    @property
+    def bits(self) -> int: ...
+
+    @property
+    def points(self) -> RoadPoints: ...
+
+    def packed_nodes(self, sources: IntArray, targets: IntArray) -> FloatArray: ...
+
+    def node_route(self, source: int, target: int) -> RoutePath: ...
+
+    def cumulative(self, path: Sequence[int]) -> list[tuple[int, int]]: ...
 
 
 def _links(points: RoadPoints, location: int, leaving: bool) -> tuple[Link, ...]:
@@ -51,9 +64,7 @@ def _padded(
     return nodes, costs
 
 
-def point_block(
-    tt: DijkstraTravelTimes, sources: Sequence[int], targets: Sequence[int]
-) -> FloatArray:
+def point_block(tt: NodePaths, sources: Sequence[int], targets: Sequence[int]) -> FloatArray:
     """Packed fastest weights from every source to every target (nodes or points)."""
     points, bits = tt.points, tt.bits
     s_nodes, s_cost = _padded(points, sources, True, bits)
@@ -93,7 +104,7 @@ def _direct(
             out[i, j] = min(out[i, j], float(along[0] * (1 << bits) + along[1]))
 
 
-def point_route(tt: DijkstraTravelTimes, source: int, target: int) -> tuple[RoutePath, list[Step]]:
+def point_route(tt: NodePaths, source: int, target: int) -> tuple[RoutePath, list[Step]]:
     """The fastest path between nodes or points: its shape, and (location, s, m) steps."""
 
     points = tt.points
@@ -120,9 +131,7 @@ def _packed(sm: tuple[int, int], bits: int) -> float:
     return float(sm[0] * (1 << bits) + sm[1])
 
 
-def _best_links(
-    tt: DijkstraTravelTimes, source: int, target: int
-) -> tuple[float, Link, Link] | None:
+def _best_links(tt: NodePaths, source: int, target: int) -> tuple[float, Link, Link] | None:
     points, bits = tt.points, tt.bits
     outs, ins = _links(points, source, True), _links(points, target, False)
     rows = np.array(sorted({o.node for o in outs}), dtype=np.int64)
@@ -140,7 +149,7 @@ def _best_links(
 
 
 def _joined(
-    tt: DijkstraTravelTimes,
+    tt: NodePaths,
     source: int,
     target: int,
     out_link: Link,

@@ -33,7 +33,7 @@ from dispatch.engine.worker import ProcessSolver, Solver
 from dispatch.errors import SnapError
 from dispatch.model import BookingId, StopKind, TimeWindow, shift_id
 from dispatch.roads.geometry import Geometry
-from dispatch.roads.network import OsmSource, RoadNetwork, load_road_network
+from dispatch.roads.network import RoadNetwork, load_road_network
 from dispatch.roads.snap import SnappedPoint
 from dispatch.search import SearchIndex, entries_from_map
 from dispatch.service.booking import BookingService
@@ -154,17 +154,6 @@ class Runtime:
         self.sink.close()
 
 
-def region_source(config: ServiceConfig) -> OsmSource:
-    region = config.region
-    if region.file is not None:
-        return OsmSource(path=region.file)
-    if region.place is not None:
-        return OsmSource(place=region.place)
-    assert region.bbox is not None
-    s, w, n, e = region.bbox
-    return OsmSource(bbox=(s, w, n, e))
-
-
 @dataclass(frozen=True)
 class AreaMap:
     """What a service area needs before it touches the database: roads, stops, search."""
@@ -176,7 +165,7 @@ class AreaMap:
 
 def load_area_map(settings: Settings, config: ServiceConfig) -> AreaMap:
     """The road network (compiled once, then from the cache), virtual stops, place search."""
-    network = load_road_network(region_source(config), cache_dir=settings.osm_cache)
+    network = load_road_network(config.region.source(), cache_dir=settings.osm_cache)
     return AreaMap(network, build_stops(network, config), build_search(network))
 
 
