@@ -102,8 +102,25 @@ class EngineView:
         """The shifts that overlap ``[start, end)`` (a service day, for instance)."""
         return [s for s in self.shifts.values() if s.shift_start < end and s.shift_end > start]
 
+    def __reduce__(self) -> tuple[object, ...]:
+        """Pickled with plain dicts (a read-only mapping cannot be pickled), so that a view
+        can travel to API workers in other processes."""
+        return (engine_view, (dict(self.shifts), dict(self.trips), self.solving, self.unplaced))
 
-EMPTY_VIEW = EngineView(MappingProxyType({}), MappingProxyType({}), False, ())
+
+def engine_view(
+    shifts: Mapping[str, ShiftView],
+    trips: Mapping[str, TripView],
+    solving: bool = False,
+    unplaced: tuple[str, ...] = (),
+) -> EngineView:
+    """A view over copies of ``shifts`` and ``trips`` that nobody can change."""
+    return EngineView(
+        MappingProxyType(dict(shifts)), MappingProxyType(dict(trips)), solving, unplaced
+    )
+
+
+EMPTY_VIEW = engine_view({}, {})
 
 
 class ViewBoard:
