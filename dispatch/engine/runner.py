@@ -29,6 +29,7 @@ from dispatch.engine.engine import Engine
 from dispatch.engine.events import (
     Command,
     Event,
+    PositionReported,
     QuoteRequested,
     SolveFinished,
     SolveRequested,
@@ -87,8 +88,9 @@ class ViewPublisher:
         self.board = board or ViewBoard()
         self._builder = ViewBuilder()
 
-    def __call__(self, engine: Engine) -> None:
-        self.board.publish(self._builder.build(engine))
+    def __call__(self, engine: Engine, event: Event | None = None) -> None:
+        trips_may_differ = not isinstance(event, PositionReported | Tick)
+        self.board.publish(self._builder.build(engine, trips_may_differ))
 
 
 def apply_event(
@@ -110,7 +112,7 @@ def apply_event(
     try:
         commands = engine.handle(event, now)
         if views is not None and not isinstance(event, QuoteRequested):
-            views(engine)
+            views(engine, event)
         sink(commands, persist)
     except BaseException:
         if saved is not None:

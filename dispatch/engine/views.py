@@ -14,12 +14,12 @@ only when the engine's state version says that a trip may have changed.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, replace
 from types import MappingProxyType
 from typing import TYPE_CHECKING
 
-from dispatch.engine.events import Promise, TripSpec
+from dispatch.engine.events import OPEN_STATUSES, Promise, TripSpec
 from dispatch.model import BookingStatus, PlannedStop, Route, StopKind
 
 if TYPE_CHECKING:
@@ -137,7 +137,18 @@ class ViewBoard:
         self._current = view  # one reference assignment: readers see the old or the new view
 
 
-_ShiftKey = tuple[int, int, int, int, bool, object, tuple[int, int]]
+_ShiftKey = tuple[int, int, int, int, bool]
+
+
+@dataclass(frozen=True, slots=True)
+class _KnownShift:
+    key: _ShiftKey
+    route: Route | None
+    #: The trip view found for each stop of ``route`` (``None``: none) ...
+    trips: tuple[TripView | None, ...]
+    #: ... among these trip views.
+    among: Mapping[str, TripView]
+    view: ShiftView
 
 
 class ViewBuilder:
@@ -146,12 +157,14 @@ class ViewBuilder:
     def __init__(self) -> None:
         self._trips_key: tuple[int, int] = (-1, -1)
         self._trips: Mapping[str, TripView] = MappingProxyType({})
-        self._trip_parts: dict[str, tuple[tuple[object, ...], TripView]] = {}
         self._unplaced: tuple[str, ...] = ()
-        self._shifts: dict[str, tuple[_ShiftKey, ShiftView]] = {}
+        self._shifts: dict[str, _KnownShift] = {}
 
-    def build(self, engine: Engine) -> EngineView:
-        trips = self._trip_views(engine)
+    def build(self, engine: Engine, trips_may_differ: bool = True) -> EngineView:
+        """The view of ``engine`` now; ``trips_may_differ=False`` for an event that changes
+        no trip (a position, a tick): then the trips are looked at only if the engine's
+        state version moved."""
+        trips = self._trip_views(engine, trips_may_differ)
         shifts = {vid: self._shift_view(v, trips) for vid, v in engine.vehicles.items()}
         for gone in self._shifts.keys() - shifts.keys():
             del self._shifts[gone]
@@ -159,46 +172,40 @@ class ViewBuilder:
             MappingProxyType(shifts), trips, engine.solving is not None, self._unplaced
         )
 
-    def _trip_views(self, engine: Engine) -> Mapping[str, TripView]:
-        """The open trips' views; rebuilt only when the engine's state version moved."""
+    def _trip_views(self, engine: Engine, may_differ: bool) -> Mapping[str, TripView]:
+        """The open trips' views (the same mapping as before if none changed)."""
         key = (engine.state_version, len(engine.trips))
-        if key == self._trips_key:
+        if key == self._trips_key and not may_differ:
             return self._trips
-        views = {t.booking_id: self._trip_view(t) for t in engine.open_trips().values()}
-        for gone in self._trip_parts.keys() - views.keys():
-            del self._trip_parts[gone]
-        self._trips_key, self._trips = key, MappingProxyType(views)
+        old = self._trips
+        views = {
+            t.booking_id: _trip_view(t, old.get(t.booking_id))
+            for t in engine.trips.values()
+            if t.status in OPEN_STATUSES
+        }
+        self._trips_key = key
+        if len(views) == len(old) and all(old.get(k) is t for k, t in views.items()):
+            return old
+        self._trips = MappingProxyType(views)
         self._unplaced = tuple(
             t.booking_id for t in views.values() if t.shift_id is None and not t.is_break
         )
         return self._trips
 
-    def _trip_view(self, trip: Trip) -> TripView:
-        parts = (trip.status, trip.vehicle_id, trip.spec, trip.promise, trip.is_break)
-        known = self._trip_parts.get(trip.booking_id)
-        if known is not None and known[0] == parts:
-            return known[1]
-        view = TripView(
-            trip.booking_id, trip.spec, trip.promise, trip.status, trip.vehicle_id, trip.is_break
-        )
-        self._trip_parts[trip.booking_id] = (parts, view)
-        return view
-
     def _shift_view(self, v: VehicleState, trips: Mapping[str, TripView]) -> ShiftView:
-        key: _ShiftKey = (
-            v.version,
-            v.position_node,
-            v.position_at,
-            v.shift_end,
-            v.relaxed,
-            v.route,
-            self._trips_key,
-        )
-        known = self._shifts.get(v.vehicle_id)
-        if known is not None and _same(known[0], key):
-            return known[1]
+        key: _ShiftKey = (v.version, v.position_node, v.position_at, v.shift_end, v.relaxed)
         route = v.route
-        stops = tuple(_stop_views(route.stops if route else (), trips))
+        stops = route.stops if route is not None else ()
+        known = self._shifts.get(v.vehicle_id)
+        if known is not None and known.key == key and known.route is route:
+            if known.among is trips:  # the same trips as last time: nothing changed
+                return known.view
+            if all(
+                trips.get(str(s.request_id)) is t for s, t in zip(stops, known.trips, strict=True)
+            ):
+                self._shifts[v.vehicle_id] = replace(known, among=trips)
+                return known.view
+        found = tuple(trips.get(str(s.request_id)) for s in stops)
         view = ShiftView(
             v.vehicle_id,
             v.depot_node,
@@ -209,21 +216,28 @@ class ViewBuilder:
             v.version,
             v.relaxed,
             route,
-            stops,
+            tuple(_stop_view(s, t) for s, t in zip(stops, found, strict=True) if t is not None),
         )
-        self._shifts[v.vehicle_id] = (key, view)
+        self._shifts[v.vehicle_id] = _KnownShift(key, route, found, trips, view)
         return view
 
 
-def _same(a: _ShiftKey, b: _ShiftKey) -> bool:
-    """Equal keys; the route by identity (a new route object is a new plan or new times)."""
-    return a[:5] == b[:5] and a[5] is b[5] and a[6] == b[6]
+def _trip_view(trip: Trip, old: TripView | None) -> TripView:
+    """The trip's view: the previous one while nothing readers see has changed."""
+    if (
+        old is not None
+        and old.status is trip.status
+        and old.shift_id == trip.vehicle_id
+        and old.spec is trip.spec
+        and old.promise is trip.promise
+        and old.is_break == trip.is_break
+    ):
+        return old
+    return TripView(
+        trip.booking_id, trip.spec, trip.promise, trip.status, trip.vehicle_id, trip.is_break
+    )
 
 
-def _stop_views(stops: Iterable[PlannedStop], trips: Mapping[str, TripView]) -> Iterable[StopView]:
-    for stop in stops:
-        trip = trips.get(str(stop.request_id))
-        if trip is not None:
-            pickup = stop.kind is StopKind.PICKUP
-            node = trip.spec.pickup_node if pickup else trip.spec.dropoff_node
-            yield StopView(stop, node, trip)
+def _stop_view(stop: PlannedStop, trip: TripView) -> StopView:
+    node = trip.spec.pickup_node if stop.kind is StopKind.PICKUP else trip.spec.dropoff_node
+    return StopView(stop, node, trip)
