@@ -223,7 +223,7 @@ def flood_slow_vehicles(runtime: Any, slow: int, versions: int = 100) -> None:
     behind); the clients that never read keep only the newest versions queued and are
     disconnected once their socket stops taking messages (the send time limit).
     """
-    from dispatch.engine.publisher import PublishedPlan
+    from dispatch.engine.adapters.publisher import PublishedPlan
 
     before, shifts, latest = [], [], []
     for k in range(slow):

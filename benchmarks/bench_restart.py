@@ -27,7 +27,7 @@ from datetime import date, timedelta
 from pathlib import Path
 
 from dispatch.config import ServiceConfig, load_service_config
-from dispatch.engine.worker import SolveOutcome
+from dispatch.engine.adapters.worker import SolveOutcome
 from dispatch.errors import DispatchError
 from dispatch.model import Plan, Snapshot
 from dispatch.service.booking import PlaceInput, QuoteInput

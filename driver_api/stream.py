@@ -20,7 +20,7 @@ from fastapi import APIRouter, WebSocket
 from pydantic import ValidationError
 from starlette.websockets import WebSocketState
 
-from dispatch.engine.publisher import PublishedPlan, Subscription
+from dispatch.engine.adapters.publisher import PublishedPlan, Subscription
 from driver_api.devices import Device
 from driver_api.hub import UNAVAILABLE, DriverHub
 from driver_api.schemas import (

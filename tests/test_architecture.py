@@ -53,7 +53,7 @@ def _module_edges() -> dict[str, set[str]]:
 
 
 def _package(module: str) -> str:
-    """``dispatch.engine.runner`` → ``dispatch.engine``; ``rider_api.ops`` → ``rider_api``."""
+    """``dispatch.engine.views`` → ``dispatch.engine``; ``rider_api.ops`` → ``rider_api``."""
     parts = module.split(".")
     return ".".join(parts[:2]) if parts[0] == "dispatch" else parts[0]
 

@@ -26,9 +26,9 @@ from typing import Any
 
 from dispatch.cluster.bus import Bus, Call
 from dispatch.config import ServiceConfig, engine_params
-from dispatch.engine.publisher import InMemoryPublisher, PublishedPlan
-from dispatch.engine.runner import wall_clock
-from dispatch.engine.worker import ProcessSolver
+from dispatch.engine.adapters.publisher import InMemoryPublisher, PublishedPlan
+from dispatch.engine.adapters.runner import wall_clock
+from dispatch.engine.adapters.worker import ProcessSolver
 from dispatch.errors import InputError
 from dispatch.service.runtime import Runtime, assemble_runtime, load_area_map
 from dispatch.service.summary import EngineSummary

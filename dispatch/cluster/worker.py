@@ -18,9 +18,9 @@ from typing import Any
 
 from dispatch.cluster.bus import Bus, Call
 from dispatch.config import ServiceConfig
+from dispatch.engine.adapters.publisher import InMemoryPublisher
+from dispatch.engine.adapters.runner import wall_clock
 from dispatch.engine.events import Command, Event
-from dispatch.engine.publisher import InMemoryPublisher
-from dispatch.engine.runner import wall_clock
 from dispatch.engine.views import EMPTY_VIEW, EngineView
 from dispatch.errors import DispatchError
 from dispatch.roads.geometry import Geometry

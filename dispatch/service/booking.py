@@ -22,6 +22,7 @@ from typing import Any
 
 from dispatch.booking_rules import time_problem
 from dispatch.config import ServiceConfig
+from dispatch.engine.adapters.runner import Runner
 from dispatch.engine.events import (
     BookingAccepted,
     BookingRejected,
@@ -32,7 +33,6 @@ from dispatch.engine.events import (
     QuoteRequested,
     TripSpec,
 )
-from dispatch.engine.runner import Runner
 from dispatch.errors import AuthError, ConflictError, DispatchError, InputError, SnapError
 from dispatch.fairness.live import live_fairness
 from dispatch.model import BookingId

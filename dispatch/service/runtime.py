@@ -17,6 +17,9 @@ from datetime import date, datetime, tzinfo
 from typing import Protocol
 
 from dispatch.config import ServiceConfig, engine_params
+from dispatch.engine.adapters.publisher import InMemoryPublisher
+from dispatch.engine.adapters.runner import EngineRunner, Runner, wall_clock
+from dispatch.engine.adapters.worker import ProcessSolver, Solver
 from dispatch.engine.engine import Engine
 from dispatch.engine.events import (
     BookingRestored,
@@ -26,10 +29,7 @@ from dispatch.engine.events import (
     RestoreCompleted,
     TripSpec,
 )
-from dispatch.engine.publisher import InMemoryPublisher
-from dispatch.engine.runner import EngineRunner, Runner, wall_clock
 from dispatch.engine.views import EngineView, ViewBoard
-from dispatch.engine.worker import ProcessSolver, Solver
 from dispatch.errors import SnapError
 from dispatch.model import BookingId, StopKind, TimeWindow, shift_id
 from dispatch.roads.geometry import Geometry

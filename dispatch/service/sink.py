@@ -25,6 +25,7 @@ from dataclasses import dataclass
 from datetime import UTC
 from typing import Any
 
+from dispatch.engine.adapters.publisher import InMemoryPublisher, PublishedPlan
 from dispatch.engine.events import (
     BookingAccepted,
     Command,
@@ -34,7 +35,7 @@ from dispatch.engine.events import (
     TripStatusChanged,
     TripUnplaced,
 )
-from dispatch.engine.publisher import InMemoryPublisher, PublishedPlan
+from dispatch.engine.adapters.publisher import InMemoryPublisher, PublishedPlan
 from dispatch.engine.views import EMPTY_VIEW
 from dispatch.model import BookingId, Route, ShiftId, StopKind, vehicle_of
 from dispatch.roads.geometry import Geometry

@@ -13,7 +13,7 @@ from __future__ import annotations
 import time
 from dataclasses import replace
 
-from dispatch.engine.worker import SolveOutcome
+from dispatch.engine.adapters.worker import SolveOutcome
 from dispatch.model import Plan, Snapshot
 from dispatch.solver.improve import ImproveParams, solve
 from dispatch.solver.params import ObjectiveParams

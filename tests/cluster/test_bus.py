@@ -13,7 +13,7 @@ import pytest
 
 from dispatch.cluster.bus import Call, RedisBus
 from dispatch.cluster.wire import WireError, decode, encode
-from dispatch.engine.publisher import PublishedPlan
+from dispatch.engine.adapters.publisher import PublishedPlan
 from dispatch.errors import ConflictError, UnavailableError
 from tests.cluster.conftest import RedisServer
 

@@ -13,6 +13,8 @@ from dataclasses import dataclass
 from datetime import UTC
 from typing import Any
 
+from dispatch.engine.adapters.publisher import InMemoryPublisher
+from dispatch.engine.adapters.runner import ViewPublisher, apply_event
 from dispatch.engine.engine import Engine
 from dispatch.engine.events import (
     BookingAccepted,
@@ -26,8 +28,6 @@ from dispatch.engine.events import (
     VehicleAdded,
 )
 from dispatch.engine.params import EngineParams
-from dispatch.engine.publisher import InMemoryPublisher
-from dispatch.engine.runner import ViewPublisher, apply_event
 from dispatch.model import Plan, Snapshot
 from dispatch.roads.geometry import Geometry
 from dispatch.service.etas import EtaBoard

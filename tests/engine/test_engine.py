@@ -2,6 +2,7 @@ from __future__ import annotations
 
 import pytest
 
+from dispatch.engine.adapters.worker import InlineSolver
 from dispatch.engine.engine import Engine
 from dispatch.engine.events import (
     BookingAccepted,
@@ -22,7 +23,7 @@ from dispatch.engine.events import (
     TripStatusChanged,
 )
 from dispatch.engine.trips import CannotCancelError
-from dispatch.engine.worker import InlineSolver
+from dispatch.engine.adapters.worker import InlineSolver
 from dispatch.model import BookingStatus, Plan, ShiftId, StopKind, Visit
 from dispatch.solver.validate import validate_plan
 from tests.engine.conftest import T0

@@ -3,7 +3,7 @@ from __future__ import annotations
 import asyncio
 import threading
 
-from dispatch.engine.publisher import InMemoryPublisher, PublishedPlan
+from dispatch.engine.adapters.publisher import InMemoryPublisher, PublishedPlan
 
 
 def _plan(version: int, vehicle: str = "v1") -> PublishedPlan:

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import time
 
+from dispatch.engine.adapters.runner import EngineRunner
+from dispatch.engine.adapters.worker import InlineSolver
 from dispatch.engine.engine import Engine
 from dispatch.engine.events import Command, PositionReported, SolveRequested, Tick
 from dispatch.engine.params import EngineParams
-from dispatch.engine.runner import EngineRunner
-from dispatch.engine.worker import InlineSolver
 from tests.engine.conftest import GridTravelTimes
 
 

@@ -6,7 +6,7 @@ from collections.abc import Iterator
 
 import pytest
 
-from dispatch.engine.worker import ProcessSolver
+from dispatch.engine.adapters.worker import ProcessSolver
 from dispatch.solver.improve import warm_up
 from dispatch.solver.validate import validate_plan
 from tests.solver.builders import random_case

@@ -18,6 +18,8 @@ from dataclasses import replace
 import numpy as np
 import pytest
 
+from dispatch.engine.adapters.runner import EngineRunner
+from dispatch.engine.adapters.worker import ProcessSolver, SolveOutcome
 from dispatch.engine.engine import Engine
 from dispatch.engine.events import (
     BookingRequested,
@@ -27,8 +29,6 @@ from dispatch.engine.events import (
     VehicleAdded,
 )
 from dispatch.engine.params import EngineParams
-from dispatch.engine.runner import EngineRunner
-from dispatch.engine.worker import ProcessSolver, SolveOutcome
 from dispatch.model import Plan, Snapshot
 from tests.engine.conftest import T0, GridTravelTimes
 from tests.solver.builders import random_case

@@ -24,8 +24,8 @@ from starlette.testclient import WebSocketTestSession
 
 import dispatch.service.runtime as runtime_module
 from dispatch.config import load_service_config
+from dispatch.engine.adapters.worker import InlineSolver
 from dispatch.engine.engine import Engine
-from dispatch.engine.worker import InlineSolver
 from dispatch.service.runtime import Runtime, build_runtime
 from dispatch.settings import Settings
 from driver_api.app import install as install_driver_api

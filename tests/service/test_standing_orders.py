@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from dispatch.config import load_service_config
-from dispatch.engine.worker import InlineSolver
+from dispatch.engine.adapters.worker import InlineSolver
 from dispatch.service.runtime import Runtime, build_runtime
 from dispatch.settings import Settings
 from dispatch.store.records import Place, StandingOrder

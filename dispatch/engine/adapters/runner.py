@@ -25,6 +25,7 @@ from collections.abc import Callable
 from concurrent.futures import Future
 from typing import Protocol
 
+from dispatch.engine.adapters.worker import SolveOutcome, Solver
 from dispatch.engine.engine import Engine
 from dispatch.engine.events import (
     Command,
@@ -37,7 +38,6 @@ from dispatch.engine.events import (
 )
 from dispatch.engine.undo import checkpoint, rollback
 from dispatch.engine.views import ViewBoard, ViewBuilder
-from dispatch.engine.worker import SolveOutcome, Solver
 
 log = logging.getLogger(__name__)
 
