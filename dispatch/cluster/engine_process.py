@@ -31,7 +31,6 @@ from dispatch.engine.adapters.runner import wall_clock
 from dispatch.engine.adapters.worker import ProcessSolver
 from dispatch.errors import InputError
 from dispatch.service.runtime import Runtime, assemble_runtime, load_area_map
-from dispatch.service.summary import EngineSummary
 from dispatch.settings import Settings
 from dispatch.store.leadership import AreaLeadership
 
@@ -147,7 +146,7 @@ class EngineNode:
     def _announce(self, runtime: Runtime, publisher: BusPublisher) -> None:
         area = self.config.area
         self.bus.announce_leader(area, self.name)
-        self.bus.write_view(area, EngineSummary.of(runtime))
+        self.bus.write_view(area, runtime.summary())
         if publisher.unsent.is_set() or len(self.bus.latest_plans(area)) < publisher.count():
             publisher.resend()  # Redis restarted (it keeps nothing) or a send failed
 

@@ -146,7 +146,19 @@ class Runtime:
 
     def summary(self) -> EngineSummary | None:
         """The engine's figures now (``None`` when they are not known)."""
-        return EngineSummary.of(self)
+        view = self.views.current  # never the engine itself: this runs in other threads
+        return EngineSummary(
+            vehicles=len(view.shifts),
+            solving=view.solving,
+            solves=self.runner.solves,
+            adoptions=self.sink.adopted,
+            bookings_moved=self.sink.moved,
+            drive_saved_s=self.sink.drive_saved_s,
+            unplaced=len(view.unplaced),
+            queue_depth=self.runner.queue_depth,
+            shift_days=frozenset(self.shift_days),
+            view=view,
+        )
 
     def stop(self) -> None:
         self._housekeeping_stop.set()

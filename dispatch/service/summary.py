@@ -5,12 +5,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date
-from typing import TYPE_CHECKING
 
 from dispatch.engine.views import EMPTY_VIEW, EngineView
-
-if TYPE_CHECKING:
-    from dispatch.service.runtime import Runtime
 
 
 @dataclass(frozen=True)
@@ -29,20 +25,3 @@ class EngineSummary:
     shift_days: frozenset[tuple[str, date]] = frozenset()
     #: The engine's published view (the dispatcher view and "where is my bus" of workers).
     view: EngineView = EMPTY_VIEW
-
-    @classmethod
-    def of(cls, runtime: Runtime) -> EngineSummary:
-        """From the view the engine thread published (never from the engine itself)."""
-        view = runtime.views.current
-        return cls(
-            vehicles=len(view.shifts),
-            solving=view.solving,
-            solves=runtime.runner.solves,
-            adoptions=runtime.sink.adopted,
-            bookings_moved=runtime.sink.moved,
-            drive_saved_s=runtime.sink.drive_saved_s,
-            unplaced=len(view.unplaced),
-            queue_depth=runtime.runner.queue_depth,
-            shift_days=frozenset(runtime.shift_days),
-            view=view,
-        )
