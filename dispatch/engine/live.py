@@ -15,7 +15,7 @@ from dispatch.engine.locations import LocationTable
 from dispatch.engine.params import EngineParams
 from dispatch.engine.snapshot import LiveSnapshot
 from dispatch.engine.state import OfferRecord, Trip, VehicleState
-from dispatch.model import Request, Route, Visit
+from dispatch.model import BookingId, Request, Route, ShiftId, Visit
 
 
 class LiveState(Protocol):
@@ -23,8 +23,8 @@ class LiveState(Protocol):
 
     params: EngineParams
     table: LocationTable
-    vehicles: dict[str, VehicleState]
-    trips: dict[str, Trip]
+    vehicles: dict[ShiftId, VehicleState]
+    trips: dict[BookingId, Trip]
     offers: dict[str, OfferRecord]
 
     def live_snapshot(
@@ -35,6 +35,8 @@ class LiveState(Protocol):
         shared: bool = False,
         only: VehicleState | None = None,
     ) -> LiveSnapshot: ...
+
+    def vehicle_of(self, trip: Trip) -> VehicleState | None: ...
 
     def mark_dirty(self, now: int) -> None: ...
 

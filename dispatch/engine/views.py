@@ -20,7 +20,7 @@ from types import MappingProxyType
 from typing import TYPE_CHECKING
 
 from dispatch.engine.events import OPEN_STATUSES, Promise, TripSpec
-from dispatch.model import BookingStatus, PlannedStop, Route, StopKind
+from dispatch.model import BookingId, BookingStatus, PlannedStop, Route, ShiftId, StopKind
 
 if TYPE_CHECKING:
     from dispatch.engine.engine import Engine
@@ -31,12 +31,12 @@ if TYPE_CHECKING:
 class TripView:
     """An open booking (or a driver's planned break) as readers see it."""
 
-    booking_id: str
+    booking_id: BookingId
     spec: TripSpec
     promise: Promise
     status: BookingStatus
     #: The shift (a vehicle's day) whose plan holds it; ``None``: no bus's plan holds it.
-    shift_id: str | None
+    shift_id: ShiftId | None
     is_break: bool
 
 
@@ -61,7 +61,7 @@ class StopView:
 class ShiftView:
     """One shift of a vehicle: where the bus is, its plan and how late it runs."""
 
-    shift_id: str
+    shift_id: ShiftId
     depot_node: int
     shift_start: int
     shift_end: int
@@ -90,13 +90,13 @@ class ShiftView:
 class EngineView:
     """The live state at one moment, for every thread but the engine's."""
 
-    shifts: Mapping[str, ShiftView]
+    shifts: Mapping[ShiftId, ShiftView]
     #: Open bookings and breaks by booking id.
-    trips: Mapping[str, TripView]
+    trips: Mapping[BookingId, TripView]
     #: A re-optimisation is running.
     solving: bool
     #: Open bookings that no bus's plan holds (incidents).
-    unplaced: tuple[str, ...]
+    unplaced: tuple[BookingId, ...]
 
     def shifts_between(self, start: int, end: int) -> list[ShiftView]:
         """The shifts that overlap ``[start, end)`` (a service day, for instance)."""
@@ -109,10 +109,10 @@ class EngineView:
 
 
 def engine_view(
-    shifts: Mapping[str, ShiftView],
-    trips: Mapping[str, TripView],
+    shifts: Mapping[ShiftId, ShiftView],
+    trips: Mapping[BookingId, TripView],
     solving: bool = False,
-    unplaced: tuple[str, ...] = (),
+    unplaced: tuple[BookingId, ...] = (),
 ) -> EngineView:
     """A view over copies of ``shifts`` and ``trips`` that nobody can change."""
     return EngineView(
@@ -147,7 +147,7 @@ class _KnownShift:
     #: The trip view found for each stop of ``route`` (``None``: none) ...
     trips: tuple[TripView | None, ...]
     #: ... among these trip views.
-    among: Mapping[str, TripView]
+    among: Mapping[BookingId, TripView]
     view: ShiftView
 
 
@@ -156,9 +156,9 @@ class ViewBuilder:
 
     def __init__(self) -> None:
         self._trips_key: tuple[int, int] = (-1, -1)
-        self._trips: Mapping[str, TripView] = MappingProxyType({})
-        self._unplaced: tuple[str, ...] = ()
-        self._shifts: dict[str, _KnownShift] = {}
+        self._trips: Mapping[BookingId, TripView] = MappingProxyType({})
+        self._unplaced: tuple[BookingId, ...] = ()
+        self._shifts: dict[ShiftId, _KnownShift] = {}
 
     def build(self, engine: Engine, trips_may_differ: bool = True) -> EngineView:
         """The view of ``engine`` now; ``trips_may_differ=False`` for an event that changes
@@ -172,7 +172,7 @@ class ViewBuilder:
             MappingProxyType(shifts), trips, engine.solving is not None, self._unplaced
         )
 
-    def _trip_views(self, engine: Engine, may_differ: bool) -> Mapping[str, TripView]:
+    def _trip_views(self, engine: Engine, may_differ: bool) -> Mapping[BookingId, TripView]:
         """The open trips' views (the same mapping as before if none changed)."""
         key = (engine.state_version, len(engine.trips))
         if key == self._trips_key and not may_differ:
@@ -192,7 +192,7 @@ class ViewBuilder:
         )
         return self._trips
 
-    def _shift_view(self, v: VehicleState, trips: Mapping[str, TripView]) -> ShiftView:
+    def _shift_view(self, v: VehicleState, trips: Mapping[BookingId, TripView]) -> ShiftView:
         key: _ShiftKey = (v.version, v.position_node, v.position_at, v.shift_end, v.relaxed)
         route = v.route
         stops = route.stops if route is not None else ()
@@ -200,12 +200,10 @@ class ViewBuilder:
         if known is not None and known.key == key and known.route is route:
             if known.among is trips:  # the same trips as last time: nothing changed
                 return known.view
-            if all(
-                trips.get(str(s.request_id)) is t for s, t in zip(stops, known.trips, strict=True)
-            ):
+            if all(trips.get(s.request_id) is t for s, t in zip(stops, known.trips, strict=True)):
                 self._shifts[v.vehicle_id] = replace(known, among=trips)
                 return known.view
-        found = tuple(trips.get(str(s.request_id)) for s in stops)
+        found = tuple(trips.get(s.request_id) for s in stops)
         view = ShiftView(
             v.vehicle_id,
             v.depot_node,

@@ -71,7 +71,7 @@ class PlanPayloads:
         last_departure = c.route.departure
         stops: list[dict[str, Any]] = []
         for stop, node in zip(c.route.stops, c.nodes, strict=True):
-            trip = view.trips.get(str(stop.request_id))
+            trip = view.trips.get(stop.request_id)
             stops.append(self._visit(stop, trip, node, previous, last_departure))
             previous, last_departure = node, stop.departure
         if vehicle is not None:

@@ -35,7 +35,6 @@ from dispatch.engine.events import (
     TripStatusChanged,
     TripUnplaced,
 )
-from dispatch.engine.adapters.publisher import InMemoryPublisher, PublishedPlan
 from dispatch.engine.views import EMPTY_VIEW
 from dispatch.model import BookingId, Route, ShiftId, StopKind, vehicle_of
 from dispatch.roads.geometry import Geometry

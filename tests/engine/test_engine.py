@@ -23,7 +23,6 @@ from dispatch.engine.events import (
     TripStatusChanged,
 )
 from dispatch.engine.trips import CannotCancelError
-from dispatch.engine.adapters.worker import InlineSolver
 from dispatch.model import BookingStatus, Plan, ShiftId, StopKind, Visit
 from dispatch.solver.validate import validate_plan
 from tests.engine.conftest import T0
