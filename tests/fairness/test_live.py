@@ -15,7 +15,7 @@ import pytest
 from fastapi.testclient import TestClient
 
 from dispatch.config import load_service_config
-from dispatch.engine.worker import InlineSolver
+from dispatch.engine.adapters.worker import InlineSolver
 from dispatch.service.booking import PlaceInput, QuoteInput
 from dispatch.service.runtime import Runtime, build_runtime
 from dispatch.service.unmet import quote_and_record
@@ -153,13 +153,13 @@ def test_a_trailing_group_gets_a_later_offer_and_only_then(live: Runtime) -> Non
 
 def _restarts_with_the_promise(rt: Runtime, booking_id: str) -> None:
     """After a restart the booking is on its bus again with the promise it was given."""
-    before = rt.engine.trips[booking_id]
+    before = rt.runner.engine.trips[booking_id]
     again = build_runtime(rt.settings, rt.config, clock=rt.clock, solver=InlineSolver())
     try:
-        after = again.engine.trips[booking_id]
+        after = again.runner.engine.trips[booking_id]
         assert (after.promise, after.vehicle_id) == (before.promise, before.vehicle_id)
         assert after.spec.depart_after == before.spec.depart_after - 15 * 60
-        visits = again.engine.vehicles[after.vehicle_id or ""].visits
+        visits = again.runner.engine.vehicles[after.vehicle_id or ""].visits
         assert [v.request_id for v in visits].count(booking_id) == 2, visits
     finally:
         again.stop()
