@@ -100,13 +100,15 @@ class ThreadBoundEngine(Engine):
     """The real engine; any attribute read from another thread raises (and is recorded)."""
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)
+        super().__init__(*args, **kwargs)  # constructing it is no touch from another thread
         self.vehicles = _container("engine.vehicles")
         self.trips = _container("engine.trips")
         self.offers = _container("engine.offers")
+        self.guard_armed = True
 
     def __getattribute__(self, name: str) -> Any:
-        if not name.startswith("__"):
+        armed = object.__getattribute__(self, "__dict__").get("guard_armed", False)
+        if armed and not name.startswith("__"):
             _check(f"engine.{name}")
         return super().__getattribute__(name)
 
