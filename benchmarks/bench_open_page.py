@@ -24,7 +24,7 @@ from dispatch.config import load_service_config
 from dispatch.roads.network import OsmSource, load_road_network
 from dispatch.store import open_database
 from tests.service.conftest import start_server, stop_server
-from tests.web.conftest import CHROMIUM_ARGS
+from tests.conftest import CHROMIUM_ARGS
 
 
 def main() -> None:

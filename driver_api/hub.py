@@ -20,7 +20,6 @@ from fastapi.concurrency import run_in_threadpool
 
 from dispatch.engine.events import (
     EventRefused,
-    PositionReported,
     StopEventKind,
     StopEventReported,
     TripStatusChanged,
@@ -222,8 +221,7 @@ class DriverHub:
             except SnapError as exc:
                 log.warning("position of %s not on the road network: %s", vehicle_id, exc)
                 continue
-            rt.runner.submit(PositionReported(shift_id, node, at))
-            rt.sink.project_position(shift_id, node, at)
+            rt.report_position(shift_id, node, at)
 
 
 def _parse_stop_id(stop_id: str) -> tuple[BookingId | None, str | None]:

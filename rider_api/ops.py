@@ -97,6 +97,7 @@ def fleet_view(runtime: Runtime, now: int, day: date | None = None) -> dict[str,
     bookings = runtime.repo.list_bookings_between(day_start, day_end)
     by_id = {b.id: b for b in bookings}
     view = runtime.views.current  # once: one consistent moment of the live state
+    summary = runtime.summary()
     shifts = view.shifts_between(max(now, day_start), day_end)
     shifts.sort(key=lambda v: (vehicle_of(v.shift_id), v.shift_start))
     names = {v.id: v.name or v.id for v in runtime.config.fleet.vehicles}
@@ -112,7 +113,7 @@ def fleet_view(runtime: Runtime, now: int, day: date | None = None) -> dict[str,
                 "vehicles_changed": int(a["vehicles_changed"]),
                 "bookings_moved": int(a.get("bookings_moved", 0)),
             }
-            for a in reversed(list(runtime.sink.adoptions)[-10:])
+            for a in reversed(summary.recent_adoptions if summary else ())
         ],
         "incidents": [
             {

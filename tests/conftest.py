@@ -13,12 +13,24 @@ from __future__ import annotations
 
 import os
 from collections import Counter
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
+CHROMIUM = Path("/usr/bin/chromium")
+#: Chromium's own connections (updates, sync, ...) would be refused here: switch them off.
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
 SHARED = ROOT.parent / "shared" / "data"
 DEFAULT_DATABASE_URL = "postgresql://postgres@127.0.0.1:5432/test"
 
@@ -88,3 +100,21 @@ def pytest_terminal_summary(terminalreporter: Any, exitstatus: int, config: pyte
         hint = next((h for key, h in HINTS if key.lower() in reason.lower()), None)
         line = f"{count:4d} skipped: {reason}"
         terminalreporter.write_line(line + (f"\n       to include them: {hint}" if hint else ""))
+
+
+# One Chromium for the whole run (the browser tests and the production shape's page test):
+# a second Playwright in the same process would fail.
+@pytest.fixture(scope="session")
+def browser() -> Iterator[Any]:
+    if not CHROMIUM.exists():
+        if os.environ.get("CI"):
+            pytest.fail(
+                "/usr/bin/chromium is missing in CI: .ci/run should install Debian's chromium"
+            )
+        pytest.skip("Debian's chromium is not installed (/usr/bin/chromium); .ci/run installs it")
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        launched = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+        yield launched
+        launched.close()

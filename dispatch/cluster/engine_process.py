@@ -29,6 +29,7 @@ from dispatch.config import ServiceConfig, engine_params
 from dispatch.engine.adapters.publisher import InMemoryPublisher, PublishedPlan
 from dispatch.engine.adapters.runner import wall_clock
 from dispatch.engine.adapters.worker import ProcessSolver
+from dispatch.engine.events import PositionReported
 from dispatch.errors import InputError
 from dispatch.service.runtime import Runtime, assemble_runtime, load_area_map
 from dispatch.settings import Settings
@@ -161,6 +162,8 @@ class Commands:
         rt = self.runtime
         if call.name == "submit":  # an engine event (quote, cancel, driver report, position)
             event, persist = call.args
+            if isinstance(event, PositionReported):  # riders' ETAs follow the bus
+                rt.sink.project_position(event.vehicle_id, event.node, event.at)
             return rt.runner.call(event, persist=persist)
         if call.name == "book":
             return rt.booking.book(*call.args, **call.kwargs)

@@ -20,9 +20,10 @@ from dispatch.cluster.bus import Bus, Call
 from dispatch.config import ServiceConfig
 from dispatch.engine.adapters.publisher import InMemoryPublisher
 from dispatch.engine.adapters.runner import wall_clock
-from dispatch.engine.events import Command, Event
+from dispatch.engine.events import Command, Event, PositionReported
 from dispatch.engine.views import EMPTY_VIEW, EngineView
 from dispatch.errors import DispatchError
+from dispatch.model import ShiftId
 from dispatch.roads.geometry import Geometry
 from dispatch.service.booking import BookingService
 from dispatch.service.etas import EtaBoard
@@ -129,6 +130,10 @@ class WorkerRuntime(Runtime):
     ) -> None:
         assert self.bus is not None
         self.bus.call(self.config.area, Call("ensure_shifts"), COMMAND_TIMEOUT_S)
+
+    def report_position(self, shift_id: ShiftId, node: int, at: int) -> None:
+        """To the engine, which also projects the riders' ETAs from it."""
+        self.runner.submit(PositionReported(shift_id, node, at))
 
     def housekeeping(self) -> None:
         """The engine does the housekeeping of its area."""

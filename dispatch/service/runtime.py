@@ -31,7 +31,7 @@ from dispatch.engine.events import (
 )
 from dispatch.engine.views import EngineView, ViewBoard
 from dispatch.errors import SnapError
-from dispatch.model import BookingId, StopKind, TimeWindow, shift_id
+from dispatch.model import BookingId, ShiftId, StopKind, TimeWindow, shift_id
 from dispatch.roads.geometry import Geometry
 from dispatch.roads.network import RoadNetwork, load_road_network
 from dispatch.roads.snap import SnappedPoint
@@ -158,7 +158,15 @@ class Runtime:
             queue_depth=self.runner.queue_depth,
             shift_days=frozenset(self.shift_days),
             view=view,
+            recent_adoptions=tuple(
+                {k: int(v) for k, v in a.items()} for a in list(self.sink.adoptions)[-10:]
+            ),
         )
+
+    def report_position(self, shift_id: ShiftId, node: int, at: int) -> None:
+        """A bus's position: to the engine, and riders' ETAs projected from it."""
+        self.runner.submit(PositionReported(shift_id, node, at))
+        self.sink.project_position(shift_id, node, at)
 
     def stop(self) -> None:
         self._housekeeping_stop.set()

@@ -25,3 +25,6 @@ class EngineSummary:
     shift_days: frozenset[tuple[str, date]] = frozenset()
     #: The engine's published view (the dispatcher view and "where is my bus" of workers).
     view: EngineView = EMPTY_VIEW
+    #: The latest adopted re-optimisations, oldest first (``at``, ``drive_saved_s``,
+    #: ``vehicles_changed``, ``bookings_moved``).
+    recent_adoptions: tuple[dict[str, int], ...] = ()

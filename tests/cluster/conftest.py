@@ -13,7 +13,6 @@ import pytest
 import redis
 
 from tests.serving import free_port
-from tests.web.conftest import browser as browser  # the browser tests' Chromium
 
 
 @dataclass

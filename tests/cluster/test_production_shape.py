@@ -281,6 +281,32 @@ def test_metrics_count_on_a_worker_and_accepted_stops_reach_the_others(shape: Sh
     assert f'dispatch_quote_seconds_count{{area="{area}",status="200"}} 3.0' in text
     assert f'dispatch_engine_leader{{area="{area}"}} 1.0' in text
 
+    # the dispatcher view on a worker: the engine's published view and figures
+    fleet = httpx.get(
+        f"{other.url}/v1/ops/fleet", headers={"Authorization": f"Bearer {AGENT_TOKEN}"}
+    )
+    assert fleet.status_code == 200, fleet.text
+    assert len(fleet.json()["vehicles"]) == 3 and isinstance(fleet.json()["reoptimisations"], list)
+
+    # a driver's position through a worker reaches the engine (the bus is planned from there)
+    with connect(other.url.replace("http://", "ws://") + "/v1/vehicles/bus-2/stream") as ws:
+        ws.send(json.dumps({"type": "hello", "token": "device-token-bus-2"}))
+        assert json.loads(ws.recv(timeout=10))["type"] == "welcome"
+        ws.send(json.dumps({"type": "position", "id": "p-1", "lat": 50.0225, "lon": 11.531}))
+        replies = [m for m in _messages(ws, time.monotonic() + 5) if m.get("type") != "plan"]
+        assert replies and all(m.get("type") != "error" for m in replies), replies
+    deadline = time.monotonic() + 10
+    while True:
+        shifts = httpx.get(
+            f"{other.url}/v1/ops/fleet", headers={"Authorization": f"Bearer {AGENT_TOKEN}"}
+        ).json()["vehicles"]
+        bus_2 = next(v for v in shifts if v["vehicle_id"].startswith("bus-2@"))
+        if abs(bus_2["position"]["lat"] - 50.0225) < 0.01:
+            break
+        assert time.monotonic() < deadline, bus_2
+        time.sleep(0.5)
+    assert "Traceback" not in other.text()
+
     # a resident's stop, accepted through worker 1, is offered by worker 2 too
     proposed = httpx.post(
         f"{api.url}/v1/proposals", json={"lat": 50.0225, "lon": 11.531, "reason": "surgery"}

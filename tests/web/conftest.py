@@ -21,42 +21,15 @@ import pytest
 from tests.driver_api.conftest import midday_zone
 from tests.service.conftest import AGENT_TOKEN, Server, start_server, stop_server
 
-CHROMIUM = Path("/usr/bin/chromium")
 ARTIFACTS = Path(
     os.environ.get("DISPATCH_TEST_ARTIFACTS", Path(__file__).resolve().parents[1] / "artifacts")
 )
 PHONE = {"width": 390, "height": 844}
 DESKTOP = {"width": 1280, "height": 900}
-#: Chromium's own connections (updates, sync, ...) would be refused here: switch them off.
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
 ZONE = midday_zone()
 TOMORROW = datetime.now(ZoneInfo(ZONE)).date() + timedelta(days=1)
 
 __all__ = ["AGENT_TOKEN", "ARTIFACTS", "DESKTOP", "PHONE", "TOMORROW", "Server"]
-
-
-@pytest.fixture(scope="session")
-def browser() -> Iterator[Any]:
-    if not CHROMIUM.exists():
-        if os.environ.get("CI"):
-            pytest.fail(
-                "/usr/bin/chromium is missing in CI: .ci/run should install Debian's chromium"
-            )
-        pytest.skip("Debian's chromium is not installed (/usr/bin/chromium); .ci/run installs it")
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        launched = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
-        yield launched
-        launched.close()
 
 
 @pytest.fixture(scope="module")
