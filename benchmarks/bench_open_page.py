@@ -23,8 +23,8 @@ from benchmarks.month_history import fill_month
 from dispatch.config import load_service_config
 from dispatch.roads.network import OsmSource, load_road_network
 from dispatch.store import open_database
-from tests.service.conftest import start_server, stop_server
 from tests.conftest import CHROMIUM_ARGS
+from tests.service.conftest import start_server, stop_server
 
 
 def main() -> None:
