@@ -176,7 +176,7 @@ def start_service(tmp: Path, osm: str, vehicles: int) -> tuple[Any, Any, list[An
 
 def book_some(runtime: Any, n: int, rng: random.Random) -> int:
     from dispatch.errors import DispatchError
-    from dispatch.service.booking import PlaceInput, QuoteInput
+    from dispatch.service.booking import PlaceInput, QuoteInput, RiderContact
 
     stops = [s for s in runtime.stops.stops if s.source == "place"] or runtime.stops.stops
     booked = 0
@@ -187,9 +187,9 @@ def book_some(runtime: Any, n: int, rng: random.Random) -> int:
             quote = runtime.booking.quote(
                 QuoteInput(PlaceInput(a.id), PlaceInput(b.id), depart_after=when)
             )
-            if quote["offers"]:
-                body = {"offer_id": quote["offers"][0]["offer_id"]}
-                runtime.booking.book(body["offer_id"], {"name": "Bench"}, "", None, body)
+            if quote.offers:
+                body = {"offer_id": quote.offers[0].offer_id}
+                runtime.booking.book(body["offer_id"], RiderContact("Bench"), None, body)
                 booked += 1
         except DispatchError:
             continue

@@ -30,7 +30,7 @@ from dispatch.config import ServiceConfig, load_service_config
 from dispatch.engine.adapters.worker import SolveOutcome
 from dispatch.errors import DispatchError
 from dispatch.model import Plan, Snapshot
-from dispatch.service.booking import PlaceInput, QuoteInput
+from dispatch.service.booking import PlaceInput, QuoteInput, RiderContact
 from dispatch.service.runtime import build_runtime
 from dispatch.settings import Settings
 
@@ -80,11 +80,9 @@ def fill(settings: Settings, config: ServiceConfig, bookings: int, seed: int) ->
         local = int(time.mktime(time.strptime(when, "%Y-%m-%dT%H:%M")))
         q = QuoteInput(PlaceInput(stop_id=a), PlaceInput(stop_id=b), depart_after=local)
         try:
-            offers = runtime.booking.quote(q)["offers"]
+            offers = runtime.booking.quote(q).offers
             if offers:
-                runtime.booking.book(
-                    offers[0]["offer_id"], {"name": "Bench"}, "", None, {"n": tries}
-                )
+                runtime.booking.book(offers[0].offer_id, RiderContact("Bench"), None, {"n": tries})
                 made += 1
         except DispatchError:
             continue

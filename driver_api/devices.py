@@ -27,6 +27,7 @@ from dispatch.errors import InputError, NotFoundError, UnavailableError
 from dispatch.model import ShiftId, VehicleId, shift_id
 from dispatch.store import Repository
 from dispatch.store.tokens import token_matches
+from driver_api.schemas import Reply
 
 VEHICLE_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$")
 #: Device timestamps further than this from the service's clock are refused.
@@ -63,7 +64,7 @@ class Device:
     token_hash: str
     remembered: int
     lock: asyncio.Lock = field(default_factory=asyncio.Lock)
-    replies: OrderedDict[str, dict[str, Any]] = field(default_factory=OrderedDict)
+    replies: OrderedDict[str, Reply] = field(default_factory=OrderedDict)
     acked_version: int | None = None
     acked_shift: ShiftId | None = None
     connections: int = 0
@@ -72,10 +73,10 @@ class Device:
     dirty: bool = False
     on_break_since: int | None = None
 
-    def reply_to(self, message_id: str) -> dict[str, Any] | None:
+    def reply_to(self, message_id: str) -> Reply | None:
         return self.replies.get(message_id)
 
-    def remember(self, message_id: str, reply: dict[str, Any]) -> None:
+    def remember(self, message_id: str, reply: Reply) -> None:
         self.replies[message_id] = reply
         while len(self.replies) > self.remembered:
             self.replies.popitem(last=False)

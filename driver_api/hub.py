@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from typing import Any
 
 from fastapi.concurrency import run_in_threadpool
 
@@ -26,6 +25,7 @@ from dispatch.engine.events import (
 )
 from dispatch.errors import InputError, SnapError, UnavailableError
 from dispatch.model import BookingId, ShiftId, VehicleId
+from dispatch.service.plan_payload import PlanPayload
 from dispatch.service.runtime import Runtime
 from dispatch.service.sink import StopEventRecord
 from dispatch.store.changes import DuplicateStopEvent
@@ -33,7 +33,7 @@ from dispatch.store.errors import BookingNotFound
 from dispatch.store.records import StopEvent
 from driver_api.devices import Device, Devices, StreamParams
 from driver_api.riders import RiderDirectory
-from driver_api.schemas import Ack, ErrorMessage, Ok, Position, StopEventIn
+from driver_api.schemas import Ack, ErrorMessage, Ok, Position, Reply, StopEventIn
 
 log = logging.getLogger(__name__)
 
@@ -67,7 +67,7 @@ class DriverHub:
 
     # ---- plans ----------------------------------------------------------------------
 
-    async def plan_payload(self, payload: dict[str, Any]) -> dict[str, Any]:
+    async def plan_payload(self, payload: PlanPayload) -> PlanPayload:
         """The published plan with rider names (looked up once per booking)."""
         missing = self.riders.missing(payload)
         if missing:
@@ -76,12 +76,12 @@ class DriverHub:
 
     # ---- client messages --------------------------------------------------------------
 
-    def ack(self, device: Device, shift_id: ShiftId | None, msg: Ack) -> dict[str, Any]:
+    def ack(self, device: Device, shift_id: ShiftId | None, msg: Ack) -> Reply:
         if device.acked_shift != shift_id or (device.acked_version or 0) < msg.version:
             device.acked_version, device.acked_shift = msg.version, shift_id
-        return Ok(id=msg.id).model_dump()
+        return Ok(id=msg.id)
 
-    def position(self, device: Device, msg: Position) -> dict[str, Any]:
+    def position(self, device: Device, msg: Position) -> Reply:
         try:
             at = self.devices.epoch(msg.at)
         except InputError as exc:
@@ -89,11 +89,9 @@ class DriverHub:
         device.position = (msg.lat, msg.lon, at)
         device.dirty = True
         self.positions_accepted += 1
-        return Ok(id=msg.id).model_dump()
+        return Ok(id=msg.id)
 
-    async def stop_event(
-        self, device: Device, shift_id: ShiftId | None, msg: StopEventIn
-    ) -> dict[str, Any]:
+    async def stop_event(self, device: Device, shift_id: ShiftId | None, msg: StopEventIn) -> Reply:
         ref, kind = _parse_stop_id(msg.stop_id)
         booking_id = ref if kind in BOOKING_KINDS else None
         if kind is None:
@@ -110,7 +108,7 @@ class DriverHub:
                 return await self._break_event(msg.id, shift_id, ref, msg.event, record)
             return await self._stop_event(msg, shift_id, booking_id, kind, record)
         except DuplicateStopEvent:
-            return Ok(id=msg.id, duplicate=True, detail="already received").model_dump()
+            return Ok(id=msg.id, duplicate=True, detail="already received")
         except UnavailableError as exc:
             return _error(msg.id, UNAVAILABLE, f"{exc} (send it again)")
 
@@ -121,13 +119,13 @@ class DriverHub:
         booking_id: BookingId | None,
         kind: str,
         record: StopEvent,
-    ) -> dict[str, Any]:
+    ) -> Reply:
         if booking_id is not None and not await run_in_threadpool(self._booking_exists, booking_id):
             return _error(msg.id, "unknown_stop", f"no stop {msg.stop_id!r} on this plan")
         if booking_id is None:
             if not await run_in_threadpool(self.runtime.repo.record_stop_event, record):
-                return Ok(id=msg.id, duplicate=True, detail="already received").model_dump()
-            return Ok(id=msg.id, detail=f"{msg.event} at {kind} noted").model_dump()
+                return Ok(id=msg.id, duplicate=True, detail="already received")
+            return Ok(id=msg.id, detail=f"{msg.event} at {kind} noted")
         event = StopEventReported(shift_id, booking_id, StopEventKind(msg.event), record.at)
         persist = StopEventRecord(record)
         commands = await asyncio.wrap_future(self.runtime.runner.submit(event, persist))
@@ -136,7 +134,7 @@ class DriverHub:
             return _error(msg.id, "refused", refused.reason)
         changed = next((c for c in commands if isinstance(c, TripStatusChanged)), None)
         detail = f"booking {booking_id} is {changed.status.value}" if changed else msg.event
-        return Ok(id=msg.id, detail=detail).model_dump()
+        return Ok(id=msg.id, detail=detail)
 
     async def _break_event(
         self,
@@ -145,7 +143,7 @@ class DriverHub:
         break_id: BookingId,
         event: str,
         record: StopEvent,
-    ) -> dict[str, Any]:
+    ) -> Reply:
         """Arrived: the break begins (at the depot); departed: it is over."""
         if event not in ("arrived", "departed"):
             return _error(message_id, "refused", f"{event} does not apply to a break")
@@ -154,7 +152,7 @@ class DriverHub:
         )
         if refused is not None:
             return _error(message_id, "refused", refused)
-        return Ok(id=message_id, detail=f"break {event}").model_dump()
+        return Ok(id=message_id, detail=f"break {event}")
 
     async def planned_break(
         self,
@@ -234,5 +232,5 @@ def _parse_stop_id(stop_id: str) -> tuple[BookingId | None, str | None]:
     return BookingId(ref), kind
 
 
-def _error(message_id: str | None, code: str, detail: str) -> dict[str, Any]:
-    return ErrorMessage(id=message_id, code=code, detail=detail).model_dump()
+def _error(message_id: str | None, code: str, detail: str) -> Reply:
+    return ErrorMessage(id=message_id, code=code, detail=detail)

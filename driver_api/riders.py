@@ -11,9 +11,9 @@ from __future__ import annotations
 import contextlib
 import logging
 from dataclasses import dataclass
-from typing import Any
 
 from dispatch.errors import UnavailableError
+from dispatch.service.plan_payload import PlanPayload, PlanStopPayload
 from dispatch.store import Repository
 from dispatch.store.errors import NotFoundError
 from dispatch.store.records import Booking
@@ -36,8 +36,8 @@ class RiderDirectory:
         self.repo = repo
         self._known: dict[str, RiderDetails] = {}
 
-    def missing(self, payload: dict[str, Any]) -> list[str]:
-        ids = {s["booking_id"] for s in payload["stops"] if s.get("booking_id")}
+    def missing(self, payload: PlanPayload) -> list[str]:
+        ids = {s["booking_id"] for s in payload["stops"] if s["booking_id"]}
         return sorted(i for i in ids if i not in self._known)
 
     def fetch(self, booking_ids: list[str]) -> None:
@@ -69,11 +69,11 @@ class RiderDirectory:
         first = name.split()[0] if name.split() else ""
         return RiderDetails(first, notes, b.origin.name, b.destination.name)
 
-    def enrich(self, payload: dict[str, Any]) -> dict[str, Any]:
+    def enrich(self, payload: PlanPayload) -> PlanPayload:
         """The payload with rider and place names where known (the input stays unchanged)."""
-        stops = []
+        stops: list[PlanStopPayload] = []
         for stop in payload["stops"]:
-            details = self._known.get(stop.get("booking_id") or "")
+            details = self._known.get(stop["booking_id"] or "")
             if details is None:
                 stops.append(stop)
                 continue

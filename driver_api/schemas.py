@@ -122,6 +122,10 @@ class ErrorMessage(_Out):
     detail: str
 
 
+#: The answer to a client message (remembered per message id: a resend gets it again).
+Reply = Ok | ErrorMessage
+
+
 def describe(exc: ValidationError) -> str:
     """A short, readable reason (``lat: Input should be less than or equal to 90``)."""
     parts = []
@@ -129,3 +133,45 @@ def describe(exc: ValidationError) -> str:
         where = ".".join(str(p) for p in error["loc"] if not isinstance(p, int))
         parts.append(f"{where}: {error['msg']}" if where else str(error["msg"]))
     return "; ".join(parts)
+
+
+# ---- REST answers ------------------------------------------------------------------------
+
+#: An instant as ISO 8601 text in the service's time zone, with its offset.
+IsoTime = Annotated[str, Field(json_schema_extra={"format": "date-time"})]
+
+
+class BreakTaken(_Out):
+    start: IsoTime
+    end: IsoTime
+
+
+class DeviceShift(_Out):
+    """Today's shift of the device's vehicle: its status, breaks taken, the plan it holds."""
+
+    vehicle_id: str
+    shift_id: str | None = Field(description="the day the dispatcher plans (bus-1@2026-11-25)")
+    status: Literal["planned", "active", "ended"]
+    start: IsoTime
+    end: IsoTime
+    breaks: list[BreakTaken]
+    on_break_since: IsoTime | None
+    plan_version: int | None = Field(description="the vehicle's current plan version")
+    acked_version: int | None = Field(description="the plan version the device acknowledged")
+    connected: bool = Field(description="the device's stream is connected")
+
+
+class MapPlace(_Out):
+    name: str
+    lat: float
+    lon: float
+    kind: str
+    population: int | None
+
+
+class DriverMap(_Out):
+    """Roads (Google encoded polylines, precision 5), places and bounds, for offline maps."""
+
+    bounds: tuple[float, float, float, float] = Field(description="south, west, north, east")
+    roads: list[str]
+    places: list[MapPlace]

@@ -22,6 +22,7 @@ from dispatch.service.runtime import Runtime
 from dispatch.store.records import Break, ShiftRecord, ShiftStatus
 from driver_api.devices import Device
 from driver_api.hub import DriverHub
+from driver_api.schemas import BreakTaken, DeviceShift
 from driver_api.state import get_hub
 
 log = logging.getLogger(__name__)
@@ -76,38 +77,38 @@ def _open_stops(hub: DriverHub, device: Device) -> tuple[int, int]:
     return len(stops), len(on_board)
 
 
-def _body(hub: DriverHub, device: Device, shift: ShiftRecord) -> dict[str, Any]:
+def _body(hub: DriverHub, device: Device, shift: ShiftRecord) -> DeviceShift:
     iso = hub.devices.iso
     shift_id = hub.shift_id(device)
     latest = hub.runtime.publisher.latest(shift_id) if shift_id else None
-    return {
-        "vehicle_id": device.vehicle_id,
-        "shift_id": shift_id,
-        "status": shift.status.value,
-        "start": iso(shift.start_at),
-        "end": iso(shift.end_at),
-        "breaks": [{"start": iso(b.start_at), "end": iso(b.end_at)} for b in shift.breaks],
-        "on_break_since": iso(device.on_break_since) if device.on_break_since else None,
-        "plan_version": latest.version if latest else None,
-        "acked_version": device.acked_version,
-        "connected": device.connections > 0,
-    }
+    return DeviceShift(
+        vehicle_id=device.vehicle_id,
+        shift_id=shift_id,
+        status=shift.status.value,
+        start=iso(shift.start_at),
+        end=iso(shift.end_at),
+        breaks=[BreakTaken(start=iso(b.start_at), end=iso(b.end_at)) for b in shift.breaks],
+        on_break_since=iso(device.on_break_since) if device.on_break_since else None,
+        plan_version=latest.version if latest else None,
+        acked_version=device.acked_version,
+        connected=device.connections > 0,
+    )
 
 
-@router.get("/shift")
+@router.get("/shift", response_model=DeviceShift)
 async def get_shift(
     request: Request, vehicle_id: VehicleId, authorization: Authorization = None
-) -> Any:
+) -> DeviceShift:
     hub = get_hub(request.app)
     device = await _device(hub, vehicle_id, authorization)
     shift = await run_in_threadpool(_today_shift, hub.runtime, vehicle_id)
     return _body(hub, device, shift)
 
 
-@router.post("/shift/start", responses=problems(409))
+@router.post("/shift/start", response_model=DeviceShift, responses=problems(409))
 async def start_shift(
     request: Request, vehicle_id: VehicleId, authorization: Authorization = None
-) -> Any:
+) -> DeviceShift:
     hub = get_hub(request.app)
     device = await _device(hub, vehicle_id, authorization)
     shift = await run_in_threadpool(_today_shift, hub.runtime, vehicle_id)
@@ -119,10 +120,10 @@ async def start_shift(
     return _body(hub, device, shift)
 
 
-@router.post("/shift/end", responses=problems(409))
+@router.post("/shift/end", response_model=DeviceShift, responses=problems(409))
 async def end_shift(
     request: Request, vehicle_id: VehicleId, authorization: Authorization = None
-) -> Any:
+) -> DeviceShift:
     hub = get_hub(request.app)
     device = await _device(hub, vehicle_id, authorization)
     shift = await run_in_threadpool(_today_shift, hub.runtime, vehicle_id)
@@ -140,10 +141,10 @@ async def end_shift(
     return _body(hub, device, shift)
 
 
-@router.post("/break/start", responses=problems(409))
+@router.post("/break/start", response_model=DeviceShift, responses=problems(409))
 async def start_break(
     request: Request, vehicle_id: VehicleId, authorization: Authorization = None
-) -> Any:
+) -> DeviceShift:
     hub = get_hub(request.app)
     device = await _device(hub, vehicle_id, authorization)
     shift = await run_in_threadpool(_today_shift, hub.runtime, vehicle_id)
@@ -158,10 +159,10 @@ async def start_break(
     return _body(hub, device, shift)
 
 
-@router.post("/break/end", responses=problems(409))
+@router.post("/break/end", response_model=DeviceShift, responses=problems(409))
 async def end_break(
     request: Request, vehicle_id: VehicleId, authorization: Authorization = None
-) -> Any:
+) -> DeviceShift:
     hub = get_hub(request.app)
     device = await _device(hub, vehicle_id, authorization)
     shift = await run_in_threadpool(_today_shift, hub.runtime, vehicle_id)

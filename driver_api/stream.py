@@ -14,22 +14,25 @@ import asyncio
 import contextlib
 import json
 import logging
-from typing import Any
+from typing import cast
 
 from fastapi import APIRouter, WebSocket
-from pydantic import ValidationError
+from pydantic import BaseModel, ValidationError
 from starlette.websockets import WebSocketState
 
 from dispatch.engine.adapters.publisher import PublishedPlan, Subscription
+from dispatch.service.plan_payload import PlanPayload
 from driver_api.devices import Device
 from driver_api.hub import UNAVAILABLE, DriverHub
 from driver_api.schemas import (
     Ack,
     ErrorMessage,
     Hello,
+    Ok,
     Ping,
     PlanMessage,
     Position,
+    Reply,
     StopEventIn,
     Welcome,
     client_message,
@@ -144,12 +147,12 @@ class Connection:
             server_time=self.hub.devices.iso(self.hub.runtime.clock()),
             ping_s=self.hub.params.ping_s,
         )
-        await self.send(welcome.model_dump())
+        await self.send(welcome)
         if latest is not None and self.sent_version != latest.version:
             await self._send_plan(latest)
 
-    async def send(self, body: dict[str, Any]) -> None:
-        await self.send_text(json.dumps(body, separators=(",", ":")))
+    async def send(self, message: BaseModel) -> None:
+        await self.send_text(message.model_dump_json())
 
     async def send_text(self, text: str) -> None:
         async with self._send_lock:
@@ -162,7 +165,8 @@ class Connection:
                 raise Closed from exc
 
     async def _send_plan(self, plan: PublishedPlan) -> None:
-        payload = await self.hub.plan_payload(dict(plan.payload))
+        # The publisher carries any JSON payload; the service publishes ``PlanPayload``s.
+        payload = await self.hub.plan_payload(cast(PlanPayload, plan.payload))
         message = PlanMessage.model_validate({"type": "plan", **payload})
         await self.send_text(message.model_dump_json())
         self.sent_version = plan.version
@@ -179,33 +183,32 @@ class Connection:
             if self.hub.shift_id(self.device) != self.shift_id:
                 self.close_code, self.close_reason = SERVICE_RESTART, "new shift: reconnect"
                 raise Closed
-            await self.send(Ping(at=self.hub.devices.iso(self.hub.runtime.clock())).model_dump())
+            await self.send(Ping(at=self.hub.devices.iso(self.hub.runtime.clock())))
 
     async def _read(self) -> None:
         while True:
             text = await _receive(self.ws)
             await self.send(await self._answer(text))
 
-    async def _answer(self, text: str) -> dict[str, Any]:
+    async def _answer(self, text: str) -> Reply:
         try:
             message = client_message.validate_json(text)
         except ValidationError as exc:
-            return ErrorMessage(
-                id=_message_id(text), code="invalid_message", detail=describe(exc)
-            ).model_dump()
+            return ErrorMessage(id=_message_id(text), code="invalid_message", detail=describe(exc))
         if isinstance(message, Hello):
             return ErrorMessage(
                 id=message.id, code="invalid_message", detail="already authenticated"
-            ).model_dump()
+            )
         known = self.device.reply_to(message.id)
         if known is not None:
             return _as_duplicate(known)
         reply = await self._handle(message)
-        if reply.get("code") != UNAVAILABLE:  # a report the database did not take: resend it
+        # A report the database did not take is not remembered: the device sends it again.
+        if not (isinstance(reply, ErrorMessage) and reply.code == UNAVAILABLE):
             self.device.remember(message.id, reply)
         return reply
 
-    async def _handle(self, message: Ack | Position | StopEventIn) -> dict[str, Any]:
+    async def _handle(self, message: Ack | Position | StopEventIn) -> Reply:
         if isinstance(message, Ack):
             return self.hub.ack(self.device, self.shift_id, message)
         if isinstance(message, Position):
@@ -217,8 +220,8 @@ class Connection:
             return await self.hub.stop_event(self.device, self.shift_id, message)
 
 
-def _as_duplicate(reply: dict[str, Any]) -> dict[str, Any]:
-    return {**reply, "duplicate": True} if reply.get("type") == "ok" else reply
+def _as_duplicate(reply: Reply) -> Reply:
+    return reply.model_copy(update={"duplicate": True}) if isinstance(reply, Ok) else reply
 
 
 def _message_id(text: str) -> str | None:

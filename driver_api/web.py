@@ -24,6 +24,7 @@ from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import HTMLResponse, Response
 from fastapi.staticfiles import StaticFiles
 
+from driver_api.schemas import DriverMap
 from driver_api.state import get_hub
 
 WEB_DIR = Path(__file__).parent / "web"
@@ -111,7 +112,11 @@ async def driver_page(
     return response
 
 
-@router.get("/v1/driver/map")
+@router.get(
+    "/v1/driver/map",
+    response_model=None,
+    responses={200: {"model": DriverMap, "description": "The map (maybe gzipped)"}},
+)
 async def map_roads(request: Request, a: AcceptEncoding = None) -> Response:
     """Roads (encoded polylines), places and bounds of the service area, for offline maps
     (the same map as ``GET /v1/map/roads``), gzipped for a phone on a slow network."""

@@ -7,7 +7,6 @@ from contextlib import AbstractAsyncContextManager, asynccontextmanager
 
 from fastapi import FastAPI
 from fastapi.concurrency import run_in_threadpool
-from pydantic import BaseModel
 
 from dispatch.service.runtime import Runtime
 from rider_api import (
@@ -29,6 +28,7 @@ from rider_api import (
     routes,
 )
 from rider_api.auth import StaffTokens
+from rider_api.schemas.common import PublicModel
 
 
 def create_app(
@@ -84,7 +84,7 @@ def create_app(
     return app
 
 
-class AreaPublic(BaseModel):
+class AreaPublic(PublicModel):
     """A service area: its short name, its title, and where its API and pages are."""
 
     area: str

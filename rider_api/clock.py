@@ -9,33 +9,35 @@ the service once, then keep counting (at ``speedup`` × real time) and ask again
 
 from __future__ import annotations
 
-from datetime import datetime
-from typing import Any
-
-from fastapi import APIRouter, Request
+from fastapi import APIRouter
 
 from dispatch.demo.clock import DemoClock
 from dispatch.service.runtime import Runtime
+from rider_api.deps import RuntimeDep
+from rider_api.openapi import problems
+from rider_api.schemas.common import at_zone
+from rider_api.schemas.service import ClockPublic
 
 router = APIRouter(prefix="/v1", tags=["clock"])
 
 
-def clock_view(runtime: Runtime) -> dict[str, Any]:
+def clock_view(runtime: Runtime) -> ClockPublic:
     """The service's time, its zone and whether it is a demo clock (and how fast it runs)."""
-    now = runtime.clock()
-    demo = isinstance(runtime.clock, DemoClock)
-    return {
-        "now": datetime.fromtimestamp(now, runtime.config.zone).isoformat(),
-        "time_zone": runtime.config.time_zone,
-        "demo": demo,
-        "speedup": runtime.clock.speedup if isinstance(runtime.clock, DemoClock) else 1.0,
-    }
+    demo = runtime.clock if isinstance(runtime.clock, DemoClock) else None
+    return ClockPublic(
+        now=at_zone(runtime.clock(), runtime.config.zone),
+        time_zone=runtime.config.time_zone,
+        demo=demo is not None,
+        speedup=demo.speedup if demo is not None else 1.0,
+    )
 
 
-@router.get("/clock", summary="The service's current time (demo time in the demo)")
-async def service_clock(request: Request) -> dict[str, Any]:
-    """``{"now": ISO 8601 in the service's zone, "time_zone", "demo": bool, "speedup"}``.
-
-    Pages show and pre-fill times from this clock, not from the device's."""
-    runtime: Runtime = request.app.state.runtime
+@router.get(
+    "/clock",
+    response_model=ClockPublic,
+    summary="The service's current time (demo time in the demo)",
+    responses=problems(),
+)
+async def service_clock(runtime: RuntimeDep) -> ClockPublic:
+    """Pages show and pre-fill times from this clock, not from the device's."""
     return clock_view(runtime)

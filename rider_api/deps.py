@@ -7,6 +7,7 @@ once at start-up by the composition root::
     app.state.search_index = SearchIndex(entries)
     app.state.stops = [...]          # objects with id, name, lat, lon
     app.state.time_zone = ZoneInfo("Europe/Berlin")
+    app.state.runtime = Runtime(...)  # the running service (``RuntimeDep``)
 
 Tests put fakes there, or use ``app.dependency_overrides``.
 """
@@ -23,6 +24,7 @@ from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
 from dispatch.errors import UnavailableError
 from dispatch.search import SearchIndex
+from dispatch.service.runtime import Runtime
 from rider_api.auth import Principal, Role, StaffTokens, require_role
 
 _bearer = HTTPBearer(auto_error=False, description="Staff token or booking access token")
@@ -124,6 +126,16 @@ BookingIdPath = Annotated[str, path_id("the booking's id (b_…)")]
 RiderIdPath = Annotated[str, path_id("the rider's id")]
 VehicleIdPath = Annotated[str, path_id("the vehicle's id, e.g. bus-1")]
 OrderIdPath = Annotated[str, path_id("the standing order's number")]
+
+
+def get_runtime(request: Request) -> Runtime:
+    """The running service (engine, store, map); 503 while it is still starting."""
+    runtime = _state(request, "runtime")
+    assert isinstance(runtime, Runtime)
+    return runtime
+
+
+RuntimeDep = Annotated[Runtime, Depends(get_runtime)]
 
 
 def get_search_index(request: Request) -> SearchIndex:

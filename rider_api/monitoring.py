@@ -19,7 +19,7 @@ from typing import ClassVar
 from fastapi import APIRouter, FastAPI, Request
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import JSONResponse, Response
-from pydantic import BaseModel
+from pydantic import BaseModel, ConfigDict
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from dispatch.cluster.bus import redis_check
@@ -34,11 +34,15 @@ NOT_READY_RETRY_S = 2
 
 
 class Alive(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
     status: str = "alive"
 
 
 class Readiness(BaseModel):
     """``ready`` when every check passed; ``checks`` names each check and its result."""
+
+    model_config = ConfigDict(extra="forbid")
 
     status: str
     area: str

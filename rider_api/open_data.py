@@ -12,7 +12,7 @@ import threading
 import time
 import zipfile
 from datetime import datetime
-from typing import Annotated, Any
+from typing import Annotated
 
 from fastapi import APIRouter, Path, Request
 from fastapi.concurrency import run_in_threadpool
@@ -22,6 +22,7 @@ from dispatch.opendata.export import MonthData, export_files, month_data, parse_
 from dispatch.service.runtime import Runtime
 from rider_api.deps import _state
 from rider_api.openapi import problems
+from rider_api.schemas.open_data import OpenMonthPublic
 
 router = APIRouter(prefix="/v1/open", tags=["open data"])
 CACHE_S = 300
@@ -50,20 +51,22 @@ def _month(runtime: Runtime, month: str) -> MonthData:
         return data
 
 
-@router.get("/{month}", responses=problems(422))
-async def month_figures(request: Request, month: MonthPath) -> dict[str, Any]:
+@router.get("/{month}", response_model=OpenMonthPublic, responses=problems(422))
+async def month_figures(request: Request, month: MonthPath) -> OpenMonthPublic:
     """The month's published tables (``current``: the service's month)."""
     runtime = _runtime(request)
     data = await run_in_threadpool(_month, runtime, month)
     p = runtime.config.publish
-    return {
-        "month": data.month,
-        "service": runtime.config.name,
-        "k": p.k_anonymity,
-        "licence": p.licence,
-        "tables": {**data.tables.rows, "suppression": data.tables.suppression},
-        "villages": data.villages,
-    }
+    return OpenMonthPublic.model_validate(
+        {
+            "month": data.month,
+            "service": runtime.config.name,
+            "k": p.k_anonymity,
+            "licence": p.licence,
+            "tables": {**data.tables.rows, "suppression": data.tables.suppression},
+            "villages": data.villages,
+        }
+    )
 
 
 @router.get(

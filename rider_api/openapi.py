@@ -31,6 +31,12 @@ DESCRIPTIONS = {
 _REF = {"$ref": "#/components/schemas/Problem"}
 
 
+#: ``openapi_extra`` of a route that anybody may call and staff may call with their token
+#: (e.g. a quote, which then counts as a hotline request): the bearer token is optional.
+#: FastAPI appends this to the route's security requirements; ``{}`` means "none needed".
+OPTIONAL_TOKEN: dict[str, Any] = {"security": [{}]}
+
+
 def problems(*statuses: int) -> dict[int | str, dict[str, Any]]:
     """``responses=`` for a route: these error statuses, as problem+json."""
     return {status: _problem_response(status) for status in statuses}

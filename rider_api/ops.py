@@ -14,8 +14,8 @@ as encoded polylines, small enough to draw an offline map in the browser.
 
 from __future__ import annotations
 
-from datetime import date, datetime, time, timedelta
-from typing import Annotated, Any
+from datetime import date, datetime, time, timedelta, tzinfo
+from typing import Annotated
 
 from fastapi import APIRouter, Header, Query, Request, Response
 from fastapi.concurrency import run_in_threadpool
@@ -25,8 +25,22 @@ from dispatch.errors import InputError
 from dispatch.model import BookingId, BookingStatus, StopKind, vehicle_of
 from dispatch.service.runtime import Runtime
 from dispatch.store.records import Booking
-from rider_api.deps import BearerToken, BookingIdPath, CurrentAgent, OptionalPrincipal
+from rider_api.deps import BookingAccessDep, BookingIdPath, CurrentAgent
 from rider_api.openapi import problems
+from rider_api.schemas.bookings import BookingVehiclePublic, VehiclePosition
+from rider_api.schemas.common import at_zone, maybe_at_zone
+from rider_api.schemas.ops import (
+    FleetBookingPublic,
+    FleetDropoffPublic,
+    FleetPickupPublic,
+    FleetPublic,
+    FleetStopPublic,
+    FleetVehiclePublic,
+    IncidentPublic,
+    PositionPublic,
+    ReoptimisationPublic,
+    RoadMapPublic,
+)
 
 router = APIRouter(prefix="/v1", tags=["dispatcher"])
 
@@ -47,17 +61,20 @@ def _runtime(request: Request) -> Runtime:
 @router.get(
     "/map/roads",
     summary="The road network for an offline map",
-    responses={304: {"description": "Not modified (the ETag given in If-None-Match)"}},
+    response_model=None,
+    responses={
+        200: {"model": RoadMapPublic, "description": "The road network (maybe gzipped)"},
+        304: {"description": "Not modified (the ETag given in If-None-Match)"},
+        **problems(),
+    },
 )
 async def roads(
     request: Request,
     accept_encoding: str | None = Header(default=None),
     if_none_match: str | None = Header(default=None),
 ) -> Response:
-    """``{"bounds": [south, west, north, east], "roads": ["<encoded polyline>", ...],
-    "places": [{"name", "lat", "lon", "kind", "population"}]}``: each road once, in Google's
-    encoded polyline format (precision 5); places are OSM's named places (``kind`` city,
-    town, village, suburb, hamlet, isolated_dwelling)."""
+    """Each road once, in Google's encoded polyline format (precision 5); places are OSM's
+    named places (``kind`` city, town, village, suburb, hamlet, isolated_dwelling)."""
     encoded = await run_in_threadpool(_runtime(request).geometry.encoded_map)
     headers = {"ETag": encoded.etag, "Cache-Control": "public, max-age=3600"}
     if if_none_match == encoded.etag:
@@ -91,8 +108,9 @@ def _day_bounds(runtime: Runtime, now: int, day: date | None) -> tuple[int, int]
     return int(start.timestamp()), int((start + timedelta(days=1)).timestamp())
 
 
-def fleet_view(runtime: Runtime, now: int, day: date | None = None) -> dict[str, Any]:
+def fleet_view(runtime: Runtime, now: int, day: date | None = None) -> FleetPublic:
     """What the dispatcher sees: vehicles and bookings of ``day`` (today), re-optimisations."""
+    zone = runtime.config.zone
     day_start, day_end = _day_bounds(runtime, now, day)
     bookings = runtime.repo.list_bookings_between(day_start, day_end)
     by_id = {b.id: b for b in bookings}
@@ -101,30 +119,30 @@ def fleet_view(runtime: Runtime, now: int, day: date | None = None) -> dict[str,
     shifts = view.shifts_between(max(now, day_start), day_end)
     shifts.sort(key=lambda v: (vehicle_of(v.shift_id), v.shift_start))
     names = {v.id: v.name or v.id for v in runtime.config.fleet.vehicles}
-    return {
-        "now": runtime.booking.iso(now),
-        "day": datetime.fromtimestamp(day_start, runtime.config.zone).date().isoformat(),
-        "vehicles": [_vehicle(runtime, v, now, names, by_id) for v in shifts],
-        "bookings": [_booking(runtime, b) for b in bookings],
-        "reoptimisations": [
-            {
-                "at": runtime.booking.iso(int(a["at"])),
-                "drive_saved_s": int(a["drive_saved_s"]),
-                "vehicles_changed": int(a["vehicles_changed"]),
-                "bookings_moved": int(a.get("bookings_moved", 0)),
-            }
+    return FleetPublic(
+        now=at_zone(now, zone),
+        day=datetime.fromtimestamp(day_start, zone).date(),
+        vehicles=[_vehicle(runtime, v, now, names, by_id) for v in shifts],
+        bookings=[_booking(b, zone) for b in bookings],
+        reoptimisations=[
+            ReoptimisationPublic(
+                at=at_zone(a.at, zone),
+                drive_saved_s=a.drive_saved_s,
+                vehicles_changed=a.vehicles_changed,
+                bookings_moved=a.bookings_moved,
+            )
             for a in reversed(summary.recent_adoptions if summary else ())
         ],
-        "incidents": [
-            {
-                "booking_id": i.booking_id,
-                "kind": i.kind,
-                "detail": i.detail,
-                "since": runtime.booking.iso(i.opened_at),
-            }
+        incidents=[
+            IncidentPublic(
+                booking_id=i.booking_id,
+                kind=i.kind,
+                detail=i.detail,
+                since=at_zone(i.opened_at, zone),
+            )
             for i in runtime.repo.list_incidents()
         ],
-    }
+    )
 
 
 def _vehicle(
@@ -133,33 +151,35 @@ def _vehicle(
     now: int,
     names: dict[str, str],
     bookings: dict[BookingId, Booking],
-) -> dict[str, Any]:
+) -> FleetVehiclePublic:
+    zone = runtime.config.zone
     base = vehicle_of(v.shift_id)
     lat, lon = runtime.network.node_coords(v.position_node)
     in_service = v.in_service(now)
     # A driver's device that is online listens for its shift vehicle's plan versions.
     connected = runtime.publisher.subscriber_count(v.shift_id) > 0
     upcoming = v.stops[:NEXT_STOPS]
-    return {
-        "vehicle_id": v.shift_id,
-        "name": names.get(base, base),
-        "shift_start": runtime.booking.iso(v.shift_start),
-        "shift_end": runtime.booking.iso(v.shift_end),
-        "in_service": in_service,
-        "position": {"lat": lat, "lon": lon, "at": runtime.booking.iso(v.position_at)},
-        "connected": connected,
-        "lost_contact": in_service and not connected,
-        "late": v.late,
-        "late_s": v.late_s,
-        "plan_version": v.plan_version,
-        "stops_left": len(v.stops),
-        "next_stops": [_stop(runtime, p, bookings) for p in upcoming],
+    return FleetVehiclePublic(
+        vehicle_id=v.shift_id,
+        name=names.get(base, base),
+        shift_start=at_zone(v.shift_start, zone),
+        shift_end=at_zone(v.shift_end, zone),
+        in_service=in_service,
+        position=PositionPublic(lat=lat, lon=lon, at=at_zone(v.position_at, zone)),
+        connected=connected,
+        lost_contact=in_service and not connected,
+        late=v.late,
+        late_s=v.late_s,
+        plan_version=v.plan_version,
+        stops_left=len(v.stops),
+        next_stops=[_stop(runtime, p, bookings) for p in upcoming],
         # The roads from the bus through its next stops, one encoded polyline.
-        "route": runtime.geometry.line([v.position_node, *(p.node for p in upcoming)]),
-    }
+        route=runtime.geometry.line([v.position_node, *(p.node for p in upcoming)]),
+    )
 
 
-def _stop(runtime: Runtime, p: StopView, bookings: dict[BookingId, Booking]) -> dict[str, Any]:
+def _stop(runtime: Runtime, p: StopView, bookings: dict[BookingId, Booking]) -> FleetStopPublic:
+    zone = runtime.config.zone
     booking = bookings.get(p.trip.booking_id)
     pickup = p.stop.kind is StopKind.PICKUP
     name = None
@@ -167,43 +187,49 @@ def _stop(runtime: Runtime, p: StopView, bookings: dict[BookingId, Booking]) -> 
         name = booking.origin.name if pickup else booking.destination.name
     is_break = p.stop.kind is StopKind.BREAK
     lat, lon = runtime.network.node_coords(p.node)
-    return {
-        "booking_id": None if is_break else p.trip.booking_id,
-        "kind": p.stop.kind.value,
-        "name": name,
-        "lat": lat,
-        "lon": lon,
-        "arrival": runtime.booking.iso(p.stop.arrival),
+    return FleetStopPublic(
+        booking_id=None if is_break else p.trip.booking_id,
+        kind=p.stop.kind.value,
+        name=name,
+        lat=lat,
+        lon=lon,
+        arrival=at_zone(p.stop.arrival, zone),
         # When the stop is served: a bus early for a pickup window waits for it.
-        "service_start": runtime.booking.iso(p.stop.start),
-        "late_s": p.late_s,
-    }
+        service_start=at_zone(p.stop.start, zone),
+        late_s=p.late_s,
+    )
 
 
-def _booking(runtime: Runtime, b: Booking) -> dict[str, Any]:
-    iso = runtime.booking.iso
-    return {
-        "booking_id": b.id,
-        "status": b.status.value,
-        "pickup": {
-            "name": b.origin.name,
-            "window_start": iso(b.pickup_window_start),
-            "window_end": iso(b.pickup_window_end),
-        },
-        "dropoff": {"name": b.destination.name, "latest_arrival": iso(b.latest_arrival)},
-        "pickup_eta": iso(b.planned_pickup),
-        "passengers": b.passengers,
-        "wheelchairs": b.wheelchairs,
-        "vehicle_id": b.vehicle_id,
-    }
+def _booking(b: Booking, zone: tzinfo) -> FleetBookingPublic:
+    return FleetBookingPublic(
+        booking_id=b.id,
+        status=b.status,
+        pickup=FleetPickupPublic(
+            name=b.origin.name,
+            window_start=at_zone(b.pickup_window_start, zone),
+            window_end=at_zone(b.pickup_window_end, zone),
+        ),
+        dropoff=FleetDropoffPublic(
+            name=b.destination.name, latest_arrival=at_zone(b.latest_arrival, zone)
+        ),
+        pickup_eta=maybe_at_zone(b.planned_pickup, zone),
+        passengers=b.passengers,
+        wheelchairs=b.wheelchairs,
+        vehicle_id=b.vehicle_id,
+    )
 
 
-@router.get("/ops/fleet", summary="The fleet now (dispatcher view)", responses=problems(401, 403))
+@router.get(
+    "/ops/fleet",
+    response_model=FleetPublic,
+    summary="The fleet now (dispatcher view)",
+    responses=problems(401, 403),
+)
 async def fleet(
     request: Request,
     _staff: CurrentAgent,
     day: Annotated[date | None, Query(description="A service day (default: today)")] = None,
-) -> dict[str, Any]:
+) -> FleetPublic:
     """Vehicles of the day's shifts (position, plan, late, lost contact), the day's
     bookings, the latest re-optimisations, and open incidents (confirmed bookings that no
     bus's plan holds: call the rider, cancel or rebook)."""
@@ -214,7 +240,7 @@ async def fleet(
 # ---- the rider's bus --------------------------------------------------------------------
 
 
-def bus_on_its_way(runtime: Runtime, booking_id: BookingId) -> dict[str, Any] | None:
+def bus_on_its_way(runtime: Runtime, booking_id: BookingId) -> VehiclePosition | None:
     """Where the booking's bus is, once it really drives to the rider or carries them.
 
     "On its way" means: the driver's device is connected (so the position is live, not the
@@ -243,23 +269,24 @@ def bus_on_its_way(runtime: Runtime, booking_id: BookingId) -> dict[str, Any] | 
     if not heading_here and trip.status is not BookingStatus.ON_BOARD:
         return None
     lat, lon = runtime.network.node_coords(shift.position_node)
-    return {"lat": lat, "lon": lon, "at": runtime.booking.iso(shift.position_at)}
+    return VehiclePosition(lat=lat, lon=lon, at=at_zone(shift.position_at, runtime.config.zone))
 
 
 @router.get(
     "/bookings/{booking_id}/vehicle",
+    response_model=BookingVehiclePublic,
     summary="The rider's bus, once it is on its way",
     responses=problems(401, 404),
 )
 async def booking_vehicle(
-    request: Request, booking_id: BookingIdPath, token: BearerToken, staff: OptionalPrincipal
-) -> dict[str, Any]:
-    """``{"vehicle": {"lat", "lon", "at"} | null}``: the bus's last reported position while it
-    drives to the pickup or carries the rider. Booking access token or staff token."""
+    request: Request, booking_id: BookingIdPath, access: BookingAccessDep
+) -> BookingVehiclePublic:
+    """The bus's last reported position while it drives to the pickup or carries the
+    rider, else ``null``. Booking access token or staff token."""
     runtime = _runtime(request)
 
-    def load() -> dict[str, Any]:
-        booking = runtime.booking.authorise(booking_id, token, staff is not None)
-        return {"vehicle": bus_on_its_way(runtime, booking.id)}
+    def load() -> BookingVehiclePublic:
+        booking = runtime.booking.authorise(booking_id, access.token, access.staff is not None)
+        return BookingVehiclePublic(vehicle=bus_on_its_way(runtime, booking.id))
 
     return await run_in_threadpool(load)

@@ -3,37 +3,36 @@
 from __future__ import annotations
 
 from datetime import date, datetime, timedelta
-from typing import Annotated, Any
+from typing import Annotated
 
-from fastapi import APIRouter, Query, Request
+from fastapi import APIRouter, Query
 from fastapi.concurrency import run_in_threadpool
 
 from dispatch.errors import InputError
 from dispatch.fairness.replayed import centre_places, group_rows, served_gap
 from dispatch.opendata.trips import Villages, public_trips
 from dispatch.service.runtime import Runtime
-from rider_api.deps import CurrentAgent, _state
+from rider_api.deps import CurrentAgent, RuntimeDep
 from rider_api.openapi import problems
+from rider_api.schemas.ops import FairnessOptionPublic, FairnessPublic, GroupFiguresPublic
 
 router = APIRouter(prefix="/v1/ops", tags=["dispatcher"])
 
 
-@router.get("/fairness", responses=problems(401, 403, 422))
+@router.get("/fairness", response_model=FairnessPublic, responses=problems(401, 403, 422))
 async def fairness(
-    request: Request,
+    runtime: RuntimeDep,
     agent: CurrentAgent,
     day: Annotated[
         str | None,
         Query(pattern=r"^\d{4}-\d{2}-\d{2}$", description="the service day (default: today)"),
     ] = None,
-) -> dict[str, Any]:
+) -> FairnessPublic:
     """Served share, wait, lateness and rejections by group: wheelchair, phone/app,
     standing order, village, centre/periphery (staff only: not k-anonymous); with the
     fairness option, where the day stands against its bound (``fairness_option``)."""
-    runtime = _state(request, "runtime")
-    assert isinstance(runtime, Runtime)
 
-    def collect() -> dict[str, Any]:
+    def collect() -> FairnessPublic:
         zone = runtime.config.zone
         when = _day(day) if day else datetime.fromtimestamp(runtime.clock(), zone).date()
         start = int(datetime(when.year, when.month, when.day, tzinfo=zone).timestamp())
@@ -45,30 +44,30 @@ async def fairness(
             Villages(runtime.network.places), zone,
         )  # fmt: skip
         rows = group_rows(trips, centre_places(runtime.network.places))
-        return {
-            "day": when.isoformat(),
-            "groups": rows,
-            "wheelchair_gap": served_gap(rows),
-            "fairness_option": option_state(runtime, when),
-        }
+        return FairnessPublic(
+            day=when,
+            groups=[GroupFiguresPublic.model_validate(r) for r in rows],
+            wheelchair_gap=served_gap(rows),
+            fairness_option=option_state(runtime, when),
+        )
 
     return await run_in_threadpool(collect)
 
 
-def option_state(runtime: Runtime, day: date) -> dict[str, Any] | None:
+def option_state(runtime: Runtime, day: date) -> FairnessOptionPublic | None:
     """The fairness option as the booking service applies it on ``day`` (None: off)."""
     fairness = runtime.booking.fairness
     if fairness is None:
         return None
     gap = fairness.gap(day)
-    return {
-        "max_gap": gap.max_gap,
-        "extra_wait_min": gap.extra_wait_min,
-        "wheelchair_share": gap.wheelchair_share,
-        "others_share": gap.others_share,
-        "trailing_by": gap.trailing_by,
-        "asks_again": gap.asks_again,
-    }
+    return FairnessOptionPublic(
+        max_gap=gap.max_gap,
+        extra_wait_min=gap.extra_wait_min,
+        wheelchair_share=gap.wheelchair_share,
+        others_share=gap.others_share,
+        trailing_by=gap.trailing_by,
+        asks_again=gap.asks_again,
+    )
 
 
 def _day(text: str) -> date:

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Sequence
-from typing import Any
 
 from fastapi import APIRouter, Query, Request
 from fastapi.concurrency import run_in_threadpool
@@ -20,9 +19,10 @@ from dispatch.service.standing_orders import DateOutcome, StandingOrders
 from dispatch.store.errors import RiderNotFound, StandingOrderNotFound
 from dispatch.store.records import Address, Place, Rider, StandingOrder
 from dispatch.store.records import RiderNeeds as StoredNeeds
-from rider_api.deps import CurrentAgent, OrderIdPath, RiderIdPath
+from rider_api.deps import CurrentAgent, OrderIdPath, RiderIdPath, RuntimeDep, TimeZoneDep
 from rider_api.openapi import problems
 from rider_api.ops import check_day
+from rider_api.schemas.bookings import BookingPublic
 from rider_api.schemas.common import LocationIn
 from rider_api.schemas.riders import (
     AddressIn,
@@ -86,20 +86,13 @@ async def create(request: Request, _agent: CurrentAgent, body: RiderCreate) -> R
     return _public(await run_in_threadpool(insert))
 
 
-@router.get("/{rider_id}/bookings", responses=problems(404))
+@router.get("/{rider_id}/bookings", response_model=list[BookingPublic], responses=problems(404))
 async def bookings(
-    request: Request, _agent: CurrentAgent, rider_id: RiderIdPath
-) -> list[dict[str, Any]]:
+    runtime: RuntimeDep, _agent: CurrentAgent, rider_id: RiderIdPath, zone: TimeZoneDep
+) -> list[BookingPublic]:
     """The caller's bookings, newest first, with their promises and current times."""
-    runtime = _runtime(request)
-
-    def load() -> list[dict[str, Any]]:
-        runtime.repo.get_rider(rider_id)
-        return [
-            runtime.booking.booking_json(b) for b in runtime.repo.list_bookings_for_rider(rider_id)
-        ]
-
-    return await run_in_threadpool(load)
+    views = await run_in_threadpool(runtime.booking.rider_bookings, rider_id)
+    return [BookingPublic.of(v, zone) for v in views]
 
 
 # ---- standing orders ---------------------------------------------------------------------

@@ -9,8 +9,16 @@ from __future__ import annotations
 from dataclasses import dataclass
 from enum import StrEnum
 
-from dispatch.model import BookingId, Plan, Route, ShiftId, Snapshot, StopKind, TimeWindow
-from dispatch.model import BookingStatus as BookingStatus
+from dispatch.model import (
+    BookingId,
+    BookingStatus,
+    Plan,
+    Route,
+    ShiftId,
+    Snapshot,
+    StopKind,
+    TimeWindow,
+)
 
 OPEN_STATUSES = frozenset({BookingStatus.CONFIRMED, BookingStatus.ON_BOARD})
 

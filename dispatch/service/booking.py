@@ -15,10 +15,9 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, replace
-from datetime import datetime
-from typing import Any
+from typing import NotRequired, TypedDict, cast
 
 from dispatch.booking_rules import time_problem
 from dispatch.config import ServiceConfig
@@ -35,7 +34,7 @@ from dispatch.engine.events import (
 )
 from dispatch.errors import AuthError, ConflictError, DispatchError, InputError, SnapError
 from dispatch.fairness.live import live_fairness
-from dispatch.model import BookingId
+from dispatch.model import BookingId, BookingStatus
 from dispatch.roads.network import RoadNetwork
 from dispatch.service.etas import EtaBoard
 from dispatch.service.ids import new_id
@@ -51,7 +50,7 @@ from dispatch.store.errors import (
 )
 from dispatch.store.records import (
     Booking,
-    BookingStatus,
+    ConfirmResult,
     NewBooking,
     Offer,
     Place,
@@ -68,12 +67,119 @@ UNPLACED_NOTICE = (
 )
 
 
+@dataclass(frozen=True, slots=True)
+class QuotedOffer:
+    """One offer of a quote: where and when the bus picks up, and its promise (epoch seconds)."""
+
+    offer_id: str
+    origin: Place
+    destination: Place
+    window_start: int
+    window_end: int
+    pickup_eta: int
+    dropoff_eta: int
+    latest_arrival: int
+    expires_at: int
+
+
+@dataclass(frozen=True, slots=True)
+class QuoteResult:
+    """The answer to a request: offers, or why there is none and times that would work."""
+
+    quote_id: str
+    offers: tuple[QuotedOffer, ...]
+    reason: str | None = None
+    alternatives: tuple[int, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class BookingView:
+    """A booking as its rider sees it: the promise, the current ETAs, and a notice if any.
+
+    ``access_token`` is there only in the answer to the booking itself (shown once)."""
+
+    booking_id: str
+    status: BookingStatus
+    origin: Place
+    destination: Place
+    passengers: int
+    wheelchairs: int
+    window_start: int
+    window_end: int
+    latest_arrival: int
+    pickup_eta: int | None
+    dropoff_eta: int | None
+    notice: str | None = None
+    access_token: str | None = None
+
+    def as_json(self) -> StoredView:
+        """As stored with the idempotency key (the store seals ``access_token``)."""
+        stored: StoredView = {
+            "booking_id": self.booking_id,
+            "status": self.status.value,
+            "origin": _place_dict(self.origin),
+            "destination": _place_dict(self.destination),
+            "passengers": self.passengers,
+            "wheelchairs": self.wheelchairs,
+            "window_start": self.window_start,
+            "window_end": self.window_end,
+            "latest_arrival": self.latest_arrival,
+            "pickup_eta": self.pickup_eta,
+            "dropoff_eta": self.dropoff_eta,
+            "notice": self.notice,
+        }
+        if self.access_token is not None:
+            stored["access_token"] = self.access_token
+        return stored
+
+    @classmethod
+    def from_json(cls, d: StoredView) -> BookingView:
+        return cls(
+            d["booking_id"],
+            BookingStatus(d["status"]),
+            _place_from(d["origin"]),
+            _place_from(d["destination"]),
+            d["passengers"],
+            d["wheelchairs"],
+            d["window_start"],
+            d["window_end"],
+            d["latest_arrival"],
+            d["pickup_eta"],
+            d["dropoff_eta"],
+            d["notice"],
+            d.get("access_token"),
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class BookingAnswer:
+    """The outcome of :meth:`BookingService.book`: the booking made (``status_code`` 201),
+    or for a retry with the same idempotency key the answer stored for the first attempt.
+
+    ``legacy`` holds an answer stored in the API's words by an earlier version of the
+    service (sent again as it was); ``view`` is ``None`` then."""
+
+    booking_id: str
+    status_code: int
+    view: BookingView | None
+    legacy: Mapping[str, object] | None = None
+
+
 class OfferGoneError(ConflictError):
     """The offer expired or can no longer be served; ``fresh`` holds new offers, if any."""
 
-    def __init__(self, message: str, fresh: dict[str, Any] | None) -> None:
+    def __init__(self, message: str, fresh: QuoteResult | None) -> None:
         super().__init__(message)
         self.fresh = fresh
+
+
+@dataclass(frozen=True, slots=True)
+class RiderContact:
+    """Who rides (the driver sees the first name) and a note for the driver."""
+
+    name: str
+    rider_id: str | None = None
+    notes: str = ""
 
 
 @dataclass(frozen=True, slots=True)
@@ -104,7 +210,7 @@ class QuoteInput:
             walker=self.walker or needs.walker,
         )
 
-    def as_json(self) -> dict[str, Any]:
+    def as_json(self) -> QuoteInputJson:
         return {
             "origin": _place_json(self.origin),
             "destination": _place_json(self.destination),
@@ -117,7 +223,7 @@ class QuoteInput:
         }
 
     @classmethod
-    def from_json(cls, data: dict[str, Any]) -> QuoteInput:
+    def from_json(cls, data: QuoteInputJson) -> QuoteInput:
         return cls(
             PlaceInput(**data["origin"]),
             PlaceInput(**data["destination"]),
@@ -130,7 +236,54 @@ class QuoteInput:
         )
 
 
-def _place_json(p: PlaceInput) -> dict[str, Any]:
+class PlaceInputJson(TypedDict):
+    stop_id: str | None
+    lat: float | None
+    lon: float | None
+
+
+class QuoteInputJson(TypedDict):
+    """A request as stored with its offers (to quote it again when the offer is gone)."""
+
+    origin: PlaceInputJson
+    destination: PlaceInputJson
+    depart_after: int | None
+    arrive_by: int | None
+    passengers: int
+    wheelchairs: int
+    extra_boarding_s: NotRequired[int]
+    walker: NotRequired[bool]
+
+
+class StoredPlace(TypedDict):
+    """A resolved place as stored with an offer."""
+
+    name: str
+    lat: float
+    lon: float
+    stop_id: str | None
+    node: int | None
+
+
+class StoredView(TypedDict):
+    """A :class:`BookingView` as kept for the retries of a booking (see ``as_json``)."""
+
+    booking_id: str
+    status: str
+    origin: StoredPlace
+    destination: StoredPlace
+    passengers: int
+    wheelchairs: int
+    window_start: int
+    window_end: int
+    latest_arrival: int
+    pickup_eta: int | None
+    dropoff_eta: int | None
+    notice: str | None
+    access_token: NotRequired[str]
+
+
+def _place_json(p: PlaceInput) -> PlaceInputJson:
     return {"stop_id": p.stop_id, "lat": p.lat, "lon": p.lon}
 
 
@@ -185,7 +338,7 @@ class BookingService:
 
     # ---- quotes -------------------------------------------------------------------------
 
-    def quote(self, q: QuoteInput) -> dict[str, Any]:
+    def quote(self, q: QuoteInput) -> QuoteResult:
         now = self.clock()
         origin, destination = self.resolve(q.origin), self.resolve(q.destination)
         if origin.node == destination.node:
@@ -204,17 +357,13 @@ class BookingService:
             extra_boarding_s=self.extra_boarding_s(q),
         )
         quote_id, answer = self._ask(spec, now)
-        records: list[Offer] = []
-        offers = [
-            self._offer_json(o, origin, destination, q, quote_id, now, records)
-            for o in answer.offers
-        ]
-        self.repo.save_offers(records)
-        body: dict[str, Any] = {"quote_id": quote_id, "offers": offers}
-        if not offers:
-            body["reason"] = answer.reason
-            body["alternatives"] = [self.iso(t) for t in answer.alternatives]
-        return body
+        offers = tuple(_quoted(o, origin, destination) for o in answer.offers)
+        self.repo.save_offers(
+            [_offer_record(o, origin, destination, q, quote_id, now) for o in answer.offers]
+        )
+        if offers:
+            return QuoteResult(quote_id, offers)
+        return QuoteResult(quote_id, (), answer.reason, tuple(answer.alternatives))
 
     def _ask(self, spec: TripSpec, now: int) -> tuple[str, QuoteAnswered]:
         """The engine's answer; with the fairness option, a wheelchair user's refused
@@ -241,106 +390,74 @@ class BookingService:
         walker = self.config.service_times.walker_extra_s if q.walker else 0
         return q.extra_boarding_s + walker
 
-    def _offer_json(
-        self,
-        o: OfferMade,
-        origin: Place,
-        destination: Place,
-        q: QuoteInput,
-        quote_id: str,
-        now: int,
-        records: list[Offer],
-    ) -> dict[str, Any]:
-        request = {
-            "input": q.as_json(),
-            "origin": _place_dict(origin),
-            "destination": _place_dict(destination),
-        }
-        promise = {
-            "window_start": o.promise.pickup_window.start,
-            "window_end": o.promise.pickup_window.end,
-            "latest_arrival": o.promise.latest_arrival,
-            "pickup_eta": o.pickup_eta,
-            "dropoff_eta": o.dropoff_eta,
-        }
-        records.append(
-            Offer(o.offer_id, quote_id, request, promise, o.expires_at, now, o.vehicle_id)
-        )
-        return {
-            "offer_id": o.offer_id,
-            "pickup": {
-                **_place_public(origin),
-                "window_start": self.iso(o.promise.pickup_window.start),
-                "window_end": self.iso(o.promise.pickup_window.end),
-                "eta": self.iso(o.pickup_eta),
-            },
-            "dropoff": {
-                **_place_public(destination),
-                "eta": self.iso(o.dropoff_eta),
-                "latest_arrival": self.iso(o.promise.latest_arrival),
-            },
-            "expires_at": self.iso(o.expires_at),
-        }
-
     # ---- bookings -----------------------------------------------------------------------
 
     def book(
         self,
         offer_id: str,
-        rider: dict[str, Any],
-        notes: str,
+        rider: RiderContact,
         key: str | None,
-        body: dict[str, Any],
+        body: Mapping[str, object],
         standing_order_id: int | None = None,
-    ) -> tuple[int, dict[str, Any]]:
+    ) -> BookingAnswer:
+        """Book ``offer_id``; ``body`` (the request as sent) tells a retry with the same
+        ``key`` from another use of the key (which gets the first attempt's answer)."""
         request_hash = hashlib.sha256(json.dumps(body, sort_keys=True).encode()).hexdigest()
         stored = self.repo.stored_confirmation(key, request_hash)
         if stored is not None:  # a retry of a booking that was made
-            return stored.status_code, stored.response
+            return _replay(stored)
         try:
             offer = self.repo.get_offer(offer_id)
         except OfferNotFound:
             raise OfferGoneError("unknown or expired offer", None) from None
         token = new_token()
+        made: list[BookingView] = []
+
+        def answer(b: Booking) -> dict[str, object]:
+            made.append(self.view(b, token))
+            return dict(made[-1].as_json())
+
         commit = BookingCommit(
             lambda accepted: Confirmation(
                 offer_id,
-                self._new_booking(accepted, offer, rider, notes, token, standing_order_id),
+                self._new_booking(accepted, offer, rider, token, standing_order_id),
                 key,
                 request_hash,
-                lambda b: self.booking_json(b, token=token),
+                answer,
             )
         )
         booking_id = BookingId(new_id("b"))
         try:
             commands = self.runner.call(BookingRequested(booking_id, offer_id), persist=commit)
         except AlreadyConfirmed as exc:  # a concurrent attempt with the same key was first
-            return exc.stored.status_code, exc.stored.response
+            return _replay(exc.stored)
         except OfferAlreadyUsed:
             raise ConflictError("this offer has been booked already") from None
         except OfferExpired:
             raise OfferGoneError("the offer has expired; here are fresh offers", None) from None
         if commit.result is not None:
-            return commit.result.status_code, commit.result.response
+            if commit.result.replayed or not made:
+                return _replay(commit.result)
+            return BookingAnswer(commit.result.booking_id, commit.result.status_code, made[-1])
         rejected = next(c for c in commands if isinstance(c, BookingRejected))
         return self._rejected(rejected, offer_id, key, request_hash)
 
     def _rejected(
         self, rejected: BookingRejected, offer_id: str, key: str | None, request_hash: str
-    ) -> tuple[int, dict[str, Any]]:
+    ) -> BookingAnswer:
         # The engine commits a booking before it takes the next event, so a retry that
         # finds the offer used (or already forgotten) finds the first attempt's answer.
         if key is not None and rejected.code in ("used", "unknown_offer"):
             stored = self.repo.stored_confirmation(key, request_hash)
             if stored is not None:
-                return stored.status_code, stored.response
+                return _replay(stored)
         if rejected.code == "unknown_offer":
             raise OfferGoneError("unknown or expired offer", None)
         if rejected.code == "used":
             raise ConflictError("this offer has been booked already")
         raise OfferGoneError(f"{rejected.reason}; here are fresh offers", self._fresh(offer_id))
 
-    def _fresh(self, offer_id: str) -> dict[str, Any] | None:
+    def _fresh(self, offer_id: str) -> QuoteResult | None:
         try:
             offer = self.repo.get_offer(offer_id)
             return self.quote(QuoteInput.from_json(offer.request["input"]))
@@ -351,15 +468,14 @@ class BookingService:
         self,
         accepted: BookingAccepted,
         offer: Offer,
-        rider: dict[str, Any],
-        notes: str,
+        rider: RiderContact,
         token: str,
         standing_order_id: int | None,
     ) -> NewBooking:
         """The booking as the engine placed it (vehicle, promise, planned times)."""
         return NewBooking(
             booking_id=accepted.booking_id,
-            rider_id=rider.get("rider_id"),
+            rider_id=rider.rider_id,
             origin=_place_from(offer.request["origin"]),
             destination=_place_from(offer.request["destination"]),
             passengers=accepted.trip.passengers,
@@ -375,34 +491,29 @@ class BookingService:
             planned_dropoff=accepted.dropoff_eta,
             vehicle_id=accepted.vehicle_id,
             access_token_hash=hash_token(token),
-            notes=(f"{rider.get('name', '')}: {notes}" if notes else rider.get("name", ""))[:500],
+            notes=(f"{rider.name}: {rider.notes}" if rider.notes else rider.name)[:500],
             standing_order_id=standing_order_id,
         )
 
-    def booking_json(self, b: Booking, token: str | None = None) -> dict[str, Any]:
+    def view(self, b: Booking, access_token: str | None = None) -> BookingView:
+        """The booking with its current ETAs (from the buses' positions, else as planned)."""
         eta = self.etas.get(b.id)
-        body: dict[str, Any] = {
-            "booking_id": b.id,
-            "status": b.status.value,
-            "pickup": {
-                **_place_public(b.origin),
-                "window_start": self.iso(b.pickup_window_start),
-                "window_end": self.iso(b.pickup_window_end),
-            },
-            "dropoff": {
-                **_place_public(b.destination),
-                "latest_arrival": self.iso(b.latest_arrival),
-            },
-            "passengers": b.passengers,
-            "wheelchairs": b.wheelchairs,
-            "pickup_eta": self.iso(eta[0] if eta else b.planned_pickup),
-            "dropoff_eta": self.iso(eta[1] if eta else b.planned_dropoff),
-        }
-        if token is not None:
-            body["access_token"] = token
-        if b.status is BookingStatus.UNPLACED:
-            body["notice"] = UNPLACED_NOTICE
-        return body
+        notice = UNPLACED_NOTICE if b.status is BookingStatus.UNPLACED else None
+        return BookingView(
+            b.id,
+            b.status,
+            b.origin,
+            b.destination,
+            b.passengers,
+            b.wheelchairs,
+            b.pickup_window_start,
+            b.pickup_window_end,
+            b.latest_arrival,
+            eta[0] if eta else b.planned_pickup,
+            eta[1] if eta else b.planned_dropoff,
+            notice,
+            access_token,
+        )
 
     def authorise(self, booking_id: str, token: str | None, agent: bool) -> Booking:
         try:
@@ -413,20 +524,22 @@ class BookingService:
             raise AuthError("this booking needs its access token")
         return booking
 
-    def get_booking(self, booking_id: str, token: str | None, agent: bool) -> dict[str, Any]:
-        return self.booking_json(self.authorise(booking_id, token, agent))
+    def get_booking(self, booking_id: str, token: str | None, agent: bool) -> BookingView:
+        return self.view(self.authorise(booking_id, token, agent))
 
-    def cancel(self, booking_id: str, token: str | None, agent: bool) -> dict[str, Any]:
+    def rider_bookings(self, rider_id: str) -> list[BookingView]:
+        """A registered rider's bookings, newest first (``RiderNotFound`` if unknown)."""
+        self.repo.get_rider(rider_id)
+        return [self.view(b) for b in self.repo.list_bookings_for_rider(rider_id)]
+
+    def cancel(self, booking_id: str, token: str | None, agent: bool) -> BookingView:
         """Cancel; answered only once the cancellation is committed (else 503, try again)."""
         booking = self.authorise(booking_id, token, agent)
         if booking.status in (BookingStatus.CONFIRMED, BookingStatus.UNPLACED):
             self.runner.call(CancelRequested(booking.id))
         elif booking.status is BookingStatus.ON_BOARD:
             raise ConflictError("the rider is already on board")
-        return self.booking_json(self.repo.get_booking(booking_id))
-
-    def iso(self, t: int | None) -> str | None:
-        return None if t is None else datetime.fromtimestamp(t, self.config.zone).isoformat()
+        return self.view(self.repo.get_booking(booking_id))
 
 
 def _asked(offer: Offer, depart_after: int | None) -> int | None:
@@ -436,16 +549,51 @@ def _asked(offer: Offer, depart_after: int | None) -> int | None:
     return asked if isinstance(asked, int) and depart_after is not None else depart_after
 
 
-def _place_dict(p: Place) -> dict[str, Any]:
+def _quoted(o: OfferMade, origin: Place, destination: Place) -> QuotedOffer:
+    promise = o.promise
+    return QuotedOffer(
+        o.offer_id,
+        origin,
+        destination,
+        promise.pickup_window.start,
+        promise.pickup_window.end,
+        o.pickup_eta,
+        o.dropoff_eta,
+        promise.latest_arrival,
+        o.expires_at,
+    )
+
+
+def _offer_record(
+    o: OfferMade, origin: Place, destination: Place, q: QuoteInput, quote_id: str, now: int
+) -> Offer:
+    """The offer as stored: the request (to quote it again) and the promise made."""
+    request = {
+        "input": q.as_json(),
+        "origin": _place_dict(origin),
+        "destination": _place_dict(destination),
+    }
+    promise = {
+        "window_start": o.promise.pickup_window.start,
+        "window_end": o.promise.pickup_window.end,
+        "latest_arrival": o.promise.latest_arrival,
+        "pickup_eta": o.pickup_eta,
+        "dropoff_eta": o.dropoff_eta,
+    }
+    return Offer(o.offer_id, quote_id, request, promise, o.expires_at, now, o.vehicle_id)
+
+
+def _place_dict(p: Place) -> StoredPlace:
     return {"name": p.name, "lat": p.lat, "lon": p.lon, "stop_id": p.stop_id, "node": p.node}
 
 
-def _place_from(d: dict[str, Any]) -> Place:
+def _place_from(d: StoredPlace) -> Place:
     return Place(d["name"], d["lat"], d["lon"], d.get("stop_id"), d.get("node"))
 
 
-def _place_public(p: Place) -> dict[str, Any]:
-    out: dict[str, Any] = {"name": p.name, "lat": p.lat, "lon": p.lon}
-    if p.stop_id is not None:
-        out["stop_id"] = p.stop_id
-    return out
+def _replay(stored: ConfirmResult) -> BookingAnswer:
+    """The answer stored for the first attempt (``legacy``: stored in the API's words)."""
+    if "pickup" in stored.response:
+        return BookingAnswer(stored.booking_id, stored.status_code, None, stored.response)
+    view = BookingView.from_json(cast(StoredView, stored.response))
+    return BookingAnswer(stored.booking_id, stored.status_code, view)

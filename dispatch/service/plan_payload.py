@@ -15,12 +15,62 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, replace
 from datetime import datetime, tzinfo
-from typing import Any
+from typing import TypedDict
 
 from dispatch.engine.events import PlanChanged
 from dispatch.engine.views import EngineView, ShiftView, TripView
 from dispatch.model import PlannedStop, Route, StopKind
 from dispatch.roads.geometry import Geometry
+
+
+class StoredStop(TypedDict):
+    """One stop of a plan version as the database keeps it (enough to restore the order)."""
+
+    booking_id: str
+    kind: str
+    node: int
+    lat: float
+    lon: float
+    arrival: int
+    start: int
+    departure: int
+
+
+class RiderNote(TypedDict):
+    first_name: str
+    notes: str
+
+
+class PlanStopPayload(TypedDict):
+    """One stop of the driver's ``plan`` message (``rider`` is added by the driver API)."""
+
+    stop_id: str
+    kind: str
+    booking_id: str | None
+    name: str
+    virtual_stop_id: str | None
+    lat: float
+    lon: float
+    eta: str | None
+    service_start: str | None
+    departure: str | None
+    window_start: str | None
+    window_end: str | None
+    passengers: int
+    wheelchairs: int
+    rider: RiderNote | None
+    travel_s: int
+    route_to: str
+
+
+class PlanPayload(TypedDict):
+    """The driver's ``plan`` message without its ``type`` (see ``driver_api.schemas``)."""
+
+    vehicle_id: str
+    shift_id: str
+    version: int
+    created_at: str | None
+    stops: list[PlanStopPayload]
 
 
 @dataclass(frozen=True, slots=True)
@@ -44,9 +94,9 @@ class PlanPayloads:
         self.geometry, self.paths, self.zone = geometry, geometry.paths, zone
         self.stop_at_node, self.view = stop_at_node, view
 
-    def stored_stops(self, c: PlanChanged) -> list[dict[str, Any]]:
+    def stored_stops(self, c: PlanChanged) -> list[StoredStop]:
         """The compact stop list kept in the database (enough to restore the visit order)."""
-        out = []
+        out: list[StoredStop] = []
         for stop, node in zip(c.route.stops, c.nodes, strict=True):
             lat, lon = self.paths.node_coords(node)
             out.append(
@@ -63,13 +113,13 @@ class PlanPayloads:
             )
         return out
 
-    def published(self, c: PlanChanged, device_id: str, created_at: int) -> dict[str, Any]:
+    def published(self, c: PlanChanged, device_id: str, created_at: int) -> PlanPayload:
         """The ``plan`` message body for the driver (without rider names)."""
         view = self.view()
         vehicle = view.shifts.get(c.vehicle_id)
         previous = vehicle.position_node if vehicle is not None else (c.nodes or (0,))[0]
         last_departure = c.route.departure
-        stops: list[dict[str, Any]] = []
+        stops: list[PlanStopPayload] = []
         for stop, node in zip(c.route.stops, c.nodes, strict=True):
             trip = view.trips.get(stop.request_id)
             stops.append(self._visit(stop, trip, node, previous, last_departure))
@@ -91,7 +141,7 @@ class PlanPayloads:
         node: int,
         previous: int,
         last_departure: int,
-    ) -> dict[str, Any]:
+    ) -> PlanStopPayload:
         booking_id = str(stop.request_id)
         lat, lon = self.paths.node_coords(node)
         named = self.stop_at_node.get(node)
@@ -125,7 +175,7 @@ class PlanPayloads:
 
     def _break(
         self, stop: PlannedStop, trip: TripView, node: int, previous: int, last_departure: int
-    ) -> dict[str, Any]:
+    ) -> PlanStopPayload:
         """A planned break at the depot: when it may start, and until when it lasts."""
         lat, lon = self.paths.node_coords(node)
         named = self.stop_at_node.get(node)
@@ -151,7 +201,7 @@ class PlanPayloads:
 
     def _depot(
         self, vehicle: ShiftView, previous: int, last_departure: int, end_arrival: int
-    ) -> dict[str, Any]:
+    ) -> PlanStopPayload:
         lat, lon = self.paths.node_coords(vehicle.depot_node)
         named = self.stop_at_node.get(vehicle.depot_node)
         return {

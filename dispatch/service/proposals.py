@@ -7,7 +7,7 @@ status with the decision's reason, and how many residents support it.
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any
+from dataclasses import replace
 
 from dispatch.errors import InputError, SnapError
 from dispatch.roads.network import RoadNetwork
@@ -23,18 +23,9 @@ def add_accepted_stops(repo: ProposalStore, stops: VirtualStops) -> None:
         stops.add(VirtualStop(s.stop_id, s.name, s.lat, s.lon, s.node, "proposal"))
 
 
-def public(p: Proposal) -> dict[str, Any]:
-    return {
-        "proposal_id": p.id,
-        "lat": round(p.lat, PUBLIC_DECIMALS),
-        "lon": round(p.lon, PUBLIC_DECIMALS),
-        "reason": p.reason,
-        "status": p.status,
-        "decision_reason": p.decision_reason,
-        "supports": p.supports,
-        "stop_id": p.stop_id,
-        "created_at": p.created_at,
-    }
+def public(p: Proposal) -> Proposal:
+    """The proposal with its point rounded to about 100 m (what anybody may see of it)."""
+    return replace(p, lat=round(p.lat, PUBLIC_DECIMALS), lon=round(p.lon, PUBLIC_DECIMALS))
 
 
 class Proposals:
@@ -47,7 +38,7 @@ class Proposals:
     ) -> None:
         self.repo, self.stops, self.network, self.clock = repo, stops, network, clock
 
-    def propose(self, lat: float, lon: float, reason: str, channel: str) -> dict[str, Any]:
+    def propose(self, lat: float, lon: float, reason: str, channel: str) -> Proposal:
         reason = reason.strip()
         if not reason:
             raise InputError("reason: say why a stop is needed here")
@@ -59,15 +50,13 @@ class Proposals:
             raise InputError(f"outside the service area: {exc}") from None
         return public(self.repo.add_proposal(lat, lon, reason, channel))
 
-    def listing(self) -> list[dict[str, Any]]:
+    def listing(self) -> list[Proposal]:
         return [public(p) for p in reversed(self.repo.list_proposals())]
 
-    def support(self, proposal_id: int) -> dict[str, Any]:
+    def support(self, proposal_id: int) -> Proposal:
         return public(self.repo.support_proposal(proposal_id))
 
-    def decide(
-        self, proposal_id: int, status: str, reason: str, name: str, by: str
-    ) -> dict[str, Any]:
+    def decide(self, proposal_id: int, status: str, reason: str, name: str, by: str) -> Proposal:
         """Review, accept (``name``: the new stop's name) or decline (``reason`` required)."""
         if status not in STATUSES[1:]:
             raise InputError(f"status: one of {', '.join(STATUSES[1:])}")
@@ -82,11 +71,7 @@ class Proposals:
             self.stops.add(
                 VirtualStop(stop.stop_id, stop.name, stop.lat, stop.lon, stop.node, "proposal")
             )
-        return {
-            **public(decided),
-            "decided_by": decided.decided_by,
-            "decided_at": decided.decided_at,
-        }
+        return public(decided)
 
     def _stop(self, p: Proposal, name: str) -> AcceptedStop:
         name = name.strip()

@@ -31,7 +31,7 @@ from dispatch.engine.events import (
 )
 from dispatch.engine.views import EngineView, ViewBoard
 from dispatch.errors import SnapError
-from dispatch.model import BookingId, ShiftId, StopKind, TimeWindow, shift_id
+from dispatch.model import BookingId, BookingStatus, ShiftId, StopKind, TimeWindow, shift_id
 from dispatch.roads.geometry import Geometry
 from dispatch.roads.network import RoadNetwork, load_road_network
 from dispatch.roads.snap import SnappedPoint
@@ -51,7 +51,6 @@ from dispatch.stops import VirtualStops, build_stops
 from dispatch.store import Repository, open_database
 from dispatch.store.records import (
     Booking,
-    BookingStatus,
     PlanVersion,
     StopRecord,
     StopSource,
@@ -158,9 +157,7 @@ class Runtime:
             queue_depth=self.runner.queue_depth,
             shift_days=frozenset(self.shift_days),
             view=view,
-            recent_adoptions=tuple(
-                {k: int(v) for k, v in a.items()} for a in list(self.sink.adoptions)[-10:]
-            ),
+            recent_adoptions=tuple(list(self.sink.adoptions)[-10:]),
         )
 
     def report_position(self, shift_id: ShiftId, node: int, at: int) -> None:
@@ -387,6 +384,4 @@ def _restored(b: Booking) -> BookingRestored:
         return BookingRestored(
             b.id, spec, promise, BookingStatus.CONFIRMED, None, b.boarded_at, b.max_ride_s
         )
-    return BookingRestored(
-        b.id, spec, promise, BookingStatus(b.status.value), b.vehicle_id, b.boarded_at, b.max_ride_s
-    )
+    return BookingRestored(b.id, spec, promise, b.status, b.vehicle_id, b.boarded_at, b.max_ride_s)

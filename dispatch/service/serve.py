@@ -4,13 +4,16 @@ from __future__ import annotations
 
 import logging
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
-from dispatch.config import load_service_config
+from dispatch.config import ServiceConfig, load_service_config
 from dispatch.errors import InputError
 from dispatch.settings import load_settings
+
+if TYPE_CHECKING:
+    from rider_api.auth import StaffTokens
 
 log = logging.getLogger(__name__)
 
@@ -130,7 +133,7 @@ def _demo_setup(settings: Any, service: Any, speedup: float) -> tuple[Any, Any]:
     return settings.model_copy(update={"database_url": f"sqlite:///{database}"}), clock
 
 
-def _demo_tokens(service: Any) -> Any:
+def _demo_tokens(service: ServiceConfig) -> ServiceConfig:
     """The demo's made-up device tokens count as configured (its database is new each time)."""
     vehicles = tuple(
         v.model_copy(update={"device_token_generated": False}) for v in service.fleet.vehicles
@@ -154,7 +157,7 @@ def _start_demo(service: Any, base_url: str, clock: Any) -> None:
     Demo(base_url, devices, clock, no_show_wait_s=service.booking.no_show_wait_s).start()
 
 
-def _staff_tokens(settings: Any, *services: Any) -> Any:
+def _staff_tokens(settings: Any, *services: ServiceConfig) -> StaffTokens:
     """Agents' and admin's tokens from the settings and the service definitions."""
     from rider_api.auth import StaffTokens
 

@@ -23,7 +23,6 @@ from collections import deque
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import UTC
-from typing import Any
 
 from dispatch.engine.adapters.publisher import InMemoryPublisher, PublishedPlan
 from dispatch.engine.events import (
@@ -36,7 +35,7 @@ from dispatch.engine.events import (
     TripUnplaced,
 )
 from dispatch.engine.views import EMPTY_VIEW
-from dispatch.model import BookingId, Route, ShiftId, StopKind, vehicle_of
+from dispatch.model import BookingId, BookingStatus, Route, ShiftId, StopKind, vehicle_of
 from dispatch.roads.geometry import Geometry
 from dispatch.roads.network import RoadNetwork
 from dispatch.service.etas import EtaBoard
@@ -49,7 +48,7 @@ from dispatch.store.changes import (
     StatusChange,
     Unplaced,
 )
-from dispatch.store.records import Booking, BookingStatus, ConfirmResult, PlanVersion, StopEvent
+from dispatch.store.records import Booking, ConfirmResult, PlanVersion, StopEvent
 
 log = logging.getLogger(__name__)
 
@@ -72,6 +71,16 @@ class StopEventRecord:
     """Goes with a ``StopEventReported``: the driver's message, stored once with its effect."""
 
     event: StopEvent
+
+
+@dataclass(frozen=True, slots=True)
+class Adoption:
+    """A re-optimised plan the engine adopted (the dispatcher sees the latest ones)."""
+
+    at: int
+    drive_saved_s: int
+    vehicles_changed: int
+    bookings_moved: int
 
 
 class StartUp:
@@ -105,7 +114,7 @@ class Sink:
         self.payloads = payloads or PlanPayloads(Geometry(network), UTC, {}, lambda: EMPTY_VIEW)
         #: The last timed route and its nodes per vehicle (for ETAs projected from positions).
         self.routes: dict[str, tuple[Route, tuple[int, ...]]] = {}
-        self.adoptions: deque[dict[str, Any]] = deque(maxlen=50)
+        self.adoptions: deque[Adoption] = deque(maxlen=50)
         self.adopted = 0
         self.moved = 0
         self.drive_saved_s = 0
@@ -150,8 +159,7 @@ class Sink:
             if isinstance(c, BookingAccepted) and isinstance(persist, BookingCommit):
                 batch.confirmation = persist.prepare(c)
             elif isinstance(c, TripStatusChanged):  # riders' bookings only: breaks never change
-                status = BookingStatus(c.status.value)
-                batch.statuses.append(StatusChange(c.booking_id, status, c.at))
+                batch.statuses.append(StatusChange(c.booking_id, c.status, c.at))
             elif isinstance(c, TripUnplaced):
                 batch.unplaced.append(Unplaced(c.booking_id, c.reason, c.at))
         refused = any(isinstance(c, EventRefused) for c in commands)
@@ -204,14 +212,7 @@ class Sink:
         self.adopted += 1
         self.moved += c.bookings_moved
         self.drive_saved_s += max(0, c.drive_saved_s)
-        self.adoptions.append(
-            {
-                "at": now,
-                "drive_saved_s": c.drive_saved_s,
-                "vehicles_changed": c.vehicles_changed,
-                "bookings_moved": c.bookings_moved,
-            }
-        )
+        self.adoptions.append(Adoption(now, c.drive_saved_s, c.vehicles_changed, c.bookings_moved))
 
     # ---- publish (publishing thread) --------------------------------------------------
 

@@ -17,11 +17,11 @@ from datetime import date, datetime, time, timedelta
 
 from dispatch.config import ServiceConfig
 from dispatch.errors import DispatchError, InputError
-from dispatch.model import BookingId
-from dispatch.service.booking import BookingService, PlaceInput, QuoteInput
+from dispatch.model import BookingId, BookingStatus
+from dispatch.service.booking import BookingService, PlaceInput, QuoteInput, RiderContact
 from dispatch.store import Repository
 from dispatch.store.errors import IdempotencyConflict, StandingOrderNotFound
-from dispatch.store.records import Booking, BookingStatus, Rider, StandingOrder
+from dispatch.store.records import Booking, Rider, StandingOrder
 
 log = logging.getLogger(__name__)
 
@@ -154,20 +154,15 @@ class StandingOrders:
             quote = self.booking.quote(q)
         except InputError as exc:  # e.g. a holiday without service
             return DateOutcome(day, None, "not_served", str(exc))
-        if not quote["offers"]:
-            return DateOutcome(day, None, "not_served", quote.get("reason", "no offer"))
-        offer = quote["offers"][0]
+        if not quote.offers:
+            return DateOutcome(day, None, "not_served", quote.reason or "no offer")
+        offer_id = quote.offers[0].offer_id
         key = f"standing-order-{order.id}-{day.isoformat()}"
-        body = {
-            "standing_order_id": order.id,
-            "date": day.isoformat(),
-            "offer_id": offer["offer_id"],
-        }
+        body = {"standing_order_id": order.id, "date": day.isoformat(), "offer_id": offer_id}
         try:
-            _, booked = self.booking.book(
-                offer["offer_id"],
-                {"name": rider.name, "rider_id": order.rider_id},
-                "standing order",
+            booked = self.booking.book(
+                offer_id,
+                RiderContact(rider.name, order.rider_id, "standing order"),
                 key,
                 body,
                 standing_order_id=order.id,
@@ -176,7 +171,7 @@ class StandingOrders:
             return DateOutcome(day, None, "booked", "booked before")
         except DispatchError as exc:
             return DateOutcome(day, None, "not_served", str(exc))
-        booking = self.repo.get_booking(booked["booking_id"])
+        booking = self.repo.get_booking(booked.booking_id)
         window = (booking.pickup_window_start, booking.pickup_window_end)
         return DateOutcome(day, booking.id, "booked", "", window)
 

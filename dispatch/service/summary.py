@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from datetime import date
 
 from dispatch.engine.views import EMPTY_VIEW, EngineView
+from dispatch.service.sink import Adoption
 
 
 @dataclass(frozen=True)
@@ -27,4 +28,4 @@ class EngineSummary:
     view: EngineView = EMPTY_VIEW
     #: The latest adopted re-optimisations, oldest first (``at``, ``drive_saved_s``,
     #: ``vehicles_changed``, ``bookings_moved``).
-    recent_adoptions: tuple[dict[str, int], ...] = ()
+    recent_adoptions: tuple[Adoption, ...] = ()

@@ -3,20 +3,19 @@
 from __future__ import annotations
 
 import logging
-from typing import Any
 
-from dispatch.service.booking import BookingService, PlaceInput, QuoteInput
+from dispatch.service.booking import BookingService, PlaceInput, QuoteInput, QuoteResult
 from dispatch.store.errors import StoreError
 from dispatch.store.history import UnmetRequest
 
 log = logging.getLogger(__name__)
 
 
-def quote_and_record(service: BookingService, q: QuoteInput, channel: str) -> dict[str, Any]:
+def quote_and_record(service: BookingService, q: QuoteInput, channel: str) -> QuoteResult:
     """The quote; when it has no offer, the request is stored (a failure to store is logged,
     the rider still gets the answer)."""
     answer = service.quote(q)
-    if not answer["offers"]:
+    if not answer.offers:
         origin, destination = _point(service, q.origin), _point(service, q.destination)
         when = q.depart_after if q.depart_after is not None else q.arrive_by
         unmet = UnmetRequest(
@@ -27,7 +26,7 @@ def quote_and_record(service: BookingService, q: QuoteInput, channel: str) -> di
             q.passengers,
             q.wheelchairs,
             channel,
-            str(answer.get("reason") or "")[:200],
+            (answer.reason or "")[:200],
         )
         try:
             service.repo.record_unmet(unmet)

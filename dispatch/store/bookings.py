@@ -10,7 +10,7 @@ from sqlalchemy import update
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
-from dispatch.model import BookingId
+from dispatch.model import BookingId, BookingStatus
 from dispatch.store import convert
 from dispatch.store.base import StoreBase
 from dispatch.store.errors import (
@@ -27,7 +27,6 @@ from dispatch.store.records import (
     OPEN_BOOKING_STATUSES,
     Booking,
     BookingEvent,
-    BookingStatus,
     ConfirmResult,
     NewBooking,
 )

@@ -17,12 +17,11 @@ from sqlalchemy import update
 from sqlmodel import Session, col, select
 
 from dispatch.errors import ConflictError
-from dispatch.model import BookingId, ShiftId
+from dispatch.model import BookingId, BookingStatus, ShiftId
 from dispatch.store.base import StoreBase
 from dispatch.store.bookings import booking_row_in, change_status_in, confirm_in, stored_response
 from dispatch.store.records import (
     Booking,
-    BookingStatus,
     ConfirmResult,
     NewBooking,
     PlanVersion,

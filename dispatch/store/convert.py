@@ -4,11 +4,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from dispatch.model import BookingId, ShiftId, VehicleId
+from dispatch.model import BookingId, BookingStatus, ShiftId, VehicleId
 from dispatch.store.records import (
     Address,
     Booking,
-    BookingStatus,
     Break,
     NewBooking,
     Offer,

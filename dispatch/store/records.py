@@ -10,8 +10,7 @@ from dataclasses import dataclass
 from enum import StrEnum
 from typing import Any
 
-from dispatch.model import BookingId, ShiftId, VehicleId
-from dispatch.model import BookingStatus as BookingStatus
+from dispatch.model import BookingId, BookingStatus, ShiftId, VehicleId
 
 OPEN_BOOKING_STATUSES = (BookingStatus.CONFIRMED, BookingStatus.UNPLACED, BookingStatus.ON_BOARD)
 

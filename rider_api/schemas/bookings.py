@@ -2,23 +2,25 @@
 
 from __future__ import annotations
 
-from datetime import datetime
-from typing import Annotated
+from datetime import tzinfo
+from typing import Annotated, Self
 
 from pydantic import Field
 
-from dispatch.model import BookingStatus as BookingStatus
+from dispatch.model import BookingStatus
+from dispatch.service.booking import BookingView
 from rider_api.schemas.common import (
     Id,
     Latitude,
     Longitude,
     Name,
-    Passengers,
     PublicModel,
+    ServiceTime,
     StrictBody,
-    Wheelchairs,
+    at_zone,
+    maybe_at_zone,
 )
-from rider_api.schemas.quotes import DropoffPublic, PickupPublic
+from rider_api.schemas.quotes import StopPoint
 from rider_api.schemas.riders import Language, Phone
 
 Notes = Annotated[str, Field(max_length=500, description="for the driver, e.g. 'ring twice'")]
@@ -56,20 +58,59 @@ class BookingCancel(StrictBody):
 class VehiclePosition(PublicModel):
     lat: Latitude
     lon: Longitude
-    at: datetime
+    at: ServiceTime
+
+
+class BookingVehiclePublic(PublicModel):
+    """The rider's bus while it drives to the pickup or carries the rider, else ``None``."""
+
+    vehicle: VehiclePosition | None
+
+
+class BookingPickupPublic(StopPoint):
+    window_start: ServiceTime
+    window_end: ServiceTime
+
+
+class BookingDropoffPublic(StopPoint):
+    latest_arrival: ServiceTime
 
 
 class BookingPublic(PublicModel):
-    """A booking and its promise; ``pickup_eta`` and ``vehicle`` once the bus is on its way."""
+    """A booking and its promise, with the current ETAs (``None`` while no bus is planned;
+    then ``notice`` says what happens)."""
 
     booking_id: str
     status: BookingStatus
-    pickup: PickupPublic
-    dropoff: DropoffPublic
-    passengers: Passengers = 1
-    wheelchairs: Wheelchairs = 0
-    pickup_eta: datetime | None = None
-    vehicle: VehiclePosition | None = None
+    pickup: BookingPickupPublic
+    dropoff: BookingDropoffPublic
+    passengers: int
+    wheelchairs: int
+    pickup_eta: ServiceTime | None
+    dropoff_eta: ServiceTime | None
+    notice: str | None = None
+
+    @classmethod
+    def of(cls, v: BookingView, zone: tzinfo) -> Self:
+        extra = {"access_token": v.access_token} if v.access_token is not None else {}
+        return cls(
+            booking_id=v.booking_id,
+            status=v.status,
+            pickup=BookingPickupPublic.of(
+                v.origin,
+                window_start=at_zone(v.window_start, zone),
+                window_end=at_zone(v.window_end, zone),
+            ),
+            dropoff=BookingDropoffPublic.of(
+                v.destination, latest_arrival=at_zone(v.latest_arrival, zone)
+            ),
+            passengers=v.passengers,
+            wheelchairs=v.wheelchairs,
+            pickup_eta=maybe_at_zone(v.pickup_eta, zone),
+            dropoff_eta=maybe_at_zone(v.dropoff_eta, zone),
+            notice=v.notice,
+            **extra,
+        )
 
 
 class BookingCreatedPublic(BookingPublic):

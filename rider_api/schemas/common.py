@@ -6,7 +6,16 @@ import re
 from datetime import UTC, datetime, tzinfo
 from typing import Annotated, Any, Self
 
-from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, model_validator
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    PlainSerializer,
+    WithJsonSchema,
+    model_validator,
+)
 
 from dispatch.errors import InputError
 
@@ -36,9 +45,31 @@ class StrictBody(BaseModel):
 
 
 class PublicModel(BaseModel):
-    """A response body."""
+    """A response body: it holds exactly what its schema describes (no other members)."""
 
-    model_config = ConfigDict(from_attributes=True)
+    model_config = ConfigDict(from_attributes=True, extra="forbid")
+
+
+def _iso(value: datetime) -> str:
+    return value.isoformat()
+
+
+#: An instant as the service answers it: ISO 8601 in the service's time zone, with its
+#: offset (``2026-11-25T08:10:00+01:00``; ``+00:00``, never ``Z``, for UTC).
+ServiceTime = Annotated[
+    datetime,
+    PlainSerializer(_iso, return_type=str, when_used="json"),
+    WithJsonSchema({"type": "string", "format": "date-time"}),
+]
+
+
+def at_zone(t: int, zone: tzinfo) -> datetime:
+    """Epoch seconds as an instant in ``zone`` (what the API answers)."""
+    return datetime.fromtimestamp(t, zone)
+
+
+def maybe_at_zone(t: int | None, zone: tzinfo) -> datetime | None:
+    return None if t is None else datetime.fromtimestamp(t, zone)
 
 
 def _count_in(low: int, high: int, what: str, hint: str = "") -> AfterValidator:

@@ -8,6 +8,8 @@ from typing import Annotated, Literal, Self
 
 from pydantic import Field, model_validator
 
+from dispatch.service.booking import QuotedOffer, QuoteResult
+from dispatch.store.records import Place
 from rider_api.schemas.common import (
     Id,
     Instant,
@@ -16,8 +18,10 @@ from rider_api.schemas.common import (
     Longitude,
     Passengers,
     PublicModel,
+    ServiceTime,
     StrictBody,
     Wheelchairs,
+    at_zone,
     localise,
 )
 
@@ -70,33 +74,72 @@ class QuoteCreate(StrictBody):
 
 
 class StopPoint(PublicModel):
+    """Where the bus stops: a virtual stop (``stop_id``) or a point with a name near it."""
+
     stop_id: str | None = None
     lat: Latitude
     lon: Longitude
     name: str
 
+    @classmethod
+    def of(cls, place: Place, **times: datetime) -> Self:
+        return cls(stop_id=place.stop_id, lat=place.lat, lon=place.lon, name=place.name, **times)
+
 
 class PickupPublic(StopPoint):
-    window_start: datetime
-    window_end: datetime
+    """Where and when the bus picks up: within the window, expected at ``eta``."""
+
+    window_start: ServiceTime
+    window_end: ServiceTime
+    eta: ServiceTime
 
 
 class DropoffPublic(StopPoint):
-    eta: datetime
-    latest_arrival: datetime
+    """Where the ride ends: expected at ``eta``, at the latest at ``latest_arrival``."""
+
+    eta: ServiceTime
+    latest_arrival: ServiceTime
 
 
 class OfferPublic(PublicModel):
     offer_id: str
     pickup: PickupPublic
     dropoff: DropoffPublic
-    expires_at: datetime
+    expires_at: ServiceTime
+
+    @classmethod
+    def of(cls, o: QuotedOffer, zone: tzinfo) -> OfferPublic:
+        return cls(
+            offer_id=o.offer_id,
+            pickup=PickupPublic.of(
+                o.origin,
+                window_start=at_zone(o.window_start, zone),
+                window_end=at_zone(o.window_end, zone),
+                eta=at_zone(o.pickup_eta, zone),
+            ),
+            dropoff=DropoffPublic.of(
+                o.destination,
+                eta=at_zone(o.dropoff_eta, zone),
+                latest_arrival=at_zone(o.latest_arrival, zone),
+            ),
+            expires_at=at_zone(o.expires_at, zone),
+        )
 
 
 class QuotePublic(PublicModel):
-    """The answer to a quote: offers, or a ``reason`` and maybe ``alternatives``."""
+    """The answer to a quote: offers, or a ``reason`` and maybe ``alternatives`` (times at
+    which a ride could be offered; ask again with one of them)."""
 
     quote_id: str
     offers: list[OfferPublic] = Field(default_factory=list)
     reason: str | None = None
-    alternatives: list[OfferPublic] | None = None
+    alternatives: list[ServiceTime] = Field(default_factory=list)
+
+    @classmethod
+    def of(cls, q: QuoteResult, zone: tzinfo) -> QuotePublic:
+        return cls(
+            quote_id=q.quote_id,
+            offers=[OfferPublic.of(o, zone) for o in q.offers],
+            reason=q.reason,
+            alternatives=[at_zone(t, zone) for t in q.alternatives],
+        )

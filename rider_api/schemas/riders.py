@@ -7,7 +7,7 @@ import re
 from enum import StrEnum
 from typing import Annotated, Literal, Self
 
-from pydantic import AfterValidator, Field, model_validator
+from pydantic import AfterValidator, Field, WithJsonSchema, model_validator
 
 from rider_api.schemas.common import (
     Coordinates,
@@ -109,11 +109,18 @@ class StandingOrderCreate(StrictBody):
         return self
 
 
+#: A wall-clock time of day in the service's zone (``10:00:00``; no offset: it recurs).
+TimeOfDay = Annotated[
+    dt.time,
+    WithJsonSchema({"type": "string", "pattern": r"^\d{2}:\d{2}(:\d{2}(\.\d+)?)?$"}),
+]
+
+
 class StandingOrderPublic(PublicModel):
     standing_order_id: str
     rider_id: str
     weekdays: list[Weekday]
-    time: dt.time
+    time: TimeOfDay
     time_kind: Literal["depart_after", "arrive_by"]
     origin: LocationIn
     destination: LocationIn

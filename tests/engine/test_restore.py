@@ -13,12 +13,11 @@ import pytest
 
 from dispatch.engine.events import SolveFinished, SolveRequested, Tick
 from dispatch.engine.params import EngineParams
-from dispatch.model import Plan, RequestId, StopKind, Visit
+from dispatch.model import BookingStatus, Plan, RequestId, StopKind, Visit
 from dispatch.solver.params import RideTimeRule
 from dispatch.solver.plan import make_plan
 from dispatch.solver.repair import insert_requests
 from dispatch.store import Repository, open_database
-from dispatch.store.records import BookingStatus
 from tests.databases import database_url
 from tests.engine.conftest import T0
 from tests.engine.harness import FLEET, Harness, counted_solve

@@ -37,9 +37,9 @@ from dispatch.engine.events import (
 from dispatch.engine.params import EngineParams
 from dispatch.engine.state import Trip
 from dispatch.engine.trips import CannotCancelError
+from dispatch.model import BookingStatus
 from dispatch.store import Repository, open_database
 from dispatch.store.errors import StoreUnavailable
-from dispatch.store.records import BookingStatus
 from tests.engine.conftest import T0
 from tests.engine.harness import Harness, counted_solve
 from tests.engine.test_restore import assert_store_agrees, visits_by_vehicle

@@ -18,9 +18,9 @@ from dispatch.engine.events import (
     StopEventReported,
 )
 from dispatch.engine.params import EngineParams
+from dispatch.model import BookingStatus
 from dispatch.store import Repository, open_database
 from dispatch.store.errors import StoreUnavailable
-from dispatch.store.records import BookingStatus
 from tests.engine.conftest import T0
 from tests.engine.harness import Harness
 from tests.engine.test_restore import book_trips, move_one_booking

@@ -13,11 +13,15 @@ from hypothesis import strategies as st
 from pydantic import BaseModel, ValidationError
 
 from dispatch.errors import InputError
+from dispatch.model import BookingStatus
+from dispatch.service.booking import BookingView, QuotedOffer, QuoteResult
+from dispatch.store.records import Place
 from rider_api.problems import install_problem_handlers
 from rider_api.schemas import (
     AgentBookingCreate,
     BookingCreate,
     BookingCreatedPublic,
+    BookingPublic,
     LocationIn,
     QuoteCreate,
     QuotePublic,
@@ -193,26 +197,46 @@ def test_fleet_bodies() -> None:
     assert "both without" in message(ShiftCreate, {**shift, "end": "2025-03-14T14:00+01:00"})
 
 
-def test_public_models_serialise() -> None:
-    t = "2025-03-14T08:00:00+01:00"
-    point = {"stop_id": "osm-10", "lat": 50.0, "lon": 11.5, "name": "Trebgast, Bahnhof"}
-    offer = {
-        "offer_id": "o-1",
-        "pickup": {**point, "window_start": t, "window_end": t},
-        "dropoff": {**point, "stop_id": None, "eta": t, "latest_arrival": t},
-        "expires_at": t,
-    }
-    answer = QuotePublic.model_validate({"quote_id": "q-1", "offers": [offer]})
-    assert answer.model_dump(mode="json")["offers"][0]["pickup"]["window_start"] == t
-    created = BookingCreatedPublic.model_validate(
-        {
-            "booking_id": "b-1",
-            "status": "confirmed",
-            "access_token": "tok",
-            **{k: offer[k] for k in ("pickup", "dropoff")},
-        }
-    )
-    assert created.status == "confirmed"
+STOP = Place("Trebgast, Bahnhof", 50.0, 11.5, "osm-10", 7)
+POINT = Place("near Kirche", 50.01, 11.49, None, 8)
+T0 = int(datetime(2025, 3, 14, 7, 0, tzinfo=UTC).timestamp())
+
+
+def _view(status: BookingStatus, pickup_eta: int | None, **more: Any) -> BookingView:
+    window = (T0, T0 + 600, T0 + 2400)
+    return BookingView("b-1", status, STOP, POINT, 2, 1, *window, pickup_eta, None, **more)
+
+
+def test_a_quote_is_answered_as_the_server_sends_it() -> None:
+    offer = QuotedOffer("o-1", STOP, POINT, T0, T0 + 600, T0 + 300, T0 + 1500, T0 + 2400, T0 + 90)
+    body = QuotePublic.of(QuoteResult("q-1", (offer,)), BERLIN).model_dump(mode="json")
+    sent = body["offers"][0]
+    assert sent["pickup"] == {
+        "stop_id": "osm-10", "lat": 50.0, "lon": 11.5, "name": "Trebgast, Bahnhof",
+        "window_start": "2025-03-14T08:00:00+01:00", "window_end": "2025-03-14T08:10:00+01:00",
+        "eta": "2025-03-14T08:05:00+01:00",
+    }  # fmt: skip
+    assert sent["dropoff"]["stop_id"] is None and sent["dropoff"]["name"] == "near Kirche"
+    assert sent["dropoff"]["eta"] == "2025-03-14T08:25:00+01:00"
+    none = QuotePublic.of(QuoteResult("q-2", (), "no bus", (T0 + 3600,)), UTC)
+    # Alternatives are times (ISO 8601, UTC as +00:00 like every other instant), not offers.
+    assert none.model_dump(mode="json")["alternatives"] == ["2025-03-14T08:00:00+00:00"]
+    assert QuotePublic.model_validate(body) == QuotePublic.of(QuoteResult("q-1", (offer,)), BERLIN)
+
+
+def test_a_booking_is_answered_as_the_server_sends_it() -> None:
+    view = _view(BookingStatus.CONFIRMED, T0 + 360, access_token="tok")
+    created = BookingCreatedPublic.of(view, BERLIN).model_dump(mode="json")
+    assert created["status"] == "confirmed" and created["access_token"] == "tok"
+    assert created["pickup_eta"] == "2025-03-14T08:06:00+01:00" and created["dropoff_eta"] is None
+    assert set(created["dropoff"]) == {"stop_id", "lat", "lon", "name", "latest_arrival"}
+    unplaced = _view(BookingStatus.UNPLACED, None, notice="call us")
+    shown = BookingPublic.of(unplaced, BERLIN).model_dump(mode="json")
+    assert shown["notice"] == "call us" and "access_token" not in shown
+    with pytest.raises(ValidationError, match="access_token"):
+        BookingPublic.model_validate({**created})
+    # What a retry with the same Idempotency-Key gets: the stored view, answered alike.
+    assert BookingView.from_json(view.as_json()) == view
 
 
 # -- over HTTP: any body gets a 2xx or a 4xx problem, never a 500 or a traceback ------

@@ -4,12 +4,17 @@ from __future__ import annotations
 
 from dataclasses import replace
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from dispatch.config import load_service_config
+from dispatch.model import BookingStatus
 from dispatch.service.booking import UNPLACED_NOTICE, BookingService
 from dispatch.service.etas import EtaBoard
-from dispatch.store.records import Booking, BookingStatus
+from dispatch.store.records import Booking
+from rider_api.schemas.bookings import BookingPublic
 from tests.store.factories import NOW, make_booking
+
+ZONE = ZoneInfo("Europe/Berlin")
 
 
 def booking(status: BookingStatus) -> Booking:
@@ -33,11 +38,13 @@ def service() -> BookingService:
 
 
 def test_an_unplaced_booking_says_so() -> None:
-    body = service().booking_json(replace(booking(BookingStatus.UNPLACED), vehicle_id=None))
+    view = service().view(replace(booking(BookingStatus.UNPLACED), vehicle_id=None))
+    assert view.notice == UNPLACED_NOTICE
+    body = BookingPublic.of(view, ZONE).model_dump(mode="json")
     assert body["status"] == "unplaced" and body["notice"] == UNPLACED_NOTICE
     assert body["pickup"]["window_start"]  # the promise is still there
 
 
 def test_a_confirmed_booking_has_no_notice() -> None:
-    body = service().booking_json(booking(BookingStatus.CONFIRMED))
-    assert body["status"] == "confirmed" and "notice" not in body
+    body = BookingPublic.of(service().view(booking(BookingStatus.CONFIRMED)), ZONE)
+    assert body.status == "confirmed" and body.notice is None

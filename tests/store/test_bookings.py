@@ -5,6 +5,7 @@ from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 
+from dispatch.model import BookingStatus
 from dispatch.store import Repository
 from dispatch.store.errors import (
     BookingNotFound,
@@ -15,7 +16,7 @@ from dispatch.store.errors import (
     OfferNotFound,
     StaleVersion,
 )
-from dispatch.store.records import BookingStatus, ConfirmResult
+from dispatch.store.records import ConfirmResult
 from tests.store.factories import NOW, make_booking, make_offer, response_for
 
 

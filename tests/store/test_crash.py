@@ -10,8 +10,8 @@ from pathlib import Path
 
 from sqlalchemy import text
 
+from dispatch.model import BookingStatus
 from dispatch.store import Repository, open_database
-from dispatch.store.records import BookingStatus
 
 ROOT = Path(__file__).resolve().parents[2]
 

@@ -129,6 +129,7 @@ class _Subscribers:
 
 
 def _runtime(now: int, departure: int, connected: bool, status: object = None) -> object:
+    from datetime import UTC
     from types import MappingProxyType, SimpleNamespace
 
     from dispatch.engine.events import Promise, TripSpec
@@ -164,7 +165,7 @@ def _runtime(now: int, departure: int, connected: bool, status: object = None) -
         clock=lambda: now,
         publisher=_Subscribers(connected),
         network=SimpleNamespace(node_coords=lambda node: (50.0, 11.5)),
-        booking=SimpleNamespace(iso=lambda t: f"t{t}"),
+        config=SimpleNamespace(zone=UTC),
     )
 
 
