@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Iterator
-from datetime import date, datetime, time
+from datetime import date, datetime, time, tzinfo
 from pathlib import Path
 from typing import Any
 
@@ -16,7 +16,7 @@ from fastapi.testclient import TestClient
 
 from dispatch.config import load_service_config
 from dispatch.engine.adapters.worker import InlineSolver
-from dispatch.service.booking import PlaceInput, QuoteInput
+from dispatch.service.booking import PlaceInput, QuotedOffer, QuoteInput, RiderContact
 from dispatch.service.runtime import Runtime, build_runtime
 from dispatch.service.unmet import quote_and_record
 from dispatch.settings import Settings
@@ -105,8 +105,8 @@ def _unmet(rt: Runtime, wheelchairs: int) -> None:
     )
 
 
-def _window_start(offer: dict[str, Any]) -> datetime:
-    return datetime.fromisoformat(offer["pickup"]["window_start"])
+def _window_start(offer: QuotedOffer, zone: tzinfo) -> datetime:
+    return datetime.fromtimestamp(offer.window_start, zone)
 
 
 def test_a_trailing_group_gets_a_later_offer_and_only_then(live: Runtime) -> None:
@@ -119,25 +119,27 @@ def test_a_trailing_group_gets_a_later_offer_and_only_then(live: Runtime) -> Non
     _unmet(rt, wheelchairs=1)
     _unmet(rt, wheelchairs=0)
     refused = quote_and_record(rt.booking, wheelchair_at_8, "app")
-    assert refused["offers"] == [] and refused["alternatives"], refused
+    assert refused.offers == () and refused.alternatives, refused
     gap = rt.booking.fairness.gap(_today(rt))
     assert (gap.wheelchair_share, gap.others_share, gap.asks_again) == (0.0, 0.0, False)
 
     # Another rider is served: now wheelchair users (0 of 2) trail the others (1 of 2).
     other = rt.booking.quote(_request(rt, time(12, 0), 0, NEUDROSSENFELD))
-    status, _ = rt.booking.book(other["offers"][0]["offer_id"], {"name": "A"}, "", "k-a", {})
-    assert status == 201
+    made = rt.booking.book(other.offers[0].offer_id, RiderContact("A"), "k-a", {})
+    assert made.status_code == 201
     assert rt.booking.fairness.gap(_today(rt)).trailing_by == 0.5
 
     answer = quote_and_record(rt.booking, wheelchair_at_8, "app")
-    assert answer["offers"], "the option asks the refused request again, 15 minutes later"
-    offer = answer["offers"][0]
-    assert (_window_start(offer) - asked_at).total_seconds() >= 15 * 60
-    status, booking = rt.booking.book(offer["offer_id"], {"name": "W"}, "", "k-w", {})
-    assert status == 201 and booking["status"] == "confirmed" and booking["wheelchairs"] == 1
-    stored = rt.repo.get_booking(booking["booking_id"])
+    assert answer.offers, "the option asks the refused request again, 15 minutes later"
+    offer = answer.offers[0]
+    assert (_window_start(offer, rt.config.zone) - asked_at).total_seconds() >= 15 * 60
+    booked = rt.booking.book(offer.offer_id, RiderContact("W"), "k-w", {})
+    booking = booked.view
+    assert booked.status_code == 201 and booking is not None
+    assert booking.status == "confirmed" and booking.wheelchairs == 1
+    stored = rt.repo.get_booking(booking.booking_id)
     assert stored.depart_after == wheelchair_at_8.depart_after, "the wait counts from the ask"
-    _restarts_with_the_promise(rt, booking["booking_id"])
+    _restarts_with_the_promise(rt, booking.booking_id)
     assert len(rt.repo.unmet_between(0, 1 << 40)) == 3, "only the refused request was unmet"
 
     # Served 1 of 3 against 1 of 2 — still trailing; the view shows the gap and the bound.
@@ -170,7 +172,7 @@ def test_without_the_option_the_view_says_it_is_off(
 ) -> None:
     monkeypatch.setattr(live.booking, "fairness", None)
     wheelchair_at_8 = _request(live, time(8, 0), 1, HARSDORF)
-    assert live.booking.quote(wheelchair_at_8)["offers"] == [], "out of reach without the option"
+    assert live.booking.quote(wheelchair_at_8).offers == (), "out of reach without the option"
     app = create_app(lambda: live, StaffTokens(agents=[AGENT]))
     with TestClient(app) as client:
         view = client.get("/v1/ops/fairness", headers={"Authorization": f"Bearer {AGENT}"})
