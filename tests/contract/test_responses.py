@@ -210,7 +210,7 @@ def _dispatcher_looks(api: Contract, today: date, tomorrow: date) -> None:
     assert len(fleet["bookings"]) >= 2
     api.json("GET", "/v1/ops/fairness", token=AGENT_TOKEN, params={"day": str(tomorrow)})
     roads = api.call("GET", "/v1/map/roads", 200)
-    assert roads.json()["lines"]
+    assert roads.json()["roads"]
     etag = {"If-None-Match": roads.headers["ETag"]}
     api.call("GET", "/v1/map/roads", 304, headers=etag)
     month = tomorrow.strftime("%Y-%m")
