@@ -102,9 +102,10 @@ def pytest_terminal_summary(terminalreporter: Any, exitstatus: int, config: pyte
         terminalreporter.write_line(line + (f"\n       to include them: {hint}" if hint else ""))
 
 
-# One Chromium for the whole run (the browser tests and the production shape's page test):
-# a second Playwright in the same process would fail.
-@pytest.fixture(scope="session")
+# One Chromium per test module (the browser tests and the production shape's page test):
+# Playwright's sync API runs an event loop in the main thread while it is open, so it is
+# closed again before other modules' tests (which run their own loops) start.
+@pytest.fixture(scope="module")
 def browser() -> Iterator[Any]:
     if not CHROMIUM.exists():
         if os.environ.get("CI"):
