@@ -19,9 +19,9 @@ from datetime import date
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
-from dispatch.fairness.replayed import group_rows, public_outcomes
 from dispatch.roads.network import OsmSource, load_road_network
 from dispatch.sim.demand import format_demand
+from dispatch.sim.fairness import group_rows, public_outcomes
 from dispatch.sim.run import require_valid, run_scenario
 from dispatch.sim.scenario import Scenario
 from dispatch.sim.synth import SynthParams, synthesise

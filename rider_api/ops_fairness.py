@@ -9,9 +9,9 @@ from fastapi import APIRouter, Query
 from fastapi.concurrency import run_in_threadpool
 
 from dispatch.errors import InputError
-from dispatch.fairness.replayed import centre_places, group_rows, served_gap
 from dispatch.opendata.trips import Villages, public_trips
 from dispatch.service.runtime import Runtime
+from dispatch.sim.fairness import centre_places, group_rows, served_gap
 from rider_api.deps import CurrentAgent, RuntimeDep
 from rider_api.openapi import problems
 from rider_api.schemas.ops import FairnessOptionPublic, FairnessPublic, GroupFiguresPublic

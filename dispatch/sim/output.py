@@ -276,7 +276,7 @@ class RunSummary:
     #: The policy replayed, and the insertion baseline's KPIs on the same day (if run).
     policy: str = "dispatcher"
     baseline: dict[str, Any] | None = None
-    #: Figures by rider group (``dispatch.fairness.replayed.group_rows``).
+    #: Figures by rider group (``dispatch.sim.fairness.group_rows``).
     fairness: list[dict[str, Any]] = field(default_factory=list)
 
     def to_json(self) -> str:

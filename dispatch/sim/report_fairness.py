@@ -194,7 +194,7 @@ def fairness_csv(results: dict[int, RunSummary]) -> str:
 
 def fairness_text(results: dict[int, RunSummary]) -> str:
     """The same as readable tables, one per fleet size."""
-    from dispatch.fairness.replayed import fairness_text as table
+    from dispatch.sim.fairness import fairness_text as table
 
     return "\n\n".join(
         f"{n} buses\n{table(run.fairness)}" for n, run in sorted(results.items()) if run.fairness

@@ -16,8 +16,8 @@ import tempfile
 from collections.abc import Sequence
 from pathlib import Path
 
-from dispatch.fairness.replayed import centre_places
 from dispatch.roads.network import RoadNetwork
+from dispatch.sim.fairness import centre_places
 from dispatch.sim.report import Comparison, ReportContext, Rules
 from dispatch.sim.scenario import Prepared, Scenario, service_days
 from dispatch.sim.svg_map import RANK, MapPlace

@@ -195,7 +195,7 @@ def write_outputs(out: Path, finished: Finished) -> list[Path]:
 
 def fairness_files(finished: Finished) -> dict[str, str]:
     """fairness.json / fairness.txt: figures by rider group (wheelchair, phone, village …)."""
-    from dispatch.fairness.replayed import fairness_text
+    from dispatch.sim.fairness import fairness_text
 
     rows = fairness_rows(finished)
     return {
@@ -207,7 +207,7 @@ def fairness_files(finished: Finished) -> dict[str, str]:
 def fairness_rows(finished: Finished) -> list[dict[str, Any]]:
     """The replay's figures by rider group (wheelchair, channel, standing order, village,
     centre vs periphery)."""
-    from dispatch.fairness.replayed import replay_rows
+    from dispatch.sim.fairness import replay_rows
 
     net = finished.prepared.network
     return replay_rows(

@@ -8,7 +8,7 @@ from pathlib import Path
 from typing import Any
 
 from dispatch.config import ServiceConfig
-from dispatch.fairness.replayed import served_gap
+from dispatch.sim.fairness import served_gap
 from dispatch.sim.replay import Progress
 from dispatch.sim.run import Finished, fairness_rows, require_valid, run_scenario
 from dispatch.sim.scenario import Scenario

@@ -10,10 +10,10 @@ from dataclasses import replace
 
 import pytest
 
-from dispatch.fairness.replayed import centre_places, group_rows
 from dispatch.opendata.trips import PublicTrip
 from dispatch.roads.osm_file import NamedPoint
 from dispatch.sim.commands import fleet_table
+from dispatch.sim.fairness import centre_places, group_rows
 from dispatch.sim.output import RunSummary
 from dispatch.sim.report import render_report
 from dispatch.sim.report_fairness import fairness_csv, fairness_text
