@@ -124,7 +124,10 @@ class LatencyMiddleware:
         self.app = app
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        kind = self.TIMED.get((scope.get("method", ""), scope.get("path", "")))
+        path, root = scope.get("path", ""), scope.get("root_path", "")
+        if root and path.startswith(root):  # an area's API under /areas/NAME/
+            path = path[len(root) :]
+        kind = self.TIMED.get((scope.get("method", ""), path))
         if scope["type"] != "http" or kind is None:
             await self.app(scope, receive, send)
             return

@@ -157,7 +157,7 @@ def _vehicle(
     lat, lon = runtime.network.node_coords(v.position_node)
     in_service = v.in_service(now)
     # A driver's device that is online listens for its shift vehicle's plan versions.
-    connected = runtime.publisher.subscriber_count(v.shift_id) > 0
+    connected = runtime.connected(v.shift_id)
     upcoming = v.stops[:NEXT_STOPS]
     return FleetVehiclePublic(
         vehicle_id=v.shift_id,
@@ -255,7 +255,7 @@ def bus_on_its_way(runtime: Runtime, booking_id: BookingId) -> VehiclePosition |
     now = runtime.clock()
     if shift is None or not shift.in_service(now):
         return None
-    if runtime.publisher.subscriber_count(shift.shift_id) == 0:
+    if not runtime.connected(shift.shift_id):
         return None
     route = shift.route
     next_stop = route.stops[0] if route and route.stops else None

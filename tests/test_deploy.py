@@ -10,7 +10,7 @@ import yaml
 from typer.testing import CliRunner
 
 from dispatch.cli import build_cli
-from dispatch.cluster.deployment import load_deployment
+from dispatch.deployment import load_deployment
 from dispatch.settings import Settings
 
 DEPLOY = Path(__file__).resolve().parent.parent / "deploy"

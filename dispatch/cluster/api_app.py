@@ -11,9 +11,9 @@ from collections.abc import Callable
 from fastapi import FastAPI
 
 from dispatch.cluster.bus import RedisBus
-from dispatch.cluster.deployment import area_database_url, area_schema, load_deployment
 from dispatch.cluster.worker import WorkerRuntime, build_worker_runtime
 from dispatch.config import ServiceConfig
+from dispatch.deployment import area_database_url, area_schema, load_deployment
 from dispatch.service.runtime import Runtime, load_area_map
 from dispatch.service.serve import _staff_tokens
 from dispatch.settings import Settings, load_settings

@@ -45,6 +45,8 @@ log = logging.getLogger(__name__)
 DEFAULT_MAX_BACKLOG = 200
 #: How long the leader key lives without renewal (the leader renews it every second).
 LEADER_TTL_S = 3
+#: How long a worker's list of connected drivers counts without renewal (renewed twice a second).
+CONNECTED_TTL_S = 3
 #: How long an unread answer stays in Redis.
 REPLY_TTL_S = 60
 
@@ -92,6 +94,10 @@ class Bus(Protocol):
 
     def backlog(self, area: str) -> int: ...
 
+    def set_connected(self, area: str, worker: str, shifts: frozenset[str]) -> None: ...
+
+    def connected(self, area: str) -> frozenset[str]: ...
+
 
 def _keys(area: str) -> dict[str, str]:
     base = f"rufbus:{area}"
@@ -101,6 +107,7 @@ def _keys(area: str) -> dict[str, str]:
         "latest": f"{base}:plans:latest",
         "view": f"{base}:view",
         "leader": f"{base}:leader",
+        "connected": f"{base}:connected",
     }
 
 
@@ -152,6 +159,20 @@ class RedisBus:
 
     def backlog(self, area: str) -> int:
         return int(self.client.xlen(_keys(area)["commands"]))
+
+    def set_connected(self, area: str, worker: str, shifts: frozenset[str]) -> None:
+        """The shifts whose drivers are connected to ``worker`` (kept for a few seconds)."""
+        key = f"{_keys(area)['connected']}:{worker}"
+        self.client.set(key, encode(shifts), ex=CONNECTED_TTL_S)
+
+    def connected(self, area: str) -> frozenset[str]:
+        """The shifts whose drivers are connected to any worker."""
+        found: set[str] = set()
+        for key in self.client.scan_iter(match=f"{_keys(area)['connected']}:*", count=100):
+            data = self.client.get(key)
+            if isinstance(data, bytes):
+                found |= decode(data)
+        return frozenset(found)
 
     def leader(self, area: str) -> str | None:
         value = self.client.get(_keys(area)["leader"])

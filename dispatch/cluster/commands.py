@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import logging
 import os
+import shutil
 import signal
+import tempfile
 import threading
 from pathlib import Path
 from typing import Annotated, Any
@@ -12,6 +14,7 @@ from typing import Annotated, Any
 import typer
 
 from dispatch.errors import InputError
+from dispatch.service.metrics import MULTIPROCESS_ENV
 from dispatch.settings import Settings, load_settings
 
 log = logging.getLogger(__name__)
@@ -21,7 +24,7 @@ ConfigOption = Annotated[
     typer.Option(
         "--config",
         help="A service definition (one area) or a deployment file listing several "
-        "([[areas]] config = FILE). Default: DISPATCH_CONFIG_FILE, else the built-in service.",
+        "(\\[\\[areas]] config = FILE). Default: DISPATCH_CONFIG_FILE, else the built-in service.",
     ),
 ]
 
@@ -40,8 +43,8 @@ def engine(
     the leader stops or dies. Stop with Ctrl-C or SIGTERM.
     """
     from dispatch.cluster.bus import RedisBus
-    from dispatch.cluster.deployment import area_database_url, area_schema, load_deployment
     from dispatch.cluster.engine_process import run_engine
+    from dispatch.deployment import area_database_url, area_schema, load_deployment
     from dispatch.store.database import ensure_schema
 
     settings = _production_settings()
@@ -81,22 +84,38 @@ def api(
     """
     import uvicorn
 
-    from dispatch.cluster.deployment import load_deployment
+    from dispatch.deployment import area_schema, load_deployment
+    from dispatch.service.runtime import load_area_map
     from dispatch.service.serve import _check_free
+    from dispatch.store.database import ensure_schema
 
     settings = _production_settings()
     path = config or settings.config_file
-    load_deployment(path, settings)  # a bad file ends here, in one line
+    # Everything a worker needs is checked here first, so that a bad file, a missing map
+    # or an unreachable database ends in one line, not in every worker's traceback.
+    for area in load_deployment(path, settings).areas:
+        ensure_schema(settings.database_url, area_schema(area.area))
+        load_area_map(settings, area)  # also compiles each map once for all workers
     bind_host, bind_port = host or settings.host, port or settings.port
     _check_free(bind_host, bind_port)
     if path is not None:  # the workers read the deployment from the environment
         os.environ["DISPATCH_CONFIG_FILE"] = str(path.resolve())
     log.info("API on http://%s:%d with %d workers", bind_host, bind_port, workers)
+    # Each worker counts in files here; every worker's /metrics adds them all up.
+    shared = tempfile.mkdtemp(prefix="rufbus-metrics-")
+    os.environ[MULTIPROCESS_ENV] = shared
+    try:
+        _run_workers(uvicorn, settings, bind_host, bind_port, workers)
+    finally:
+        shutil.rmtree(shared, ignore_errors=True)
+
+
+def _run_workers(uvicorn: Any, settings: Settings, host: str, port: int, workers: int) -> None:
     uvicorn.run(
         "dispatch.cluster.api_app:create",
         factory=True,
-        host=bind_host,
-        port=bind_port,
+        host=host,
+        port=port,
         workers=workers,
         log_level=settings.log_level.lower(),
         access_log=settings.access_log,

@@ -10,6 +10,8 @@ connected to any worker. Workers keep no state of their own: start as many as ne
 from __future__ import annotations
 
 import logging
+import os
+import socket
 import threading
 import time
 from concurrent.futures import Future, ThreadPoolExecutor
@@ -42,6 +44,8 @@ log = logging.getLogger(__name__)
 COMMAND_TIMEOUT_S = 6.0
 #: How long a worker reuses the engine's summary before it reads it again.
 SUMMARY_TTL_S = 0.5
+#: This worker process, as the other workers know it.
+WORKER_NAME = f"{socket.gethostname()}:{os.getpid()}"
 #: Every this many summaries (10 s), a worker looks for stops accepted through another.
 STOPS_EVERY = 20
 
@@ -124,6 +128,7 @@ class WorkerRuntime(Runtime):
 
     bus: Bus | None = None
     _plans_stop: threading.Event = field(default_factory=threading.Event)
+    _connected: frozenset[str] = frozenset()
 
     def ensure_shifts(
         self, stored: dict[str, Any] | None = None, persist: object | None = None
@@ -173,10 +178,25 @@ class WorkerRuntime(Runtime):
         if summary is not None:
             self.shift_days = set(summary.shift_days)
 
+    def connected(self, shift_id: str) -> bool:
+        """A driver's device listens for this shift's plans on some worker."""
+        return shift_id in self._connected or super().connected(shift_id)
+
+    def _share_connected(self) -> None:
+        """Tell the other workers which drivers are connected here; learn theirs."""
+        assert self.bus is not None
+        area = self.config.area
+        try:
+            self.bus.set_connected(area, WORKER_NAME, self.publisher.subscribed())
+            self._connected = self.bus.connected(area)
+        except Exception as exc:  # noqa: BLE001 - the bus is away: what is known here stays
+            log.warning("cannot share connected drivers (%s)", exc)
+
     def _follow_shifts(self) -> None:
         rounds = 0
         while not self._plans_stop.wait(SUMMARY_TTL_S):
             self.refresh_shifts()
+            self._share_connected()
             rounds += 1
             if rounds % STOPS_EVERY == 0:
                 self.refresh_stops()

@@ -27,17 +27,34 @@ ConfigOption = Annotated[
 ]
 
 
-def _open(config_path: Path | None) -> tuple[Settings, ServiceConfig, Repository]:
+AreaOption = Annotated[
+    str | None,
+    typer.Option(
+        "--area",
+        help="Production shape (`dispatch engine`): the service area whose vehicles these are; "
+        "--config may then be the deployment file.",
+    ),
+]
+
+
+def _open(
+    config_path: Path | None, area: str | None = None
+) -> tuple[Settings, ServiceConfig, Repository]:
     from dispatch.config import load_service_config
+    from dispatch.deployment import area_database_url, load_deployment
     from dispatch.service.device_tokens import store_fleet_tokens
     from dispatch.settings import load_settings
     from dispatch.store import Repository, open_database
 
     settings = load_settings()
-    config = load_service_config(
-        config_path or settings.config_file, osm_source=settings.osm_source
-    )
-    db = open_database(settings.database_url)
+    path = config_path or settings.config_file
+    url = settings.database_url
+    if area is not None:  # the production shape keeps each area in its own schema
+        config = load_deployment(path, settings).area(area)
+        url = area_database_url(url, config.area)
+    else:
+        config = load_service_config(path, osm_source=settings.osm_source)
+    db = open_database(url)
     db.migrate()
     repo = Repository(db)
     store_fleet_tokens(repo, config, warn=False)
@@ -53,6 +70,7 @@ def token(
         ),
     ] = False,
     config: ConfigOption = None,
+    area: AreaOption = None,
 ) -> None:
     """Issue a device token for a vehicle's driver app and show it, this once only.
 
@@ -62,7 +80,7 @@ def token(
     """
     from dispatch.service.device_tokens import issue_token
 
-    settings, service, repo = _open(config)
+    settings, service, repo = _open(config, area)
     issued = issue_token(repo, service, vehicle, rotate=rotate)
     host = "127.0.0.1" if settings.host in ("0.0.0.0", "::", "") else settings.host
     typer.echo(f"device token for {vehicle} (shown once, keep it safe): {issued}")
@@ -71,9 +89,9 @@ def token(
     )
 
 
-def list_devices(config: ConfigOption = None) -> None:
+def list_devices(config: ConfigOption = None, area: AreaOption = None) -> None:
     """List the vehicles and whether each has a device token (tokens are never shown)."""
-    _, service, repo = _open(config)
+    _, service, repo = _open(config, area)
     configured = {v.id for v in service.fleet.vehicles if not v.device_token_generated}
     for v in repo.list_vehicles():
         if v.id in configured:

@@ -9,11 +9,13 @@ read when Prometheus scrapes, so the engine thread never waits for the metrics.
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, generate_latest
-from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily
+from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Metric
+from prometheus_client.multiprocess import MultiProcessCollector
 from prometheus_client.registry import Collector
 
 #: Seconds; quotes are meant to take a few milliseconds, a 503 comes after about a second.
@@ -49,11 +51,18 @@ class EngineFigures:
     leader: bool
 
 
+#: Set by ``dispatch api`` for its worker processes: each writes its counts to files
+#: there, and every worker's ``/metrics`` adds up all of them (Prometheus' multiprocess mode).
+MULTIPROCESS_ENV = "PROMETHEUS_MULTIPROC_DIR"
+
+
 class ServiceMetrics:
-    """The metrics of one service area's process."""
+    """The metrics of one service area's process (or, with several API worker processes,
+    of all of them: see ``MULTIPROCESS_ENV``)."""
 
     def __init__(self, area: str) -> None:
         self.area = area
+        self.shared_dir = os.environ.get(MULTIPROCESS_ENV) or None
         self.registry = CollectorRegistry(auto_describe=True)
         self.quote_seconds = Histogram(
             "dispatch_quote_seconds",
@@ -81,7 +90,9 @@ class ServiceMetrics:
             "Driver devices connected over the websocket stream right now.",
             ["area"],
             registry=self.registry,
+            multiprocess_mode="livesum",  # the sum over the running worker processes
         )
+        self._engine: Collector | None = None
         self.devices.labels(area).set(0)
         for result in {*BOOKING_RESULTS.values(), "rejected", "error"}:
             self.bookings.labels(area, result)  # every result shows, also at 0
@@ -102,11 +113,32 @@ class ServiceMetrics:
 
     def watch_engine(self, read: Callable[[], EngineFigures]) -> None:
         """Report the engine's figures, read by ``read`` at every scrape."""
-        self.registry.register(_EngineCollector(self.area, read))
+        self._engine = _EngineCollector(self.area, read)
+        self.registry.register(self._engine)
 
     def exposition(self) -> bytes:
-        """The Prometheus text format of everything above."""
-        return generate_latest(self.registry)
+        """The Prometheus text format of everything above (of this area)."""
+        if self.shared_dir is None:
+            return generate_latest(self.registry)
+        merged = CollectorRegistry(auto_describe=False)
+        shared = MultiProcessCollector(None, path=self.shared_dir)  # type: ignore[no-untyped-call]
+        merged.register(_OfArea(shared, self.area))
+        if self._engine is not None:
+            merged.register(self._engine)
+        return generate_latest(merged)
+
+
+class _OfArea(Collector):
+    """The series of one area from a collector that holds every area's."""
+
+    def __init__(self, inner: Collector, area: str) -> None:
+        self.inner, self.area = inner, area
+
+    def collect(self) -> Iterator[Metric]:
+        for family in self.inner.collect():
+            family.samples = [s for s in family.samples if s.labels.get("area") == self.area]
+            if family.samples:
+                yield family
 
 
 class _EngineCollector(Collector):

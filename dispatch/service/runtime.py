@@ -160,6 +160,10 @@ class Runtime:
             recent_adoptions=tuple(list(self.sink.adoptions)[-10:]),
         )
 
+    def connected(self, shift_id: str) -> bool:
+        """A driver's device listens for this shift's plans (on any worker)."""
+        return self.publisher.subscriber_count(shift_id) > 0
+
     def report_position(self, shift_id: ShiftId, node: int, at: int) -> None:
         """A bus's position: to the engine, and riders' ETAs projected from it."""
         self.runner.submit(PositionReported(shift_id, node, at))

@@ -62,7 +62,9 @@ def ensure_schema(url: str, schema: str) -> None:
         with engine.begin() as connection:
             connection.execute(text(f'CREATE SCHEMA IF NOT EXISTS "{schema}"'))
     except (OperationalError, InterfaceError) as exc:
-        raise StoreUnavailable(_unavailable(exc)) from exc
+        where = make_url(normalise_url(url)).render_as_string(hide_password=True)
+        reason = str(exc.orig).strip().splitlines()[0] if exc.orig else type(exc).__name__
+        raise StoreUnavailable(f"cannot reach the database {where}: {reason}") from exc
     finally:
         engine.dispose()
 

@@ -16,7 +16,7 @@ from typing import IO, Any
 import httpx
 from sqlalchemy import create_engine, text
 
-from dispatch.cluster.deployment import area_schema
+from dispatch.deployment import area_schema
 from dispatch.store import normalise_url
 from tests.service.conftest import ADMIN_TOKEN, AGENT_TOKEN
 from tests.service.launch import service_toml

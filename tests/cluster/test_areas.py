@@ -76,6 +76,11 @@ def test_three_areas_each_with_its_own_fleet_behind_one_port(
                 assert got.status_code == (200 if other == area else 404), (area, other)
         root = httpx.get(f"{api.url}/v1/bookings/{booked[shape.areas[0]]}", headers=headers)
         assert root.status_code == 200
+        for area in shape.areas:  # each area counts its own bookings, on every worker
+            for _ in range(4):
+                text = httpx.get(f"{api.url}/areas/{area}/metrics").text
+                line = f'dispatch_booking_attempts_total{{area="{area}",result="confirmed"}} 1.0'
+                assert line in text, text[-1500:]
         listed = httpx.get(f"{api.url}/v1/areas").json()
         assert [(a["area"], a["url"]) for a in listed] == [(a, f"/areas/{a}/") for a in shape.areas]
         assert listed[1]["name"] == f"Test {shape.areas[1]}"

@@ -273,14 +273,15 @@ def test_an_engine_that_is_behind_gets_503_with_retry_after_at_once(
 def test_metrics_count_on_a_worker_and_accepted_stops_reach_the_others(shape: Shape) -> None:
     leader = shape.engine("engine-a")
     _wait_log(leader, "serves")
-    api, other = shape.api("api-1"), shape.api("api-2")
+    api, other = shape.api("api-1", workers=2), shape.api("api-2")
     for k in range(3):
         assert _book(api.url, 9 + k, k).status_code == 201
-    text = httpx.get(f"{api.url}/metrics", timeout=10).text
     area = shape.areas[0]
-    assert f'dispatch_booking_attempts_total{{area="{area}",result="confirmed"}} 3.0' in text
-    assert f'dispatch_quote_seconds_count{{area="{area}",status="200"}} 3.0' in text
-    assert f'dispatch_engine_leader{{area="{area}"}} 1.0' in text
+    for _ in range(6):  # whichever of the two worker processes answers: the same totals
+        text = httpx.get(f"{api.url}/metrics", timeout=10).text
+        assert f'dispatch_booking_attempts_total{{area="{area}",result="confirmed"}} 3.0' in text
+        assert f'dispatch_quote_seconds_count{{area="{area}",status="200"}} 3.0' in text
+        assert f'dispatch_engine_leader{{area="{area}"}} 1.0' in text
 
     # the dispatcher view on a worker: the engine's published view and figures
     fleet = httpx.get(
@@ -296,6 +297,12 @@ def test_metrics_count_on_a_worker_and_accepted_stops_reach_the_others(shape: Sh
         ws.send(json.dumps({"type": "position", "id": "p-1", "lat": 50.0225, "lon": 11.531}))
         replies = [m for m in _messages(ws, time.monotonic() + 5) if m.get("type") != "plan"]
         assert replies and all(m.get("type") != "error" for m in replies), replies
+        for _ in range(6):  # connected to worker 2; every process of worker 1 knows it
+            seen = httpx.get(
+                f"{api.url}/v1/ops/fleet", headers={"Authorization": f"Bearer {AGENT_TOKEN}"}
+            ).json()["vehicles"]
+            bus_2 = next(v for v in seen if v["vehicle_id"].startswith("bus-2@"))
+            assert bus_2["connected"], bus_2
     deadline = time.monotonic() + 10
     while True:
         shifts = httpx.get(

@@ -114,6 +114,11 @@ class InMemoryPublisher:
                 return len(self._subscribers.get(vehicle_id, ()))
             return sum(len(s) for s in self._subscribers.values())
 
+    def subscribed(self) -> frozenset[str]:
+        """The vehicles (shifts) with at least one connected subscriber."""
+        with self._lock:
+            return frozenset(v for v, subs in self._subscribers.items() if subs)
+
     def remove(self, sub: _Subscriber) -> None:
         with self._lock:
             subs = self._subscribers.get(sub.vehicle_id)

@@ -53,6 +53,8 @@ def load_deployment(path: Path | None, settings: Settings) -> Deployment:
         data = _read(path)
         if "areas" in data:
             return _areas(path, data, settings)
+        if isinstance(data.get("area"), list):
+            raise InputError(f"{path}: a deployment lists its areas as [[areas]], not [[area]]")
     return Deployment((load_service_config(path, osm_source=settings.osm_source),))
 
 
