@@ -83,15 +83,18 @@ def _adopt(
 def adopted_line(token: int, current: Plan, candidate: Plan, vehicles_changed: int) -> str:
     """What an adopted re-optimisation changed, in words that are never negative.
 
-    A new plan is adopted when its objective (driving time plus a weight on the riders'
-    time beyond their direct ride) is lower; driving alone may grow when the riders gain.
+    A new plan is adopted when its objective (driving time plus weights on the riders'
+    waiting beyond the time they asked for and on their time beyond their direct ride) is
+    lower; one part may grow when the others gain more.
     """
     drive = _change(current.cost.drive_s - candidate.cost.drive_s, "less", "more")
+    wait = _change(current.cost.wait_s - candidate.cost.wait_s, "less", "more")
     ride = _change(current.cost.excess_ride_s - candidate.cost.excess_ride_s, "less", "more")
     return (
         f"re-optimisation {token} adopted, {vehicles_changed} vehicles re-planned: "
-        f"planned driving {drive}, riders' time beyond their direct rides {ride} "
-        f"(objective {current.cost.total:.0f} -> {candidate.cost.total:.0f})"
+        f"planned driving {drive}, riders' waiting {wait}, riders' time beyond their direct "
+        f"rides {ride} (objective, weighted: {current.cost.total:.0f} -> "
+        f"{candidate.cost.total:.0f})"
     )
 
 

@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import logging
+import secrets
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
+from pydantic import SecretStr
 
 from dispatch.config import ServiceConfig, load_service_config
 from dispatch.errors import InputError
@@ -65,14 +67,24 @@ def serve(
     bind_host, bind_port = host or settings.host, port or settings.port
     _check_free(bind_host, bind_port)
     clock: Any = None
+    demo_key = None
     if demo:
         settings, clock = _demo_setup(settings, service, speedup)
         service = _demo_tokens(service)
+        if not (settings.agent_tokens or service.tokens.agents):  # a way into /console, /ops
+            demo_key = secrets.token_urlsafe(18)
+            settings = settings.model_copy(update={"agent_tokens": (SecretStr(demo_key),)})
+            staff = _staff_tokens(settings, service)
     runtime = build_runtime(settings, service, **({"clock": clock} if clock else {}))
     app = create_app(lambda: runtime, staff)
     install_driver_api(app)
     base_url = f"http://{_client_host(bind_host)}:{bind_port}"
     if demo:
+        if demo_key is not None:
+            typer.echo(
+                f"hotline console {base_url}/console and dispatcher view {base_url}/ops: "
+                f"sign in with the demo's access key {demo_key}"
+            )
         _announce_demo_devices(service, base_url)
         _start_demo(service, base_url, clock)
     log.info("serving %s on http://%s:%d (docs at /docs)", service.name, bind_host, bind_port)

@@ -13,7 +13,7 @@ import httpx
 import pytest
 
 from tests.service.conftest import AGENT_TOKEN, Server, stop_server
-from tests.serving import launch
+from tests.serving import launch, stop
 from tests.web.conftest import screenshot
 
 pytestmark = [pytest.mark.realdata, pytest.mark.slow]
@@ -248,3 +248,27 @@ def test_the_demo_drivers_start_their_shifts_as_drivers_do(demo: Server) -> None
                 return
         time.sleep(1)
     raise AssertionError(f"the demo bus's shift is {status!r}, not active")
+
+
+def test_a_demo_without_agent_tokens_prints_an_access_key_that_opens_the_views(
+    tmp_path: Path,
+) -> None:
+    """The README's demo command alone gives a way into the console and dispatcher view."""
+    import re
+
+    osm = os.environ.get("DISPATCH_TEST_OSM")
+    if not osm:
+        pytest.skip("DISPATCH_TEST_OSM is not set (real OSM extract)")
+    env = {k: v for k, v in os.environ.items() if k != "DISPATCH_AGENT_TOKENS"}
+    env |= {"DISPATCH_OSM_SOURCE": osm, "DISPATCH_OSM_CACHE": str(tmp_path / "cache")}
+    launched = launch(tmp_path, ["--demo"], env)
+    try:
+        found = re.search(r"demo's access key (\S+)", launched.log.read_text())
+        assert found, launched.log.read_text()[-2000:]
+        headers = {"Authorization": f"Bearer {found.group(1)}"}
+        assert httpx.get(f"{launched.url}/v1/ops/fleet", headers=headers).status_code == 200
+        wrong = {"Authorization": "Bearer not-the-demo-key-000000"}
+        assert httpx.get(f"{launched.url}/v1/ops/fleet", headers=wrong).status_code == 401
+    finally:
+        stop(launched.process)
+        launched.handle.close()
