@@ -101,7 +101,11 @@ def api(
     if path is not None:  # the workers read the deployment from the environment
         os.environ["DISPATCH_CONFIG_FILE"] = str(path.resolve())
     log.info("API on http://%s:%d with %d workers", bind_host, bind_port, workers)
-    # Each worker counts in files here; every worker's /metrics adds them all up.
+    if workers == 1:  # one process: its metrics are all there is
+        _run_workers(uvicorn, settings, bind_host, bind_port, workers)
+        return
+    # Each worker process counts in files here; every worker's /metrics adds them all up.
+    # (Set before uvicorn starts the workers: each reads it when it imports the client.)
     shared = tempfile.mkdtemp(prefix="rufbus-metrics-")
     os.environ[MULTIPROCESS_ENV] = shared
     try:

@@ -283,6 +283,11 @@ def test_metrics_count_on_a_worker_and_accepted_stops_reach_the_others(shape: Sh
         assert f'dispatch_quote_seconds_count{{area="{area}",status="200"}} 3.0' in text
         assert f'dispatch_engine_leader{{area="{area}"}} 1.0' in text
 
+    assert _book(other.url, 13, 7).status_code == 201
+    single = httpx.get(f"{other.url}/metrics", timeout=10).text  # one worker process
+    assert f'dispatch_engine_leader{{area="{area}"}} 1.0' in single
+    assert f'dispatch_booking_attempts_total{{area="{area}",result="confirmed"}} 1.0' in single
+
     # the dispatcher view on a worker: the engine's published view and figures
     fleet = httpx.get(
         f"{other.url}/v1/ops/fleet", headers={"Authorization": f"Bearer {AGENT_TOKEN}"}
