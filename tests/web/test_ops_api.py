@@ -164,6 +164,7 @@ def _runtime(now: int, departure: int, connected: bool, status: object = None) -
         views=SimpleNamespace(current=view),
         clock=lambda: now,
         publisher=_Subscribers(connected),
+        connected=lambda shift_id: connected,
         network=SimpleNamespace(node_coords=lambda node: (50.0, 11.5)),
         config=SimpleNamespace(zone=UTC),
     )
