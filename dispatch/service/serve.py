@@ -12,7 +12,7 @@ from pydantic import SecretStr
 
 from dispatch.config import ServiceConfig, load_service_config
 from dispatch.errors import InputError
-from dispatch.settings import load_settings
+from dispatch.settings import Settings, load_settings
 
 if TYPE_CHECKING:
     from rider_api.auth import StaffTokens
@@ -67,26 +67,16 @@ def serve(
     bind_host, bind_port = host or settings.host, port or settings.port
     _check_free(bind_host, bind_port)
     clock: Any = None
-    demo_key = None
+    demo_key: str | None = None
     if demo:
-        settings, clock = _demo_setup(settings, service, speedup)
-        service = _demo_tokens(service)
-        if not (settings.agent_tokens or service.tokens.agents):  # a way into /console, /ops
-            demo_key = secrets.token_urlsafe(18)
-            settings = settings.model_copy(update={"agent_tokens": (SecretStr(demo_key),)})
-            staff = _staff_tokens(settings, service)
+        settings, service, clock, demo_key = _prepare_demo(settings, service, speedup)
+        staff = _staff_tokens(settings, service)
     runtime = build_runtime(settings, service, **({"clock": clock} if clock else {}))
     app = create_app(lambda: runtime, staff)
     install_driver_api(app)
     base_url = f"http://{_client_host(bind_host)}:{bind_port}"
     if demo:
-        if demo_key is not None:
-            typer.echo(
-                f"hotline console {base_url}/console and dispatcher view {base_url}/ops: "
-                f"sign in with the demo's access key {demo_key}"
-            )
-        _announce_demo_devices(service, base_url)
-        _start_demo(service, base_url, clock)
+        _launch_demo(service, base_url, clock, demo_key)
     log.info("serving %s on http://%s:%d (docs at /docs)", service.name, bind_host, bind_port)
     uvicorn.run(
         app,
@@ -143,6 +133,31 @@ def _demo_setup(settings: Any, service: Any, speedup: float) -> tuple[Any, Any]:
         speedup,
     )
     return settings.model_copy(update={"database_url": f"sqlite:///{database}"}), clock
+
+
+def _prepare_demo(
+    settings: Settings, service: ServiceConfig, speedup: float
+) -> tuple[Settings, ServiceConfig, Any, str | None]:
+    """The demo's database, clock and device tokens; an access key for /console and /ops
+    when no agent's token is configured (else the README's demo has no way into them)."""
+    settings, clock = _demo_setup(settings, service, speedup)
+    service = _demo_tokens(service)
+    if settings.agent_tokens or service.tokens.agents:
+        return settings, service, clock, None
+    key = secrets.token_urlsafe(18)
+    settings = settings.model_copy(update={"agent_tokens": (SecretStr(key),)})
+    return settings, service, clock, key
+
+
+def _launch_demo(service: ServiceConfig, base_url: str, clock: Any, key: str | None) -> None:
+    """Say how to sign in, then start the simulated buses and riders."""
+    if key is not None:
+        typer.echo(
+            f"hotline console {base_url}/console and dispatcher view {base_url}/ops: "
+            f"sign in with the demo's access key {key}"
+        )
+    _announce_demo_devices(service, base_url)
+    _start_demo(service, base_url, clock)
 
 
 def _demo_tokens(service: ServiceConfig) -> ServiceConfig:
