@@ -60,6 +60,12 @@ def ensure_schema(url: str, schema: str) -> None:
     engine = create_engine(normalise_url(url))
     try:
         with engine.begin() as connection:
+            # "IF NOT EXISTS" is not atomic: two processes starting at once (an engine and
+            # its API workers) can both try to create it. One creates, the others wait here.
+            connection.execute(
+                text("SELECT pg_advisory_xact_lock(:key, hashtext(:schema))"),
+                {"key": MIGRATE_LOCK, "schema": schema},
+            )
             connection.execute(text(f'CREATE SCHEMA IF NOT EXISTS "{schema}"'))
     except (OperationalError, InterfaceError) as exc:
         where = make_url(normalise_url(url)).render_as_string(hide_password=True)

@@ -1,17 +1,21 @@
 from __future__ import annotations
 
+import os
+import threading
+import uuid
 from pathlib import Path
 
 import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
-from sqlalchemy import inspect, text
+from sqlalchemy import create_engine, inspect, text
 from sqlmodel import SQLModel
 
 import dispatch.store.tables  # noqa: F401  (registers the tables)
 from dispatch.store import Database, Repository, normalise_url, open_database
-from dispatch.store.database import MIGRATIONS_DIR
+from dispatch.store.database import MIGRATIONS_DIR, ensure_schema
 from dispatch.store.errors import StoreError
+from tests.databases import PG_ENV
 
 TABLES = {
     "riders", "bookings", "booking_events", "offers", "vehicles", "shifts", "stops",
@@ -77,3 +81,39 @@ def test_migrations_ship_with_the_package() -> None:
     assert (MIGRATIONS_DIR / "env.py").is_file()
     assert (MIGRATIONS_DIR / "script.py.mako").is_file()
     assert (MIGRATIONS_DIR / "versions" / "0001_initial.py").is_file()
+
+
+@pytest.mark.skipif(not os.environ.get(PG_ENV), reason=f"{PG_ENV} not set")
+def test_processes_starting_at_once_create_an_area_schema_once() -> None:
+    """An engine and its API workers all call ensure_schema at start: none may fail."""
+    base = os.environ[PG_ENV]
+    schemas = [f"area_race_{uuid.uuid4().hex[:8]}" for _ in range(5)]
+    errors: list[BaseException] = []
+
+    def create(schema: str, start: threading.Barrier) -> None:
+        start.wait()
+        try:
+            ensure_schema(base, schema)
+        except BaseException as exc:  # collected and asserted below
+            errors.append(exc)
+
+    admin = create_engine(normalise_url(base))
+    try:
+        for schema in schemas:
+            start = threading.Barrier(8)
+            threads = [threading.Thread(target=create, args=(schema, start)) for _ in range(8)]
+            for thread in threads:
+                thread.start()
+            for thread in threads:
+                thread.join()
+        assert errors == []
+        with admin.connect() as connection:
+            found = connection.execute(
+                text("SELECT nspname FROM pg_namespace WHERE nspname LIKE 'area_race_%'")
+            ).scalars()
+            assert set(schemas) <= set(found)
+    finally:
+        with admin.begin() as connection:
+            for schema in schemas:
+                connection.execute(text(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE'))
+        admin.dispose()
