@@ -80,6 +80,8 @@ class Bus(Protocol):
 
     def latest_plans(self, area: str) -> list[Any]: ...
 
+    def plan_count(self, area: str) -> int: ...
+
     def subscribe_plans(
         self, area: str, on_plan: Callable[[Any], None], stop: threading.Event
     ) -> None: ...
@@ -181,6 +183,10 @@ class RedisBus:
     def latest_plans(self, area: str) -> list[Any]:
         stored = self.client.hgetall(_keys(area)["latest"])
         return [decode(v) for v in stored.values()]
+
+    def plan_count(self, area: str) -> int:
+        """How many buses have a newest plan on the bus (without reading them)."""
+        return int(self.client.hlen(_keys(area)["latest"]))
 
     def subscribe_plans(
         self, area: str, on_plan: Callable[[Any], None], stop: threading.Event

@@ -6,6 +6,7 @@ import logging
 import os
 import shutil
 import signal
+import socket
 import tempfile
 import threading
 from pathlib import Path
@@ -18,6 +19,8 @@ from dispatch.service.metrics import MULTIPROCESS_ENV
 from dispatch.settings import Settings, load_settings
 
 log = logging.getLogger(__name__)
+#: The app of one API worker (uvicorn builds it in each worker process).
+APP_FACTORY = "dispatch.cluster.api_app:create"
 
 ConfigOption = Annotated[
     Path | None,
@@ -115,16 +118,38 @@ def api(
 
 
 def _run_workers(uvicorn: Any, settings: Settings, host: str, port: int, workers: int) -> None:
-    uvicorn.run(
-        "dispatch.cluster.api_app:create",
-        factory=True,
-        host=host,
-        port=port,
-        workers=workers,
-        log_level=settings.log_level.lower(),
-        access_log=settings.access_log,
-        log_config=None if settings.log_format == "json" else uvicorn.config.LOGGING_CONFIG,
-    )
+    options: dict[str, Any] = {
+        "factory": True,
+        "host": host,
+        "port": port,
+        "workers": workers,
+        "log_level": settings.log_level.lower(),
+        "access_log": settings.access_log,
+        "log_config": None if settings.log_format == "json" else uvicorn.config.LOGGING_CONFIG,
+    }
+    if workers == 1:
+        uvicorn.run(APP_FACTORY, **options)
+        return
+    from uvicorn.supervisors import Multiprocess
+
+    config = uvicorn.Config(APP_FACTORY, **options)
+    Multiprocess(config, sockets=[as_tcp(config.bind_socket())]).run()
+
+
+def as_tcp(sock: socket.socket) -> socket.socket:
+    """``sock`` (a bound listening socket) re-wrapped with protocol TCP (same descriptor).
+
+    With several workers uvicorn binds the socket itself and leaves its protocol at 0; the
+    connections it accepts inherit that, and asyncio then never turns Nagle's algorithm
+    off (uvicorn issue 3149): every answer on a kept-alive connection would wait ~40 ms
+    for the client's delayed ACK. Said to be TCP, asyncio sets TCP_NODELAY on each
+    connection, as it does with one worker.
+    """
+    if sock.family not in (socket.AF_INET, socket.AF_INET6) or sock.proto == socket.IPPROTO_TCP:
+        return sock
+    tcp = socket.socket(sock.family, sock.type, socket.IPPROTO_TCP, fileno=sock.detach())
+    tcp.set_inheritable(True)
+    return tcp
 
 
 def _production_settings() -> Settings:

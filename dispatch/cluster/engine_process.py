@@ -21,7 +21,8 @@ import logging
 import os
 import socket
 import threading
-from dataclasses import dataclass
+import time
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from dispatch.cluster.bus import Bus, Call
@@ -30,6 +31,7 @@ from dispatch.engine.adapters.publisher import InMemoryPublisher, PublishedPlan
 from dispatch.engine.adapters.runner import wall_clock
 from dispatch.engine.adapters.worker import ProcessSolver
 from dispatch.engine.events import PositionReported
+from dispatch.engine.views import EMPTY_VIEW
 from dispatch.errors import InputError
 from dispatch.service.runtime import Runtime, assemble_runtime, load_area_map
 from dispatch.settings import Settings
@@ -40,6 +42,8 @@ log = logging.getLogger(__name__)
 #: Exit code when the engine lost its lock (a supervisor restarts it as a standby).
 LOST_LEADERSHIP = 3
 HEARTBEAT_S = 1.0
+#: The engine's figures are rewritten at least this often (Redis may have restarted).
+SUMMARY_REFRESH_S = 5.0
 
 
 class BusPublisher(InMemoryPublisher):
@@ -81,6 +85,9 @@ class EngineNode:
     config: ServiceConfig
     bus: Bus
     stop: threading.Event
+    #: The view and figures last written to the bus, and when to write them again anyway.
+    _sent_summary: tuple[object, object] = field(default=(None, None), init=False)
+    _summary_due: float = field(default=0.0, init=False)
 
     @property
     def name(self) -> str:
@@ -147,8 +154,22 @@ class EngineNode:
     def _announce(self, runtime: Runtime, publisher: BusPublisher) -> None:
         area = self.config.area
         self.bus.announce_leader(area, self.name)
-        self.bus.write_view(area, runtime.summary())
-        if publisher.unsent.is_set() or len(self.bus.latest_plans(area)) < publisher.count():
+        summary = runtime.summary()
+        # The summary holds every booking's view: encoding it costs the engine's process
+        # real time, so it is sent when it changed (and every few seconds in any case,
+        # should the message bus have restarted and forgotten it).
+        figures = replace(summary, view=EMPTY_VIEW) if summary is not None else None
+        sent_view, sent_figures = self._sent_summary
+        if (
+            summary is None
+            or summary.view is not sent_view
+            or figures != sent_figures
+            or time.monotonic() >= self._summary_due
+        ):
+            self.bus.write_view(area, summary)
+            self._summary_due = time.monotonic() + SUMMARY_REFRESH_S
+            self._sent_summary = (summary.view if summary else None, figures)
+        if publisher.unsent.is_set() or self.bus.plan_count(area) < publisher.count():
             publisher.resend()  # Redis restarted (it keeps nothing) or a send failed
 
 

@@ -23,6 +23,7 @@ on the same segment reach each other directly along it.
 from __future__ import annotations
 
 import itertools
+import math
 from dataclasses import dataclass
 
 import numpy as np
@@ -67,6 +68,7 @@ class RoadPoints:
         self.graph = graph
         self.n_nodes = graph.n_nodes
         self._cache: dict[int, SegmentPoint] = {}
+        self._coords: dict[int, tuple[float, float]] = {}
         starts = np.repeat(np.arange(graph.n_nodes), np.diff(graph.indptr))
         self.edge_start = starts.astype(np.int64)
         self.edge_end = np.asarray(graph.indices, dtype=np.int64)
@@ -133,8 +135,7 @@ class RoadPoints:
         return self.n_nodes + edge * OFFSET_RANGE + offset_m
 
     def edge_nodes(self, edge: int) -> tuple[int, int]:
-        start = int(np.searchsorted(self.graph.indptr, edge, side="right") - 1)
-        return start, int(self.graph.indices[edge])
+        return int(self.edge_start[edge]), int(self.edge_end[edge])
 
     def reverse(self, edge: int) -> int | None:
         start, end = self.edge_nodes(edge)
@@ -211,9 +212,13 @@ class RoadPoints:
         """Latitude and longitude of a node or a point."""
         if not self.is_point(location):
             return float(self.graph.lat[location]), float(self.graph.lon[location])
-        p = self.decode(location)
-        line = self.polyline(p.edge)
-        return _along(line, p.offset_m / max(1, int(self.graph.distance_m[p.edge])))
+        found = self._coords.get(location)
+        if found is None:
+            p = self.decode(location)
+            line = self.polyline(p.edge)
+            share = p.offset_m / max(1, int(self.graph.distance_m[p.edge]))
+            found = self._coords[location] = _along(line, share)
+        return found
 
     def polyline(self, edge: int) -> list[tuple[float, float]]:
         """The edge's shape from its start node to its end node."""
@@ -242,8 +247,8 @@ class RoadPoints:
 def _lengths(line: list[tuple[float, float]]) -> list[float]:
     out = [0.0]
     for (a0, b0), (a1, b1) in itertools.pairwise(line):
-        kx = np.cos(np.radians((a0 + a1) / 2))
-        out.append(out[-1] + float(np.hypot(a1 - a0, (b1 - b0) * kx)))
+        kx = math.cos(math.radians((a0 + a1) / 2))
+        out.append(out[-1] + math.hypot(a1 - a0, (b1 - b0) * kx))
     return out
 
 
