@@ -186,8 +186,8 @@ class Commands:
             if isinstance(event, PositionReported):  # riders' ETAs follow the bus
                 rt.sink.project_position(event.vehicle_id, event.node, event.at)
             return rt.runner.call(event, persist=persist)
-        if call.name == "book":
-            return rt.booking.book(*call.args, **call.kwargs)
+        if call.name == "book_offer":
+            return rt.booking.book_offer(*call.args)
         if call.name == "ensure_shifts":
             rt.ensure_shifts()
             return None

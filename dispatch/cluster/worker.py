@@ -27,7 +27,7 @@ from dispatch.engine.views import EMPTY_VIEW, EngineView
 from dispatch.errors import DispatchError
 from dispatch.model import ShiftId
 from dispatch.roads.geometry import Geometry
-from dispatch.service.booking import BookingService
+from dispatch.service.booking import BookingAnswer, BookingService, RiderContact
 from dispatch.service.etas import EtaBoard
 from dispatch.service.fleet import Fleet
 from dispatch.service.proposals import add_accepted_stops
@@ -36,6 +36,7 @@ from dispatch.service.standing_orders import StandingOrders
 from dispatch.service.summary import EngineSummary
 from dispatch.settings import Settings
 from dispatch.store import Repository, open_database
+from dispatch.store.records import Offer
 
 log = logging.getLogger(__name__)
 
@@ -106,8 +107,21 @@ class RemoteBooking(BookingService):
     bus: Bus
     area: str
 
-    def book(self, *args: Any, **kwargs: Any) -> Any:
-        return self.bus.call(self.area, Call("book", args, kwargs), COMMAND_TIMEOUT_S)
+    def book_offer(
+        self,
+        offer: Offer,
+        rider: RiderContact,
+        key: str | None,
+        request_hash: str,
+        standing_order_id: int | None = None,
+    ) -> BookingAnswer:
+        """The engine books it. The worker has read the offer and looked for the key's
+        stored answer (the engine's process then spends its time on the booking alone)."""
+        args = (offer, rider, key, request_hash, standing_order_id)
+        answer: BookingAnswer = self.bus.call(
+            self.area, Call("book_offer", args), COMMAND_TIMEOUT_S
+        )
+        return answer
 
 
 class RemoteViews:

@@ -152,6 +152,8 @@ class Geometry:
         self.paths = paths
         self.size = size
         self._legs: OrderedDict[tuple[int, int], tuple[Point, ...]] = OrderedDict()
+        #: The same legs encoded (a driver's plan carries each leg as an encoded polyline).
+        self._encoded: OrderedDict[tuple[int, int], str] = OrderedDict()
         self._lock = threading.Lock()
         self._map: EncodedMap | None = None
         self._map_lock = threading.Lock()
@@ -176,7 +178,18 @@ class Geometry:
 
     def leg(self, source: int, target: int) -> str:
         """The road between two nodes, encoded."""
-        return encode_polyline(self.leg_points(source, target))
+        key = (source, target)
+        with self._lock:
+            found = self._encoded.get(key)
+            if found is not None:
+                self._encoded.move_to_end(key)
+                return found
+        encoded = encode_polyline(self.leg_points(source, target))
+        with self._lock:
+            self._encoded[key] = encoded
+            while len(self._encoded) > self.size:
+                self._encoded.popitem(last=False)
+        return encoded
 
     def line(self, nodes: Sequence[int]) -> str:
         """One encoded polyline along the roads through ``nodes`` in order ("" for none)."""

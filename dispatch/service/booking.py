@@ -402,14 +402,30 @@ class BookingService:
     ) -> BookingAnswer:
         """Book ``offer_id``; ``body`` (the request as sent) tells a retry with the same
         ``key`` from another use of the key (which gets the first attempt's answer)."""
-        request_hash = hashlib.sha256(json.dumps(body, sort_keys=True).encode()).hexdigest()
+        request_hash = request_digest(body)
         stored = self.repo.stored_confirmation(key, request_hash)
         if stored is not None:  # a retry of a booking that was made
             return _replay(stored)
+        return self.book_offer(self.offer(offer_id), rider, key, request_hash, standing_order_id)
+
+    def offer(self, offer_id: str) -> Offer:
+        """The stored offer (``OfferGoneError`` when it is unknown or has expired)."""
         try:
-            offer = self.repo.get_offer(offer_id)
+            return self.repo.get_offer(offer_id)
         except OfferNotFound:
             raise OfferGoneError("unknown or expired offer", None) from None
+
+    def book_offer(
+        self,
+        offer: Offer,
+        rider: RiderContact,
+        key: str | None,
+        request_hash: str,
+        standing_order_id: int | None = None,
+    ) -> BookingAnswer:
+        """Book a loaded ``offer`` (the engine checks it again, in the booking's transaction:
+        used, expired, or the key's answer stored meanwhile)."""
+        offer_id = offer.offer_id
         token = new_token()
         made: list[BookingView] = []
 
@@ -540,6 +556,11 @@ class BookingService:
         elif booking.status is BookingStatus.ON_BOARD:
             raise ConflictError("the rider is already on board")
         return self.view(self.repo.get_booking(booking_id))
+
+
+def request_digest(body: Mapping[str, object]) -> str:
+    """Tells a retry with the same Idempotency-Key from another use of the key."""
+    return hashlib.sha256(json.dumps(body, sort_keys=True).encode()).hexdigest()
 
 
 def _asked(offer: Offer, depart_after: int | None) -> int | None:

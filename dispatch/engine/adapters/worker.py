@@ -12,6 +12,7 @@ import contextlib
 import itertools
 import logging
 import multiprocessing as mp
+import os
 import pickle
 import shutil
 import sys
@@ -27,6 +28,11 @@ from dispatch.model import Plan, Snapshot
 from dispatch.solver.params import ObjectiveParams
 
 log = logging.getLogger(__name__)
+
+#: How much the solver child yields the CPU to the engine and the API processes (Unix
+#: niceness, added to the service's own). On a busy machine a re-optimisation then finds
+#: less within its time limit, while riders' quotes keep their pace.
+SOLVER_NICENESS = 10
 
 
 @dataclass(frozen=True, slots=True)
@@ -73,6 +79,10 @@ class InlineSolver:
 
 def _worker_main(conn: Connection, objective: ObjectiveParams, seed: int) -> None:
     logging.basicConfig(level=logging.WARNING)
+    # Re-optimisation is background work with its own deadline; quotes and bookings are
+    # not. When the CPUs are busy, the engine and the API go first (see SOLVER_NICENESS).
+    with contextlib.suppress(OSError, AttributeError):
+        os.nice(SOLVER_NICENESS)
     from dispatch.solver.improve import warm_up
 
     try:
