@@ -90,6 +90,10 @@ class Bus(Protocol):
 
     def read_view(self, area: str) -> Any: ...
 
+    def write_engine_view(self, area: str, version: int, view: object) -> None: ...
+
+    def read_engine_view(self, area: str, known: int) -> tuple[int, Any] | None: ...
+
     def announce_leader(self, area: str, name: str) -> None: ...
 
     def leader(self, area: str) -> str | None: ...
@@ -108,6 +112,8 @@ def _keys(area: str) -> dict[str, str]:
         "plans": f"{base}:plans",
         "latest": f"{base}:plans:latest",
         "view": f"{base}:view",
+        "engine_view": f"{base}:engine-view",
+        "engine_view_version": f"{base}:engine-view:version",
         "leader": f"{base}:leader",
         "connected": f"{base}:connected",
     }
@@ -281,6 +287,26 @@ class RedisBus:
 
     def write_view(self, area: str, view: object) -> None:
         self.client.set(_keys(area)["view"], encode(view))
+
+    def write_engine_view(self, area: str, version: int, view: object) -> None:
+        """The engine's whole view (every open booking), under its version number."""
+        keys = _keys(area)
+        pipe = self.client.pipeline()
+        pipe.set(keys["engine_view"], encode((version, view)))
+        pipe.set(keys["engine_view_version"], version)
+        pipe.execute()
+
+    def read_engine_view(self, area: str, known: int) -> tuple[int, Any] | None:
+        """The engine's view and its version, unless it is still version ``known`` (None)."""
+        keys = _keys(area)
+        version = self.client.get(keys["engine_view_version"])
+        if version is None or int(version) == known:
+            return None
+        data = self.client.get(keys["engine_view"])
+        if not isinstance(data, bytes):
+            return None
+        found: tuple[int, Any] = decode(data)
+        return found
 
     def announce_leader(self, area: str, name: str) -> None:
         self.client.set(_keys(area)["leader"], name, ex=LEADER_TTL_S)

@@ -86,7 +86,9 @@ class EngineNode:
     bus: Bus
     stop: threading.Event
     #: The view and figures last written to the bus, and when to write them again anyway.
-    _sent_summary: tuple[object, object] = field(default=(None, None), init=False)
+    _sent_view: object = field(default=None, init=False)
+    _view_version: int = field(default=0, init=False)
+    _sent_figures: object = field(default=None, init=False)
     _summary_due: float = field(default=0.0, init=False)
 
     @property
@@ -155,20 +157,24 @@ class EngineNode:
         area = self.config.area
         self.bus.announce_leader(area, self.name)
         summary = runtime.summary()
-        # The summary holds every booking's view: encoding it costs the engine's process
-        # real time, so it is sent when it changed (and every few seconds in any case,
-        # should the message bus have restarted and forgotten it).
-        figures = replace(summary, view=EMPTY_VIEW) if summary is not None else None
-        sent_view, sent_figures = self._sent_summary
-        if (
-            summary is None
-            or summary.view is not sent_view
-            or figures != sent_figures
-            or time.monotonic() >= self._summary_due
-        ):
-            self.bus.write_view(area, summary)
+        if summary is None:
+            return
+        # The view holds every open booking: encoding it costs the engine's process real
+        # time, so it goes to the bus only when it changed, apart from the small figures
+        # (which the workers read every half second). Both are written again every few
+        # seconds in any case, should the message bus have restarted and forgotten them.
+        due = time.monotonic() >= self._summary_due
+        if summary.view is not self._sent_view or due:
+            if summary.view is not self._sent_view:
+                self._view_version += 1
+            self.bus.write_engine_view(area, self._view_version, summary.view)
+            self._sent_view = summary.view
+        figures = replace(summary, view=EMPTY_VIEW, view_version=self._view_version)
+        if figures != self._sent_figures or due:
+            self.bus.write_view(area, figures)
+            self._sent_figures = figures
+        if due:
             self._summary_due = time.monotonic() + SUMMARY_REFRESH_S
-            self._sent_summary = (summary.view if summary else None, figures)
         if publisher.unsent.is_set() or self.bus.plan_count(area) < publisher.count():
             publisher.resend()  # Redis restarted (it keeps nothing) or a send failed
 

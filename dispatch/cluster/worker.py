@@ -129,11 +129,25 @@ class RemoteViews:
 
     def __init__(self, runner: RemoteRunner) -> None:
         self.runner = runner
+        self._held: tuple[int, EngineView] = (0, EMPTY_VIEW)
 
     @property
     def current(self) -> EngineView:
+        """Read (and decoded) from the bus only when a reader asks and the engine's view has
+        changed since: it holds every open booking, so it is not read every half second."""
         summary = self.runner.summary()
-        return summary.view if summary is not None else EMPTY_VIEW
+        if summary is None:
+            return EMPTY_VIEW
+        version, view = self._held
+        if summary.view_version != version:
+            try:
+                found = self.runner.bus.read_engine_view(self.runner.area, version)
+            except Exception:  # noqa: BLE001 - the bus is down: the view held is all there is
+                found = None
+            if found is not None:
+                self._held = found
+                view = found[1]
+        return view
 
 
 @dataclass

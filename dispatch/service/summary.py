@@ -25,7 +25,10 @@ class EngineSummary:
     #: The vehicles' shifts the engine plans: (vehicle id, local day).
     shift_days: frozenset[tuple[str, date]] = frozenset()
     #: The engine's published view (the dispatcher view and "where is my bus" of workers).
+    #: On the message bus the figures travel without it; ``view_version`` then tells the
+    #: workers whether the view they hold is still the engine's latest.
     view: EngineView = EMPTY_VIEW
+    view_version: int = 0
     #: The latest adopted re-optimisations, oldest first (``at``, ``drive_saved_s``,
     #: ``vehicles_changed``, ``bookings_moved``).
     recent_adoptions: tuple[Adoption, ...] = ()

@@ -193,3 +193,15 @@ def _wait(condition: Callable[[], bool], timeout_s: float = 10) -> None:
     while not condition():
         assert time.monotonic() < deadline, "timed out"
         time.sleep(0.02)
+
+
+def test_the_engine_view_is_read_again_only_when_its_version_changed(
+    redis_server: RedisServer,
+) -> None:
+    bus = RedisBus(redis_server.url)
+    assert bus.read_engine_view(AREA, 0) is None  # nothing written yet
+    bus.write_engine_view(AREA, 1, {"trips": ["b-1"]})
+    assert bus.read_engine_view(AREA, 0) == (1, {"trips": ["b-1"]})
+    assert bus.read_engine_view(AREA, 1) is None  # the reader holds version 1 already
+    bus.write_engine_view(AREA, 2, {"trips": ["b-1", "b-2"]})
+    assert bus.read_engine_view(AREA, 1) == (2, {"trips": ["b-1", "b-2"]})
