@@ -27,7 +27,6 @@ import statistics
 import tempfile
 import time
 import uuid
-from collections import Counter
 from datetime import date, timedelta
 from pathlib import Path
 from typing import Any
@@ -312,9 +311,17 @@ def measure(url: str, args: argparse.Namespace, log: Path) -> None:
 
 
 def print_slow_events(log: Path) -> None:
-    slow = [line for line in log.read_text().splitlines() if "slow engine event" in line]
-    kinds = Counter(line.split("slow engine event: ")[1].split()[0] for line in slow)
-    print(f"engine events over 50 ms: {len(slow)} {dict(kinds)}")
+    """The engine's events that kept it busy over 50 ms (quotes waited behind them)."""
+    took: dict[str, list[float]] = {}
+    for line in log.read_text().splitlines():
+        if "slow engine event: " in line:
+            kind, _, rest = line.split("slow engine event: ")[1].partition(" took ")
+            took.setdefault(kind, []).append(float(rest.split()[0]))
+    print(f"engine events over 50 ms: {sum(map(len, took.values()))}")
+    for kind, ms in sorted(took.items()):
+        print(
+            f"  {kind:<18} {len(ms):4d}, median {statistics.median(ms):.0f} ms, max {max(ms):.0f} ms"
+        )
 
 
 if __name__ == "__main__":
