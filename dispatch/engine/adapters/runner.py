@@ -13,14 +13,6 @@ Other threads never read the engine: after every event (and after a rollback) th
 thread publishes an immutable view of the live state on the runner's ``views`` board,
 before the commands go to the sink, so a plan version the sink publishes is always
 described by the current view (see ``views``).
-
-Quotes do not wait for the database. The sink writes a decision in a second thread (the
-commit thread) while the engine thread goes on answering quotes, which change nothing
-that is written; the next event that does change the plans waits until that write is
-in (or rolled back). A quote answered meanwhile may count a booking whose write then
-fails: its offer is then only more cautious than needed, and a booking of it is checked
-again anyway. So the adoption of a re-optimised plan (a large write) or a booking's
-commit no longer holds up the riders who ask for a price.
 """
 
 from __future__ import annotations
@@ -30,8 +22,7 @@ import queue
 import threading
 import time
 from collections.abc import Callable
-from concurrent.futures import Future, ThreadPoolExecutor
-from dataclasses import dataclass
+from concurrent.futures import Future
 from typing import Protocol
 
 from dispatch.engine.adapters.worker import SolveOutcome, Solver
@@ -45,7 +36,7 @@ from dispatch.engine.events import (
     SolveRequested,
     Tick,
 )
-from dispatch.engine.undo import Checkpoint, checkpoint, rollback
+from dispatch.engine.undo import checkpoint, rollback
 from dispatch.engine.views import ViewBoard, ViewBuilder
 
 log = logging.getLogger(__name__)
@@ -84,25 +75,6 @@ class Runner(Protocol):
 
 
 _Item = tuple[Event, "Future[list[Command]]", object | None]
-
-
-class _Settle:
-    """Put on the queue by the commit thread: the decision being written is in (or not)."""
-
-
-_SETTLE = _Settle()
-
-
-@dataclass(eq=False)
-class _Writing:
-    """A decision the engine has made and the commit thread is writing."""
-
-    event: Event
-    future: Future[list[Command]]
-    saved: Checkpoint | None
-    commands: list[Command]
-    started: float
-    commit: Future[None]
 
 
 def wall_clock() -> int:
@@ -168,9 +140,7 @@ class EngineRunner:
         self.tick_s = tick_s
         #: What other threads may know of the engine's state (see ``views``).
         self.views = ViewPublisher(views)
-        self._queue: queue.Queue[_Item | _Settle | None] = queue.Queue()
-        self._committer = ThreadPoolExecutor(1, thread_name_prefix="dispatch-commit")
-        self._writing: _Writing | None = None
+        self._queue: queue.Queue[_Item | None] = queue.Queue()
         self._thread = threading.Thread(target=self._loop, name="dispatch-engine", daemon=True)
         self._solver_thread: threading.Thread | None = None
         self._stopped = threading.Event()
@@ -212,7 +182,6 @@ class EngineRunner:
         self._stopped.set()
         self._queue.put(None)
         self._thread.join(timeout=10)
-        self._committer.shutdown(wait=True)
         if self._solver_thread is not None:
             self._solver_thread.join(timeout=10)
         self.solver.close()
@@ -223,7 +192,7 @@ class EngineRunner:
         next_tick = time.monotonic() + self.tick_s
         while not self._stopped.is_set():
             if time.monotonic() >= next_tick:
-                self._decide(Tick(), Future(), None)
+                self._handle(Tick(), Future(), None)
                 next_tick = time.monotonic() + self.tick_s
             try:
                 item = self._queue.get(timeout=max(0.0, next_tick - time.monotonic()))
@@ -231,62 +200,27 @@ class EngineRunner:
                 continue
             if item is None:
                 break
-            if isinstance(item, _Settle):
-                self._settle(wait=False)
-            elif isinstance(item[0], QuoteRequested):
-                self._quote(*item)
+            self._handle(*item)
+
+    def _handle(self, event: Event, future: Future[list[Command]], persist: object | None) -> None:
+        started = time.perf_counter()
+        try:
+            commands = apply_event(self.engine, self.sink, event, self.clock(), persist, self.views)
+        except Exception as exc:
+            if isinstance(event, SolveFinished):  # nobody waits for it: say so here
+                log.warning("re-optimised plan %d not adopted: %s", event.token, exc)
+            if not isinstance(event, Tick):
+                future.set_exception(exc)
             else:
-                self._decide(*item)
-        self._settle(wait=True)
-
-    def _quote(self, event: Event, future: Future[list[Command]], persist: object | None) -> None:
-        """A quote writes nothing: it is answered at once, even while a write is under way."""
-        started = time.perf_counter()
-        try:
-            commands = self.engine.handle(event, self.clock())
-        except Exception as exc:  # noqa: BLE001 - the caller gets it
-            future.set_exception(exc)
+                log.exception("engine tick failed")
             return
-        _log_slow(event, started)
-        future.set_result(commands)
-
-    def _decide(self, event: Event, future: Future[list[Command]], persist: object | None) -> None:
-        """Handle an event that may change the plans; its commands go to the commit thread."""
-        self._settle(wait=True)  # one decision at a time is written, in order
-        started = time.perf_counter()
-        saved = checkpoint(self.engine, event)
-        try:
-            commands = self.engine.handle(event, self.clock())
-            self.views(self.engine, event)
-        except Exception as exc:  # noqa: BLE001 - rolled back; the caller gets it
-            if saved is not None:
-                rollback(self.engine, saved)
-            self.views(self.engine)
-            _fail(event, future, exc)
-            return
-        commit = self._committer.submit(self.sink, commands, persist)
-        self._writing = _Writing(event, future, saved, commands, started, commit)
-        commit.add_done_callback(lambda _: self._queue.put(_SETTLE))
-
-    def _settle(self, wait: bool) -> None:
-        """The write under way is in: answer its caller (or roll the engine back first)."""
-        writing = self._writing
-        if writing is None or (not wait and not writing.commit.done()):
-            return
-        self._writing = None
-        try:
-            writing.commit.result()
-        except Exception as exc:  # noqa: BLE001 - not durable: rolled back; the caller gets it
-            if writing.saved is not None:
-                rollback(self.engine, writing.saved)
-            self.views(self.engine)
-            _fail(writing.event, writing.future, exc)
-            return
-        for command in writing.commands:
+        for command in commands:
             if isinstance(command, SolveRequested):
                 self._start_solver(command)
-        _log_slow(writing.event, writing.started)
-        writing.future.set_result(writing.commands)
+        took = time.perf_counter() - started
+        if took > SLOW_EVENT_S:  # everybody else waited this long
+            log.warning("slow engine event: %s took %.0f ms", type(event).__name__, took * 1000)
+        future.set_result(commands)
 
     def _start_solver(self, request: SolveRequested) -> None:
         def run() -> None:
@@ -304,18 +238,3 @@ class EngineRunner:
 
         self._solver_thread = threading.Thread(target=run, name="dispatch-solver-wait", daemon=True)
         self._solver_thread.start()
-
-
-def _fail(event: Event, future: Future[list[Command]], exc: Exception) -> None:
-    if isinstance(event, SolveFinished):  # nobody waits for it: say so here
-        log.warning("re-optimised plan %d not adopted: %s", event.token, exc)
-    if isinstance(event, Tick):
-        log.error("engine tick failed", exc_info=exc)
-    else:
-        future.set_exception(exc)
-
-
-def _log_slow(event: Event, started: float) -> None:
-    took = time.perf_counter() - started
-    if took > SLOW_EVENT_S:  # quotes (or, while it was written, the next decision) waited
-        log.warning("slow engine event: %s took %.0f ms", type(event).__name__, took * 1000)
