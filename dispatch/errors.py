@@ -6,9 +6,25 @@ HTTP layer maps each subclass to a problem response with a 4xx status.
 
 from __future__ import annotations
 
+from typing import Any
+
 
 class DispatchError(Exception):
     """Base of every error the service reports to a user instead of crashing."""
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        # Errors cross processes (the engine answers an API worker over the message bus).
+        # Python rebuilds an exception by calling its class with ``args``, which fails for
+        # subclasses whose constructor takes more (an offer that is gone carries fresh
+        # offers): rebuild it field by field instead, whatever its constructor.
+        return (_rebuilt, (type(self), self.args, dict(self.__dict__)))
+
+
+def _rebuilt(cls: type[DispatchError], args: tuple[Any, ...], state: dict[str, Any]) -> Any:
+    error = cls.__new__(cls)
+    error.args = args
+    error.__dict__.update(state)
+    return error
 
 
 class InputError(DispatchError):

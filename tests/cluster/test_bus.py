@@ -14,7 +14,8 @@ import pytest
 from dispatch.cluster.bus import Call, RedisBus
 from dispatch.cluster.wire import WireError, decode, encode
 from dispatch.engine.adapters.publisher import PublishedPlan
-from dispatch.errors import ConflictError, UnavailableError
+from dispatch.errors import ConflictError, DispatchError, UnavailableError
+from dispatch.model import BookingId
 from tests.cluster.conftest import RedisServer
 
 AREA = "test-area"
@@ -205,3 +206,36 @@ def test_the_engine_view_is_read_again_only_when_its_version_changed(
     assert bus.read_engine_view(AREA, 1) is None  # the reader holds version 1 already
     bus.write_engine_view(AREA, 2, {"trips": ["b-1", "b-2"]})
     assert bus.read_engine_view(AREA, 1) == (2, {"trips": ["b-1", "b-2"]})
+
+
+def _all_subclasses(cls: type) -> list[type]:
+    found = []
+    for sub in cls.__subclasses__():
+        found += [sub, *_all_subclasses(sub)]
+    return found
+
+
+def test_every_service_error_crosses_the_wire_with_its_details() -> None:
+    """The engine's errors reach the API worker as raised: type, message and details."""
+    import dispatch.cli  # noqa: F401  (imports every module that defines an error)
+    from dispatch.service.booking import OfferGoneError, QuoteResult
+    from dispatch.store.changes import AlreadyConfirmed
+    from dispatch.store.records import ConfirmResult
+
+    fresh = QuoteResult("q-1", ())
+    gone = decode(encode(OfferGoneError("the offer can no longer be served", fresh)))
+    assert isinstance(gone, OfferGoneError) and gone.fresh == fresh
+    assert str(gone) == "the offer can no longer be served"
+    stored = ConfirmResult(BookingId("b-1"), 201, {"booking_id": "b-1"}, replayed=True)
+    again = decode(encode(AlreadyConfirmed(stored)))
+    assert isinstance(again, AlreadyConfirmed) and again.stored == stored
+    busy = UnavailableError("behind")
+    busy.retry_after_s = 1
+    assert decode(encode(busy)).retry_after_s == 1
+    errors = _all_subclasses(DispatchError)
+    assert len(errors) > 20
+    for cls in errors:  # whatever its constructor takes
+        error = cls.__new__(cls)
+        error.args = ("why",)
+        back = decode(encode(error))
+        assert type(back) is cls and str(back) == "why", cls
