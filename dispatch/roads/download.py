@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
 import socket
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
@@ -70,7 +71,7 @@ def check_reachable(url: str, source: OsmSource, timeout_s: float = REACH_TIMEOU
         reason = str(exc) or type(exc).__name__
         raise RoadNetworkError(
             f"cannot download {source.describe()}: {host} cannot be reached ({reason}). "
-            f"Without internet, use an OpenStreetMap file of the region: {fix_command()}"
+            f"Without internet, use an OpenStreetMap file of the region: {_how_to_use_a_file()}"
         ) from None
     finally:
         pool.shutdown(wait=False)
@@ -78,6 +79,16 @@ def check_reachable(url: str, source: OsmSource, timeout_s: float = REACH_TIMEOU
 
 def _connect(host: str, port: int, timeout_s: float) -> None:
     socket.create_connection((host, port), timeout=timeout_s).close()
+
+
+def _how_to_use_a_file() -> str:
+    if os.environ.get("DISPATCH_OSM_SOURCE"):  # set, but a service definition names a region
+        return (
+            "DISPATCH_OSM_SOURCE is set, but this service definition names its own [region] "
+            "(bbox or place), which comes first; write `file = \"/path/to/region.osm.gz\"` "
+            "in its [region] instead, or leave [region] out to use DISPATCH_OSM_SOURCE"
+        )
+    return fix_command()
 
 
 def fix_command() -> str:

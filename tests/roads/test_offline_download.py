@@ -17,13 +17,29 @@ from tests.serving import free_port
 BBOX = OsmSource(bbox=(49.97, 11.48, 50.05, 11.61))
 
 
-def test_an_unreachable_overpass_server_is_named_with_the_command_that_fixes_it() -> None:
+def test_an_unreachable_overpass_server_is_named_with_the_command_that_fixes_it(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.delenv("DISPATCH_OSM_SOURCE", raising=False)
     url = f"http://127.0.0.1:{free_port()}/api"  # nothing listens there
     with pytest.raises(RoadNetworkError) as error:
         check_reachable(url, BBOX, timeout_s=2)
     message = str(error.value)
     assert "127.0.0.1 cannot be reached" in message
     assert "export DISPATCH_OSM_SOURCE=" in message and "\n" not in message
+
+
+def test_with_a_map_file_set_a_region_of_the_service_definition_is_said_to_come_first(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Setting DISPATCH_OSM_SOURCE again would not help: the message says what would."""
+    monkeypatch.setenv("DISPATCH_OSM_SOURCE", "/data/north-bayreuth.osm.gz")
+    url = f"http://127.0.0.1:{free_port()}/api"
+    with pytest.raises(RoadNetworkError) as error:
+        check_reachable(url, BBOX, timeout_s=2)
+    message = str(error.value)
+    assert "export DISPATCH_OSM_SOURCE=" not in message
+    assert "names its own [region]" in message and 'file = "' in message
 
 
 def test_the_fix_names_a_real_extract_when_the_shared_data_are_next_to_the_project(
