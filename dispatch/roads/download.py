@@ -85,7 +85,7 @@ def _how_to_use_a_file() -> str:
     if os.environ.get("DISPATCH_OSM_SOURCE"):  # set, but a service definition names a region
         return (
             "DISPATCH_OSM_SOURCE is set, but this service definition names its own [region] "
-            "(bbox or place), which comes first; write `file = \"/path/to/region.osm.gz\"` "
+            '(bbox or place), which comes first; write `file = "/path/to/region.osm.gz"` '
             "in its [region] instead, or leave [region] out to use DISPATCH_OSM_SOURCE"
         )
     return fix_command()
