@@ -45,9 +45,11 @@ def store_fleet_tokens(repo: Repository, config: ServiceConfig, *, warn: bool = 
             missing.append(v.id)
         if record.device_token_hash is None and warn:
             log.warning(
-                "vehicle %s has no device token yet: issue one with `dispatch devices token %s`",
+                "vehicle %s has no device token yet: issue one with `dispatch devices token %s`"
+                " (production shape: add `--config FILE --area %s`)",
                 v.id,
                 v.id,
+                config.area,
             )
     return missing
 
