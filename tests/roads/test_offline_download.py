@@ -56,6 +56,7 @@ def test_serve_without_map_and_internet_stops_with_the_fix(tmp_path: Path) -> No
     env = {k: v for k, v in os.environ.items() if k != "DISPATCH_OSM_SOURCE"}
     env["DISPATCH_OVERPASS_URL"] = f"http://127.0.0.1:{free_port()}/api"
     env["DISPATCH_OSM_CACHE"] = str(tmp_path / "cache")
+    env["DISPATCH_PORT"] = str(free_port())  # the default port may be taken on this machine
     done = subprocess.run(
         [sys.executable, "-c", "from dispatch.cli import main; main()", "serve"],
         cwd=tmp_path, env=env, capture_output=True, text=True, timeout=60,
