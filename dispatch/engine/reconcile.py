@@ -187,12 +187,9 @@ def _insert_missing(
         return merged, set()
     stuck: set[ShiftId] = set()
     insertable: list[RequestId] = []
-    homes: dict[RequestId, ShiftId] = {}
     for rid in missing:
         trip = engine.trips[rid]
         home = _home(live, rid)
-        if home is not None:
-            homes[rid] = home
         if trip.boarded_at is not None or trip.is_break:
             if home is not None and home not in kept:
                 stuck.add(home)
@@ -201,11 +198,8 @@ def _insert_missing(
         insertable.append(rid)
     if stuck or not insertable:
         return merged, stuck
-    # Mostly bookings made while the solver ran: each is tried first on the bus it was
-    # booked onto (one insertion check instead of one per bus: the engine thread is kept
-    # short); the next re-optimisation improves on it.
     sequences, unserved = insert_requests(
-        live.snapshot, merged, insertable, engine.params.objective, prefer=homes
+        live.snapshot, merged, insertable, engine.params.objective
     )
     for rid in unserved:
         home = _home(live, rid)

@@ -67,36 +67,21 @@ def insert_requests(
     *,
     regret: int = 1,
     rng: random.Random | None = None,
-    prefer: Mapping[RequestId, ShiftId] | None = None,
 ) -> tuple[dict[ShiftId, tuple[Visit, ...]], list[RequestId]]:
-    """Insert requests (greedy in the given order, or regret-k); return sequences and the rest.
-
-    ``prefer`` (greedy only): a request goes to its preferred vehicle when it fits there,
-    and only otherwise to the cheapest vehicle of all (one vehicle tried instead of all).
-    """
+    """Insert requests (greedy in the given order, or regret-k); return sequences and the rest."""
     params = params or ObjectiveParams()
     context = InsertionContext(snapshot, visits, params)
     pending = list(request_ids)
     if rng is not None:
         rng.shuffle(pending)
-    if regret > 1:
-        unserved = _regret(context, pending, regret)
-    else:
-        unserved = _greedy(context, pending, prefer or {})
+    unserved = _greedy(context, pending) if regret <= 1 else _regret(context, pending, regret)
     return dict(context.sequences), unserved
 
 
-def _greedy(
-    context: InsertionContext, pending: list[RequestId], prefer: Mapping[RequestId, ShiftId]
-) -> list[RequestId]:
+def _greedy(context: InsertionContext, pending: list[RequestId]) -> list[RequestId]:
     requests = context.snapshot.request_by_id
-    index = {v.id: k for k, v in enumerate(context.vehicles)}
     unserved = []
     for rid in pending:
-        home = index.get(prefer[rid]) if rid in prefer else None
-        if home is not None and (there := context.best_on(home, requests[rid])) is not None:
-            context.apply(there)
-            continue
         options = [
             ins for k in range(len(context.vehicles)) if (ins := context.best_on(k, requests[rid]))
         ]

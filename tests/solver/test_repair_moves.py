@@ -7,14 +7,11 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from dispatch.model import Request, Snapshot, StopKind, Vehicle, Visit
-from dispatch.solver.insertion import feasible_insertions
 from dispatch.solver.params import ObjectiveParams
-from dispatch.solver.plan import make_plan, route_arc_cost
-from dispatch.solver.repair import insert_requests
+from dispatch.solver.plan import route_arc_cost
 from dispatch.solver.repair_moves import candidates, evaluate
 from dispatch.solver.route_state import route_state
 from dispatch.solver.schedule import Infeasibility, build_route
-from dispatch.solver.validate import validate_plan
 from tests.solver.builders import random_case
 
 PARAMS = ObjectiveParams(excess_ride_weight=0.0)
@@ -53,29 +50,3 @@ def test_scan_finds_the_cheapest_feasible_insertion(seed: int) -> None:
             ]
             expected = _brute_force(snapshot, vehicle, route.visits, request)
             assert (min(found) if found else None) == expected
-
-
-@settings(max_examples=40, deadline=None)
-@given(seed=st.integers(0, 10_000), choice=st.integers(0, 2))
-def test_preferred_vehicle_insertion_keeps_the_plan_valid_and_uses_that_vehicle(
-    seed: int, choice: int
-) -> None:
-    """Bookings made while the solver ran go back onto their own bus when they fit there."""
-    snapshot, plan = random_case(seed, vehicles=3, promised=4, new=2, on_board=1)
-    visits = {r.vehicle_id: r.visits for r in plan.routes}
-    new = list(plan.unserved)
-    preferred = snapshot.vehicles[choice].id
-    fits_there = bool(
-        feasible_insertions(
-            snapshot, visits, snapshot.request_by_id[new[0]], limit=1, vehicles={preferred}
-        )
-    )
-    sequences, unserved = insert_requests(
-        snapshot, visits, new, prefer={rid: preferred for rid in new}
-    )
-    made = make_plan(snapshot, sequences)
-    assert not isinstance(made, Infeasibility)
-    assert validate_plan(snapshot, made) == []
-    assert set(made.unserved) == set(unserved)
-    if fits_there:  # the first one is tried there before anywhere else
-        assert any(v.request_id == new[0] for v in sequences[preferred])
