@@ -114,8 +114,8 @@ def summary_line(buses: Sequence[Bus], booked: int, refused: int) -> str:
     riding = sum(on_board(b) for b in buses)
     doing = "; ".join(_doing(b) for b in buses)
     return (
-        f"{when} summary: {booked} rides booked, {refused} without offer, "
-        f"{riding} riders on board; {doing}"
+        f"{when} summary: {booked} ride{'' if booked == 1 else 's'} booked, "
+        f"{refused} without offer, {riding} rider{'' if riding == 1 else 's'} on board; {doing}"
     )
 
 
