@@ -75,4 +75,4 @@ def test_summary_says_one_rider_and_one_ride_in_the_singular() -> None:
     one = {"stop_id": "b9/dropoff", "kind": "dropoff", "booking_id": "b9", "passengers": 1}
     bus = FakeBus("bus-2", plan={"stops": [{**one, "name": "Waldau"}]})
     line = summary_line([bus], booked=1, refused=0)
-    assert line.startswith("07:14 summary: 1 ride booked, 0 without offer, 1 rider on board;")
+    assert "summary: 1 ride booked, 0 without offer, 1 rider on board;" in line
