@@ -232,7 +232,8 @@ def test_every_service_error_crosses_the_wire_with_its_details() -> None:
     busy = UnavailableError("behind")
     busy.retry_after_s = 1
     assert decode(encode(busy)).retry_after_s == 1
-    errors = _all_subclasses(DispatchError)
+    # the service's own errors (tests define more; the wire refuses those, as it should)
+    errors = [c for c in _all_subclasses(DispatchError) if c.__module__.startswith("dispatch.")]
     assert len(errors) > 20
     for cls in errors:  # whatever its constructor takes
         error = cls.__new__(cls)
