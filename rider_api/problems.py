@@ -39,6 +39,13 @@ PROBLEM_JSON = "application/problem+json"
 RETRY_AFTER_S = 2
 INVALID_JSON = "request body is not valid JSON"
 _FASTAPI_BODY_ERROR = "There was an error parsing the body"
+#: What is wrong with a request body as a whole, by pydantic's error type.
+WHOLE_BODY = {
+    "missing": "the request needs a JSON body (Content-Type: application/json)",
+    "model_attributes_type": "the request body must be a JSON object, sent with "
+    "Content-Type: application/json",
+    "dict_type": "the request body must be a JSON object",
+}
 
 
 @dataclass(frozen=True, slots=True)
@@ -170,6 +177,8 @@ def describe_error(error: Mapping[str, Any]) -> dict[str, str]:
     else:
         where = ""
     message = str(error.get("msg", "invalid value")).removeprefix("Value error, ")
+    if where == "body" and not location:  # the body as a whole: none, or not a JSON object
+        message = WHOLE_BODY.get(str(error.get("type")), message)
     field = ".".join(location)
     if where not in ("", "body") and field:
         field = f"{where} {field}"

@@ -159,7 +159,28 @@ def test_validation_errors_list_each_field(client: TestClient) -> None:
 def test_missing_body(client: TestClient) -> None:
     body = client.post("/items").json()
     assert body["status"] == 422
-    assert body["errors"] == [{"field": "", "message": "Field required", "type": "missing"}]
+    message = "the request needs a JSON body (Content-Type: application/json)"
+    assert body["errors"] == [{"field": "", "message": message, "type": "missing"}]
+    assert body["detail"] == message
+
+
+def test_json_sent_without_its_content_type_is_told_so(client: TestClient) -> None:
+    """`curl -d '{…}'` sends form encoding: the answer says what to send instead."""
+    response = client.post(
+        "/items",
+        content=b'{"name": "x", "count": 1}',
+        headers={"Content-Type": "application/x-www-form-urlencoded"},
+    )
+    assert response.status_code == 422
+    assert response.json()["detail"] == (
+        "the request body must be a JSON object, sent with Content-Type: application/json"
+    )
+
+
+def test_a_json_array_for_an_object_is_told_so(client: TestClient) -> None:
+    response = client.post("/items", json=[1, 2])
+    assert response.status_code == 422
+    assert "JSON object" in response.json()["detail"]
 
 
 @pytest.mark.parametrize("payload", [b"{", b'{"name": "x",}', b"not json", b'{"name": "\xff"}'])
