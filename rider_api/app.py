@@ -8,6 +8,7 @@ from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from fastapi import FastAPI
 from fastapi.concurrency import run_in_threadpool
 
+from dispatch.errors import NotFoundError
 from dispatch.service.runtime import Runtime
 from rider_api import (
     admin,
@@ -81,6 +82,17 @@ def create_app(
         app.mount(f"/areas/{name}", area_app)
     for add in extend:
         add(app)
+
+    @app.api_route(
+        "/areas/{name}/{rest:path}",
+        methods=["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE"],
+        include_in_schema=False,
+    )
+    async def unknown_area(name: str, rest: str) -> None:
+        """Reached only when no area of that name is mounted (the mounts come first)."""
+        known = ", ".join(area_apps) or "none: this server runs one area, at /"
+        raise NotFoundError(f"no service area {name!r} here (areas: {known}; see GET /v1/areas)")
+
     return app
 
 
