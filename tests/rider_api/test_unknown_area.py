@@ -11,7 +11,7 @@ from rider_api.app import create_app
 
 def _client(areas: dict[str, Any]) -> TestClient:
     # No lifespan (no ``with``): routing only, no runtime is built.
-    return TestClient(create_app(lambda: None, None, areas), raise_server_exceptions=False)  # type: ignore[arg-type]
+    return TestClient(create_app(lambda: None, None, areas), raise_server_exceptions=False)  # type: ignore[arg-type,return-value]
 
 
 def test_an_unknown_area_is_named_with_the_ones_there_are() -> None:
