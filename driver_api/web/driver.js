@@ -272,7 +272,9 @@ function renderNext() {
   const pickup = next.kind === "pickup";
   const who = next.rider ? `${esc(next.rider.first_name)}${next.rider.notes ? ` – ${esc(next.rider.notes)}` : ""}` : "";
   const counts = [t("passengers", { n: next.passengers }), next.wheelchairs ? t("wheelchairs", { n: next.wheelchairs }) : null].filter(Boolean).join(" · ");
-  const times = [t("arrive_at", { time: hhmm(next.service_start || next.eta) }),
+  // The same arrival as the status line above; when the bus is early, the window says
+  // from when the rider is expected (it waits until then).
+  const times = [t("arrive_at", { time: hhmm(next.eta || next.service_start) }),
     pickup ? t("window", { start: hhmm(next.window_start), end: hhmm(next.window_end) }) : t("by", { time: hhmm(next.window_end) })].join(" · ");
   el.innerHTML = `
     <p class="kind">${esc(t(`kind_${next.kind}`))} · ${esc(counts)}</p>

@@ -147,6 +147,24 @@ def test_driver_page_in_every_language(
         page.context.close()
 
 
+@pytest.mark.realdata
+def test_the_status_and_the_next_stop_give_the_same_arrival_time(
+    browser: Any, bus: DriverServer, booking_id: str
+) -> None:
+    """A bus early for a pickup window shows one arrival (and the window), not two times."""
+    page = _open(browser, bus, "en", DESKTOP)
+    try:
+        page.wait_for_function(
+            "document.querySelector('#status').textContent.includes('Driving to:')"
+        )
+        status = page.inner_text("#status .when")
+        card = page.inner_text("#next-body .times")
+        arrival = re.search(r"Arrival \d\d:\d\d", card)
+        assert arrival is not None and status == arrival.group(0), (status, card)
+    finally:
+        page.context.close()
+
+
 def _plan(bus: DriverServer) -> dict[str, Any]:
     from tests.driver_api.conftest import hello, until
 
