@@ -82,6 +82,14 @@ def create_app(
         app.mount(f"/areas/{name}", area_app)
     for add in extend:
         add(app)
+    _answer_unknown_areas(app, list(area_apps))
+    return app
+
+
+def _answer_unknown_areas(app: FastAPI, known: list[str]) -> None:
+    """``/areas/NAME/…`` for an area not mounted: a 404 naming the areas there are (the
+    mounts are matched first, so this route is reached only for other names)."""
+    names = ", ".join(known) or "none: this server runs one area, at /"
 
     @app.api_route(
         "/areas/{name}/{rest:path}",
@@ -89,11 +97,7 @@ def create_app(
         include_in_schema=False,
     )
     async def unknown_area(name: str, rest: str) -> None:
-        """Reached only when no area of that name is mounted (the mounts come first)."""
-        known = ", ".join(area_apps) or "none: this server runs one area, at /"
-        raise NotFoundError(f"no service area {name!r} here (areas: {known}; see GET /v1/areas)")
-
-    return app
+        raise NotFoundError(f"no service area {name!r} here (areas: {names}; see GET /v1/areas)")
 
 
 class AreaPublic(PublicModel):

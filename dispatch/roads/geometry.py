@@ -140,6 +140,14 @@ def _edge_points(graph: RoadGraph, a: int, edge: int, b: int) -> list[Point]:
     return points
 
 
+@dataclass(slots=True)
+class _Leg:
+    """A cached leg: its points, and (once asked for) their encoding."""
+
+    points: tuple[Point, ...]
+    encoded: str | None = None
+
+
 class Geometry:
     """The service's one geometry cache: the road map and the legs between two nodes.
 
@@ -151,15 +159,23 @@ class Geometry:
     def __init__(self, paths: RoadPaths, size: int = 4096) -> None:
         self.paths = paths
         self.size = size
-        self._legs: OrderedDict[tuple[int, int], tuple[Point, ...]] = OrderedDict()
-        #: The same legs encoded (a driver's plan carries each leg as an encoded polyline).
-        self._encoded: OrderedDict[tuple[int, int], str] = OrderedDict()
+        self._legs: OrderedDict[tuple[int, int], _Leg] = OrderedDict()
         self._lock = threading.Lock()
         self._map: EncodedMap | None = None
         self._map_lock = threading.Lock()
 
     def leg_points(self, source: int, target: int) -> tuple[Point, ...]:
         """The road between two nodes as points (a single point when they are the same)."""
+        return self._leg(source, target).points
+
+    def leg(self, source: int, target: int) -> str:
+        """The road between two nodes, encoded (a driver's plan carries each leg so)."""
+        found = self._leg(source, target)
+        if found.encoded is None:  # two threads may both encode it: the same text
+            found.encoded = encode_polyline(found.points)
+        return found.encoded
+
+    def _leg(self, source: int, target: int) -> _Leg:
         key = (source, target)
         with self._lock:
             found = self._legs.get(key)
@@ -170,26 +186,12 @@ class Geometry:
             points: tuple[Point, ...] = (self.paths.node_coords(source),)
         else:
             points = tuple(self.paths.route(source, target).polyline)
+        found = _Leg(points)
         with self._lock:
-            self._legs[key] = points
+            self._legs[key] = found
             while len(self._legs) > self.size:
                 self._legs.popitem(last=False)
-        return points
-
-    def leg(self, source: int, target: int) -> str:
-        """The road between two nodes, encoded."""
-        key = (source, target)
-        with self._lock:
-            found = self._encoded.get(key)
-            if found is not None:
-                self._encoded.move_to_end(key)
-                return found
-        encoded = encode_polyline(self.leg_points(source, target))
-        with self._lock:
-            self._encoded[key] = encoded
-            while len(self._encoded) > self.size:
-                self._encoded.popitem(last=False)
-        return encoded
+        return found
 
     def line(self, nodes: Sequence[int]) -> str:
         """One encoded polyline along the roads through ``nodes`` in order ("" for none)."""
