@@ -1,6 +1,7 @@
 """Restart time with many open bookings: the service back from its database.
 
 Usage: python -m benchmarks.bench_restart [--bookings 2000] [--vehicles 20] [--database URL]
+[--no-fill]
 
 Fills a fresh database (SQLite in a temporary folder unless ``--database`` names one)
 through the service's own booking flow (in process, no HTTP): ``--vehicles`` buses with
@@ -98,7 +99,14 @@ def main() -> None:
     parser.add_argument("--vehicles", type=int, default=20)
     parser.add_argument("--database", default=None)
     parser.add_argument("--seed", type=int, default=7)
+    parser.add_argument(
+        "--no-fill",
+        action="store_true",
+        help="restart on what --database holds already (from an earlier run), without filling",
+    )
     args = parser.parse_args()
+    if args.no_fill and args.database is None:
+        raise SystemExit("--no-fill needs --database (a database filled by an earlier run)")
     logging.basicConfig(level=logging.WARNING)
     folder = Path(tempfile.mkdtemp(prefix="bench-restart-"))
     url = args.database or f"sqlite:///{folder / 'restart.sqlite'}"
@@ -108,7 +116,8 @@ def main() -> None:
         raise SystemExit("give --osm FILE or set DISPATCH_OSM_SOURCE")
     config = service(osm, args.vehicles)
     settings = base.model_copy(update={"osm_source": osm})
-    fill(settings, config, args.bookings, args.seed)
+    if not args.no_fill:
+        fill(settings, config, args.bookings, args.seed)
     logging.getLogger("dispatch.service.runtime").setLevel(logging.INFO)
     started = time.perf_counter()
     runtime = build_runtime(settings, config)

@@ -17,14 +17,12 @@ from dispatch.engine.events import (
     BookingAccepted,
     BookingRejected,
     BookingRequested,
-    BookingRestored,
     CancelRequested,
     Command,
     Event,
     EventRefused,
     OfferMade,
     PlanChanged,
-    PlanRestored,
     PositionReported,
     QuoteAnswered,
     QuoteRequested,
@@ -33,6 +31,7 @@ from dispatch.engine.events import (
     ShiftEndReported,
     SolveFinished,
     SolveRequested,
+    StateRestored,
     StopEventKind,
     StopEventReported,
     Tick,
@@ -100,10 +99,8 @@ class Engine:
         match event:
             case BookingRequested():
                 return self._book(event, now)
-            case BookingRestored():
-                return restore.booking(self, event)
-            case PlanRestored():
-                return restore.plan(self, event)
+            case StateRestored():
+                return restore.state(self, event)
             case RestoreCompleted():
                 return restore.completed(self, now)
             case CancelRequested():

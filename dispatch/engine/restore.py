@@ -21,6 +21,7 @@ from dispatch.engine.events import (
     BookingRestored,
     Command,
     PlanRestored,
+    StateRestored,
     TripUnplaced,
 )
 from dispatch.engine.state import Trip
@@ -36,6 +37,15 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 UNPLACEABLE = "no vehicle's plan can take this booking after a restart"
+
+
+def state(engine: LiveState, event: StateRestored) -> list[Command]:
+    """The open bookings, then the stored plans (re-timed later, by ``completed``)."""
+    for restored in event.bookings:
+        booking(engine, restored)
+    for stored in event.plans:
+        plan(engine, stored)
+    return []
 
 
 def booking(engine: LiveState, event: BookingRestored) -> list[Command]:

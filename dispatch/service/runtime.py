@@ -27,6 +27,7 @@ from dispatch.engine.events import (
     PositionReported,
     Promise,
     RestoreCompleted,
+    StateRestored,
     TripSpec,
 )
 from dispatch.engine.views import EngineView, ViewBoard
@@ -363,11 +364,15 @@ def restore_bookings(
     sink (the runner's ``call``, or ``apply_event`` in tests). Returns the bookings read.
     """
     bookings = repo.list_open_bookings()
-    for b in bookings:
-        call(_restored(b))
-    for plan in plans.values():
-        visits = tuple((BookingId(s["booking_id"]), StopKind(s["kind"])) for s in plan.stops)
-        call(PlanRestored(plan.vehicle_id, plan.version, visits))
+    stored = tuple(
+        PlanRestored(
+            plan.vehicle_id,
+            plan.version,
+            tuple((BookingId(s["booking_id"]), StopKind(s["kind"])) for s in plan.stops),
+        )
+        for plan in plans.values()
+    )
+    call(StateRestored(tuple(_restored(b) for b in bookings), stored))
     sink.seed(bookings)
     call(RestoreCompleted())
     return len(bookings)

@@ -45,7 +45,7 @@ class InsertionContext:
         state = self.states[k]
         if state is None:
             return None
-        ranked = sorted(candidates(self.snapshot, k, state, request), key=lambda c: c.estimate)
+        ranked = sorted(candidates(self.snapshot, k, state, request))
         for candidate in ranked[:MAX_CHECKS_PER_VEHICLE]:
             found = evaluate(self.snapshot, state, request, candidate, self.params)
             if found is not None:

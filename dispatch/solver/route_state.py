@@ -15,6 +15,7 @@ from dispatch.solver.schedule import (
     Infeasibility,
     Schedule,
     Stops,
+    WarmStart,
     dropoff_upper,
     initial_load,
     least_schedule,
@@ -50,6 +51,12 @@ class RouteState:
     #: For a pickup before old position ``i``: the last old position the drop-off may go
     #: before (the first stop at or after ``i`` that needs an empty vehicle, e.g. a break).
     next_barrier: list[int]
+    #: The least schedule's start and arrival at every visit.
+    starts: tuple[int, ...] = ()
+    arrivals: tuple[int, ...] = ()
+    #: Driving seconds and arc cost of the route.
+    drive_s: int = 0
+    arc_cost: int = 0
     #: ``fits(load)`` answers, by load (quotes of one or two riders repeat the same loads).
     _fits: dict[tuple[int, ...], list[bool]] = field(default_factory=dict, compare=False)
 
@@ -182,7 +189,21 @@ def _compute_route_state(
     latest = latest_starts(snapshot, vehicle, stops)
     slack = ride_slack(snapshot, stops)
     return RouteState(
-        vehicle, seq, path, departures, load_before, cost, stops, latest, excess, slack, barrier
+        vehicle,
+        seq,
+        path,
+        departures,
+        load_before,
+        cost,
+        stops,
+        latest,
+        excess,
+        slack,
+        barrier,
+        schedule.start,
+        schedule.arrival,
+        schedule.drive_s,
+        schedule.arc_cost,
     )
 
 
@@ -268,14 +289,33 @@ def next_barriers(snapshot: Snapshot, seq: Sequence[Visit]) -> list[int]:
 
 
 def try_insert(
-    snapshot: Snapshot, st: RouteState, request: Request, i: int, j: int, params: ObjectiveParams
+    snapshot: Snapshot,
+    st: RouteState,
+    request: Request,
+    i: int,
+    j: int,
+    params: ObjectiveParams,
+    *,
+    warm: bool = False,
 ) -> tuple[tuple[Visit, ...], Schedule, float] | None:
     """The exact check of putting ``request``'s pickup before old ``i``, drop-off before old ``j``.
 
     Returns the new visit sequence, its least schedule and the added cost, or ``None`` if
     infeasible. Capacity is not checked here: candidates are filtered arc by arc first.
+    With ``warm``, the schedule is computed from the route's current one (see
+    :class:`WarmStart`): the same schedule whenever travel times obey the triangle
+    inequality, otherwise possibly a little later — good enough for a search step, whose
+    result is timed again from scratch, but not for an offer.
     """
-    schedule = least_schedule(snapshot, st.vehicle, inserted_stops(st.stops, request, i, j))
+    stops = inserted_stops(st.stops, request, i, j)
+    known = None
+    if warm:
+        floor = list(st.starts)
+        floor.insert(j, request.dropoff_window.start)
+        floor.insert(i, request.pickup_window.start)
+        totals = _inserted_totals(snapshot, st, request, i, j)
+        known = WarmStart(floor, list(st.arrivals[:i]), st.departures[0], i, totals)
+    schedule = least_schedule(snapshot, st.vehicle, stops, known)
     if isinstance(schedule, Infeasibility):
         return None
     seq = st.visits
@@ -289,16 +329,32 @@ def try_insert(
     return new, schedule, cost - st.base_cost
 
 
+def _inserted_totals(
+    snapshot: Snapshot, st: RouteState, request: Request, i: int, j: int
+) -> tuple[int, int]:
+    """Driving seconds and arc cost of the route with the request inserted at ``i``, ``j``."""
+    path, p, d = st.path, request.pickup, request.dropoff
+    totals = []
+    for rows, base in ((snapshot.travel_rows, st.drive_s), (snapshot.cost_rows, st.arc_cost)):
+        a, b = path[i], path[i + 1]
+        if i == j:
+            totals.append(base + rows[a][p] + rows[p][d] + rows[d][b] - rows[a][b])
+            continue
+        a2, b2 = path[j], path[j + 1]
+        added = rows[a][p] + rows[p][b] - rows[a][b] + rows[a2][d] + rows[d][b2] - rows[a2][b2]
+        totals.append(base + added)
+    return totals[0], totals[1]
+
+
 def inserted_stops(stops: Stops, request: Request, i: int, j: int) -> Stops:
     """The resolved stop data with the request's pickup before old ``i``, drop-off before old ``j``."""
 
     def put(values: list[int], at_pickup: int, at_dropoff: int) -> list[int]:
         return [*values[:i], at_pickup, *values[i:j], at_dropoff, *values[j:]]
 
-    def shift(x: int) -> int:
-        return x + (x >= i) + (x >= j)
-
-    pairs = [(shift(p), shift(d), limit) for p, d, limit in stops.pairs]
+    pairs = [
+        (p + (p >= i) + (p >= j), d + (d >= i) + (d >= j), limit) for p, d, limit in stops.pairs
+    ]
     pairs.append((i, j + 1, ride_limit_s(request)))
     return Stops(
         location=put(stops.location, request.pickup, request.dropoff),

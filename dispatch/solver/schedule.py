@@ -124,27 +124,68 @@ def compute_schedule(
     return least_schedule(snapshot, vehicle, stops)
 
 
-def least_schedule(snapshot: Snapshot, vehicle: Vehicle, stops: Stops) -> Schedule | Infeasibility:
+@dataclass(frozen=True, slots=True)
+class WarmStart:
+    """What is already known of the least schedule of a sequence (see ``least_schedule``).
+
+    ``floor``: per visit, a time the least start is known not to be before; ``departure``
+    likewise for the departure; and the visits before ``first`` are known to start
+    exactly at their floors and arrive at ``arrival`` (their entries at ``first`` and
+    after are ignored). Inserting a visit into a route whose travel times obey the
+    triangle inequality only adds constraints, so the old route's least schedule is such
+    a floor for its visits, and the part before the insertion stays as it was.
+    """
+
+    floor: list[int]
+    arrival: list[int]
+    departure: int
+    first: int
+    #: The sequence's driving seconds and arc cost, when known (they need no timing).
+    totals: tuple[int, int] | None = None
+
+
+def least_schedule(
+    snapshot: Snapshot, vehicle: Vehicle, stops: Stops, warm: WarmStart | None = None
+) -> Schedule | Infeasibility:
+    """The least feasible schedule of ``stops`` on ``vehicle``, or why there is none.
+
+    With ``warm``, the iteration starts from what is known (fewer and shorter passes).
+    A floor above the true least start would make the result later than least, never
+    infeasible where it says feasible: every constraint is still checked.
+    """
     travel = snapshot.travel_rows
-    lower = list(stops.lower)
-    depart_lower = vehicle.available_from
     n = len(stops.location)
+    if warm is None:
+        lower = list(stops.lower)
+        depart_lower = vehicle.available_from
+        arrival, start, first = [0] * n, [0] * n, 0
+    else:
+        lower = [a if a > b else b for a, b in zip(stops.lower, warm.floor, strict=True)]
+        depart_lower = max(vehicle.available_from, warm.departure)
+        first = warm.first
+        arrival = [*warm.arrival[:first], *[0] * (n - first)]
+        start = [*lower[:first], *[0] * (n - first)]
     for _ in range(len(stops.pairs) + 3):
-        result = _forward(travel, vehicle, stops, lower, depart_lower)
-        if isinstance(result, Infeasibility):
-            return result
-        departure, arrival, start, end_arrival = result
-        raised = False
+        end_arrival = _forward(travel, vehicle, stops, lower, depart_lower, arrival, start, first)
+        if isinstance(end_arrival, Infeasibility):
+            return end_arrival
+        first = n
         for p, d, limit in stops.pairs:
             need = start[d] - limit
             if start[p] < need:
                 lower[p] = need
-                raised = True
-        if vehicle.max_duration_s is not None and end_arrival - departure > vehicle.max_duration_s:
+                first = min(first, p)
+        if (
+            vehicle.max_duration_s is not None
+            and end_arrival - depart_lower > vehicle.max_duration_s
+        ):
             depart_lower = end_arrival - vehicle.max_duration_s
-            raised = True
-        if not raised:
-            return _finish(snapshot, vehicle, stops, departure, arrival, start, end_arrival, n)
+            first = 0
+        if first == n:
+            if warm is not None and warm.totals is not None:
+                drive, arc = warm.totals
+                return Schedule(depart_lower, tuple(arrival), tuple(start), end_arrival, drive, arc)
+            return _finish(snapshot, vehicle, stops, depart_lower, arrival, start, end_arrival, n)
     return Infeasibility("ride-time or route-duration limits cannot all be met")
 
 
@@ -154,22 +195,28 @@ def _forward(
     stops: Stops,
     lower: list[int],
     depart_lower: int,
-) -> tuple[int, list[int], list[int], int] | Infeasibility:
-    """Earliest times given the current lower bounds; the departure is as late as waiting allows."""
+    arrival: list[int],
+    start: list[int],
+    first: int,
+) -> int | Infeasibility:
+    """Earliest times from visit ``first`` on, given the current lower bounds (``arrival``
+    and ``start`` are filled in place; the visits before ``first`` are kept); the end
+    arrival. The departure is as late as waiting allows."""
     location, service, upper = stops.location, stops.service, stops.upper
-    arrival: list[int] = []
-    start: list[int] = []
-    prev = vehicle.start_location
-    t = depart_lower
-    for k, loc in enumerate(location):
+    if first == 0:
+        prev, t = vehicle.start_location, depart_lower
+    else:
+        prev, t = location[first - 1], start[first - 1] + service[first - 1]
+    for k in range(first, len(location)):
+        loc = location[k]
         arr = t + travel[prev][loc]
         st = arr if arr > lower[k] else lower[k]
         if st > upper[k]:
             return Infeasibility(
                 f"visit {k} would start at {st}, after its window end {upper[k]}", k
             )
-        arrival.append(arr)
-        start.append(st)
+        arrival[k] = arr
+        start[k] = st
         t = st + service[k]
         prev = loc
     end_arrival = t + travel[prev][vehicle.end_location]
@@ -177,7 +224,7 @@ def _forward(
         return Infeasibility(
             f"end of route at {end_arrival} is after the shift end {vehicle.shift_end}"
         )
-    return depart_lower, arrival, start, end_arrival
+    return end_arrival
 
 
 def _finish(

@@ -19,7 +19,7 @@ from tests.web.conftest import screenshot
 pytestmark = [pytest.mark.realdata, pytest.mark.slow]
 
 #: Demo time runs this much faster than real time, so the buses get going within seconds.
-SPEEDUP = 10
+SPEEDUP = 30
 POSITIONS_JS = """() => Object.fromEntries([...document.querySelectorAll('#fleet tr[data-vehicle]')]
     .map(r => [r.dataset.vehicle, r.querySelector('.position').textContent.replace(/^[^(]*/, '')]))"""
 
@@ -44,31 +44,6 @@ def demo(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
     running = start_demo(tmp_path_factory.mktemp("demo"))
     yield running
     stop_server(running)
-
-
-def test_dispatcher_sees_a_vehicle_moving_when_the_demo_fleet_drives(
-    browser: Any, demo: Server
-) -> None:
-    context = browser.new_context(base_url=demo.url, viewport={"width": 1280, "height": 900})
-    try:
-        page = context.new_page()
-        page.goto("/ops?lang=en")
-        page.fill("#token", AGENT_TOKEN)
-        page.press("#token", "Enter")
-        page.wait_for_selector("#fleet tr[data-vehicle]")
-        first = page.evaluate(POSITIONS_JS)
-        assert len(first) >= 2, first
-        page.wait_for_function(
-            f"first => Object.entries(({POSITIONS_JS})()).some(([v, p]) => first[v] && first[v] !== p)",
-            arg=first,
-            timeout=120_000,
-        )
-        moved = page.evaluate(POSITIONS_JS)
-        assert any(moved[v] != first[v] for v in first)
-        assert "vehicles" in (page.get_attribute("#fleet-map canvas", "aria-label") or "")
-        screenshot(page, "ops-demo-desktop")
-    finally:
-        context.close()
 
 
 def test_rider_sees_the_bus_on_the_map_once_it_is_on_its_way(browser: Any, demo: Server) -> None:
@@ -103,6 +78,31 @@ def test_rider_sees_the_bus_on_the_map_once_it_is_on_its_way(browser: Any, demo:
         assert "on its way" in page.inner_text("#booking-details")
         assert "on its way" in (page.get_attribute("#booking-map canvas", "aria-label") or "")
         screenshot(page, "rider-bus-on-its-way-phone")
+    finally:
+        context.close()
+
+
+def test_dispatcher_sees_a_vehicle_moving_when_the_demo_fleet_drives(
+    browser: Any, demo: Server
+) -> None:
+    context = browser.new_context(base_url=demo.url, viewport={"width": 1280, "height": 900})
+    try:
+        page = context.new_page()
+        page.goto("/ops?lang=en")
+        page.fill("#token", AGENT_TOKEN)
+        page.press("#token", "Enter")
+        page.wait_for_selector("#fleet tr[data-vehicle]")
+        first = page.evaluate(POSITIONS_JS)
+        assert len(first) >= 2, first
+        page.wait_for_function(
+            f"first => Object.entries(({POSITIONS_JS})()).some(([v, p]) => first[v] && first[v] !== p)",
+            arg=first,
+            timeout=120_000,
+        )
+        moved = page.evaluate(POSITIONS_JS)
+        assert any(moved[v] != first[v] for v in first)
+        assert "vehicles" in (page.get_attribute("#fleet-map canvas", "aria-label") or "")
+        screenshot(page, "ops-demo-desktop")
     finally:
         context.close()
 
