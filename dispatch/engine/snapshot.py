@@ -318,6 +318,9 @@ def with_requests(
     travel, distance = table.matrices()
     snapshot = Snapshot(base.now, base.vehicles, (*base.requests, *extra), travel, distance)
     snapshot.__dict__["travel_rows"] = table.travel_rows()
+    # The base's index plus the new requests (indexing thousands of open requests again
+    # for every quote cost more than the quote's own search).
+    snapshot.__dict__["request_by_id"] = {**base.request_by_id, **{r.id: r for r in extra}}
     share_route_states(base, snapshot)
     return LiveSnapshot(snapshot, live.visits, live.relaxed)
 

@@ -10,7 +10,8 @@ survivors are checked with the exact schedule arithmetic of
 :mod:`dispatch.solver.schedule`, which is the only authority on feasibility.
 
 Candidates are checked in the order of a lower bound of their added cost (added
-driving cost minus the route's current excess ride, the most an insertion could save),
+driving cost minus the excess ride an insertion at that position could take away, see
+``route_state.shortenable_excess``),
 and an insertion is emitted once no unchecked candidate can beat it, so results come
 out exactly cheapest first without checking every candidate.
 
@@ -21,7 +22,7 @@ do): then inserting stops never makes any existing visit earlier.
 from __future__ import annotations
 
 import heapq
-from collections.abc import Collection, Iterator, Mapping, Sequence
+from collections.abc import Callable, Collection, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 
 from dispatch.model import (
@@ -35,7 +36,13 @@ from dispatch.model import (
     latest_dropoff_start,
 )
 from dispatch.solver.params import ObjectiveParams, PromiseParams
-from dispatch.solver.route_state import RouteState, inserted_stops, route_state, try_insert
+from dispatch.solver.route_state import (
+    RouteState,
+    first_pickup_position,
+    inserted_stops,
+    route_state,
+    try_insert,
+)
 from dispatch.solver.schedule import (
     Infeasibility,
     Schedule,
@@ -111,6 +118,9 @@ class _Candidate:
     vehicle_index: int
     pickup_pos: int
     dropoff_pos: int
+    #: The earliest the pickup could start here (the exact schedule's start is never earlier
+    #: and, unless a ride-time limit holds a stop back, the same).
+    pickup_start: int = 0
 
 
 def feasible_insertions(
@@ -159,7 +169,16 @@ def offers(
     chosen: list[Offer] = []
     if promise.max_wait_only:
         n = 1  # every offer would promise the same window
-    for insertion, state in _best_first(snapshot, visits, request, params, MAX_EXACT_CHECKS):
+
+    def too_close(c: _Candidate) -> bool:
+        """Skip the exact check of an insertion whose pickup would be too close in time to
+        an offer already chosen (judged by its earliest pickup, which is nearly always
+        the planned one: without this, most of a busy fleet's checks went to insertions
+        at the same time as the cheapest, only to be dropped)."""
+        return any(abs(c.pickup_start - o.pickup_start) < promise.min_separation_s for o in chosen)
+
+    found = _best_first(snapshot, visits, request, params, MAX_EXACT_CHECKS, skip=too_close)
+    for insertion, state in found:
         if len(chosen) >= n:
             break
         offer = make_offer(insertion, request, promise)
@@ -190,11 +209,13 @@ def _best_first(
     params: ObjectiveParams,
     max_checks: int | None,
     only: Collection[ShiftId] | None = None,
+    skip: Callable[[_Candidate], bool] | None = None,
 ) -> Iterator[tuple[Insertion, RouteState]]:
-    """Feasible insertions in exact cost order (see the module docstring).
+    """Feasible insertions in exact cost order (see the module docstring), leaving out
+    candidates that ``skip`` (asked just before each exact check) rules out.
 
     A candidate's added cost is at least ``drive_weight × added arc cost −
-    excess_ride_weight × the route's current excess ride``: the arc part is exact and
+    excess_ride_weight × the excess ride it could shorten``: the arc part is exact and
     no rider can ride less than the direct trip. Found insertions wait in a heap until
     the next candidate's bound is no lower than them.
     """
@@ -208,9 +229,12 @@ def _best_first(
     for k, st in enumerate(states):
         if st is None:
             continue
-        saving = params.excess_ride_weight * st.base_excess
+        saving = st.shortenable
         for c in _candidates(snapshot, k, st, request):
-            key = (params.drive_weight * c.estimate - saving, k, c.pickup_pos, c.dropoff_pos)
+            bound = params.drive_weight * c.estimate
+            if params.excess_ride_weight:
+                bound -= params.excess_ride_weight * saving[c.pickup_pos]
+            key = (bound, k, c.pickup_pos, c.dropoff_pos)
             bounded.append((key, c, st))
     bounded.sort(key=lambda entry: entry[0])
     if max_checks is not None:
@@ -220,6 +244,8 @@ def _best_first(
         while found and found[0][0][0] <= key[0]:
             _, insertion, state = heapq.heappop(found)
             yield insertion, state
+        if skip is not None and skip(candidate):
+            continue
         made = _try(snapshot, st, request, candidate, params)
         if made is not None:
             heapq.heappush(found, ((made.added_cost, *key[1:]), made, st))
@@ -289,7 +315,7 @@ def _candidates(
         request.dropoff_service_s,
     )
     fits = st.fits(request.load)
-    for i in range(len(st.vehicle.locked), len(st.visits) + 1):
+    for i in range(first_pickup_position(st, request), len(st.visits) + 1):
         if dep[i] > upper_p:
             break
         a, b = path[i], path[i + 1]
@@ -302,7 +328,7 @@ def _candidates(
         start_d = max(start_p + s_p + time_rows[p][d], lower_d)
         both = time_rows[a][p] + s_p + time_rows[p][d] + s_d + time_rows[d][b] - time_rows[a][b]
         if start_d <= upper_d and start_d + s_d + time_rows[d][b] <= latest[i] and both <= slack[i]:
-            yield _Candidate(cost[a][p] + cost[p][d] + cost[d][b] - cost[a][b], k, i, i)
+            yield _Candidate(cost[a][p] + cost[p][d] + cost[d][b] - cost[a][b], k, i, i, start_p)
         latest_p = min(upper_p, latest[i] - s_p - time_rows[p][b])
         last_d = min(upper_d, latest_dropoff_start(request, latest_p))
         pick = cost[a][p] + cost[p][b] - cost[a][b]
@@ -314,7 +340,7 @@ def _candidates(
             a2, b2 = path[j], path[j + 1]
             detour_d = time_rows[a2][d] + s_d + time_rows[d][b2] - time_rows[a2][b2]
             if start_d + s_d + time_rows[d][b2] <= latest[j] and detour_d <= slack[j]:
-                yield _Candidate(pick + cost[a2][d] + cost[d][b2] - cost[a2][b2], k, i, j)
+                yield _Candidate(pick + cost[a2][d] + cost[d][b2] - cost[a2][b2], k, i, j, start_p)
 
 
 def _dropoff_starts(

@@ -19,7 +19,7 @@ from typing import NamedTuple
 
 from dispatch.model import Request, Snapshot, Visit, latest_dropoff_start
 from dispatch.solver.params import ObjectiveParams
-from dispatch.solver.route_state import RouteState, try_insert
+from dispatch.solver.route_state import RouteState, first_pickup_position, try_insert
 from dispatch.solver.schedule import dropoff_upper
 
 
@@ -62,7 +62,7 @@ def candidates(snapshot: Snapshot, k: int, st: RouteState, request: Request) -> 
     )
     fits = st.fits(request.load)
     n = len(st.visits)
-    for i in range(len(st.vehicle.locked), n + 1):
+    for i in range(first_pickup_position(st, request), n + 1):
         if dep[i] > upper_p:
             break
         a, b = path[i], path[i + 1]

@@ -6,6 +6,7 @@ in the large-neighbourhood search) reuse every vehicle's state unchanged.
 
 from __future__ import annotations
 
+import bisect
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
@@ -57,6 +58,9 @@ class RouteState:
     #: Driving seconds and arc cost of the route.
     drive_s: int = 0
     arc_cost: int = 0
+    #: Per position ``i``: the excess ride seconds that an insertion with its pickup
+    #: before ``i`` could take away (see :func:`shortenable_excess`).
+    shortenable: list[int] = field(default_factory=list)
     #: ``fits(load)`` answers, by load (quotes of one or two riders repeat the same loads).
     _fits: dict[tuple[int, ...], list[bool]] = field(default_factory=dict, compare=False)
 
@@ -122,17 +126,22 @@ def route_state(
 ) -> RouteState | None:
     """The state of ``sequence`` on ``vehicle``, or ``None`` if it is itself infeasible."""
     seq = tuple(sequence)
-    memo: dict[tuple[object, ...], tuple[Vehicle, RouteState | None]]
+    memo: dict[tuple[object, ...], tuple[Vehicle, RouteState | None, tuple[Visit, ...]]]
     memo = snapshot.__dict__.setdefault(_MEMO, {})
+    # The very sequence object asked for last time for this vehicle (every quote asks for
+    # every vehicle's current one) is found without hashing its visits.
+    last = memo.get((vehicle.id, params))
+    if last is not None and last[0] is vehicle and last[2] is seq:
+        return last[1]
     quick = (vehicle.id, seq, params)
     found = memo.get(quick)
-    if found is not None and found[0] is vehicle:
-        return found[1]
-    state = _cached_route_state(snapshot, vehicle, seq, params)
-    if len(memo) >= _STATE_CACHE_SIZE:
-        memo.clear()
-    memo[quick] = (vehicle, state)
-    return state
+    if found is None or found[0] is not vehicle:
+        found = (vehicle, _cached_route_state(snapshot, vehicle, seq, params), seq)
+        if len(memo) >= _STATE_CACHE_SIZE:
+            memo.clear()
+        memo[quick] = found
+    memo[(vehicle.id, params)] = (vehicle, found[1], seq)
+    return found[1]
 
 
 def _cached_route_state(
@@ -204,7 +213,43 @@ def _compute_route_state(
         schedule.arrival,
         schedule.drive_s,
         schedule.arc_cost,
+        shortenable_excess(snapshot, stops, schedule.start),
     )
+
+
+def first_pickup_position(st: RouteState, request: Request) -> int:
+    """The first position a pickup may go before: not in the locked prefix, and not before a
+    visit whose latest start comes before the pickup could even be done (latest starts
+    never decrease along a route, so the positions before it are skipped by bisection —
+    on a long day's route most of them)."""
+    earliest_done = request.pickup_window.start + request.pickup_service_s
+    return max(len(st.vehicle.locked), bisect.bisect_left(st.latest, earliest_done))
+
+
+def shortenable_excess(snapshot: Snapshot, stops: Stops, start: Sequence[int]) -> list[int]:
+    """Per position ``i``, the excess ride of the route's riders that an insertion before
+    ``i`` could shorten: a lower bound of its added cost is then ``−excess_ride_weight ×``
+    this, far tighter than the whole route's excess on a long route.
+
+    With travel times that obey the triangle inequality an insertion only delays stops.
+    It delays nothing before ``i`` except, through a ride-time limit, the pickups of
+    riders whose ride spans ``i`` and the stops after them. A rider's ride can get
+    shorter only if one of its stops moves, so only rides ending at or after the
+    earliest stop that can move count. Riders already on board never ride shorter (their
+    drop-off can only be delayed), so they do not count at all.
+    """
+    travel, loc, service = snapshot.travel_rows, stops.location, stops.service
+    n = len(loc)
+    reach = list(range(n + 1))
+    ending = [0] * (n + 1)
+    for p, d, _ in stops.pairs:
+        for k in range(p + 1, d + 1):
+            reach[k] = min(reach[k], p)
+        ending[d] += max(0, start[d] - start[p] - service[p] - travel[loc[p]][loc[d]])
+    after = [0] * (n + 2)
+    for k in range(n, -1, -1):
+        after[k] = after[k + 1] + ending[k]
+    return [after[reach[i]] for i in range(n + 1)]
 
 
 def ride_slack(snapshot: Snapshot, stops: Stops) -> list[int]:
@@ -313,9 +358,9 @@ def try_insert(
         floor = list(st.starts)
         floor.insert(j, request.dropoff_window.start)
         floor.insert(i, request.pickup_window.start)
-        totals = _inserted_totals(snapshot, st, request, i, j)
-        known = WarmStart(floor, list(st.arrivals[:i]), st.departures[0], i, totals)
-    schedule = least_schedule(snapshot, st.vehicle, stops, known)
+        known = WarmStart(floor, list(st.arrivals[:i]), st.departures[0], i)
+    totals = _inserted_totals(snapshot, st, request, i, j)
+    schedule = least_schedule(snapshot, st.vehicle, stops, known, totals)
     if isinstance(schedule, Infeasibility):
         return None
     seq = st.visits

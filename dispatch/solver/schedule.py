@@ -140,15 +140,19 @@ class WarmStart:
     arrival: list[int]
     departure: int
     first: int
-    #: The sequence's driving seconds and arc cost, when known (they need no timing).
-    totals: tuple[int, int] | None = None
 
 
 def least_schedule(
-    snapshot: Snapshot, vehicle: Vehicle, stops: Stops, warm: WarmStart | None = None
+    snapshot: Snapshot,
+    vehicle: Vehicle,
+    stops: Stops,
+    warm: WarmStart | None = None,
+    totals: tuple[int, int] | None = None,
 ) -> Schedule | Infeasibility:
     """The least feasible schedule of ``stops`` on ``vehicle``, or why there is none.
 
+    ``totals``: the route's driving seconds and arc cost, when the caller knows them
+    (an insertion changes them by a difference that needs no timing).
     With ``warm``, the iteration starts from what is known (fewer and shorter passes).
     A floor above the true least start would make the result later than least, never
     infeasible where it says feasible: every constraint is still checked.
@@ -182,8 +186,8 @@ def least_schedule(
             depart_lower = end_arrival - vehicle.max_duration_s
             first = 0
         if first == n:
-            if warm is not None and warm.totals is not None:
-                drive, arc = warm.totals
+            if totals is not None:
+                drive, arc = totals
                 return Schedule(depart_lower, tuple(arrival), tuple(start), end_arrival, drive, arc)
             return _finish(snapshot, vehicle, stops, depart_lower, arrival, start, end_arrival, n)
     return Infeasibility("ride-time or route-duration limits cannot all be met")
