@@ -51,3 +51,24 @@ def configure_logging(level: int = logging.INFO) -> None:
     logging.basicConfig(level=level, handlers=[handler], force=True)
     # Alembic announces each of its plugins at INFO as it is imported: not news to anyone.
     logging.getLogger("alembic.runtime.plugins").setLevel(logging.WARNING)
+
+
+class _ConnectionLines(logging.Filter):
+    """Drops the server's line per WebSocket connection (accepted, open, closed,
+    rejected): lines per request, which belong to the access log."""
+
+    MARKERS = ('"WebSocket ', "connection open", "connection closed", "connection rejected")
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        message = record.getMessage()
+        return not any(marker in message for marker in self.MARKERS)
+
+
+def quiet_connection_lines(access_log: bool) -> None:
+    """Without the access log (``DISPATCH_ACCESS_LOG``), no line per driver or rider
+    socket either: uvicorn writes those to its error log, whatever the access log says."""
+    logger = logging.getLogger("uvicorn.error")
+    for old in [f for f in logger.filters if isinstance(f, _ConnectionLines)]:
+        logger.removeFilter(old)
+    if not access_log:
+        logger.addFilter(_ConnectionLines())

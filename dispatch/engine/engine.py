@@ -122,6 +122,12 @@ class Engine:
     # ---- quotes and bookings ------------------------------------------------------
 
     def _quote(self, event: QuoteRequested, now: int) -> QuoteAnswered:
+        # A group larger than every bus: no offer at any time, so no alternatives either, and
+        # a reason that says so (the request still counts as unmet demand for planners).
+        capacities = (v.capacity for v in self.vehicles.values())
+        too_large = trip_rules.too_large_reason(event.trip, capacities)
+        if too_large is not None:
+            return QuoteAnswered(event.quote_id, (), reason=too_large)
         built = trip_rules.quote_request(event.quote_id, event.trip, now, self.table, self.params)
         if isinstance(built, str):
             return QuoteAnswered(event.quote_id, (), reason=built)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import replace
 
 from dispatch.engine.events import (
@@ -178,6 +178,24 @@ def restored_trip(event: BookingRestored, table: LocationTable, params: EnginePa
         vehicle_id=event.vehicle_id,
         boarded_at=event.boarded_at,
         desired_pickup=event.trip.depart_after if event.trip.arrive_by is None else None,
+    )
+
+
+def too_large_reason(spec: TripSpec, capacities: Iterable[tuple[int, int]]) -> str | None:
+    """Why no vehicle of the fleet could ever take the group, or ``None`` if one could."""
+    seats, places = spec.passengers - spec.wheelchairs, spec.wheelchairs
+    sizes = list(capacities)
+    if not sizes or any(seats <= s and places <= w for s, w in sizes):
+        return None
+    most_seats, most_places = max(s for s, _ in sizes), max(w for _, w in sizes)
+    if places > most_places:
+        return (
+            f"{places} wheelchair places needed, but no bus of the fleet has more than "
+            f"{most_places} (please call the hotline)"
+        )
+    return (
+        f"{seats} seats needed, but no bus of the fleet has more than {most_seats} "
+        "(larger groups please call the hotline)"
     )
 
 

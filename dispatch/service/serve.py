@@ -12,6 +12,7 @@ from pydantic import SecretStr
 
 from dispatch.config import ServiceConfig, load_service_config
 from dispatch.errors import InputError
+from dispatch.logs import quiet_connection_lines
 from dispatch.settings import Settings, load_settings
 
 if TYPE_CHECKING:
@@ -78,6 +79,7 @@ def serve(
     if demo:
         _launch_demo(service, base_url, clock, demo_key)
     log.info("serving %s on http://%s:%d (docs at /docs)", service.name, bind_host, bind_port)
+    quiet_connection_lines(settings.access_log)
     uvicorn.run(
         app,
         host=bind_host,

@@ -170,3 +170,28 @@ def next_reply(ws: Any, message_id: str) -> dict[str, Any]:
         message: dict[str, Any] = json.loads(ws.recv(timeout=15))
         if message.get("id") == message_id:
             return message
+
+
+@pytest.mark.parametrize(
+    ("passengers", "wheelchairs", "says"),
+    [(9, 0, "9 seats needed"), (2, 2, "2 wheelchair places needed")],
+)
+def test_a_group_larger_than_every_bus_is_told_so(
+    server: Server, passengers: int, wheelchairs: int, says: str
+) -> None:
+    """Not "no bus at the requested time" with other times to try (as if another time
+    could work): no offer, no alternatives, and a reason naming what the largest bus has.
+    (A 200, not a 422: the request is unmet demand that planners should see.)"""
+    body = {
+        **TRIP,
+        "depart_after": f"{TOMORROW}T09:00",
+        "passengers": passengers,
+        "wheelchairs": wheelchairs,
+    }
+    response = httpx.post(f"{server.url}/v1/quotes", json=body)
+    assert response.status_code == 200, response.text
+    answer = response.json()
+    assert answer["offers"] == [] and not answer.get("alternatives")
+    assert says in answer["reason"] and "hotline" in answer["reason"]
+    fits = {**body, "passengers": 8, "wheelchairs": 1}
+    assert httpx.post(f"{server.url}/v1/quotes", json=fits).json()["offers"]

@@ -32,8 +32,10 @@ from dispatch.engine.events import (
     Event,
     PositionReported,
     QuoteRequested,
+    RestoreCompleted,
     SolveFinished,
     SolveRequested,
+    StateRestored,
     Tick,
 )
 from dispatch.engine.undo import checkpoint, rollback
@@ -218,7 +220,9 @@ class EngineRunner:
             if isinstance(command, SolveRequested):
                 self._start_solver(command)
         took = time.perf_counter() - started
-        if took > SLOW_EVENT_S:  # everybody else waited this long
+        # Everybody else waited this long (start-up's restore is one big event by design;
+        # the start-up logs how long it took).
+        if took > SLOW_EVENT_S and not isinstance(event, StateRestored | RestoreCompleted):
             log.warning("slow engine event: %s took %.0f ms", type(event).__name__, took * 1000)
         future.set_result(commands)
 
