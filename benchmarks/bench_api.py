@@ -216,6 +216,13 @@ def main() -> None:
         help="quote-and-book attempts per second, all clients together (default: closed loop)",
     )
     args = parser.parse_args()
+    needs_postgresql = args.database == "postgresql" or args.shape != "all-in-one"
+    if needs_postgresql and not os.environ.get("DISPATCH_TEST_DATABASE_URL"):
+        raise SystemExit(
+            "set DISPATCH_TEST_DATABASE_URL to a PostgreSQL database the benchmark may use "
+            "(e.g. postgresql://postgres@127.0.0.1:5432/test): the production shape and "
+            "--database postgresql run on it"
+        )
     network = network_from_env(args.osm)
     os.environ["DISPATCH_TEST_OSM"] = str(
         Path(args.osm or os.environ["DISPATCH_OSM_SOURCE"]).resolve()
