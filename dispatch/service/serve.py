@@ -53,8 +53,6 @@ def serve(
     Uses SQLite in data/dispatch.sqlite unless DISPATCH_DATABASE_URL is set, and the map
     from the service definition (or DISPATCH_OSM_SOURCE). API docs: http://HOST:PORT/docs
     """
-    import uvicorn
-
     from dispatch.service.runtime import build_runtime
     from driver_api.app import install as install_driver_api
     from rider_api.app import create_app
@@ -79,11 +77,18 @@ def serve(
     if demo:
         _launch_demo(service, base_url, clock, demo_key)
     log.info("serving %s on http://%s:%d (docs at /docs)", service.name, bind_host, bind_port)
+    _run(app, bind_host, bind_port, settings)
+
+
+def _run(app: Any, host: str, port: int, settings: Settings) -> None:
+    """Serve ``app`` with uvicorn until stopped (logging as the settings ask)."""
+    import uvicorn
+
     quiet_connection_lines(settings.access_log)
     uvicorn.run(
         app,
-        host=bind_host,
-        port=bind_port,
+        host=host,
+        port=port,
         log_level=settings.log_level.lower(),
         access_log=settings.access_log,
         # JSON logs: uvicorn's own lines go through the same JSON formatter (the root logger).

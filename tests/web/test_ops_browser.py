@@ -39,6 +39,16 @@ def start_demo(tmp: Path) -> Server:
     return Server(launched.url, launched.process, env, launched.log, launched.handle)
 
 
+def signed_in(context: Any, path: str, ready: str) -> Any:
+    """A page at ``path``, signed in with the agent token, once ``ready`` is shown."""
+    page = context.new_page()
+    page.goto(path)
+    page.fill("#token", AGENT_TOKEN)
+    page.press("#token", "Enter")
+    page.wait_for_selector(ready)
+    return page
+
+
 @pytest.fixture(scope="module")
 def demo(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
     running = start_demo(tmp_path_factory.mktemp("demo"))
@@ -87,11 +97,7 @@ def test_dispatcher_sees_a_vehicle_moving_when_the_demo_fleet_drives(
 ) -> None:
     context = browser.new_context(base_url=demo.url, viewport={"width": 1280, "height": 900})
     try:
-        page = context.new_page()
-        page.goto("/ops?lang=en")
-        page.fill("#token", AGENT_TOKEN)
-        page.press("#token", "Enter")
-        page.wait_for_selector("#fleet tr[data-vehicle]")
+        page = signed_in(context, "/ops?lang=en", "#fleet tr[data-vehicle]")
         first = page.evaluate(POSITIONS_JS)
         assert len(first) >= 2, first
         page.wait_for_function(
@@ -127,11 +133,7 @@ def test_map_labels_name_places_and_never_overlap(browser: Any, demo: Server) ->
     ):
         context = browser.new_context(base_url=demo.url, viewport=size)
         try:
-            page = context.new_page()
-            page.goto("/ops?lang=de")
-            page.fill("#token", AGENT_TOKEN)
-            page.press("#token", "Enter")
-            page.wait_for_selector("#fleet tr[data-vehicle]")
+            page = signed_in(context, "/ops?lang=de", "#fleet tr[data-vehicle]")
             page.wait_for_function("document.querySelectorAll('#fleet-map .map-label').length >= 5")
             labels = page.evaluate(BOXES_JS, "#fleet-map .map-label")
             texts = {label["text"] for label in labels}
@@ -187,11 +189,7 @@ def test_every_page_runs_on_the_demo_clock(browser: Any, demo: Server) -> None:
     context = browser.new_context(base_url=demo.url, viewport={"width": 1280, "height": 900})
     context.add_init_script("Date.now = (n => () => n() - 86400000)(Date.now.bind(Date));")
     try:
-        page = context.new_page()
-        page.goto("/console?lang=en")
-        page.fill("#token", AGENT_TOKEN)
-        page.press("#token", "Enter")
-        page.wait_for_selector("#service-clock:not([hidden])")
+        page = signed_in(context, "/console?lang=en", "#service-clock:not([hidden])")
         assert page.inner_text("#service-clock").startswith("Demo time:")
         page.fill("#phone", "0921 100200")
         page.press("#phone", "Enter")
