@@ -13,13 +13,15 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import update
+from sqlalchemy import bindparam, update
+from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
 from dispatch.errors import ConflictError
 from dispatch.model import BookingId, BookingStatus, ShiftId
 from dispatch.store.base import StoreBase
 from dispatch.store.bookings import booking_row_in, change_status_in, confirm_in, stored_response
+from dispatch.store.errors import OfferAlreadyUsed
 from dispatch.store.records import (
     Booking,
     ConfirmResult,
@@ -114,28 +116,41 @@ class ChangeStore(StoreBase):
         conflicts (``OfferAlreadyUsed``, ``OfferExpired``), ``DuplicateStopEvent``,
         ``InvalidTransition`` or ``StoreUnavailable``; then nothing was written.
         """
+        try:
+            with self._db.transaction() as session:
+                result = _confirm(session, batch)
+                if batch.stop_event is not None:
+                    _record_stop_event(session, batch.stop_event, batch.at)
+                for change in batch.statuses:
+                    _status(session, change)
+                for unplaced in batch.unplaced:
+                    _unplace(session, unplaced)
+                _add_plans(session, batch.plans)
+                _assign(session, batch.assignments, batch.at)
+                for booking_id in batch.placed_again:
+                    _place_again(session, booking_id, batch.at)
+                return result
+        except (IntegrityError, OfferAlreadyUsed) as exc:
+            stored = self._stored(batch.confirmation)
+            if stored is not None:
+                raise AlreadyConfirmed(stored) from exc
+            raise
+
+    def _stored(self, c: Confirmation | None) -> ConfirmResult | None:
+        """The answer stored under the booking's Idempotency-Key, if another attempt with
+        that key was first. The booking's transaction does not look it up beforehand (the
+        API looked before it asked the engine): the key's primary key, or the offer used
+        up by that attempt, makes the transaction fail, and only then is the key read."""
+        if c is None or c.idempotency_key is None:
+            return None
         with self._db.transaction() as session:
-            result = _confirm(session, batch)
-            if batch.stop_event is not None:
-                _record_stop_event(session, batch.stop_event, batch.at)
-            for change in batch.statuses:
-                _status(session, change)
-            for unplaced in batch.unplaced:
-                _unplace(session, unplaced)
-            _add_plans(session, batch.plans)
-            _assign(session, batch.assignments, batch.at)
-            for booking_id in batch.placed_again:
-                _place_again(session, booking_id, batch.at)
-            return result
+            return stored_response(session, c.idempotency_key, c.request_hash)
 
 
 def _confirm(session: Session, batch: ChangeBatch) -> ConfirmResult | None:
     c = batch.confirmation
     if c is None:
         return None
-    stored = stored_response(session, c.idempotency_key, c.request_hash)
-    if stored is not None:
-        raise AlreadyConfirmed(stored)
     return confirm_in(
         session,
         c.offer_id,
@@ -212,34 +227,58 @@ def _close_incidents(session: Session, booking_id: str, at: int) -> None:
 
 
 def _add_plans(session: Session, plans: Iterable[PlanVersion]) -> None:
-    session.add_all(
-        PlanVersionRow(
-            vehicle_id=p.vehicle_id, version=p.version, created_at=p.created_at, stops=list(p.stops)
-        )
+    rows = [
+        {"vehicle_id": p.vehicle_id, "version": p.version, "created_at": p.created_at,
+         "stops": list(p.stops)}
         for p in plans
-    )
-    session.flush()
+    ]  # fmt: skip
+    if rows:
+        session.connection().execute(_PLAN_VERSIONS.insert(), rows)
 
 
 def _assign(session: Session, assignments: list[Assignment], at: int) -> None:
     """One executemany per shape: vehicle and both times, or vehicle and drop-off only."""
     full = [a for a in assignments if a.planned_pickup is not None]
     dropoff_only = [a for a in assignments if a.planned_pickup is None]
+    connection = session.connection()
     if full:
-        session.execute(
-            update(BookingRow),
+        connection.execute(
+            _ASSIGN_FULL,
             [
-                {"id": a.booking_id, "vehicle_id": a.vehicle_id, "planned_pickup": a.planned_pickup,
-                 "planned_dropoff": a.planned_dropoff, "updated_at": at}
+                {"b_id": a.booking_id, "b_vehicle": a.vehicle_id, "b_pickup": a.planned_pickup,
+                 "b_dropoff": a.planned_dropoff, "b_at": at}
                 for a in full
             ],
         )  # fmt: skip
     if dropoff_only:
-        session.execute(
-            update(BookingRow),
+        connection.execute(
+            _ASSIGN_DROPOFF,
             [
-                {"id": a.booking_id, "vehicle_id": a.vehicle_id,
-                 "planned_dropoff": a.planned_dropoff, "updated_at": at}
+                {"b_id": a.booking_id, "b_vehicle": a.vehicle_id,
+                 "b_dropoff": a.planned_dropoff, "b_at": at}
                 for a in dropoff_only
             ],
         )  # fmt: skip
+
+
+_PLAN_VERSIONS = PlanVersionRow.__table__  # type: ignore[attr-defined]
+_BOOKINGS = BookingRow.__table__  # type: ignore[attr-defined]
+_ASSIGN_FULL = (
+    update(_BOOKINGS)
+    .where(_BOOKINGS.c.id == bindparam("b_id"))
+    .values(
+        vehicle_id=bindparam("b_vehicle"),
+        planned_pickup=bindparam("b_pickup"),
+        planned_dropoff=bindparam("b_dropoff"),
+        updated_at=bindparam("b_at"),
+    )
+)
+_ASSIGN_DROPOFF = (
+    update(_BOOKINGS)
+    .where(_BOOKINGS.c.id == bindparam("b_id"))
+    .values(
+        vehicle_id=bindparam("b_vehicle"),
+        planned_dropoff=bindparam("b_dropoff"),
+        updated_at=bindparam("b_at"),
+    )
+)

@@ -54,25 +54,59 @@ def needs_json(needs: RiderNeeds) -> dict[str, Any]:
     }
 
 
+def booking_values(new: NewBooking, now: int) -> dict[str, Any]:
+    """The ``bookings`` columns of a new booking (confirmed now, version 1)."""
+    return {
+        "id": new.booking_id,
+        "rider_id": new.rider_id,
+        "status": BookingStatus.CONFIRMED.value,
+        "origin_stop_id": new.origin.stop_id,
+        "origin_name": new.origin.name,
+        "origin_lat": new.origin.lat,
+        "origin_lon": new.origin.lon,
+        "origin_node": new.origin.node,
+        "destination_stop_id": new.destination.stop_id,
+        "destination_name": new.destination.name,
+        "destination_lat": new.destination.lat,
+        "destination_lon": new.destination.lon,
+        "destination_node": new.destination.node,
+        "passengers": new.passengers,
+        "wheelchairs": new.wheelchairs,
+        "extra_boarding_s": new.extra_boarding_s,
+        "max_ride_s": new.max_ride_s,
+        "depart_after": new.depart_after,
+        "arrive_by": new.arrive_by,
+        "pickup_window_start": new.pickup_window_start,
+        "pickup_window_end": new.pickup_window_end,
+        "latest_arrival": new.latest_arrival,
+        "planned_pickup": new.planned_pickup,
+        "planned_dropoff": new.planned_dropoff,
+        "vehicle_id": new.vehicle_id,
+        "boarded_at": None,
+        "access_token_hash": new.access_token_hash,
+        "notes": new.notes,
+        "standing_order_id": new.standing_order_id,
+        "created_at": now,
+        "updated_at": now,
+        "version": 1,
+    }
+
+
 def booking_row(new: NewBooking, now: int) -> BookingRow:
-    return BookingRow(
+    return BookingRow(**booking_values(new, now))
+
+
+def new_booking(new: NewBooking, now: int) -> Booking:
+    """The record of ``new`` as :func:`booking` reads it back after the insert."""
+    return Booking(
         id=new.booking_id,
         rider_id=new.rider_id,
-        status=BookingStatus.CONFIRMED.value,
-        origin_stop_id=new.origin.stop_id,
-        origin_name=new.origin.name,
-        origin_lat=new.origin.lat,
-        origin_lon=new.origin.lon,
-        origin_node=new.origin.node,
-        destination_stop_id=new.destination.stop_id,
-        destination_name=new.destination.name,
-        destination_lat=new.destination.lat,
-        destination_lon=new.destination.lon,
-        destination_node=new.destination.node,
+        status=BookingStatus.CONFIRMED,
+        origin=new.origin,
+        destination=new.destination,
         passengers=new.passengers,
         wheelchairs=new.wheelchairs,
         extra_boarding_s=new.extra_boarding_s,
-        max_ride_s=new.max_ride_s,
         depart_after=new.depart_after,
         arrive_by=new.arrive_by,
         pickup_window_start=new.pickup_window_start,
@@ -81,12 +115,14 @@ def booking_row(new: NewBooking, now: int) -> BookingRow:
         planned_pickup=new.planned_pickup,
         planned_dropoff=new.planned_dropoff,
         vehicle_id=new.vehicle_id,
+        boarded_at=None,
         access_token_hash=new.access_token_hash,
         notes=new.notes,
         standing_order_id=new.standing_order_id,
         created_at=now,
         updated_at=now,
         version=1,
+        max_ride_s=new.max_ride_s,
     )
 
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from sqlalchemy import delete, update
+from sqlalchemy import bindparam, delete, update
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col
 
@@ -61,20 +61,30 @@ def _offer_row(o: Offer) -> OfferRow:
 def consume_offer(session: Session, offer_id: str, booking_id: str, now: int) -> None:
     """Mark the offer as used by ``booking_id``, inside the caller's transaction.
 
-    The conditional UPDATE makes this safe under concurrency: of two transactions
-    racing for the same offer, the second matches no row once the first commits.
+    One conditional UPDATE, safe under concurrency: of two transactions racing for the
+    same offer, the second matches no row once the first commits. Only when it matches
+    nothing is the offer read, to say why.
     """
+    taken = session.connection().execute(
+        _CONSUME, {"o_id": offer_id, "o_booking": booking_id, "o_now": now}
+    )
+    if taken.rowcount == 1:
+        return
     row = session.get(OfferRow, offer_id)
     if row is None:
         raise OfferNotFound(f"no offer {offer_id}")
     if row.consumed_by is not None:
         raise OfferAlreadyUsed(f"offer {offer_id} is already booked")
-    if row.expires_at < now:
-        raise OfferExpired(f"offer {offer_id} expired")
-    statement = (
-        update(OfferRow)
-        .where(col(OfferRow.offer_id) == offer_id, col(OfferRow.consumed_by).is_(None))
-        .values(consumed_by=booking_id)
+    raise OfferExpired(f"offer {offer_id} expired")
+
+
+_OFFERS = OfferRow.__table__  # type: ignore[attr-defined]
+_CONSUME = (
+    update(_OFFERS)
+    .where(
+        _OFFERS.c.offer_id == bindparam("o_id"),
+        _OFFERS.c.consumed_by.is_(None),
+        _OFFERS.c.expires_at >= bindparam("o_now"),
     )
-    if session.exec(statement).rowcount != 1:
-        raise OfferAlreadyUsed(f"offer {offer_id} is already booked")
+    .values(consumed_by=bindparam("o_booking"))
+)
