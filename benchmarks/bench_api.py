@@ -251,7 +251,7 @@ def run_all_in_one(tmp: Path, args: argparse.Namespace, depots: list[tuple[float
             url = stack.enter_context(postgresql_schema())
         server = start_service(tmp, url, config, tmp / "cache")
         try:
-            measure(server.url, args, server.log)
+            measure(server.url, args, server.log, {"service": server.process.pid})
         finally:
             stop_server(server)
     print_slow_events(server.log)
@@ -286,14 +286,15 @@ def run_production(
         engine = shape.engine("engine")
         api = shape.api("api", workers=workers, timeout_s=180)
         wait_ready(api, 60)
-        measure(api.url, args, engine.log)
+        pids = {"engine": engine.process.pid, "API": api.process.pid}
+        measure(api.url, args, engine.log, pids)
     finally:
         shape.stop_all()
         shape.drop()
     print_slow_events(engine.log)
 
 
-def measure(url: str, args: argparse.Namespace, log: Path) -> None:
+def measure(url: str, args: argparse.Namespace, log: Path, pids: dict[str, int]) -> None:
     try:
         stops = [s["stop_id"] for s in httpx.get(f"{url}/v1/stops").json()]
         rng = random.Random(args.seed)
@@ -311,10 +312,51 @@ def measure(url: str, args: argparse.Namespace, log: Path) -> None:
         print(f"pre-booked {made} trips in {time.perf_counter() - t:.1f} s (sequential)")
         mode = f"open loop, {args.rate:g} attempts/s" if args.rate else "closed loop"
         print(f"{args.clients} clients, {mode}, {args.seconds:g} s")
-        report(asyncio.run(load(url, stops, args.clients, args.seconds, args.seed, args.rate)))
+        before = {name: tree_cpu(pid) for name, pid in pids.items()}
+        stats = asyncio.run(load(url, stops, args.clients, args.seconds, args.seed, args.rate))
+        after = {name: tree_cpu(pid) for name, pid in pids.items()}
+        report(stats)
+        print_cpu(before, after, len(stats["booked"]))
     except httpx.HTTPError:
         print("log (tail):", log.read_text()[-3000:])
         raise
+
+
+def cpu_seconds(pid: int) -> float:
+    """User and system CPU time of one process so far (Linux; 0 where /proc is missing)."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rpartition(")")[2].split()
+    except OSError:
+        return 0.0
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def child_pids(pid: int) -> list[int]:
+    found: list[int] = []
+    for task in Path(f"/proc/{pid}/task").glob("*"):
+        with contextlib.suppress(OSError):
+            found += [int(c) for c in (task / "children").read_text().split()]
+    return found
+
+
+def tree_cpu(pid: int) -> dict[str, float]:
+    """CPU seconds of a process itself and of its children (solver child, API workers)."""
+    return {"itself": cpu_seconds(pid), "children": sum(map(cpu_seconds, child_pids(pid)))}
+
+
+def print_cpu(before: dict[str, dict[str, float]], after: dict[str, dict[str, float]],
+              booked: int) -> None:  # fmt: skip
+    """Where the machine's time went during the load: per booking, what each process used."""
+    parts = []
+    for name in before:
+        for part in ("itself", "children"):
+            used = after[name][part] - before[name][part]
+            if used > 0:
+                label = name if part == "itself" else f"{name}'s children"
+                parts.append(
+                    f"{label} {used:.1f} s ({1000 * used / max(booked, 1):.0f} ms/booking)"
+                )
+    print("CPU during the load: " + ", ".join(parts))
 
 
 def print_slow_events(log: Path) -> None:

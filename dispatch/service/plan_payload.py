@@ -15,6 +15,7 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, replace
 from datetime import datetime, tzinfo
+from functools import lru_cache
 from typing import TypedDict
 
 from dispatch.engine.events import PlanChanged
@@ -225,7 +226,13 @@ class PlanPayloads:
         }
 
     def iso(self, t: int | None) -> str | None:
-        return None if t is None else datetime.fromtimestamp(t, self.zone).isoformat()
+        return None if t is None else _iso(t, self.zone)
+
+
+@lru_cache(maxsize=1 << 16)
+def _iso(t: int, zone: tzinfo) -> str:
+    """A plan's times repeat from version to version: each is formatted once."""
+    return datetime.fromtimestamp(t, zone).isoformat()
 
 
 def _coords_name(lat: float, lon: float) -> str:

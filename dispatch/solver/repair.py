@@ -14,7 +14,7 @@ from collections.abc import Mapping, Sequence
 from dispatch.model import Plan, Request, RequestId, ShiftId, Snapshot, StopKind, Vehicle, Visit
 from dispatch.solver.params import ObjectiveParams
 from dispatch.solver.plan import make_plan
-from dispatch.solver.repair_moves import Option, candidates, evaluate
+from dispatch.solver.repair_moves import Candidate, Option, candidates, evaluate
 from dispatch.solver.route_state import RouteState, route_state
 from dispatch.solver.schedule import Infeasibility, build_route
 
@@ -52,6 +52,38 @@ class InsertionContext:
                 return found
         return None
 
+    def best(self, request: Request) -> Option | None:
+        """The feasible insertion with the least added cost on any vehicle, best first.
+
+        Candidates of every vehicle are checked in the order of a lower bound of their
+        added cost (the exact added arc cost, less the excess ride an insertion there
+        could shorten, as for quotes), until the cheapest found costs no more than the
+        next bound: usually after a few checks instead of one or more per vehicle.
+        """
+        drive, excess = self.params.drive_weight, self.params.excess_ride_weight
+        bounded: list[tuple[float, Candidate, RouteState]] = []
+        for k, state in enumerate(self.states):
+            if state is None:
+                continue
+            saving = state.shortenable
+            for c in candidates(self.snapshot, k, state, request):
+                bound = drive * c.estimate - excess * saving[c.pickup_pos]
+                bounded.append((bound, c, state))
+        bounded.sort(key=lambda entry: entry[:2])
+        best: Option | None = None
+        checks = [0] * len(self.states)
+        for bound, c, state in bounded:
+            if best is not None and best.added_cost <= bound:
+                break
+            k = c.vehicle_index
+            if checks[k] >= MAX_CHECKS_PER_VEHICLE:
+                continue
+            checks[k] += 1
+            found = evaluate(self.snapshot, state, request, c, self.params)
+            if found is not None and (best is None or found.added_cost < best.added_cost):
+                best = found
+        return best
+
     def apply(self, option: Option) -> int:
         k = option.vehicle_index
         self.sequences[self.vehicles[k].id] = option.visits
@@ -82,13 +114,11 @@ def _greedy(context: InsertionContext, pending: list[RequestId]) -> list[Request
     requests = context.snapshot.request_by_id
     unserved = []
     for rid in pending:
-        options = [
-            ins for k in range(len(context.vehicles)) if (ins := context.best_on(k, requests[rid]))
-        ]
-        if not options:
+        option = context.best(requests[rid])
+        if option is None:
             unserved.append(rid)
             continue
-        context.apply(min(options, key=lambda ins: ins.added_cost))
+        context.apply(option)
     return unserved
 
 
