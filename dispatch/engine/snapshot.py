@@ -110,8 +110,11 @@ def vehicle_view(
     available = max(now, state.shift_start, state.position_at if started else 0)
     if locked:
         available = _on_the_way(state, table, now, locked[0])
+    picked_up_later = {v.request_id for v in state.visits if v.kind is StopKind.PICKUP}
     on_board = tuple(
-        v.request_id for v in state.visits if v.kind is not StopKind.PICKUP and _on_board(state, v)
+        v.request_id
+        for v in state.visits
+        if v.kind is not StopKind.PICKUP and v.request_id not in picked_up_later
     )
     return Vehicle(
         id=state.vehicle_id,
@@ -165,12 +168,6 @@ def _heading_to_first(
     return leave_by - now <= lock_ahead_s
 
 
-def _on_board(state: VehicleState, visit: Visit) -> bool:
-    return not any(
-        v.request_id == visit.request_id and v.kind is StopKind.PICKUP for v in state.visits
-    )
-
-
 @dataclass(frozen=True, slots=True)
 class VehicleEntry:
     """One vehicle's part of a snapshot: its view and, if it runs late, its widened requests.
@@ -187,8 +184,15 @@ class VehicleEntry:
 
 
 def _entry_key(state: VehicleState, now: int) -> tuple[object, ...]:
+    """What a vehicle's entry depends on. Before its shift (and its route) starts, that is
+    not the time: the bus waits at its depot until the shift starts, with nothing locked,
+    so a snapshot a second later reuses the entry (most of a day's bookings are made for
+    shifts that have not started, each quote at another second)."""
+    route = state.route
+    starts = state.shift_start if route is None else min(state.shift_start, route.departure)
+    waiting = now < starts and not state.at_stop
     return (
-        now,
+        None if waiting else now,
         state.version,
         state.position_node,
         state.position_at,

@@ -372,3 +372,33 @@ def test_a_plan_stored_before_breaks_had_their_own_kind_keeps_its_break() -> Non
     (brk,) = engine.trips
     kept = restored_visits(engine.trips, ShiftId("bus"), [(brk, StopKind.DROPOFF)])
     assert kept == [Visit(brk, StopKind.BREAK)]
+
+
+def test_a_snapshot_before_the_shift_starts_reuses_each_bus_and_agrees_with_a_fresh_one() -> None:
+    """Before its shift, a bus's part of the snapshot does not depend on the time, so it is
+    kept from second to second; whatever is kept, the vehicles equal a snapshot built from
+    nothing, before the start, at the start and after it."""
+    from dispatch.engine.events import VehicleAdded
+    from dispatch.engine.params import EngineParams
+    from dispatch.engine.snapshot import build_live_snapshot
+    from tests.engine.conftest import GridTravelTimes
+
+    engine = Engine(GridTravelTimes(), EngineParams(solver_time_limit_s=1.0))
+    start = T0 + 86_400
+    engine.handle(VehicleAdded("bus", 4, 1, 0, start, start + 12 * 3600), T0)
+    for k, (a, b) in enumerate(((1, 9), (23, 45), (5, 70))):
+        _book(engine, f"q{k}", a, b, T0 + k, depart_after=start + 1800 * k)
+    first = engine.live_snapshot(T0 + 10).snapshot.vehicles[0]
+    assert engine.live_snapshot(T0 + 3600).snapshot.vehicles[0] is first
+    for now in (T0 + 20, start - 1, start, start + 600, start + 2000):
+        kept = engine.live_snapshot(now).snapshot.vehicles
+        fresh = build_live_snapshot(
+            now,
+            list(engine.vehicles.values()),
+            engine.open_trips(),
+            engine.table,
+            lock_ahead_s=engine.params.lock_ahead_s,
+        ).snapshot.vehicles
+        assert kept == fresh, now
+    running = engine.live_snapshot(start + 600).snapshot.vehicles[0]
+    assert first.locked == () and [str(v.request_id) for v in running.locked] == ["b-q0"]
