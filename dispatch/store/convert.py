@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
 from dispatch.model import BookingId, BookingStatus, ShiftId, VehicleId
@@ -175,6 +176,20 @@ def offer(row: OfferRow) -> Offer:
         created_at=row.created_at,
         vehicle_id=_shift(row.vehicle_id),
         consumed_by=row.consumed_by,
+    )
+
+
+def offer_from(values: Mapping[str, Any]) -> Offer:
+    """An offer from its columns (a plain SELECT's row)."""
+    return Offer(
+        offer_id=values["offer_id"],
+        quote_id=values["quote_id"],
+        request=dict(values["request"]),
+        promise=dict(values["promise"]),
+        expires_at=values["expires_at"],
+        created_at=values["created_at"],
+        vehicle_id=_shift(values["vehicle_id"]),
+        consumed_by=values["consumed_by"],
     )
 
 

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from sqlalchemy import bindparam, delete, update
+from typing import Any
+
+from sqlalchemy import bindparam, delete, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col
 
@@ -15,12 +17,15 @@ from dispatch.store.tables import OfferRow
 
 class OfferStore(StoreBase):
     def save_offers(self, offers: list[Offer]) -> None:
-        """Insert a quote's offers in one transaction; ``DuplicateError`` if an id was used."""
+        """Insert a quote's offers in one transaction; ``DuplicateError`` if an id was used.
+
+        One plain INSERT of all of them: every quote stores its offers, so this is on the
+        path of every rider's request."""
         if not offers:
             return
         try:
             with self._db.transaction() as session:
-                session.add_all([_offer_row(o) for o in offers])
+                session.connection().execute(_OFFERS.insert(), [_offer_values(o) for o in offers])
         except IntegrityError as exc:
             ids = ", ".join(o.offer_id for o in offers)
             raise DuplicateError(f"offer {ids} exists") from exc
@@ -31,10 +36,10 @@ class OfferStore(StoreBase):
 
     def get_offer(self, offer_id: str) -> Offer:
         with self._db.transaction() as session:
-            row = session.get(OfferRow, offer_id)
-            if row is None:
-                raise OfferNotFound(f"no offer {offer_id}")
-            return convert.offer(row)
+            found = session.connection().execute(_SELECT, {"o_id": offer_id}).mappings().first()
+        if found is None:
+            raise OfferNotFound(f"no offer {offer_id}")
+        return convert.offer_from(dict(found))
 
     def delete_expired_offers(self, before: int) -> int:
         """Forget offers that expired before ``before`` and were never accepted."""
@@ -45,17 +50,17 @@ class OfferStore(StoreBase):
             return int(session.exec(statement).rowcount)
 
 
-def _offer_row(o: Offer) -> OfferRow:
-    return OfferRow(
-        offer_id=o.offer_id,
-        quote_id=o.quote_id,
-        request=dict(o.request),
-        promise=dict(o.promise),
-        vehicle_id=o.vehicle_id,
-        expires_at=o.expires_at,
-        created_at=o.created_at,
-        consumed_by=o.consumed_by,
-    )
+def _offer_values(o: Offer) -> dict[str, Any]:
+    return {
+        "offer_id": o.offer_id,
+        "quote_id": o.quote_id,
+        "request": dict(o.request),
+        "promise": dict(o.promise),
+        "vehicle_id": o.vehicle_id,
+        "expires_at": o.expires_at,
+        "created_at": o.created_at,
+        "consumed_by": o.consumed_by,
+    }
 
 
 def consume_offer(session: Session, offer_id: str, booking_id: str, now: int) -> None:
@@ -79,6 +84,7 @@ def consume_offer(session: Session, offer_id: str, booking_id: str, now: int) ->
 
 
 _OFFERS = OfferRow.__table__  # type: ignore[attr-defined]
+_SELECT = select(_OFFERS).where(_OFFERS.c.offer_id == bindparam("o_id"))
 _CONSUME = (
     update(_OFFERS)
     .where(
