@@ -8,6 +8,7 @@ so a message that someone else put on the bus cannot run code in the engine.
 
 from __future__ import annotations
 
+import dataclasses
 import io
 import pickle
 from typing import Any
@@ -62,9 +63,54 @@ class _Unpickler(pickle.Unpickler):
         return super().find_class(module, name)
 
 
+class _Pickler(pickle.Pickler):
+    """Our frozen slotted dataclasses travel as their class and field values.
+
+    The default for such a class goes through the ``__getstate__`` that ``dataclasses``
+    writes (a Python loop over ``fields()`` for every object); the engine's view of
+    every open booking is thousands of them, sent every second. The class itself then
+    rebuilds the object from the values, as its constructor would.
+    """
+
+    def reducer_override(self, obj: Any) -> Any:
+        names = _plain_fields(type(obj))
+        if names is None:
+            return NotImplemented
+        return type(obj), tuple([getattr(obj, name) for name in names])
+
+
+_FIELDS: dict[type, tuple[str, ...] | None] = {}
+
+
+def _plain_fields(cls: type) -> tuple[str, ...] | None:
+    """The constructor's arguments of one of our slotted dataclasses that pickle the usual
+    way, or ``None`` (anything else pickles as pickle would)."""
+    try:
+        return _FIELDS[cls]
+    except KeyError:
+        pass
+    names = None
+    getstate = getattr(cls, "__getstate__", None)
+    if (
+        dataclasses.is_dataclass(cls)
+        and cls.__module__.startswith(ALLOWED_PREFIXES)
+        and "__slots__" in cls.__dict__
+        and getattr(getstate, "__name__", "") == "_dataclass_getstate"
+        and cls.__reduce__ is object.__reduce__
+        and cls.__reduce_ex__ is object.__reduce_ex__
+        and not hasattr(cls, "__post_init__")
+        and all(f.init for f in dataclasses.fields(cls))
+    ):
+        names = tuple(f.name for f in dataclasses.fields(cls))
+    _FIELDS[cls] = names
+    return names
+
+
 def encode(value: object) -> bytes:
     """``value`` as bytes for the bus."""
-    return pickle.dumps(value, protocol=pickle.HIGHEST_PROTOCOL)
+    buffer = io.BytesIO()
+    _Pickler(buffer, protocol=pickle.HIGHEST_PROTOCOL).dump(value)
+    return buffer.getvalue()
 
 
 def decode(data: bytes) -> Any:

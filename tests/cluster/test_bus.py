@@ -240,3 +240,33 @@ def test_every_service_error_crosses_the_wire_with_its_details() -> None:
         error.args = ("why",)
         back = decode(encode(error))
         assert type(back) is cls and str(back) == "why", cls
+
+
+def test_the_engine_view_and_its_commands_cross_the_wire_unchanged() -> None:
+    """Our slotted dataclasses travel as their fields (see ``wire``): what arrives equals
+    what was sent, and a trip seen from its bus's stops is the trip of the view."""
+    from dispatch.engine.engine import Engine
+    from dispatch.engine.events import (
+        BookingRequested,
+        QuoteAnswered,
+        QuoteRequested,
+        TripSpec,
+        VehicleAdded,
+    )
+    from dispatch.engine.params import EngineParams
+    from dispatch.engine.views import ViewBuilder
+    from tests.engine.conftest import T0, GridTravelTimes
+
+    engine = Engine(GridTravelTimes(), EngineParams(solver_time_limit_s=1.0))
+    engine.handle(VehicleAdded("bus", 4, 1, 0, T0, T0 + 12 * 3600), T0)
+    (answer,) = engine.handle(QuoteRequested("q", TripSpec(1, 9, 2, depart_after=T0 + 600)), T0)
+    assert isinstance(answer, QuoteAnswered) and answer.offers
+    commands = engine.handle(BookingRequested(BookingId("b"), answer.offers[0].offer_id), T0)
+    view = ViewBuilder().build(engine)
+    for value in (view, answer, *commands):
+        again = decode(encode(value))
+        assert type(again) is type(value) and again == value
+    arrived = decode(encode(view))
+    (shift,) = arrived.shifts.values()
+    assert [s.trip for s in shift.stops] == [arrived.trips["b"]] * 2
+    assert all(s.trip is arrived.trips["b"] for s in shift.stops)
