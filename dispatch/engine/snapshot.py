@@ -181,6 +181,9 @@ class VehicleEntry:
     relaxed: dict[RequestId, Request] | None
     #: A boarding under way, whose start can no longer move (see :func:`_pinned_boarding`).
     pinned: dict[RequestId, Request] | None = None
+    #: The vehicle's visits, the very tuple of every snapshot that reuses the entry: the
+    #: solver's route states are then found by identity, without hashing the visits.
+    visits: tuple[Visit, ...] = ()
 
 
 def _entry_key(state: VehicleState, now: int) -> tuple[object, ...]:
@@ -246,7 +249,7 @@ def build_live_snapshot(
     snapshot = _snapshot(now, tuple(e.view for e in parts), tuple(requests.values()), table)
     if route_states is not None:
         use_route_states(snapshot, route_states)
-    visits = {v.vehicle_id: tuple(v.visits) for v in active}
+    visits = {v.vehicle_id: e.visits for v, e in zip(active, parts, strict=True)}
     relaxed = frozenset(
         v.vehicle_id for v, e in zip(active, parts, strict=True) if e.relaxed is not None
     )
@@ -265,15 +268,15 @@ def _vehicle_entry(
     view = vehicle_view(state, table, now, lock_ahead_s)
     sequence = tuple(state.visits)
     if not sequence or _settled(state, now):
-        return VehicleEntry(key, view, None)
+        return VehicleEntry(key, view, None, None, sequence)
     pinned = _pinned_boarding(state, now, plain)
     base = _replaced(plain, pinned) if pinned else plain
     if not isinstance(build_route(base, view, sequence), Infeasibility):
-        return VehicleEntry(key, view, None, pinned)
+        return VehicleEntry(key, view, None, pinned, sequence)
     widened = dict(base.request_by_id)
     relaxed_view = _relax_vehicle(base, view, sequence, widened)
     changed = {v.request_id: widened[v.request_id] for v in sequence}
-    return VehicleEntry(key, relaxed_view, changed, pinned)
+    return VehicleEntry(key, relaxed_view, changed, pinned, sequence)
 
 
 def _pinned_boarding(
