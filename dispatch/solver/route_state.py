@@ -61,6 +61,9 @@ class RouteState:
     #: Per position ``i``: the excess ride seconds that an insertion with its pickup
     #: before ``i`` could take away (see :func:`shortenable_excess`).
     shortenable: list[int] = field(default_factory=list)
+    #: Riders already on board: (position of their drop-off, when they left their pickup
+    #: plus their direct ride); see :func:`excess_of`.
+    on_board: list[tuple[int, int]] = field(default_factory=list)
     #: ``fits(load)`` answers, by load (quotes of one or two riders repeat the same loads).
     _fits: dict[tuple[int, ...], list[bool]] = field(default_factory=dict, compare=False)
 
@@ -214,6 +217,7 @@ def _compute_route_state(
         schedule.drive_s,
         schedule.arc_cost,
         shortenable_excess(snapshot, stops, schedule.start),
+        on_board_dropoffs(snapshot, seq),
     )
 
 
@@ -310,6 +314,38 @@ def excess_ride(snapshot: Snapshot, seq: tuple[Visit, ...], schedule: Schedule) 
     return excess
 
 
+def on_board_dropoffs(snapshot: Snapshot, seq: Sequence[Visit]) -> list[tuple[int, int]]:
+    """Drop-offs in ``seq`` of riders already on board: (position, when their ride would
+    end without any detour), for :func:`excess_of`."""
+    requests, travel = snapshot.request_by_id, snapshot.travel_rows
+    picked = {v.request_id for v in seq if v.kind is StopKind.PICKUP}
+    out = []
+    for k, visit in enumerate(seq):
+        if visit.kind is StopKind.PICKUP or visit.request_id in picked:
+            continue
+        r = requests[visit.request_id]
+        if r.boarded_at is not None:
+            out.append((k, r.boarded_at + r.pickup_service_s + travel[r.pickup][r.dropoff]))
+    return out
+
+
+def excess_of(
+    snapshot: Snapshot, stops: Stops, start: Sequence[int], on_board: list[tuple[int, int]]
+) -> int:
+    """:func:`excess_ride` from resolved stops: the same seconds without looking up every
+    visit's request (the exact check of an insertion asks this for its whole route)."""
+    travel, loc, service = snapshot.travel_rows, stops.location, stops.service
+    excess = 0
+    for p, d, _ in stops.pairs:
+        ride = start[d] - start[p] - service[p] - travel[loc[p]][loc[d]]
+        if ride > 0:
+            excess += ride
+    for d, direct_end in on_board:
+        if start[d] > direct_end:
+            excess += start[d] - direct_end
+    return excess
+
+
 def waiting(snapshot: Snapshot, seq: tuple[Visit, ...], schedule: Schedule) -> int:
     """Seconds the riders picked up in ``seq`` wait beyond the time they asked for."""
     requests = snapshot.request_by_id
@@ -368,7 +404,8 @@ def try_insert(
     new = (*seq[:i], pickup, *seq[i:j], dropoff, *seq[j:])
     cost = params.drive_weight * schedule.arc_cost
     if params.excess_ride_weight:
-        cost += params.excess_ride_weight * excess_ride(snapshot, new, schedule)
+        moved = [(k + (k >= i) + (k >= j), end) for k, end in st.on_board]
+        cost += params.excess_ride_weight * excess_of(snapshot, stops, schedule.start, moved)
     if params.wait_weight:
         cost += params.wait_weight * waiting(snapshot, new, schedule)
     return new, schedule, cost - st.base_cost
