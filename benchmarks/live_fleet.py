@@ -18,6 +18,7 @@ from dispatch.engine.events import (
     VehicleAdded,
 )
 from dispatch.engine.params import EngineParams
+from dispatch.roads.download import fix_command
 from dispatch.roads.network import OsmSource, RoadNetwork, load_road_network
 
 T0 = 1_780_000_000  # a fixed morning (epoch seconds)
@@ -26,7 +27,7 @@ T0 = 1_780_000_000  # a fixed morning (epoch seconds)
 def network_from_env(osm: str | None = None) -> RoadNetwork:
     source = osm or os.environ.get("DISPATCH_OSM_SOURCE")
     if not source:
-        raise SystemExit("give --osm FILE or set DISPATCH_OSM_SOURCE")
+        raise SystemExit(f"error: no map for the benchmark: give --osm FILE, or {fix_command()}")
     return load_road_network(OsmSource(path=Path(source)), progress=lambda _: None)
 
 

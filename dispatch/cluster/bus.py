@@ -154,6 +154,11 @@ class RedisBus:
             fields = {"reply": reply_key, "deadline": repr(time.time() + timeout_s)}
             self.client.xadd(keys["commands"], {**fields, "body": encode(call)})
             got = self.client.blpop([reply_key], timeout=timeout_s)
+        except redis.TimeoutError:  # the bus answered, the engine did not (it may have died)
+            raise _busy(
+                f"no answer from the dispatcher engine of {area} in time (it or the message "
+                "bus may be restarting); try again in a moment"
+            ) from None
         except redis.RedisError as exc:
             raise _busy(f"the message bus is unavailable ({type(exc).__name__})") from None
         if got is None:

@@ -114,10 +114,11 @@ class RemoteBooking(BookingService):
         key: str | None,
         request_hash: str,
         standing_order_id: int | None = None,
+        made_again: bool = False,
     ) -> BookingAnswer:
         """The engine books it. The worker has read the offer and looked for the key's
         stored answer (the engine's process then spends its time on the booking alone)."""
-        args = (offer, rider, key, request_hash, standing_order_id)
+        args = (offer, rider, key, request_hash, standing_order_id, made_again)
         answer: BookingAnswer = self.bus.call(
             self.area, Call("book_offer", args), COMMAND_TIMEOUT_S
         )

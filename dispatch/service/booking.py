@@ -422,9 +422,11 @@ class BookingService:
         key: str | None,
         request_hash: str,
         standing_order_id: int | None = None,
+        made_again: bool = False,
     ) -> BookingAnswer:
         """Book a loaded ``offer`` (the engine checks it again, in the booking's transaction:
-        used, expired, or the key's answer stored meanwhile)."""
+        used, expired, or the key's answer stored meanwhile). An offer made by an engine
+        that has stopped since is made again with the same promise (``made_again``)."""
         offer_id = offer.offer_id
         token = new_token()
         made: list[BookingView] = []
@@ -456,7 +458,44 @@ class BookingService:
                 return _replay(commit.result)
             return BookingAnswer(commit.result.booking_id, commit.result.status_code, made[-1])
         rejected = next(c for c in commands if isinstance(c, BookingRejected))
+        if rejected.code == "unknown_offer" and not made_again:
+            again = self._offer_again(offer, key, request_hash)
+            if isinstance(again, BookingAnswer):
+                return again
+            if again is not None:
+                return self.book_offer(again, rider, key, request_hash, standing_order_id, True)
         return self._rejected(rejected, offer_id, key, request_hash)
+
+    def _offer_again(
+        self, offer: Offer, key: str | None, request_hash: str
+    ) -> BookingAnswer | Offer | None:
+        """For an offer the engine does not know although it is stored, unused and valid:
+        the engine that made it has stopped since (a failover, a restart). The rider's
+        retry then books the same promise if it can still be kept: the request is quoted
+        again and an offer whose window lies inside the old one (and arrives no later) is
+        booked instead. ``None`` if there is none; the stored answer if this key's
+        booking was made meanwhile."""
+        if key is not None:
+            stored = self.repo.stored_confirmation(key, request_hash)
+            if stored is not None:
+                return _replay(stored)
+        if offer.consumed_by is not None:
+            raise ConflictError("this offer has been booked already")
+        if offer.expires_at < self.clock():
+            return None
+        promise = offer.promise
+        try:
+            fresh = self.quote(QuoteInput.from_json(offer.request["input"]))
+        except DispatchError:
+            return None
+        for o in fresh.offers:
+            if (
+                o.window_start >= promise["window_start"]
+                and o.window_end <= promise["window_end"]
+                and o.latest_arrival <= promise["latest_arrival"]
+            ):
+                return self.repo.get_offer(o.offer_id)
+        return None
 
     def _rejected(
         self, rejected: BookingRejected, offer_id: str, key: str | None, request_hash: str

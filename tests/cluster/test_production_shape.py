@@ -112,6 +112,20 @@ def _book_at(url: str, when: str, k: int, key: str | None = None) -> httpx.Respo
     return httpx.post(f"{url}/v1/bookings", json=booking, headers=headers, timeout=30)
 
 
+def _quote_at(url: str, when: str, k: int) -> dict[str, Any]:
+    """The first offer of a quote (its id and pickup window, as the API sends them)."""
+    stops = httpx.get(f"{url}/v1/stops", timeout=10).json()
+    body = {
+        "origin": {"stop_id": stops[k % len(stops)]["stop_id"]},
+        "destination": {"stop_id": stops[(k * 7 + 3) % len(stops)]["stop_id"]},
+        "depart_after": when,
+    }
+    quote = httpx.post(f"{url}/v1/quotes", json=body, timeout=30)
+    assert quote.status_code == 200 and quote.json()["offers"], quote.text
+    offer: dict[str, Any] = quote.json()["offers"][0]
+    return offer
+
+
 def _status(url: str, booking_id: str) -> str | None:
     headers = {"Authorization": f"Bearer {AGENT_TOKEN}"}
     got = httpx.get(f"{url}/v1/bookings/{booking_id}", headers=headers, timeout=10)
@@ -183,6 +197,7 @@ def test_booking_via_one_worker_reaches_a_driver_on_another_and_failover_loses_n
         if b.status_code == 201
     ]
     assert len(booked) >= 5
+    held = _quote_at(api_1.url, _tomorrow(21), 11)  # an offer the leader makes, not booked yet
 
     # kill -9 the leader; bookings go on through the standby, retried with one key
     leader.kill_hard()
@@ -198,13 +213,28 @@ def test_booking_via_one_worker_reaches_a_driver_on_another_and_failover_loses_n
     print(f"failover: first booking through the standby {took:.2f} s after kill -9")
     assert answer is not None and answer.status_code == 201, answer.text if answer else None
     assert took < 5, f"failover took {took:.1f} s"
-    booked.append(answer.json()["booking_id"])
+    through_standby = answer.json()["booking_id"]
+    booked.append(through_standby)
     _wait_log(standby, "serves")
+
+    # the rider books the offer the killed leader made: the standby never knew it, and
+    # books the same promise again (a window inside the one offered)
+    headers = {"Idempotency-Key": uuid.uuid4().hex}
+    body = {"offer_id": held["offer_id"], "rider": {"name": "Held offer"}}
+    late = httpx.post(f"{api_2.url}/v1/bookings", json=body, headers=headers, timeout=30)
+    assert late.status_code == 201, late.text
+    pickup, offered = late.json()["pickup"], held["pickup"]
+    assert offered["window_start"] <= pickup["window_start"] <= pickup["window_end"]
+    assert pickup["window_end"] <= offered["window_end"], (offered, pickup)
+    assert late.json()["dropoff"]["latest_arrival"] <= held["dropoff"]["latest_arrival"]
+    again = httpx.post(f"{api_2.url}/v1/bookings", json=body, headers=headers, timeout=30)
+    assert again.json() == late.json()  # a retry with the key gets the same answer
+    booked.append(late.json()["booking_id"])
 
     lost = [b for b in booked if _status(api_1.url, b) != "confirmed"]
     assert lost == [], f"bookings lost: {lost}"
     drivers.read(4)  # the sockets on worker 2 stayed up through the failover
-    assert drivers.holding(booked[-1]), "no plan with the standby's booking reached the driver"
+    assert drivers.holding(through_standby), "no plan with the standby's booking reached the driver"
     drivers.close()
     by_shift: dict[str, list[int]] = {}
     for m in drivers.plans:

@@ -90,15 +90,15 @@ def _worker_main(conn: Connection, objective: ObjectiveParams, seed: int) -> Non
     except Exception as exc:  # noqa: BLE001 - solves report the fault; the child still serves them
         log.warning("solver warm-up failed: %s: %s", type(exc).__name__, exc)
         status = "failed"
-    conn.send(("ready", status))
-    while True:
-        try:
+    try:
+        conn.send(("ready", status))
+        while True:
             message = conn.recv()
-        except EOFError:
-            return
-        if message is None:
-            return
-        conn.send(_solve_file(Path(message), objective, seed))
+            if message is None:
+                return
+            conn.send(_solve_file(Path(message), objective, seed))
+    except (EOFError, BrokenPipeError, ConnectionResetError):
+        return  # the engine has gone (stopped, or killed): nobody waits for an answer
 
 
 def _solve_file(path: Path, objective: ObjectiveParams, seed: int) -> tuple[str, str]:

@@ -91,6 +91,11 @@ function switchLanguage(code) {
 
 // ---- formatting -------------------------------------------------------------------------
 
+/** ``value`` with ``digits`` decimals, written the way the page's language writes numbers. */
+export function decimal(value, digits = 1) {
+  return new Intl.NumberFormat(lang, { minimumFractionDigits: digits, maximumFractionDigits: digits }).format(value);
+}
+
 const timeFormat = new Intl.DateTimeFormat(lang, { hour: "2-digit", minute: "2-digit", hourCycle: "h23", timeZone: zone });
 const dayFormat = new Intl.DateTimeFormat(lang, { weekday: "long", day: "numeric", month: "long", timeZone: zone });
 const shortDayFormat = new Intl.DateTimeFormat(lang, { weekday: "short", day: "numeric", month: "numeric", timeZone: zone });

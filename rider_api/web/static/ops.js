@@ -1,7 +1,7 @@
 // The dispatcher view: the fleet on the road map, late vehicles, vehicles that stopped
 // reporting, today's bookings and the latest re-optimisations. Refreshed every 5 s.
 
-import { $, announce, api, el, explain, loadStops, localNow, placeName, setupAreaChoice, setupLanguage, showNotice, staffToken, startClock, t, time } from "./common.js";
+import { $, announce, api, decimal, el, explain, loadStops, localNow, placeName, setupAreaChoice, setupLanguage, showNotice, staffToken, startClock, t, time } from "./common.js";
 import { RoadMap, polylinePoints } from "./map.js";
 
 const REFRESH_MS = 5000;
@@ -97,7 +97,7 @@ async function renderFairness() {
   const day = $("#day").value;
   let data;
   try { data = await api(`/v1/ops/fairness${day ? `?day=${encodeURIComponent(day)}` : ""}`, { token: staffToken.get(), retries: 0 }); } catch { return; }
-  const pct = (v) => (v === null ? "–" : `${(v * 100).toFixed(1)} %`);
+  const pct = (v) => (v === null ? "–" : `${decimal(v * 100)} %`);
   const name = (r) => `${t(`open_kind_${r.group_kind}`)}: ${r.group_kind === "village" ? r.group : t(`open_group_${r.group.replace(/ /g, "_")}`)}`;
   $("#fairness").replaceChildren(...fairnessOption(data.fairness_option), data.groups.length ? table(["col_group", "open_requests", "open_served_share", "open_wait_median", "open_late_share", "open_rejected"],
     data.groups.map((r) => el("tr", {}, el("th", { scope: "row", text: name(r) }), el("td", { text: String(r.requests) }),
@@ -108,7 +108,7 @@ async function renderFairness() {
 /** The fairness option's state for the day: the bound, the current gap, whether it acts. */
 function fairnessOption(option) {
   if (!option) return [];
-  const points = (v) => (v === null ? "–" : (v * 100).toFixed(1));
+  const points = (v) => (v === null ? "–" : decimal(v * 100));
   const key = option.trailing_by === null ? "fair_option_first" : option.asks_again ? "fair_option_asks" : "fair_option_within";
   return [el("p", { id: "fairness-option", text: t(key, { max: points(option.max_gap), gap: points(option.trailing_by), min: option.extra_wait_min }) })];
 }
@@ -149,7 +149,7 @@ function renderReopt(items) {
 /** An adopted re-optimisation in words: less driving, or (when driving grew) shorter rides. */
 function reoptRow(r) {
   const key = r.drive_saved_s > 0 ? "reopt_less" : r.drive_saved_s < 0 ? "reopt_more" : "reopt_same";
-  return t(key, { time: time(r.at), min: (Math.abs(r.drive_saved_s) / 60).toFixed(1), n: r.vehicles_changed });
+  return t(key, { time: time(r.at), min: decimal(Math.abs(r.drive_saved_s) / 60), n: r.vehicles_changed });
 }
 
 function renderToday(bookings, names) {
