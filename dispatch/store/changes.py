@@ -13,7 +13,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import bindparam, update
+from sqlalchemy import Update, bindparam, update
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
@@ -238,47 +238,32 @@ def _add_plans(session: Session, plans: Iterable[PlanVersion]) -> None:
 
 def _assign(session: Session, assignments: list[Assignment], at: int) -> None:
     """One executemany per shape: vehicle and both times, or vehicle and drop-off only."""
-    full = [a for a in assignments if a.planned_pickup is not None]
-    dropoff_only = [a for a in assignments if a.planned_pickup is None]
     connection = session.connection()
-    if full:
-        connection.execute(
-            _ASSIGN_FULL,
-            [
-                {"b_id": a.booking_id, "b_vehicle": a.vehicle_id, "b_pickup": a.planned_pickup,
-                 "b_dropoff": a.planned_dropoff, "b_at": at}
-                for a in full
-            ],
-        )  # fmt: skip
-    if dropoff_only:
-        connection.execute(
-            _ASSIGN_DROPOFF,
-            [
-                {"b_id": a.booking_id, "b_vehicle": a.vehicle_id,
-                 "b_dropoff": a.planned_dropoff, "b_at": at}
-                for a in dropoff_only
-            ],
-        )  # fmt: skip
+    for with_pickup, statement in _ASSIGN.items():
+        rows = [
+            {"b_id": a.booking_id, "b_vehicle": a.vehicle_id, "b_pickup": a.planned_pickup,
+             "b_dropoff": a.planned_dropoff, "b_at": at}
+            for a in assignments
+            if (a.planned_pickup is not None) == with_pickup
+        ]  # fmt: skip
+        if rows:
+            connection.execute(statement, rows)
 
 
 _PLAN_VERSIONS = PlanVersionRow.__table__  # type: ignore[attr-defined]
 _BOOKINGS = BookingRow.__table__  # type: ignore[attr-defined]
-_ASSIGN_FULL = (
-    update(_BOOKINGS)
-    .where(_BOOKINGS.c.id == bindparam("b_id"))
-    .values(
-        vehicle_id=bindparam("b_vehicle"),
-        planned_pickup=bindparam("b_pickup"),
-        planned_dropoff=bindparam("b_dropoff"),
-        updated_at=bindparam("b_at"),
-    )
-)
-_ASSIGN_DROPOFF = (
-    update(_BOOKINGS)
-    .where(_BOOKINGS.c.id == bindparam("b_id"))
-    .values(
-        vehicle_id=bindparam("b_vehicle"),
-        planned_dropoff=bindparam("b_dropoff"),
-        updated_at=bindparam("b_at"),
-    )
-)
+
+
+def _assignment_update(with_pickup: bool) -> Update:
+    values: dict[str, Any] = {
+        "vehicle_id": bindparam("b_vehicle"),
+        "planned_dropoff": bindparam("b_dropoff"),
+        "updated_at": bindparam("b_at"),
+    }
+    if with_pickup:
+        values["planned_pickup"] = bindparam("b_pickup")
+    return update(_BOOKINGS).where(_BOOKINGS.c.id == bindparam("b_id")).values(**values)
+
+
+#: By whether the assignment has a planned pickup (``None``: the stored one stays).
+_ASSIGN = {True: _assignment_update(True), False: _assignment_update(False)}

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Any
 
 from dispatch.model import BookingId, BookingStatus, ShiftId, VehicleId
@@ -99,97 +99,77 @@ def booking_row(new: NewBooking, now: int) -> BookingRow:
 
 def new_booking(new: NewBooking, now: int) -> Booking:
     """The record of ``new`` as :func:`booking` reads it back after the insert."""
-    return Booking(
-        id=new.booking_id,
-        rider_id=new.rider_id,
-        status=BookingStatus.CONFIRMED,
-        origin=new.origin,
-        destination=new.destination,
-        passengers=new.passengers,
-        wheelchairs=new.wheelchairs,
-        extra_boarding_s=new.extra_boarding_s,
-        depart_after=new.depart_after,
-        arrive_by=new.arrive_by,
-        pickup_window_start=new.pickup_window_start,
-        pickup_window_end=new.pickup_window_end,
-        latest_arrival=new.latest_arrival,
-        planned_pickup=new.planned_pickup,
-        planned_dropoff=new.planned_dropoff,
-        vehicle_id=new.vehicle_id,
-        boarded_at=None,
-        access_token_hash=new.access_token_hash,
-        notes=new.notes,
-        standing_order_id=new.standing_order_id,
-        created_at=now,
-        updated_at=now,
-        version=1,
-        max_ride_s=new.max_ride_s,
-    )
+    return _booking(booking_values(new, now).__getitem__)
 
 
 def booking(row: BookingRow) -> Booking:
+    return _booking(row.__getattribute__)
+
+
+def _booking(column: Callable[[str], Any]) -> Booking:
+    """A booking from its columns, read one by one (a row's attributes, or the values of
+    a new row: the engine's booking commit writes plain statements, no row object)."""
     origin = Place(
-        row.origin_name, row.origin_lat, row.origin_lon, row.origin_stop_id, row.origin_node
+        column("origin_name"),
+        column("origin_lat"),
+        column("origin_lon"),
+        column("origin_stop_id"),
+        column("origin_node"),
     )
     destination = Place(
-        row.destination_name,
-        row.destination_lat,
-        row.destination_lon,
-        row.destination_stop_id,
-        row.destination_node,
+        column("destination_name"),
+        column("destination_lat"),
+        column("destination_lon"),
+        column("destination_stop_id"),
+        column("destination_node"),
     )
     return Booking(
-        id=BookingId(row.id),
-        rider_id=row.rider_id,
-        status=BookingStatus(row.status),
+        id=BookingId(column("id")),
+        rider_id=column("rider_id"),
+        status=BookingStatus(column("status")),
         origin=origin,
         destination=destination,
-        passengers=row.passengers,
-        wheelchairs=row.wheelchairs,
-        extra_boarding_s=row.extra_boarding_s,
-        depart_after=row.depart_after,
-        arrive_by=row.arrive_by,
-        pickup_window_start=row.pickup_window_start,
-        pickup_window_end=row.pickup_window_end,
-        latest_arrival=row.latest_arrival,
-        planned_pickup=row.planned_pickup,
-        planned_dropoff=row.planned_dropoff,
-        vehicle_id=_shift(row.vehicle_id),
-        boarded_at=row.boarded_at,
-        access_token_hash=row.access_token_hash,
-        notes=row.notes,
-        standing_order_id=row.standing_order_id,
-        created_at=row.created_at,
-        updated_at=row.updated_at,
-        version=row.version,
-        max_ride_s=row.max_ride_s,
+        passengers=column("passengers"),
+        wheelchairs=column("wheelchairs"),
+        extra_boarding_s=column("extra_boarding_s"),
+        depart_after=column("depart_after"),
+        arrive_by=column("arrive_by"),
+        pickup_window_start=column("pickup_window_start"),
+        pickup_window_end=column("pickup_window_end"),
+        latest_arrival=column("latest_arrival"),
+        planned_pickup=column("planned_pickup"),
+        planned_dropoff=column("planned_dropoff"),
+        vehicle_id=_shift(column("vehicle_id")),
+        boarded_at=column("boarded_at"),
+        access_token_hash=column("access_token_hash"),
+        notes=column("notes"),
+        standing_order_id=column("standing_order_id"),
+        created_at=column("created_at"),
+        updated_at=column("updated_at"),
+        version=column("version"),
+        max_ride_s=column("max_ride_s"),
     )
 
 
 def offer(row: OfferRow) -> Offer:
-    return Offer(
-        offer_id=row.offer_id,
-        quote_id=row.quote_id,
-        request=dict(row.request),
-        promise=dict(row.promise),
-        expires_at=row.expires_at,
-        created_at=row.created_at,
-        vehicle_id=_shift(row.vehicle_id),
-        consumed_by=row.consumed_by,
-    )
+    return _offer(row.__getattribute__)
 
 
 def offer_from(values: Mapping[str, Any]) -> Offer:
     """An offer from its columns (a plain SELECT's row)."""
+    return _offer(values.__getitem__)
+
+
+def _offer(column: Callable[[str], Any]) -> Offer:
     return Offer(
-        offer_id=values["offer_id"],
-        quote_id=values["quote_id"],
-        request=dict(values["request"]),
-        promise=dict(values["promise"]),
-        expires_at=values["expires_at"],
-        created_at=values["created_at"],
-        vehicle_id=_shift(values["vehicle_id"]),
-        consumed_by=values["consumed_by"],
+        offer_id=column("offer_id"),
+        quote_id=column("quote_id"),
+        request=dict(column("request")),
+        promise=dict(column("promise")),
+        expires_at=column("expires_at"),
+        created_at=column("created_at"),
+        vehicle_id=_shift(column("vehicle_id")),
+        consumed_by=column("consumed_by"),
     )
 
 

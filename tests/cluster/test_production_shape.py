@@ -96,14 +96,18 @@ def _soon() -> str:
     return at.strftime("%Y-%m-%dT%H:%M:00")
 
 
-def _book_at(url: str, when: str, k: int, key: str | None = None) -> httpx.Response:
+def _trip(url: str, when: str, k: int) -> dict[str, Any]:
+    """The ``k``-th test trip between two of the area's stops, departing ``when``."""
     stops = httpx.get(f"{url}/v1/stops", timeout=10).json()
-    body = {
+    return {
         "origin": {"stop_id": stops[k % len(stops)]["stop_id"]},
         "destination": {"stop_id": stops[(k * 7 + 3) % len(stops)]["stop_id"]},
         "depart_after": when,
     }
-    quote = httpx.post(f"{url}/v1/quotes", json=body, timeout=30)
+
+
+def _book_at(url: str, when: str, k: int, key: str | None = None) -> httpx.Response:
+    quote = httpx.post(f"{url}/v1/quotes", json=_trip(url, when, k), timeout=30)
     if quote.status_code != 200 or not quote.json().get("offers"):
         return quote
     offer = quote.json()["offers"][0]["offer_id"]
@@ -114,13 +118,7 @@ def _book_at(url: str, when: str, k: int, key: str | None = None) -> httpx.Respo
 
 def _quote_at(url: str, when: str, k: int) -> dict[str, Any]:
     """The first offer of a quote (its id and pickup window, as the API sends them)."""
-    stops = httpx.get(f"{url}/v1/stops", timeout=10).json()
-    body = {
-        "origin": {"stop_id": stops[k % len(stops)]["stop_id"]},
-        "destination": {"stop_id": stops[(k * 7 + 3) % len(stops)]["stop_id"]},
-        "depart_after": when,
-    }
-    quote = httpx.post(f"{url}/v1/quotes", json=body, timeout=30)
+    quote = httpx.post(f"{url}/v1/quotes", json=_trip(url, when, k), timeout=30)
     assert quote.status_code == 200 and quote.json()["offers"], quote.text
     offer: dict[str, Any] = quote.json()["offers"][0]
     return offer
