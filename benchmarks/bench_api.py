@@ -291,7 +291,7 @@ def run_production(
     finally:
         shape.stop_all()
         shape.drop()
-    print_slow_events(engine.log)
+    print_slow_events(engine.log, api.log)
 
 
 def measure(url: str, args: argparse.Namespace, log: Path, pids: dict[str, int]) -> None:
@@ -359,18 +359,42 @@ def print_cpu(before: dict[str, dict[str, float]], after: dict[str, dict[str, fl
     print("CPU during the load: " + ", ".join(parts))
 
 
-def print_slow_events(log: Path) -> None:
-    """The engine's events that kept it busy over 50 ms (quotes waited behind them)."""
+def print_slow_events(*logs: Path) -> None:
+    """The engine's events that kept it busy over 50 ms (quotes waited behind them), and
+    garbage collections that paused a process for as long."""
     took: dict[str, list[float]] = {}
-    for line in log.read_text().splitlines():
+    stages: dict[str, dict[str, list[float]]] = {}
+    pauses: list[float] = []
+    where: dict[str, int] = {}
+    for log, line in ((f, line) for f in logs for line in f.read_text().splitlines()):
         if "slow engine event: " in line:
             kind, _, rest = line.split("slow engine event: ")[1].partition(" took ")
             took.setdefault(kind, []).append(float(rest.split()[0]))
+            for part in rest.partition("(")[2].rstrip(")").split(", "):
+                name, _, ms = part.rpartition(" ")
+                if name:
+                    stages.setdefault(kind, {}).setdefault(name, []).append(float(ms))
+        elif "garbage collection (generation" in line:
+            pauses.append(float(line.split(" for ")[-1].split()[0]))
+            generation = line.split("(generation ")[1].split(")")[0]
+            label = f"{log.stem}, generation {generation}"
+            where[label] = where.get(label, 0) + 1
+    if pauses:
+        places = ", ".join(f"{n} in {label}" for label, n in sorted(where.items()))
+        print(
+            f"garbage collection pauses over 50 ms: {len(pauses)}, max {max(pauses):.0f} ms "
+            f"({places})"
+        )
+    else:
+        print("garbage collection pauses over 50 ms: 0")
     print(f"engine events over 50 ms: {sum(map(len, took.values()))}")
     for kind, ms in sorted(took.items()):
         print(
             f"  {kind:<18} {len(ms):4d}, median {statistics.median(ms):.0f} ms, max {max(ms):.0f} ms"
         )
+        if kind in stages:
+            medians = (f"{n} {statistics.median(v):.0f}" for n, v in stages[kind].items())
+            print(f"  {'':<18}       of which (medians, ms): {', '.join(medians)}")
 
 
 if __name__ == "__main__":

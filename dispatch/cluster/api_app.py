@@ -14,6 +14,7 @@ from dispatch.cluster.bus import RedisBus
 from dispatch.cluster.worker import WorkerRuntime, build_worker_runtime
 from dispatch.config import ServiceConfig
 from dispatch.deployment import area_database_url, area_schema, load_deployment
+from dispatch.engine.adapters.heap import settle
 from dispatch.logs import quiet_connection_lines
 from dispatch.service.runtime import Runtime, load_area_map
 from dispatch.service.serve import _staff_tokens
@@ -37,6 +38,7 @@ def create() -> FastAPI:
         def build() -> Runtime:
             if config.area not in built:
                 built[config.area] = _area_runtime(settings, config, bus)
+                settle(f"service area {config.area}")
             return built[config.area]
 
         return build

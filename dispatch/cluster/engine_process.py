@@ -27,6 +27,7 @@ from typing import Any
 
 from dispatch.cluster.bus import Bus, Call
 from dispatch.config import ServiceConfig, engine_params
+from dispatch.engine.adapters.heap import settle
 from dispatch.engine.adapters.publisher import InMemoryPublisher, PublishedPlan
 from dispatch.engine.adapters.runner import wall_clock
 from dispatch.engine.adapters.worker import ProcessSolver
@@ -106,6 +107,7 @@ class EngineNode:
         except BaseException:
             solver.close()
             raise
+        settle(f"map of {area}")
         log.info("engine for %s ready (%s); waiting for the lead", area, self.name)
         if not leadership.wait(self.stop, waiting=lambda: self._standby(area)):
             solver.close()
@@ -116,6 +118,7 @@ class EngineNode:
         runtime = assemble_runtime(
             self.settings, self.config, wall_clock, solver, area_map, publisher
         )
+        settle(f"engine state of {area}")
         try:
             self._lead(runtime, publisher, leadership)
         finally:

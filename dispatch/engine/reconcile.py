@@ -20,10 +20,12 @@ from typing import TYPE_CHECKING
 
 from dispatch.engine.events import OPEN_STATUSES, Command, PlanAdopted, SolveFinished
 from dispatch.engine.snapshot import LiveSnapshot
-from dispatch.model import Plan, RequestId, ShiftId, Vehicle, Visit
-from dispatch.solver.plan import make_plan
+from dispatch.model import Cost, Plan, RequestId, ShiftId, Vehicle, Visit
+from dispatch.solver.params import ObjectiveParams
+from dispatch.solver.plan import plan_from_states, sequences_cost
 from dispatch.solver.repair import insert_requests
-from dispatch.solver.schedule import Infeasibility, build_route
+from dispatch.solver.route_state import route_state
+from dispatch.solver.schedule import Infeasibility
 from dispatch.solver.validate import validate_plan
 
 if TYPE_CHECKING:
@@ -38,12 +40,14 @@ def adopt_solution(engine: LiveState, event: SolveFinished, now: int) -> list[Co
     assert event.plan is not None
     live = engine.live_snapshot(now)
     objective = engine.params.objective
-    current = make_plan(live.snapshot, live.visits, objective)
+    # Both plans are put together from route states: the current one's were computed by
+    # the last quote, the merged one's by the merge itself (see plan_from_states).
+    current = sequences_cost(live.snapshot, live.visits, objective)
     if isinstance(current, Infeasibility):
         log.info("re-optimised plan not adopted: the current plan cannot be timed")
         return []
     merged = merge_with_present(engine, live, event.plan)
-    candidate = make_plan(live.snapshot, merged, objective)
+    candidate = plan_from_states(live.snapshot, merged, objective)
     if isinstance(candidate, Infeasibility):
         log.info("re-optimised plan not adopted: cannot be timed (%s)", candidate.reason)
         return []
@@ -51,13 +55,13 @@ def adopt_solution(engine: LiveState, event: SolveFinished, now: int) -> list[Co
     if problems:
         log.warning("re-optimised plan rejected by validation: %s", problems[0])
         return []
-    if candidate.cost.total > current.cost.total - engine.params.min_improvement:
+    if candidate.cost.total > current.total - engine.params.min_improvement:
         return []
     return _adopt(engine, candidate, current, event.token, live.relaxed)
 
 
 def _adopt(
-    engine: LiveState, candidate: Plan, current: Plan, token: int, relaxed: frozenset[ShiftId]
+    engine: LiveState, candidate: Plan, current: Cost, token: int, relaxed: frozenset[ShiftId]
 ) -> list[Command]:
     changed: list[Command] = []
     moved = 0
@@ -72,29 +76,28 @@ def _adopt(
             changed.append(engine.set_route(vehicle, list(route.visits), route, is_relaxed))
         else:
             vehicle.route, vehicle.relaxed = route, is_relaxed
-    saved = current.cost.drive_s - candidate.cost.drive_s
-    adopted = PlanAdopted(
-        token, current.cost.total, candidate.cost.total, saved, len(changed), moved
-    )
-    log.info("%s, %d bookings moved", adopted_line(token, current, candidate, len(changed)), moved)
+    saved = current.drive_s - candidate.cost.drive_s
+    adopted = PlanAdopted(token, current.total, candidate.cost.total, saved, len(changed), moved)
+    line = adopted_line(token, current, candidate.cost, len(changed))
+    log.info("%s, %d bookings moved", line, moved)
     return [adopted, *changed]
 
 
-def adopted_line(token: int, current: Plan, candidate: Plan, vehicles_changed: int) -> str:
+def adopted_line(token: int, current: Cost, candidate: Cost, vehicles_changed: int) -> str:
     """What an adopted re-optimisation changed, in words that are never negative.
 
     A new plan is adopted when its objective (driving time plus weights on the riders'
     waiting beyond the time they asked for and on their time beyond their direct ride) is
     lower; one part may grow when the others gain more.
     """
-    drive = _change(current.cost.drive_s - candidate.cost.drive_s, "less", "more")
-    wait = _change(current.cost.wait_s - candidate.cost.wait_s, "less", "more")
-    ride = _change(current.cost.excess_ride_s - candidate.cost.excess_ride_s, "less", "more")
+    drive = _change(current.drive_s - candidate.drive_s, "less", "more")
+    wait = _change(current.wait_s - candidate.wait_s, "less", "more")
+    ride = _change(current.excess_ride_s - candidate.excess_ride_s, "less", "more")
     return (
         f"re-optimisation {token} adopted, {vehicles_changed} vehicles re-planned: "
         f"planned driving {drive}, riders' waiting {wait}, riders' time beyond their direct "
-        f"rides {ride} (objective, weighted: {current.cost.total:.0f} -> "
-        f"{candidate.cost.total:.0f})"
+        f"rides {ride} (objective, weighted: {current.total:.0f} -> "
+        f"{candidate.total:.0f})"
     )
 
 
@@ -108,7 +111,8 @@ def merge_with_present(engine: LiveState, live: LiveSnapshot, plan: Plan) -> Seq
     """The solver's orders restricted to what is still open, completed with what is new.
 
     A vehicle whose proposed order cannot be kept falls back to its current order
-    ("kept"); the loop ends at the latest when every vehicle is kept.
+    ("kept"); the loop ends at the latest when every vehicle is kept. Each round starts
+    from the last one's result, so bookings inserted once are not inserted again.
     """
     open_visits = {
         v for t in engine.trips.values() if t.status in OPEN_STATUSES for v in t.visits()
@@ -121,10 +125,13 @@ def merge_with_present(engine: LiveState, live: LiveSnapshot, plan: Plan) -> Seq
         if not stuck:
             merged, stuck = _insert_missing(engine, live, merged, kept, open_visits)
         if not stuck:
-            stuck = _untimeable(live, merged, kept)
+            stuck = _untimeable(live, merged, kept, engine.params.objective)
         if not stuck - kept:
             return merged
         kept |= stuck
+        # What was placed stays placed: the next round moves only what the newly kept
+        # vehicles hold (and inserts again what it displaces), instead of every booking.
+        proposed = merged
 
 
 def _proposed(live: LiveSnapshot, plan: Plan, open_visits: set[Visit]) -> Sequences:
@@ -221,12 +228,15 @@ def _without(merged: Sequences, rid: RequestId) -> Sequences:
     return {vid: [v for v in seq if v.request_id != rid] for vid, seq in merged.items()}
 
 
-def _untimeable(live: LiveSnapshot, merged: Sequences, kept: set[ShiftId]) -> set[ShiftId]:
-    """Vehicles (not kept already) whose merged order cannot be timed."""
+def _untimeable(
+    live: LiveSnapshot, merged: Sequences, kept: set[ShiftId], objective: ObjectiveParams
+) -> set[ShiftId]:
+    """Vehicles (not kept already) whose merged order cannot be timed (the route states
+    computed here are the ones the merged plan is then put together from)."""
     return {
         vehicle.id
         for vehicle in live.snapshot.vehicles
         if vehicle.id not in kept
         and merged.get(vehicle.id)
-        and isinstance(build_route(live.snapshot, vehicle, merged[vehicle.id]), Infeasibility)
+        and route_state(live.snapshot, vehicle, merged[vehicle.id], objective) is None
     }

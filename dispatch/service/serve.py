@@ -53,6 +53,7 @@ def serve(
     Uses SQLite in data/dispatch.sqlite unless DISPATCH_DATABASE_URL is set, and the map
     from the service definition (or DISPATCH_OSM_SOURCE). API docs: http://HOST:PORT/docs
     """
+    from dispatch.engine.adapters.heap import settle
     from dispatch.service.runtime import build_runtime
     from driver_api.app import install as install_driver_api
     from rider_api.app import create_app
@@ -71,6 +72,7 @@ def serve(
         settings, service, clock, demo_key = _prepare_demo(settings, service, speedup)
         staff = _staff_tokens(settings, service)
     runtime = build_runtime(settings, service, **({"clock": clock} if clock else {}))
+    settle(f"service area {service.area}")
     app = create_app(lambda: runtime, staff)
     install_driver_api(app)
     base_url = f"http://{_client_host(bind_host)}:{bind_port}"

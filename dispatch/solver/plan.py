@@ -17,6 +17,7 @@ from dispatch.model import (
     ride_s,
 )
 from dispatch.solver.params import ObjectiveParams
+from dispatch.solver.route_state import RouteState, route_state
 from dispatch.solver.schedule import Infeasibility, build_route, empty_route
 
 VisitsByVehicle = Mapping[ShiftId, Sequence[Visit]]
@@ -46,6 +47,89 @@ def make_plan(
     served = {s.request_id for r in routes for s in r.stops}
     unserved = tuple(r.id for r in snapshot.requests if r.id not in served)
     return Plan(tuple(routes), unserved, plan_cost(snapshot, routes, unserved, params))
+
+
+def plan_from_states(
+    snapshot: Snapshot,
+    visits: VisitsByVehicle,
+    params: ObjectiveParams | None = None,
+) -> Plan | Infeasibility:
+    """:func:`make_plan`'s plan, from each vehicle's route state.
+
+    Route states are kept between calls (see :mod:`dispatch.solver.route_state`): the
+    live plan's were computed by the last quote, and an insertion's by the insertion
+    itself, so a plan of sequences that were looked at before is put together without
+    timing any route again.
+    """
+    params = params or ObjectiveParams()
+    states = _route_states(snapshot, visits, params)
+    if isinstance(states, Infeasibility):
+        return states
+    routes = [
+        empty_route(vehicle, snapshot) if state is None else state.route(snapshot)
+        for vehicle, state in zip(snapshot.vehicles, states, strict=True)
+    ]
+    unserved = _unserved(snapshot, routes)
+    return Plan(tuple(routes), unserved, _states_cost(snapshot, states, unserved, params))
+
+
+def sequences_cost(
+    snapshot: Snapshot,
+    visits: VisitsByVehicle,
+    params: ObjectiveParams | None = None,
+) -> Cost | Infeasibility:
+    """The cost :func:`plan_from_states` would give, without building the timed routes."""
+    params = params or ObjectiveParams()
+    states = _route_states(snapshot, visits, params)
+    if isinstance(states, Infeasibility):
+        return states
+    served = {v.request_id for sequence in visits.values() for v in sequence}
+    unserved = tuple(r.id for r in snapshot.requests if r.id not in served)
+    return _states_cost(snapshot, states, unserved, params)
+
+
+def _route_states(
+    snapshot: Snapshot, visits: VisitsByVehicle, params: ObjectiveParams
+) -> list[RouteState | None] | Infeasibility:
+    """Every vehicle's route state (``None``: nothing to do), or why one cannot be timed."""
+    states: list[RouteState | None] = []
+    for vehicle in snapshot.vehicles:
+        sequence = tuple(visits.get(vehicle.id, ()))
+        if not sequence:
+            states.append(None)
+            continue
+        state = route_state(snapshot, vehicle, sequence, params)
+        if state is None:  # say why, as make_plan does
+            failed = build_route(snapshot, vehicle, sequence)
+            if isinstance(failed, Infeasibility):
+                return Infeasibility(f"vehicle {vehicle.id}: {failed.reason}", failed.position)
+            return Infeasibility(f"vehicle {vehicle.id}: cannot be timed")
+        states.append(state)
+    return states
+
+
+def _states_cost(
+    snapshot: Snapshot,
+    states: list[RouteState | None],
+    unserved: Sequence[RequestId],
+    params: ObjectiveParams,
+) -> Cost:
+    drive = arc = excess = wait = 0
+    for vehicle, state in zip(snapshot.vehicles, states, strict=True):
+        if state is None:  # straight to the end location
+            drive += snapshot.travel_rows[vehicle.start_location][vehicle.end_location]
+            arc += snapshot.cost_rows[vehicle.start_location][vehicle.end_location]
+            continue
+        drive += state.drive_s
+        arc += state.arc_cost
+        excess += state.base_excess
+        wait += state.wait_s
+    return _cost(snapshot, drive, arc, excess, wait, unserved, params)
+
+
+def _unserved(snapshot: Snapshot, routes: Sequence[Route]) -> tuple[RequestId, ...]:
+    served = {s.request_id for r in routes for s in r.stops}
+    return tuple(r.id for r in snapshot.requests if r.id not in served)
 
 
 def replan(
@@ -90,6 +174,18 @@ def plan_cost(
     arc = sum(route_arc_cost(snapshot, r) for r in routes)
     excess = sum(route_excess_ride_s(snapshot, r) for r in routes)
     wait = sum(route_wait_s(snapshot, r) for r in routes)
+    return _cost(snapshot, drive, arc, excess, wait, unserved, params)
+
+
+def _cost(
+    snapshot: Snapshot,
+    drive: int,
+    arc: int,
+    excess: int,
+    wait: int,
+    unserved: Sequence[RequestId],
+    params: ObjectiveParams,
+) -> Cost:
     requests = snapshot.request_by_id
     # A promised request left out makes a plan invalid; during search it costs ten times
     # a new one, so that every search move that puts it back is taken.

@@ -10,7 +10,16 @@ import bisect
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
-from dispatch.model import NO_LIMIT_S, Request, Snapshot, StopKind, Vehicle, Visit, ride_limit_s
+from dispatch.model import (
+    NO_LIMIT_S,
+    Request,
+    Route,
+    Snapshot,
+    StopKind,
+    Vehicle,
+    Visit,
+    ride_limit_s,
+)
 from dispatch.solver.params import ObjectiveParams
 from dispatch.solver.schedule import (
     Infeasibility,
@@ -22,6 +31,7 @@ from dispatch.solver.schedule import (
     least_schedule,
     loads_after,
     resolve_stops,
+    route_from_schedule,
 )
 
 
@@ -64,8 +74,23 @@ class RouteState:
     #: Riders already on board: (position of their drop-off, when they left their pickup
     #: plus their direct ride); see :func:`excess_of`.
     on_board: list[tuple[int, int]] = field(default_factory=list)
+    #: The least schedule itself, and the seconds riders picked up here wait beyond the
+    #: time they asked for (see :func:`waiting`).
+    schedule: Schedule | None = None
+    wait_s: int = 0
+    #: The timed route, built when first asked for (see :meth:`route`).
+    _route: list[Route] = field(default_factory=list, compare=False)
     #: ``fits(load)`` answers, by load (quotes of one or two riders repeat the same loads).
     _fits: dict[tuple[int, ...], list[bool]] = field(default_factory=dict, compare=False)
+
+    def route(self, snapshot: Snapshot) -> Route:
+        """The timed route of this sequence: what ``build_route`` gives for it."""
+        if not self._route:
+            assert self.schedule is not None, "a state of an empty sequence has no schedule"
+            loads = self.load_before[1:]
+            built = route_from_schedule(snapshot, self.vehicle, self.visits, self.schedule, loads)
+            self._route.append(built)
+        return self._route[0]
 
     def fits(self, load: tuple[int, ...]) -> list[bool]:
         """Per position, whether ``load`` fits on the arc leaving it (every dimension)."""
@@ -195,9 +220,10 @@ def _compute_route_state(
     load_before = [initial_load(snapshot, vehicle), *loads]
     barrier = next_barriers(snapshot, seq)
     excess = excess_ride(snapshot, seq, schedule) if seq else 0
+    wait = waiting(snapshot, seq, schedule) if seq else 0
     cost = params.drive_weight * schedule.arc_cost + params.excess_ride_weight * excess
-    if params.wait_weight and seq:
-        cost += params.wait_weight * waiting(snapshot, seq, schedule)
+    if params.wait_weight:
+        cost += params.wait_weight * wait
     latest = latest_starts(snapshot, vehicle, stops)
     slack = ride_slack(snapshot, stops)
     return RouteState(
@@ -218,6 +244,8 @@ def _compute_route_state(
         schedule.arc_cost,
         shortenable_excess(snapshot, stops, schedule.start),
         on_board_dropoffs(snapshot, seq),
+        schedule,
+        wait,
     )
 
 

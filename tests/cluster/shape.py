@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import IO, Any
 
 import httpx
+import redis
 from sqlalchemy import create_engine, text
 
 from dispatch.deployment import area_schema
@@ -80,12 +81,22 @@ class Shape:
         self.processes.clear()
 
     def drop(self) -> None:
-        """Remove the areas' schemas from the test database."""
+        """Remove the areas' schemas from the test database and their keys from Redis."""
         engine = create_engine(normalise_url(self.env["DISPATCH_DATABASE_URL"]))
         with engine.begin() as connection:
             for area in self.areas:
                 connection.execute(text(f'DROP SCHEMA IF EXISTS "{area_schema(area)}" CASCADE'))
         engine.dispose()
+        redis_url = self.env.get("DISPATCH_REDIS_URL")
+        if redis_url:
+            client = redis.Redis.from_url(redis_url)
+            try:
+                for area in self.areas:
+                    keys = list(client.scan_iter(match=f"rufbus:{area}*", count=500))
+                    if keys:
+                        client.delete(*keys)
+            finally:
+                client.close()
 
 
 def wait_ready(p: Process, timeout_s: float = 90, path: str = "/readyz") -> None:

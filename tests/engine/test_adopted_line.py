@@ -5,11 +5,11 @@ from __future__ import annotations
 import re
 
 from dispatch.engine.reconcile import adopted_line
-from dispatch.model import Cost, Plan
+from dispatch.model import Cost
 
 
-def _plan(drive_s: int, excess_s: int) -> Plan:
-    return Plan((), (), Cost(drive_s, excess_s, 0, drive_s + 0.2 * excess_s))
+def _plan(drive_s: int, excess_s: int) -> Cost:
+    return Cost(drive_s, excess_s, 0, drive_s + 0.2 * excess_s)
 
 
 def test_more_driving_for_shorter_rides_is_said_as_such() -> None:
@@ -22,8 +22,8 @@ def test_more_driving_for_shorter_rides_is_said_as_such() -> None:
 
 
 def test_waiting_is_named_when_it_pays_for_the_rest() -> None:
-    before = Plan((), (), Cost(3600, 1000, 0, 3600 + 0.2 * 1000 + 0.2 * 9000, wait_s=9000))
-    after = Plan((), (), Cost(3960, 2680, 0, 3960 + 0.2 * 2680 + 0.2 * 4000, wait_s=4000))
+    before = Cost(3600, 1000, 0, 3600 + 0.2 * 1000 + 0.2 * 9000, wait_s=9000)
+    after = Cost(3960, 2680, 0, 3960 + 0.2 * 2680 + 0.2 * 4000, wait_s=4000)
     line = adopted_line(8, before, after, 2)
     assert "planned driving 6.0 min more" in line and "riders' waiting 83.3 min less" in line
     assert "(objective, weighted: 5600 -> 5296)" in line

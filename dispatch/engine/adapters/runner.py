@@ -102,20 +102,34 @@ def apply_event(
     now: int,
     persist: object | None = None,
     views: ViewPublisher | None = None,
+    stages: dict[str, float] | None = None,
 ) -> list[Command]:
     """Handle ``event`` and make its commands durable, or leave the engine as it was.
 
     The one place where engine decisions meet persistence: the runner's thread calls it
     for every event; tests and tools without threads call it directly. With ``views``,
     the state after the event (or after its rollback) is published for readers; a quote
-    changes nothing readers see.
+    changes nothing readers see. With ``stages``, the seconds each step took are put
+    there (the runner names them when an event was slow).
     """
+    clock = time.perf_counter
+    started = clock()
     saved = checkpoint(engine, event)
     try:
+        checked = clock()
         commands = engine.handle(event, now)
+        handled = clock()
         if views is not None and not isinstance(event, QuoteRequested):
             views(engine, event)
+        viewed = clock()
         sink(commands, persist)
+        if stages is not None:
+            stages.update(
+                undo=checked - started,
+                engine=handled - checked,
+                views=viewed - handled,
+                store=clock() - viewed,
+            )
     except BaseException:
         if saved is not None:
             rollback(engine, saved)
@@ -206,8 +220,11 @@ class EngineRunner:
 
     def _handle(self, event: Event, future: Future[list[Command]], persist: object | None) -> None:
         started = time.perf_counter()
+        stages: dict[str, float] = {}
         try:
-            commands = apply_event(self.engine, self.sink, event, self.clock(), persist, self.views)
+            commands = apply_event(
+                self.engine, self.sink, event, self.clock(), persist, self.views, stages
+            )
         except Exception as exc:
             if isinstance(event, SolveFinished):  # nobody waits for it: say so here
                 log.warning("re-optimised plan %d not adopted: %s", event.token, exc)
@@ -216,6 +233,7 @@ class EngineRunner:
             else:
                 log.exception("engine tick failed")
             return
+        applied = time.perf_counter()
         for command in commands:
             if isinstance(command, SolveRequested):
                 self._start_solver(command)
@@ -223,7 +241,15 @@ class EngineRunner:
         # Everybody else waited this long (start-up's restore is one big event by design;
         # the start-up logs how long it took).
         if took > SLOW_EVENT_S and not isinstance(event, StateRestored | RestoreCompleted):
-            log.warning("slow engine event: %s took %.0f ms", type(event).__name__, took * 1000)
+            parts = ", ".join(f"{name} {1000 * t:.0f}" for name, t in stages.items())
+            solver = 1000 * (started + took - applied)
+            log.warning(
+                "slow engine event: %s took %.0f ms (%s, solver start %.0f)",
+                type(event).__name__,
+                took * 1000,
+                parts,
+                solver,
+            )
         future.set_result(commands)
 
     def _start_solver(self, request: SolveRequested) -> None:

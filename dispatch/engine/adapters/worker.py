@@ -83,6 +83,7 @@ def _worker_main(conn: Connection, objective: ObjectiveParams, seed: int) -> Non
     # not. When the CPUs are busy, the engine and the API go first (see SOLVER_NICENESS).
     with contextlib.suppress(OSError, AttributeError):
         os.nice(SOLVER_NICENESS)
+    from dispatch.engine.adapters.heap import settle
     from dispatch.solver.improve import warm_up
 
     try:
@@ -90,6 +91,7 @@ def _worker_main(conn: Connection, objective: ObjectiveParams, seed: int) -> Non
     except Exception as exc:  # noqa: BLE001 - solves report the fault; the child still serves them
         log.warning("solver warm-up failed: %s: %s", type(exc).__name__, exc)
         status = "failed"
+    settle("solver")
     try:
         conn.send(("ready", status))
         while True:
