@@ -48,7 +48,14 @@ class Cli:
 
 
 def build_cli() -> Cli:
-    common = {"no_args_is_help": True, "pretty_exceptions_enable": False, "add_completion": False}
+    # Plain click help: flags without a "<bool>" placeholder, paragraphs wrapped to the
+    # terminal (the rich panels of typer 0.29 showed both wrongly).
+    common = {
+        "no_args_is_help": True,
+        "pretty_exceptions_enable": False,
+        "add_completion": False,
+        "rich_markup_mode": None,
+    }
     app = typer.Typer(help=HELP, **common)  # type: ignore[arg-type]
     region = typer.Typer(help="Build and inspect a service region's road network.", **common)  # type: ignore[arg-type]
     bench = typer.Typer(help="Measure performance on real data (prints numbers).", **common)  # type: ignore[arg-type]

@@ -38,7 +38,7 @@ def create() -> FastAPI:
         def build() -> Runtime:
             if config.area not in built:
                 built[config.area] = _area_runtime(settings, config, bus)
-                settle(f"service area {config.area}")
+                settle(f"service area {config.area}", keep_survivors=True)
             return built[config.area]
 
         return build

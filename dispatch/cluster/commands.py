@@ -27,7 +27,7 @@ ConfigOption = Annotated[
     typer.Option(
         "--config",
         help="A service definition (one area) or a deployment file listing several "
-        "(\\[\\[areas]] config = FILE). Default: DISPATCH_CONFIG_FILE, else the built-in service.",
+        "([[areas]] config = FILE). Default: DISPATCH_CONFIG_FILE, else the built-in service.",
     ),
 ]
 

@@ -118,7 +118,7 @@ class EngineNode:
         runtime = assemble_runtime(
             self.settings, self.config, wall_clock, solver, area_map, publisher
         )
-        settle(f"engine state of {area}")
+        settle(f"engine state of {area}", keep_survivors=True)
         try:
             self._lead(runtime, publisher, leadership)
         finally:

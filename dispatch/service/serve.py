@@ -72,7 +72,7 @@ def serve(
         settings, service, clock, demo_key = _prepare_demo(settings, service, speedup)
         staff = _staff_tokens(settings, service)
     runtime = build_runtime(settings, service, **({"clock": clock} if clock else {}))
-    settle(f"service area {service.area}")
+    settle(f"service area {service.area}", keep_survivors=True)
     app = create_app(lambda: runtime, staff)
     install_driver_api(app)
     base_url = f"http://{_client_host(bind_host)}:{bind_port}"

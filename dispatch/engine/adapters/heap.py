@@ -1,15 +1,24 @@
 """The garbage collector of a long-running process: out of the way of riders' quotes.
 
-A loaded service area holds some 300,000 container objects (the road graph, the travel
-matrix's rows, stops, the restored bookings). CPython's cyclic collector walks all of
-them in every full collection: about 250 ms on the reference machine, during which no
-thread of the process runs — an engine stops answering quotes, a worker stops serving
-pages. Those objects live as long as the process, and freeing them never needs the
-cyclic collector (reference counting frees what is dropped), so :func:`settle` moves
-them out of its sight once the process is loaded (``gc.freeze``). Later collections
-walk only what was made since.
+A loaded service area holds some 200,000–300,000 container objects (the road graph,
+the travel matrix's rows, stops, the restored bookings). CPython's cyclic collector
+walks all of them in every full collection: about 250 ms on the reference machine,
+during which no thread of the process runs — an engine stops answering quotes, a
+worker stops serving pages. Those objects live as long as the process, and freeing
+them never needs the cyclic collector (reference counting frees what is dropped), so
+:func:`settle` moves them out of its sight once the process is loaded (``gc.freeze``).
 
-Every collection that still pauses the process for longer than :data:`SLOW_PAUSE_S` is
+Under load, objects that live a while (bookings, route states, views) pile up again,
+and each full collection walked all of them: 50–80 ms pauses several times a minute.
+With ``keep_survivors``, what survives a full collection is set aside too (it is
+alive at that moment, so nothing is lost); the next full collection walks only what
+was made since. Reference counting still frees those objects when they are dropped;
+only a *cycle* of them that becomes garbage would stay. So once an hour
+(:data:`RECLAIM_S`) everything is handed back to the collector for one full
+collection, which frees such cycles: one longer pause an hour instead of several a
+minute.
+
+Every collection that pauses the process for longer than :data:`SLOW_PAUSE_S` is
 logged, so an operator sees when it matters again.
 """
 
@@ -18,25 +27,39 @@ from __future__ import annotations
 import gc
 import logging
 import time
+from dataclasses import dataclass
 from typing import Any
 
 log = logging.getLogger(__name__)
 
 #: A collection pausing the process longer than this is logged as a warning.
 SLOW_PAUSE_S = 0.05
+#: How often everything set aside is given back to one full collection (seconds).
+RECLAIM_S = 3600.0
 
-_started: list[float] = []
+
+@dataclass
+class _Policy:
+    keep_survivors: bool = False
+    started: float = 0.0
+    reclaim_at: float = 0.0
 
 
-def settle(what: str) -> int:
+_policy = _Policy()
+
+
+def settle(what: str, keep_survivors: bool = False) -> int:
     """Collect once, then keep every object alive now out of later collections.
 
-    Returns how many objects were set aside. Safe to call again (e.g. after loading a
-    second service area): what was loaded meanwhile is set aside too.
+    With ``keep_survivors``, the survivors of every later full collection are set aside
+    too (see the module's docstring). Returns how many objects are set aside. Safe to
+    call again (e.g. after loading a second service area).
     """
     gc.collect()
     gc.freeze()
     kept = gc.get_freeze_count()
+    _policy.keep_survivors = _policy.keep_survivors or keep_survivors
+    _policy.reclaim_at = time.monotonic() + RECLAIM_S
     if _on_collection not in gc.callbacks:
         gc.callbacks.append(_on_collection)
     log.info("%s loaded: %d objects kept out of garbage collection", what, kept)
@@ -44,15 +67,23 @@ def settle(what: str) -> int:
 
 
 def _on_collection(phase: str, info: dict[str, Any]) -> None:
+    now = time.perf_counter()
     if phase == "start":
-        _started[:] = [time.perf_counter()]
+        _policy.started = now
         return
-    if not _started:
-        return
-    took = time.perf_counter() - _started[0]
+    took = now - _policy.started if _policy.started else 0.0
     if took > SLOW_PAUSE_S:
         log.warning(
             "garbage collection (generation %d) paused this process for %.0f ms",
             info.get("generation", -1),
             took * 1000,
         )
+    if not _policy.keep_survivors or info.get("generation") != 2:
+        return
+    if time.monotonic() >= _policy.reclaim_at:
+        # The next full collection walks everything once and frees cycles of set-aside
+        # objects that became garbage; its survivors are set aside again after it.
+        gc.unfreeze()
+        _policy.reclaim_at = time.monotonic() + RECLAIM_S
+        return
+    gc.freeze()
