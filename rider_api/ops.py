@@ -165,7 +165,9 @@ def _vehicle(
         shift_start=at_zone(v.shift_start, zone),
         shift_end=at_zone(v.shift_end, zone),
         in_service=in_service,
-        position=PositionPublic(lat=lat, lon=lon, at=at_zone(v.position_at, zone)),
+        position=PositionPublic(
+            lat=lat, lon=lon, at=at_zone(v.position_at, zone), reported=v.reported
+        ),
         connected=connected,
         lost_contact=in_service and not connected,
         late=v.late,

@@ -73,6 +73,8 @@ class ShiftView:
     route: Route | None
     #: The route's stops in order, each with its booking.
     stops: tuple[StopView, ...]
+    #: The bus has reported where it is (else ``position_*`` is where its shift starts).
+    reported: bool = False
 
     @property
     def late_s(self) -> int:
@@ -137,7 +139,7 @@ class ViewBoard:
         self._current = view  # one reference assignment: readers see the old or the new view
 
 
-_ShiftKey = tuple[int, int, int, int, bool]
+_ShiftKey = tuple[int, int, int, int, bool, bool]
 
 
 @dataclass(frozen=True, slots=True)
@@ -193,7 +195,15 @@ class ViewBuilder:
         return self._trips
 
     def _shift_view(self, v: VehicleState, trips: Mapping[BookingId, TripView]) -> ShiftView:
-        key: _ShiftKey = (v.version, v.position_node, v.position_at, v.shift_end, v.relaxed)
+        reported = v.reported_at is not None
+        key: _ShiftKey = (
+            v.version,
+            v.position_node,
+            v.position_at,
+            v.shift_end,
+            v.relaxed,
+            reported,
+        )
         route = v.route
         stops = route.stops if route is not None else ()
         known = self._shifts.get(v.vehicle_id)
@@ -215,6 +225,7 @@ class ViewBuilder:
             v.relaxed,
             route,
             tuple(_stop_view(s, t) for s, t in zip(stops, found, strict=True) if t is not None),
+            reported,
         )
         self._shifts[v.vehicle_id] = _KnownShift(key, route, found, trips, view)
         return view

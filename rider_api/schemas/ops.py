@@ -15,6 +15,10 @@ class PositionPublic(PublicModel):
     lat: Latitude
     lon: Longitude
     at: ServiceTime = Field(description="when the bus was there (its last report)")
+    reported: bool = Field(
+        description="false: the bus has not reported yet; the position is where its shift "
+        "starts, and `at` the shift's start"
+    )
 
 
 class FleetStopPublic(PublicModel):

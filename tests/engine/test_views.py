@@ -76,6 +76,14 @@ def test_a_position_rebuilds_only_its_own_shift(harness: Harness) -> None:
     assert after.trips is before.trips  # no trip changed
 
 
+def test_a_bus_that_never_reported_says_so(harness: Harness) -> None:
+    """The dispatcher must not read a depot at shift start as a bus's "last report"."""
+    assert not any(s.reported for s in view(harness).shifts.values())
+    harness.call(PositionReported("bus2", 99, harness.now))  # where it already "was"
+    shifts = view(harness).shifts
+    assert shifts["bus2"].reported and not shifts["bus1"].reported
+
+
 def test_a_cancellation_leaves_the_view_and_its_plan(harness: Harness) -> None:
     (booking,) = book_trips(harness, [(11, 48)])
     shift_id = view(harness).trips[booking].shift_id

@@ -91,6 +91,7 @@ def test_fleet_shows_a_days_vehicles_plans_and_bookings(server: Server) -> None:
     assert fleet["day"] == TOMORROW.isoformat()
     assert fleet["vehicles"] and all(v["name"].startswith("Rufbus") for v in fleet["vehicles"])
     assert not any(v["in_service"] or v["lost_contact"] for v in fleet["vehicles"])
+    assert not any(v["position"]["reported"] for v in fleet["vehicles"]), "nobody drove yet"
     serving = [
         v
         for v in fleet["vehicles"]

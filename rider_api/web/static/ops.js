@@ -64,9 +64,19 @@ async function refresh() {
   timer = setTimeout(refresh, REFRESH_MS);
 }
 
+// A bus that has not reported since its shift began has no "last report" to name.
+function lostText(v) {
+  return v.position.reported ? t("state_lost", { time: time(v.position.at) }) : t("state_never");
+}
+
+function positionText(v) {
+  const where = `(${v.position.lat.toFixed(4)}, ${v.position.lon.toFixed(4)})`;
+  return v.position.reported ? `${time(v.position.at)} ${where}` : `${t("position_start")} ${where}`;
+}
+
 function stateOf(v) {
   if (!v.in_service) return { kind: "off", text: t("state_off") };
-  if (v.lost_contact) return { kind: "lost", text: t("state_lost", { time: time(v.position.at) }) };
+  if (v.lost_contact) return { kind: "lost", text: lostText(v) };
   if (v.late) return { kind: "late", text: t("state_late", { min: Math.max(1, Math.round(v.late_s / 60)) }) };
   return { kind: "vehicle", text: t("state_ok") };
 }
@@ -127,7 +137,7 @@ function renderFleet(vehicles) {
     return el("tr", { "data-vehicle": v.vehicle_id },
       el("th", { scope: "row", text: v.name }),
       el("td", {}, el("span", { class: state.kind === "late" ? "late-text" : state.kind === "lost" ? "lost-text" : "", text: state.text })),
-      el("td", { class: "position", text: `${time(v.position.at)} (${v.position.lat.toFixed(4)}, ${v.position.lon.toFixed(4)})` }),
+      el("td", { class: "position", text: positionText(v) }),
       el("td", {}, v.next_stops.length
         ? el("ol", {}, v.next_stops.map((s) => el("li", { text: `${time(s.service_start || s.arrival)} ${t(`kind_${s.kind}`)} ${s.kind === "break" ? "" : placeName(s)}` })))
         : t("no_stops")));
@@ -136,7 +146,7 @@ function renderFleet(vehicles) {
 
 function renderLost(lost) {
   $("#lost").replaceChildren(lost.length
-    ? el("ul", {}, lost.map((v) => el("li", { class: "lost-text", text: `${v.name}: ${t("state_lost", { time: time(v.position.at) })}` })))
+    ? el("ul", {}, lost.map((v) => el("li", { class: "lost-text", text: `${v.name}: ${lostText(v)}` })))
     : el("p", { text: t("lost_none") }));
 }
 
