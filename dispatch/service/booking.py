@@ -17,6 +17,7 @@ import json
 import logging
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, replace
+from datetime import datetime
 from typing import NotRequired, TypedDict, cast
 
 from dispatch.booking_rules import time_problem
@@ -456,6 +457,7 @@ class BookingService:
         if commit.result is not None:
             if commit.result.replayed or not made:
                 return _replay(commit.result)
+            self._log_confirmed(made[-1])
             return BookingAnswer(commit.result.booking_id, commit.result.status_code, made[-1])
         rejected = next(c for c in commands if isinstance(c, BookingRejected))
         if rejected.code == "unknown_offer" and not made_again:
@@ -465,6 +467,29 @@ class BookingService:
             if again is not None:
                 return self.book_offer(again, rider, key, request_hash, standing_order_id, True)
         return self._rejected(rejected, offer_id, key, request_hash)
+
+    def _log_confirmed(self, view: BookingView) -> None:
+        """One line per booking for the operator's log: no rider, no address (a place
+        that is not a stop is named as such)."""
+
+        def hhmm(t: int) -> str:
+            return datetime.fromtimestamp(t, self.config.zone).strftime("%H:%M")
+
+        def place(p: Place) -> str:
+            return repr(p.name) if p.stop_id else "an address"
+
+        log.info(
+            "booking %s confirmed: %d rider(s)%s from %s to %s, pickup %s %s-%s, arrival by %s",
+            view.booking_id,
+            view.passengers,
+            f", {view.wheelchairs} wheelchair(s)" if view.wheelchairs else "",
+            place(view.origin),
+            place(view.destination),
+            datetime.fromtimestamp(view.window_start, self.config.zone).date().isoformat(),
+            hhmm(view.window_start),
+            hhmm(view.window_end),
+            hhmm(view.latest_arrival),
+        )
 
     def _offer_again(
         self, offer: Offer, key: str | None, request_hash: str

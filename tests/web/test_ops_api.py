@@ -105,6 +105,10 @@ def test_fleet_shows_a_days_vehicles_plans_and_bookings(server: Server) -> None:
     listed = {b["booking_id"]: b for b in fleet["bookings"]}
     assert listed[booked["booking_id"]]["status"] == "confirmed"
     assert isinstance(fleet["reoptimisations"], list)
+    # The operator's log has one line for the booking: its stops, never the rider or an address.
+    line = next((x for x in server.log.read_text().splitlines() if booked["booking_id"] in x), "")
+    assert f"booking {booked['booking_id']} confirmed: 1 rider(s) from 'Neudrossenfeld" in line
+    assert "to an address, pickup " in line and "Erna" not in line and "50.03" not in line
 
 
 @realdata
