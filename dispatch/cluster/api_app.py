@@ -38,7 +38,7 @@ def create() -> FastAPI:
         def build() -> Runtime:
             if config.area not in built:
                 built[config.area] = _area_runtime(settings, config, bus)
-                settle(f"service area {config.area}", keep_survivors=True)
+                settle(f"service area {config.area}", keep_survivors=True, process="an API worker")
             return built[config.area]
 
         return build

@@ -107,7 +107,7 @@ class EngineNode:
         except BaseException:
             solver.close()
             raise
-        settle(f"map of {area}")
+        settle(f"map of {area}", process=f"the engine of {area}")
         log.info("engine for %s ready (%s); waiting for the lead", area, self.name)
         if not leadership.wait(self.stop, waiting=lambda: self._standby(area)):
             solver.close()

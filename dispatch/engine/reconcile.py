@@ -79,7 +79,7 @@ def _adopt(
     saved = current.drive_s - candidate.cost.drive_s
     adopted = PlanAdopted(token, current.total, candidate.cost.total, saved, len(changed), moved)
     line = adopted_line(token, current, candidate.cost, len(changed))
-    log.info("%s, %d bookings moved", line, moved)
+    log.info("%s, %d booking%s moved to another bus", line, moved, "" if moved == 1 else "s")
     return [adopted, *changed]
 
 

@@ -52,7 +52,7 @@ def export(
     from dispatch.opendata.export import export_files, month_data, parse_month
     from dispatch.opendata.package import write_package
 
-    parse_month(month)
+    parse_month(month, "--month")
     service = load_service(config)
     repo, network = open_history(service)
     with typer.progressbar(length=1, label="road distances", file=sys.stderr) as bar:

@@ -21,12 +21,14 @@ from dispatch.store.history import HistoryStore, TripRecord
 Progress = Callable[[int, int], None]
 
 
-def parse_month(text: str) -> date:
-    if not re.fullmatch(r"\d{4}-\d{2}", text or ""):
-        raise InputError(f"--month: {text!r} is not a month like 2026-11")
+def parse_month(text: str, name: str = "month") -> date:
+    """A month written ``YYYY-MM`` (``name`` is how the error names the input: the
+    command line says ``--month``)."""
+    if not re.fullmatch(r"\d{4}-\d{2}", text or "") or not 1 <= int(text[5:]) <= 12:
+        raise InputError(f"{name}: {text!r} is not a month like 2026-11")
     year, month = int(text[:4]), int(text[5:])
-    if not 1 <= month <= 12 or not 2000 <= year <= 2099:
-        raise InputError(f"--month: {text!r} is not a month like 2026-11")
+    if not 2000 <= year <= 2099:
+        raise InputError(f"{name}: {text!r} is out of range (2000-01 to 2099-12)")
     return date(year, month, 1)
 
 

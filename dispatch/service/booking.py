@@ -596,9 +596,13 @@ class BookingService:
         )
 
     def authorise(self, booking_id: str, token: str | None, agent: bool) -> Booking:
+        """The booking, for staff or for the holder of its access token. Anybody else gets
+        the same answer whether the booking exists or not (nobody can probe for ids)."""
         try:
             booking = self.repo.get_booking(booking_id)
         except BookingNotFound:
+            if not agent:
+                raise AuthError("this booking needs its access token") from None
             raise BookingNotFound(f"no booking {booking_id}") from None
         if not agent and not token_matches(token or "", booking.access_token_hash):
             raise AuthError("this booking needs its access token")

@@ -71,8 +71,14 @@ def serve(
     if demo:
         settings, service, clock, demo_key = _prepare_demo(settings, service, speedup)
         staff = _staff_tokens(settings, service)
+    if not len(staff) and not demo:
+        log.warning(
+            "no agent or admin tokens: nobody can sign in to the hotline console (/console), the "
+            "dispatcher view (/ops) or the planning view (/planning); set "
+            "DISPATCH_AGENT_TOKENS (comma-separated, each at least 16 characters)"
+        )
     runtime = build_runtime(settings, service, **({"clock": clock} if clock else {}))
-    settle(f"service area {service.area}", keep_survivors=True)
+    settle(f"service area {service.area}", keep_survivors=True, process="the service")
     app = create_app(lambda: runtime, staff)
     install_driver_api(app)
     base_url = f"http://{_client_host(bind_host)}:{bind_port}"

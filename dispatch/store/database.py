@@ -50,6 +50,15 @@ POOL_TIMEOUT_S = 0.8
 #: PostgreSQL: longest wait for a row or table lock, and for a new connection (libpq's minimum).
 PG_LOCK_TIMEOUT_MS = 1000
 PG_CONNECT_TIMEOUT_S = 2
+
+
+class _OnlyUpgrades(logging.Filter):
+    """Lets through only alembic's lines about migrations it runs."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return record.levelno >= logging.WARNING or record.getMessage().startswith("Running ")
+
+
 MIGRATE_LOCK = 0x52_75_66_62  # "Rufb": the advisory lock key held while migrating
 
 
@@ -95,8 +104,12 @@ class Database:
 
     def migrate(self) -> None:
         """Bring the schema to the newest revision; a no-op when it is up to date."""
-        # Alembic announces each of its plugins at INFO; only real migrations are news.
+        # Alembic announces each of its plugins and its database dialect at INFO on every
+        # start; only real migrations ("Running upgrade …") are news.
         logging.getLogger("alembic.runtime.plugins").setLevel(logging.WARNING)
+        migration_log = logging.getLogger("alembic.runtime.migration")
+        if not any(isinstance(f, _OnlyUpgrades) for f in migration_log.filters):
+            migration_log.addFilter(_OnlyUpgrades())
         config = alembic_config()
         try:
             with self.engine.begin() as connection:

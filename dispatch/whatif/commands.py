@@ -37,7 +37,7 @@ def demand_export(
     from dispatch.stops import build_stops
     from dispatch.whatif.history_demand import history_demand
 
-    first = parse_month(month)
+    first = parse_month(month, "--month")
     service = load_service(config)
     repo, network = open_history(service)
     start, end = month_bounds(first, service)

@@ -183,3 +183,26 @@ def test_a_bad_log_format_is_one_line(tmp_path: Path) -> None:
     )
     assert done.returncode == 2
     assert done.stderr.strip() == "error: DISPATCH_LOG_FORMAT: expected 'text' or 'json', not 'xml'"
+
+
+def test_a_service_nobody_can_sign_in_to_says_so(tmp_path: Path) -> None:
+    config = tmp_path / "service.toml"
+    config.write_text(service_toml(osm_source(), buses=1, period_s=3600))
+    env = {
+        k: v
+        for k, v in os.environ.items()
+        if k not in ("DISPATCH_AGENT_TOKENS", "DISPATCH_ADMIN_TOKEN", "DISPATCH_CONFIG_FILE")
+    }
+    env.update(
+        DISPATCH_DATABASE_URL=f"sqlite:///{tmp_path / 'dispatch.sqlite'}",
+        DISPATCH_OSM_CACHE=str(tmp_path / "cache"),
+        DISPATCH_LOG_LEVEL="WARNING",
+    )
+    launched = launch(tmp_path, ["--config", str(config)], env, timeout_s=120)
+    running = Server(launched.url, launched.process, env, launched.log, launched.handle)
+    try:
+        text = running.log.read_text()
+    finally:
+        stop_server(running)
+    assert "no agent or admin tokens: nobody can sign in to the hotline console" in text
+    assert "DISPATCH_AGENT_TOKENS" in text

@@ -73,3 +73,7 @@ def test_the_package_downloads_from_the_service(server: Server) -> None:
     bad = httpx.get(f"{server.url}/v1/open/2026-13", timeout=10)
     assert bad.status_code == 422
     assert bad.headers["content-type"].startswith("application/problem+json")
+    assert bad.json()["detail"] == "month: '2026-13' is not a month like 2026-11"  # no CLI option
+    early = httpx.get(f"{server.url}/v1/open/1900-01", timeout=10)
+    assert early.status_code == 422
+    assert early.json()["detail"] == "month: '1900-01' is out of range (2000-01 to 2099-12)"

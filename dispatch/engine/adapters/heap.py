@@ -41,6 +41,9 @@ RECLAIM_S = 3600.0
 @dataclass
 class _Policy:
     keep_survivors: bool = False
+    report_pauses: bool = True
+    #: What this process is, for the log (e.g. "engine of north-bayreuth").
+    label: str = "this process"
     started: float = 0.0
     reclaim_at: float = 0.0
 
@@ -48,17 +51,25 @@ class _Policy:
 _policy = _Policy()
 
 
-def settle(what: str, keep_survivors: bool = False) -> int:
+def settle(
+    what: str, keep_survivors: bool = False, report_pauses: bool = True, process: str = ""
+) -> int:
     """Collect once, then keep every object alive now out of later collections.
 
     With ``keep_survivors``, the survivors of every later full collection are set aside
-    too (see the module's docstring). Returns how many objects are set aside. Safe to
-    call again (e.g. after loading a second service area).
+    too (see the module's docstring); without ``report_pauses`` (a background process
+    nobody waits for), slow collections are not logged. ``process`` names the process
+    in those log lines. Returns how many objects are set aside. Safe to call again
+    (e.g. after loading a second service area).
     """
+    _policy.report_pauses = False  # this one collection is start-up work, not a pause
     gc.collect()
     gc.freeze()
     kept = gc.get_freeze_count()
     _policy.keep_survivors = _policy.keep_survivors or keep_survivors
+    _policy.report_pauses = report_pauses
+    if process:
+        _policy.label = process
     _policy.reclaim_at = time.monotonic() + RECLAIM_S
     if _on_collection not in gc.callbacks:
         gc.callbacks.append(_on_collection)
@@ -72,10 +83,11 @@ def _on_collection(phase: str, info: dict[str, Any]) -> None:
         _policy.started = now
         return
     took = now - _policy.started if _policy.started else 0.0
-    if took > SLOW_PAUSE_S:
+    if took > SLOW_PAUSE_S and _policy.report_pauses:
         log.warning(
-            "garbage collection (generation %d) paused this process for %.0f ms",
+            "garbage collection (generation %d) paused %s for %.0f ms",
             info.get("generation", -1),
+            _policy.label,
             took * 1000,
         )
     if not _policy.keep_survivors or info.get("generation") != 2:

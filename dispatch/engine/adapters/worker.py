@@ -78,7 +78,9 @@ class InlineSolver:
 
 
 def _worker_main(conn: Connection, objective: ObjectiveParams, seed: int) -> None:
-    logging.basicConfig(level=logging.WARNING)
+    from dispatch.logs import configure_logging
+
+    configure_logging(logging.WARNING)  # the service's format (DISPATCH_LOG_FORMAT), warnings up
     # Re-optimisation is background work with its own deadline; quotes and bookings are
     # not. When the CPUs are busy, the engine and the API go first (see SOLVER_NICENESS).
     with contextlib.suppress(OSError, AttributeError):
@@ -91,7 +93,7 @@ def _worker_main(conn: Connection, objective: ObjectiveParams, seed: int) -> Non
     except Exception as exc:  # noqa: BLE001 - solves report the fault; the child still serves them
         log.warning("solver warm-up failed: %s: %s", type(exc).__name__, exc)
         status = "failed"
-    settle("solver")
+    settle("solver", report_pauses=False)  # its pauses hold up no rider
     try:
         conn.send(("ready", status))
         while True:
