@@ -11,6 +11,7 @@ import io
 import threading
 import time
 import zipfile
+from dataclasses import asdict
 from datetime import datetime
 from typing import Annotated
 
@@ -63,6 +64,7 @@ async def month_figures(request: Request, month: MonthPath) -> OpenMonthPublic:
             "service": runtime.config.name,
             "k": p.k_anonymity,
             "licence": p.licence,
+            "totals": None if data.totals is None else asdict(data.totals),
             "tables": {**data.tables.rows, "suppression": data.tables.suppression},
             "villages": data.villages,
         }

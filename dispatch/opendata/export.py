@@ -45,6 +45,16 @@ class MonthData:
     trips: list[PublicTrip]
     tables: Tables
     villages: dict[str, Any]
+    #: The whole month (requests, served, vehicle-km), or ``None`` when it counts fewer
+    #: than k requests: the days' table may leave out every day of a quiet month.
+    totals: MonthTotals | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class MonthTotals:
+    requests: int
+    served: int
+    vehicle_km: float
 
 
 def month_data(
@@ -59,7 +69,11 @@ def month_data(
     driving = day_driving(records, network, config, progress)
     k = config.publish.k_anonymity
     tables = build_tables(trips, driving, k)
-    return MonthData(month, trips, tables, villages_geojson(villages, tables))
+    totals = None
+    if len(trips) >= k:
+        km = round(sum(d.vehicle_m for d in driving.values()) / 1000, 1)
+        totals = MonthTotals(len(trips), sum(t.served for t in trips), km)
+    return MonthData(month, trips, tables, villages_geojson(villages, tables), totals)
 
 
 def export_files(data: MonthData, config: ServiceConfig) -> dict[str, str]:

@@ -92,10 +92,20 @@ class VillagesPublic(PublicModel):
     features: list[VillageFeature]
 
 
+class OpenTotalsPublic(PublicModel):
+    requests: int
+    served: int
+    vehicle_km: float
+
+
 class OpenMonthPublic(PublicModel):
     month: str
     service: str
     k: int = Field(description="no published cell counts fewer requests than this")
     licence: str
+    totals: OpenTotalsPublic | None = Field(
+        description="the whole month; null when it counts fewer than k requests (the "
+        "days' table may leave out every day of a quiet month, the month may still count)"
+    )
     tables: OpenTablesPublic
     villages: VillagesPublic

@@ -172,3 +172,26 @@ def test_k_anonymity_property(trips: list[PublicTrip], k: int) -> None:
     assert all(
         n in (len(trips), 0) or n >= len(trips) - suppressed["fairness"] for n in per_kind.values()
     )
+
+
+@pytest.mark.parametrize("requests", [3, 12])
+def test_a_quiet_month_is_counted_as_a_whole_when_its_days_are_too_small(
+    exported: tuple[Path, int, RoadNetwork], tmp_path: Path, requests: int
+) -> None:
+    from dispatch.opendata.export import month_data
+    from dispatch.store import Repository
+
+    _, _, network = exported
+    db = open_database(f"sqlite:///{tmp_path / 'quiet.sqlite'}")
+    db.migrate()
+    config = load_service_config(None, osm_source=os.environ["DISPATCH_TEST_OSM"])
+    made = fill_month(db, network, config, MONTH, requests, seed=5)
+    data = month_data(Repository(db), network, config, "2026-11")
+    db.dispose()
+    k = config.publish.k_anonymity
+    assert all(d["requests"] >= k for d in data.tables.rows["days"])
+    if made < k:
+        assert data.totals is None, "a month of fewer than k requests publishes no total"
+        return
+    assert data.totals is not None and data.totals.requests == made
+    assert 0 <= data.totals.served <= made and data.totals.vehicle_km >= 0

@@ -45,10 +45,12 @@ function table(headers, rows, caption) {
 
 function render(data) {
   const days = data.tables.days;
-  const requests = days.reduce((s, d) => s + d.requests, 0);
-  const served = days.reduce((s, d) => s + d.served, 0);
-  const km = days.reduce((s, d) => s + d.vehicle_km, 0);
-  $("#status").textContent = requests ? t("open_loaded", { month: data.month }) : t("open_empty", { month: data.month });
+  // The month as a whole (published when it counts at least k requests, even if each day alone is too small).
+  const totals = data.totals;
+  const requests = totals ? totals.requests : 0;
+  const served = totals ? totals.served : 0;
+  const km = totals ? totals.vehicle_km : 0;
+  $("#status").textContent = totals ? t("open_loaded", { month: data.month }) : t("open_empty", { month: data.month });
   $("#summary").replaceChildren(...[
     ["open_requests", number(requests)], ["open_served_share", percent(requests ? served / requests : null)],
     ["open_vehicle_km", number(km, 1)], ["open_days_published", number(days.length)],
@@ -76,7 +78,10 @@ function render(data) {
       el("td", { text: r.origin_village === "(other)" ? t("open_other") : r.origin_village }),
       el("td", { text: r.destination_village === "(other)" ? t("open_other") : r.destination_village }),
       el("td", { text: number(r.requests) }), el("td", { text: number(r.served) }))), t("open_flows")) : el("p", { text: t("open_none") }));
-  const hidden = data.tables.suppression.reduce((s, r) => s + r.requests, 0);
+  // Each table leaves out its own small cells (the same requests may be left out of several).
+  const perTable = {};
+  for (const r of data.tables.suppression) perTable[r.table] = (perTable[r.table] || 0) + r.requests;
+  const hidden = Math.max(0, ...Object.values(perTable));
   $("#privacy").textContent = t("open_privacy_text", { k: data.k, n: hidden, licence: data.licence });
 }
 
