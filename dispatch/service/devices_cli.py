@@ -11,6 +11,8 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
+from dispatch.errors import InputError
+
 if TYPE_CHECKING:  # the database modules load when a command runs, not when the CLI starts
     from dispatch.cli import Cli
     from dispatch.config import ServiceConfig
@@ -71,6 +73,14 @@ def token(
     ] = False,
     config: ConfigOption = None,
     area: AreaOption = None,
+    url: Annotated[
+        str | None,
+        typer.Option(
+            "--url",
+            help="Where drivers open the service, e.g. https://rufbus.example.org (for the "
+            "link shown). Default: http://DISPATCH_HOST:DISPATCH_PORT.",
+        ),
+    ] = None,
 ) -> None:
     """Issue a device token for a vehicle's driver app and show it, this once only.
 
@@ -80,13 +90,15 @@ def token(
     """
     from dispatch.service.device_tokens import issue_token
 
+    if url is not None and not url.startswith(("http://", "https://")):
+        raise InputError(f"--url: {url!r} is not an address like https://rufbus.example.org")
     settings, service, repo = _open(config, area)
     issued = issue_token(repo, service, vehicle, rotate=rotate)
-    host = "127.0.0.1" if settings.host in ("0.0.0.0", "::", "") else settings.host
+    if url is None:
+        host = "127.0.0.1" if settings.host in ("0.0.0.0", "::", "") else settings.host
+        url = f"http://{host}:{settings.port}"
     typer.echo(f"device token for {vehicle} (shown once, keep it safe): {issued}")
-    typer.echo(
-        f"driver page: http://{host}:{settings.port}/driver#vehicle={vehicle}&token={issued}"
-    )
+    typer.echo(f"driver page: {url.rstrip('/')}/driver#vehicle={vehicle}&token={issued}")
 
 
 def list_devices(config: ConfigOption = None, area: AreaOption = None) -> None:

@@ -43,9 +43,14 @@ def test_tokens_are_issued_once_survive_restarts_and_rotate(tmp_path: Path) -> N
     server = start_service(tmp_path, url, config, tmp_path / "cache")
     env = {**server.env, "DISPATCH_CONFIG_FILE": str(config)}
     try:
-        issued = cli(env, "devices", "token", "bus-2")
+        bad = cli(env, "devices", "token", "bus-2", "--url", "rufbus.example.org")
+        assert bad.returncode == 2 and bad.stderr.strip().count("\n") == 0
+        assert "--url: 'rufbus.example.org' is not an address" in bad.stderr
+        issued = cli(env, "devices", "token", "bus-2", "--url", "https://rufbus.example.org/")
         assert issued.returncode == 0, issued.stderr
         token = issued.stdout.split("keep it safe): ")[1].split()[0]
+        link = f"driver page: https://rufbus.example.org/driver#vehicle=bus-2&token={token}"
+        assert link in issued.stdout
         assert welcomed(server, "bus-2", token)  # works at once, in the running service
         again = cli(env, "devices", "token", "bus-2")
         assert again.returncode == 2 and "rotate" in again.stderr and token not in again.stderr

@@ -270,3 +270,29 @@ def test_a_demo_without_agent_tokens_prints_an_access_key_that_opens_the_views(
     finally:
         stop(launched.process)
         launched.handle.close()
+
+
+def test_the_fleet_table_stays_readable_on_a_phone(browser: Any, demo: Server) -> None:
+    """Four columns do not fit 390 px: the table scrolls sideways in its box instead of
+    squeezing the next stops into a sliver (a bus's row was once 1,800 px tall)."""
+    context = browser.new_context(base_url=demo.url, viewport={"width": 390, "height": 844})
+    try:
+        page = signed_in(context, "/ops?lang=en", "#fleet tr[data-vehicle]")
+        page.wait_for_function(
+            "() => [...document.querySelectorAll('#fleet tr[data-vehicle] li')].length > 0",
+            timeout=60_000,
+        )
+        heights = page.evaluate(
+            "() => [...document.querySelectorAll('#fleet tr[data-vehicle]')]"
+            ".map(r => r.getBoundingClientRect().height)"
+        )
+        assert heights and max(heights) < 700, heights  # squeezed: 1,100–2,500 px
+        box = page.evaluate(
+            "() => { const b = document.querySelector('#fleet');"
+            " return {scroll: b.scrollWidth, client: b.clientWidth, page: document.documentElement.scrollWidth}; }"
+        )
+        assert box["scroll"] > box["client"], "the table scrolls inside its box"
+        assert box["page"] <= 390, "the page itself does not scroll sideways"
+        screenshot(page, "ops-phone")
+    finally:
+        context.close()
