@@ -39,7 +39,7 @@ def _place(p: LocationIn) -> PlaceInput:
     return PlaceInput(p.stop_id, p.lat, p.lon)
 
 
-@router.get("/health", response_model=HealthPublic, responses=problems(503))
+@router.get("/health", response_model=HealthPublic, responses=problems(503), tags=["monitoring"])
 async def health(runtime: RuntimeDep) -> HealthPublic:
     """The service is up; how the dispatcher is doing (for monitoring).
 
@@ -63,6 +63,7 @@ async def health(runtime: RuntimeDep) -> HealthPublic:
 
 @router.post(
     "/quotes",
+    tags=["rides"],
     response_model=QuotePublic,
     responses=problems(401, 404),
     openapi_extra=OPTIONAL_TOKEN,
@@ -94,6 +95,7 @@ async def quote(
 
 @router.post(
     "/bookings",
+    tags=["rides"],
     status_code=201,
     response_model=BookingCreatedPublic,
     responses=problems(401, 404, 409),
@@ -125,7 +127,12 @@ async def book(
     return BookingCreatedPublic.model_validate(answer.legacy)
 
 
-@router.get("/bookings/{booking_id}", response_model=BookingPublic, responses=problems(401, 404))
+@router.get(
+    "/bookings/{booking_id}",
+    tags=["rides"],
+    response_model=BookingPublic,
+    responses=problems(401, 404),
+)
 async def get_booking(
     booking_id: BookingIdPath, runtime: RuntimeDep, access: BookingAccessDep, zone: TimeZoneDep
 ) -> BookingPublic:
@@ -137,7 +144,10 @@ async def get_booking(
 
 
 @router.post(
-    "/bookings/{booking_id}/cancel", response_model=BookingPublic, responses=problems(401, 404, 409)
+    "/bookings/{booking_id}/cancel",
+    tags=["rides"],
+    response_model=BookingPublic,
+    responses=problems(401, 404, 409),
 )
 async def cancel(
     booking_id: BookingIdPath, runtime: RuntimeDep, access: BookingAccessDep, zone: TimeZoneDep

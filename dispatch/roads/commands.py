@@ -97,8 +97,8 @@ def _format_summary(s: dict[str, Any]) -> str:
 
 
 def route(
-    origin: Annotated[str, typer.Argument(help="From: LAT,LON")],
-    destination: Annotated[str, typer.Argument(help="To: LAT,LON")],
+    origin: Annotated[str, typer.Argument(metavar="ORIGIN", help="From: LAT,LON")],
+    destination: Annotated[str, typer.Argument(metavar="DESTINATION", help="To: LAT,LON")],
     osm: OsmOption = None,
     cache_dir: CacheOption = None,
 ) -> None:

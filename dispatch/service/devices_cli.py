@@ -64,7 +64,7 @@ def _open(
 
 
 def token(
-    vehicle: Annotated[str, typer.Argument(help="The vehicle id, e.g. bus-1.")],
+    vehicle: Annotated[str, typer.Argument(metavar="VEHICLE", help="The vehicle id, e.g. bus-1.")],
     rotate: Annotated[
         bool,
         typer.Option(

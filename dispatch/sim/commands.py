@@ -197,7 +197,9 @@ def demand_synth(
 
 
 def replay(
-    demand: Annotated[Path, typer.Argument(help="Demand CSV (see the README's format).")],
+    demand: Annotated[
+        Path, typer.Argument(metavar="DEMAND.csv", help="Demand CSV (see the README's format).")
+    ],
     output: Annotated[Path, typer.Option("-o", "--output", help="Folder for the results.")],
     osm: OsmOption = None,
     config: ConfigOption = None,
@@ -311,7 +313,9 @@ def side_by_side(columns: dict[str, dict[str, Any]]) -> str:
 
 
 def size_fleet(
-    demand: Annotated[Path, typer.Argument(help="Demand CSV (see the README's format).")],
+    demand: Annotated[
+        Path, typer.Argument(metavar="DEMAND.csv", help="Demand CSV (see the README's format).")
+    ],
     vehicles: Annotated[
         str, typer.Option("--vehicles", help="Fleet sizes to try: 2..12, 2..12:2 or 4,6,8.")
     ],

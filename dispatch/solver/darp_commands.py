@@ -70,7 +70,8 @@ def _best_of(runs: list[DarpRun]) -> DarpRun:
 
 def bench_darp(
     files: Annotated[
-        list[Path], typer.Argument(help="Instance files in Cordeau's format (e.g. a2-16.txt).")
+        list[Path],
+        typer.Argument(metavar="FILE", help="Instance files in Cordeau's format (e.g. a2-16.txt)."),
     ],
     time_limit: Annotated[float, typer.Option("--time-limit", help="Seconds per instance.")] = 10.0,
     bks: Annotated[

@@ -54,7 +54,10 @@ def demand_export(
 def scenario_compare(
     definitions: Annotated[
         list[Path],
-        typer.Argument(help="BASE.toml first, then one or more variants (service definitions)."),
+        typer.Argument(
+            metavar="DEFINITION",
+            help="BASE.toml first, then one or more variants (service definitions).",
+        ),
     ],
     demand: Annotated[
         Path, typer.Option("--demand", help="Demand CSV, e.g. from `dispatch demand export`.")
