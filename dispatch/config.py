@@ -423,8 +423,20 @@ def _resolve(section: object, key: str, base: Path) -> Any:
 
 
 def describe(exc: ValidationError) -> list[str]:
-    """One ``path.to[2].field: message`` line per problem."""
-    return [f"{_location(e['loc'])}: {_message(e)}" for e in exc.errors()]
+    """One ``path.to[2].field: message`` line per problem.
+
+    A list that is "too short" only because some of its items were invalid (one vehicle
+    with ``seats = 0`` leaves no valid vehicle) is not a problem of its own."""
+    errors = exc.errors()
+    inner = [tuple(e["loc"]) for e in errors]
+
+    def follows(e: Any) -> bool:
+        loc = tuple(e["loc"])
+        return e["type"] == "too_short" and any(
+            len(o) > len(loc) and o[: len(loc)] == loc for o in inner
+        )
+
+    return [f"{_location(e['loc'])}: {_message(e)}" for e in errors if not follows(e)]
 
 
 def _location(loc: tuple[int | str, ...]) -> str:

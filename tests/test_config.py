@@ -109,6 +109,13 @@ def test_bad_values_are_named(
     assert error_of(path).startswith(f"{path}: {message}")
 
 
+def test_a_bad_only_vehicle_is_one_problem_not_also_an_empty_fleet(tmp_path: Path) -> None:
+    path = write(tmp_path, MINIMAL.replace("seats = 4", "seats = 0"))
+    assert error_of(path).splitlines() == [f"{path}: fleet.vehicles[0].seats: must be ≥ 1"]
+    empty = write(tmp_path, MINIMAL.split("[[fleet.vehicles]]")[0] + "[fleet]\nvehicles = []\n")
+    assert "fleet.vehicles: " in error_of(empty), "an empty list is still named"
+
+
 def test_several_problems_are_all_reported(tmp_path: Path) -> None:
     text = 'time_zone = "Mars/Olympus"\nspeed = 3\n[booking]\nmax_wait_min = 0\n' + MINIMAL
     lines = error_of(write(tmp_path, text)).splitlines()
