@@ -71,12 +71,8 @@ def serve(
     if demo:
         settings, service, clock, demo_key = _prepare_demo(settings, service, speedup)
         staff = _staff_tokens(settings, service)
-    if not len(staff) and not demo:
-        log.warning(
-            "no agent or admin tokens: nobody can sign in to the hotline console (/console), the "
-            "dispatcher view (/ops) or the planning view (/planning); set "
-            "DISPATCH_AGENT_TOKENS (comma-separated, each at least 16 characters)"
-        )
+    if not demo:
+        _warn_without_staff(staff)
     runtime = build_runtime(settings, service, **({"clock": clock} if clock else {}))
     settle(f"service area {service.area}", keep_survivors=True, process="the service")
     app = create_app(lambda: runtime, staff)
@@ -86,6 +82,15 @@ def serve(
         _launch_demo(service, base_url, clock, demo_key)
     log.info("serving %s on http://%s:%d (docs at /docs)", service.name, bind_host, bind_port)
     _run(app, bind_host, bind_port, settings)
+
+
+def _warn_without_staff(staff: Any) -> None:
+    if not len(staff):
+        log.warning(
+            "no agent or admin tokens: nobody can sign in to the hotline console (/console), the "
+            "dispatcher view (/ops) or the planning view (/planning); set "
+            "DISPATCH_AGENT_TOKENS (comma-separated, each at least 16 characters)"
+        )
 
 
 def _run(app: Any, host: str, port: int, settings: Settings) -> None:

@@ -44,8 +44,7 @@ def make_plan(
         if isinstance(route, Infeasibility):
             return Infeasibility(f"vehicle {vehicle.id}: {route.reason}", route.position)
         routes.append(route)
-    served = {s.request_id for r in routes for s in r.stops}
-    unserved = tuple(r.id for r in snapshot.requests if r.id not in served)
+    unserved = _unserved(snapshot, routes)
     return Plan(tuple(routes), unserved, plan_cost(snapshot, routes, unserved, params))
 
 
@@ -159,8 +158,7 @@ def replan(
         if isinstance(route, Infeasibility):
             return Infeasibility(f"vehicle {vehicle.id}: {route.reason}", route.position)
         routes.append(route)
-    served = {s.request_id for r in routes for s in r.stops}
-    unserved = tuple(r.id for r in snapshot.requests if r.id not in served)
+    unserved = _unserved(snapshot, routes)
     return Plan(tuple(routes), unserved, plan_cost(snapshot, routes, unserved, params))
 
 
