@@ -90,8 +90,8 @@ def token(
     """
     from dispatch.service.device_tokens import issue_token
 
-    if url is not None and not url.startswith(("http://", "https://")):
-        raise InputError(f"--url: {url!r} is not an address like https://rufbus.example.org")
+    if url is not None:
+        url = _public_url(url)
     settings, service, repo = _open(config, area)
     issued = issue_token(repo, service, vehicle, rotate=rotate)
     if url is None:
@@ -99,6 +99,29 @@ def token(
         url = f"http://{host}:{settings.port}"
     typer.echo(f"device token for {vehicle} (shown once, keep it safe): {issued}")
     typer.echo(f"driver page: {url.rstrip('/')}/driver#vehicle={vehicle}&token={issued}")
+
+
+def _public_url(url: str) -> str:
+    """``url`` as the base of the driver link: http(s), a host, nothing after the path."""
+    from urllib.parse import urlsplit
+
+    problem = f"--url: {url!r} is not an address like https://rufbus.example.org"
+    try:
+        parts = urlsplit(url.strip())
+        port_ok = parts.port is None or parts.port > 0
+    except ValueError:
+        raise InputError(problem) from None
+    if (
+        parts.scheme.lower() not in ("http", "https")
+        or not parts.hostname
+        or any(c.isspace() for c in url.strip())
+        or parts.username is not None
+        or parts.query
+        or parts.fragment
+        or not port_ok
+    ):
+        raise InputError(problem)
+    return f"{parts.scheme.lower()}://{parts.netloc.lower()}{parts.path}".rstrip("/")
 
 
 def list_devices(config: ConfigOption = None, area: AreaOption = None) -> None:

@@ -190,6 +190,8 @@ def test_a_quiet_month_is_counted_as_a_whole_when_its_days_are_too_small(
     db.dispose()
     k = config.publish.k_anonymity
     assert all(d["requests"] >= k for d in data.tables.rows["days"])
+    # No table leaves out more requests than there are (fairness groups them four times).
+    assert all(r["requests"] <= made for r in data.tables.suppression), data.tables.suppression
     if made < k:
         assert data.totals is None, "a month of fewer than k requests publishes no total"
         return

@@ -80,3 +80,23 @@ def test_tokens_are_issued_once_survive_restarts_and_rotate(tmp_path: Path) -> N
         assert missing.status_code == 404
     finally:
         stop_server(restarted)
+
+
+@pytest.mark.parametrize(
+    "url",
+    ["https://", "http://exa mple.org", "https://r.org/p?x=1", "https://r.org/#f",
+     "https://r.org:99999", "https://u:pw@r.org", "ftp://r.org", "r.org"],
+)  # fmt: skip
+def test_a_driver_link_address_that_would_break_the_link_is_refused(url: str) -> None:
+    from dispatch.errors import InputError
+    from dispatch.service.devices_cli import _public_url
+
+    with pytest.raises(InputError, match="is not an address like"):
+        _public_url(url)
+
+
+def test_a_driver_link_address_is_written_plainly() -> None:
+    from dispatch.service.devices_cli import _public_url
+
+    assert _public_url("HTTPS://Rufbus.Example.org/") == "https://rufbus.example.org"
+    assert _public_url("http://10.0.0.5:8100/rufbus") == "http://10.0.0.5:8100/rufbus"

@@ -47,13 +47,12 @@ function render(data) {
   const days = data.tables.days;
   // The month as a whole (published when it counts at least k requests, even if each day alone is too small).
   const totals = data.totals;
-  const requests = totals ? totals.requests : 0;
-  const served = totals ? totals.served : 0;
-  const km = totals ? totals.vehicle_km : 0;
+  const few = t("open_too_few", { k: data.k });
   $("#status").textContent = totals ? t("open_loaded", { month: data.month }) : t("open_empty", { month: data.month });
   $("#summary").replaceChildren(...[
-    ["open_requests", number(requests)], ["open_served_share", percent(requests ? served / requests : null)],
-    ["open_vehicle_km", number(km, 1)], ["open_days_published", number(days.length)],
+    ["open_requests", totals ? number(totals.requests) : few],
+    ["open_served_share", totals ? percent(totals.requests ? totals.served / totals.requests : null) : "–"],
+    ["open_vehicle_km", totals ? number(totals.vehicle_km, 1) : "–"], ["open_days_published", number(days.length)],
   ].flatMap(([k, v]) => [el("dt", { text: t(k) }), el("dd", { text: v })]));
   renderChart(days);
   renderMap(data.villages);
