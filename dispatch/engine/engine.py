@@ -189,7 +189,7 @@ class Engine:
 
     def _book(self, event: BookingRequested, now: int) -> list[Command]:
         offer = self.offers.get(event.offer_id)
-        rejected = trip_rules.offer_problem(offer, event, now)
+        rejected = trip_rules.offer_problem(offer, event, now, event.booking_id in self.trips)
         if rejected is not None:
             return [rejected]
         assert offer is not None

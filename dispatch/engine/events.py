@@ -12,12 +12,14 @@ from enum import StrEnum
 from dispatch.model import (
     BookingId,
     BookingStatus,
+    Cost,
     Plan,
     Route,
     ShiftId,
     Snapshot,
     StopKind,
     TimeWindow,
+    Visit,
 )
 
 OPEN_STATUSES = frozenset({BookingStatus.CONFIRMED, BookingStatus.ON_BOARD})
@@ -163,11 +165,35 @@ class Tick:
 
 
 @dataclass(frozen=True, slots=True)
+class PreparedAdoption:
+    """A re-optimised plan merged with the live state of one moment and checked there.
+
+    Merging takes tens of milliseconds; the runner does it beside the engine (see
+    ``reconcile.prepare_adoption``) so that quotes need not wait for it. The engine then
+    adopts ``candidate`` as it is if its state is still the one described here
+    (``snapshot``, ``visits``, ``relaxed``), and merges again from it if not.
+    """
+
+    snapshot: Snapshot
+    visits: dict[ShiftId, tuple[Visit, ...]]
+    relaxed: frozenset[ShiftId]
+    #: The merged plan, valid and better than the current one; ``None``: nothing to adopt.
+    candidate: Plan | None
+    current: Cost | None
+    #: Why there is nothing to adopt ("" when the plan is just not better).
+    why_not: str = ""
+    #: The reason is a fault worth a warning (a merged plan that failed validation).
+    warn: bool = False
+
+
+@dataclass(frozen=True, slots=True)
 class SolveFinished:
     token: int
     plan: Plan | None
     solver_s: float = 0.0
     reason: str = ""
+    #: The plan already merged with the live state beside the engine (``None``: not yet).
+    prepared: PreparedAdoption | None = None
 
 
 Event = (
@@ -223,7 +249,7 @@ class BookingRejected:
     booking_id: BookingId
     offer_id: str
     reason: str
-    code: str  # "unknown_offer" | "expired" | "infeasible" | "used"
+    code: str  # "unknown_offer" | "expired" | "infeasible" | "used" | "duplicate"
 
 
 @dataclass(frozen=True, slots=True)

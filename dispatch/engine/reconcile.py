@@ -11,14 +11,27 @@ a vehicle cannot be kept (a rider boarded meanwhile, its next stop got locked, i
 be timed) or a booking cannot be inserted anywhere, that vehicle simply keeps its current
 plan, and the rest of the fleet still gets the improvement. Keeping every vehicle's
 current plan is always possible, so the merge always ends.
+
+The merge needs nothing but a :class:`MergeBase`, read from the engine in one step, so a
+runner can do it beside the engine (:func:`prepare_adoption`) while quotes go on, and
+hand the result over in :class:`SolveFinished`: if the state is still the one merged
+with, the engine adopts the plan at once; if not, it merges again from the prepared
+plan, which then only lacks what happened during the merge.
 """
 
 from __future__ import annotations
 
 import logging
+from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from dispatch.engine.events import OPEN_STATUSES, Command, PlanAdopted, SolveFinished
+from dispatch.engine.events import (
+    OPEN_STATUSES,
+    Command,
+    PlanAdopted,
+    PreparedAdoption,
+    SolveFinished,
+)
 from dispatch.engine.snapshot import LiveSnapshot
 from dispatch.model import Cost, Plan, RequestId, ShiftId, Vehicle, Visit
 from dispatch.solver.params import ObjectiveParams
@@ -36,28 +49,93 @@ log = logging.getLogger(__name__)
 Sequences = dict[ShiftId, list[Visit]]
 
 
-def adopt_solution(engine: LiveState, event: SolveFinished, now: int) -> list[Command]:
-    assert event.plan is not None
-    live = engine.live_snapshot(now)
-    objective = engine.params.objective
+@dataclass(frozen=True, slots=True)
+class MergeBase:
+    """What a re-optimised plan is merged with, read from the engine in one step.
+
+    Nothing in it changes afterwards (the snapshot's objects are immutable and the
+    engine replaces, never edits, what it holds), so any thread may merge with it.
+    """
+
+    live: LiveSnapshot
+    #: The visits of every open booking.
+    open_visits: frozenset[Visit]
+    #: Open bookings the merge may not re-insert: riders on board, drivers' breaks.
+    fixed: frozenset[RequestId]
+    objective: ObjectiveParams
+    min_improvement: float
+
+
+def merge_base(engine: LiveState, now: int, live: LiveSnapshot | None = None) -> MergeBase:
+    """The engine's live state at ``now`` for a merge (in the engine's thread)."""
+    open_trips = [t for t in engine.trips.values() if t.status in OPEN_STATUSES]
+    return MergeBase(
+        live=live if live is not None else engine.live_snapshot(now),
+        open_visits=frozenset(v for t in open_trips for v in t.visits()),
+        fixed=frozenset(t.booking_id for t in open_trips if t.boarded_at is not None or t.is_break),
+        objective=engine.params.objective,
+        min_improvement=engine.params.min_improvement,
+    )
+
+
+def prepare_adoption(base: MergeBase, plan: Plan) -> PreparedAdoption:
+    """``plan`` merged with ``base``, timed, validated and compared (in any thread)."""
+    live = base.live
+
+    def nothing(why: str, current: Cost | None = None, warn: bool = False) -> PreparedAdoption:
+        return PreparedAdoption(live.snapshot, live.visits, live.relaxed, None, current, why, warn)
+
     # Both plans are put together from route states: the current one's were computed by
     # the last quote, the merged one's by the merge itself (see plan_from_states).
-    current = sequences_cost(live.snapshot, live.visits, objective)
+    current = sequences_cost(live.snapshot, live.visits, base.objective)
     if isinstance(current, Infeasibility):
-        log.info("re-optimised plan not adopted: the current plan cannot be timed")
-        return []
-    merged = merge_with_present(engine, live, event.plan)
-    candidate = plan_from_states(live.snapshot, merged, objective)
+        return nothing("the current plan cannot be timed")
+    merged = merge_with_present(base, plan)
+    candidate = plan_from_states(live.snapshot, merged, base.objective)
     if isinstance(candidate, Infeasibility):
-        log.info("re-optimised plan not adopted: cannot be timed (%s)", candidate.reason)
-        return []
+        return nothing(f"cannot be timed ({candidate.reason})", current)
     problems = validate_plan(live.snapshot, candidate)
     if problems:
-        log.warning("re-optimised plan rejected by validation: %s", problems[0])
+        return nothing(f"rejected by validation: {problems[0]}", current, warn=True)
+    if candidate.cost.total > current.total - base.min_improvement:
+        return nothing("", current)
+    return PreparedAdoption(live.snapshot, live.visits, live.relaxed, candidate, current)
+
+
+def same_state(prepared: PreparedAdoption, live: LiveSnapshot) -> bool:
+    """The live state is still the one ``prepared`` was merged with and checked on.
+
+    Same time, same vehicles (position, riders on board, locked stops, shift), the same
+    open requests with the same promises, the same visit orders: validation and costs
+    would come out the same, so the prepared plan may be adopted without merging again.
+    """
+    snapshot = live.snapshot
+    return (
+        snapshot.now == prepared.snapshot.now
+        and snapshot.vehicles == prepared.snapshot.vehicles
+        and snapshot.requests == prepared.snapshot.requests
+        and live.visits == prepared.visits
+        and live.relaxed == prepared.relaxed
+    )
+
+
+def adopt_solution(engine: LiveState, event: SolveFinished, now: int) -> list[Command]:
+    assert event.plan is not None
+    prepared = event.prepared
+    if prepared is None:
+        prepared = prepare_adoption(merge_base(engine, now), event.plan)
+    elif prepared.candidate is not None:
+        live = engine.live_snapshot(now)
+        if not same_state(prepared, live):
+            # The state moved on during the merge: merge again, from the merged plan.
+            prepared = prepare_adoption(merge_base(engine, now, live), prepared.candidate)
+    if prepared.candidate is None or prepared.current is None:
+        if prepared.warn:
+            log.warning("re-optimised plan %s", prepared.why_not)
+        elif prepared.why_not:
+            log.info("re-optimised plan not adopted: %s", prepared.why_not)
         return []
-    if candidate.cost.total > current.total - engine.params.min_improvement:
-        return []
-    return _adopt(engine, candidate, current, event.token, live.relaxed)
+    return _adopt(engine, prepared.candidate, prepared.current, event.token, prepared.relaxed)
 
 
 def _adopt(
@@ -107,25 +185,23 @@ def _change(saved_s: int, fewer: str, more: str) -> str:
     return f"{abs(saved_s) / 60:.1f} min {fewer if saved_s > 0 else more}"
 
 
-def merge_with_present(engine: LiveState, live: LiveSnapshot, plan: Plan) -> Sequences:
+def merge_with_present(base: MergeBase, plan: Plan) -> Sequences:
     """The solver's orders restricted to what is still open, completed with what is new.
 
     A vehicle whose proposed order cannot be kept falls back to its current order
     ("kept"); the loop ends at the latest when every vehicle is kept. Each round starts
     from the last one's result, so bookings inserted once are not inserted again.
     """
-    open_visits = {
-        v for t in engine.trips.values() if t.status in OPEN_STATUSES for v in t.visits()
-    }
-    proposed = _proposed(live, plan, open_visits)
+    live = base.live
+    proposed = _proposed(live, plan, base.open_visits)
     kept: set[ShiftId] = set()
     while True:
         merged = _combine(live, proposed, kept)
         stuck = _unpinned(live, merged, kept)
         if not stuck:
-            merged, stuck = _insert_missing(engine, live, merged, kept, open_visits)
+            merged, stuck = _insert_missing(base, merged, kept)
         if not stuck:
-            stuck = _untimeable(live, merged, kept, engine.params.objective)
+            stuck = _untimeable(live, merged, kept, base.objective)
         if not stuck - kept:
             return merged
         kept |= stuck
@@ -134,7 +210,7 @@ def merge_with_present(engine: LiveState, live: LiveSnapshot, plan: Plan) -> Seq
         proposed = merged
 
 
-def _proposed(live: LiveSnapshot, plan: Plan, open_visits: set[Visit]) -> Sequences:
+def _proposed(live: LiveSnapshot, plan: Plan, open_visits: frozenset[Visit]) -> Sequences:
     proposed: Sequences = {vid: [] for vid in live.visits}
     seen: set[Visit] = set()
     for route in plan.routes:
@@ -181,23 +257,19 @@ def _pin(vehicle: Vehicle, sequence: list[Visit]) -> bool:
 
 
 def _insert_missing(
-    engine: LiveState,
-    live: LiveSnapshot,
-    merged: Sequences,
-    kept: set[ShiftId],
-    open_visits: set[Visit],
+    base: MergeBase, merged: Sequences, kept: set[ShiftId]
 ) -> tuple[Sequences, set[ShiftId]]:
     """Insert bookings the merge does not hold; a booking that fits nowhere keeps its vehicle."""
+    live = base.live
     placed = {v for seq in merged.values() for v in seq}
-    missing = sorted({v.request_id for v in open_visits - placed})
+    missing = sorted({v.request_id for v in base.open_visits - placed})
     if not missing:
         return merged, set()
     stuck: set[ShiftId] = set()
     insertable: list[RequestId] = []
     for rid in missing:
-        trip = engine.trips[rid]
         home = _home(live, rid)
-        if trip.boarded_at is not None or trip.is_break:
+        if rid in base.fixed:
             if home is not None and home not in kept:
                 stuck.add(home)
             continue
@@ -205,9 +277,7 @@ def _insert_missing(
         insertable.append(rid)
     if stuck or not insertable:
         return merged, stuck
-    sequences, unserved = insert_requests(
-        live.snapshot, merged, insertable, engine.params.objective
-    )
+    sequences, unserved = insert_requests(live.snapshot, merged, insertable, base.objective)
     for rid in unserved:
         home = _home(live, rid)
         if home is not None and home not in kept:

@@ -124,8 +124,13 @@ def offer_record(
 
 
 def offer_problem(
-    offer: OfferRecord | None, event: BookingRequested, now: int
+    offer: OfferRecord | None, event: BookingRequested, now: int, known: bool = False
 ) -> BookingRejected | None:
+    """Why ``event`` cannot be booked on ``offer`` (``known``: its booking id is taken)."""
+    if known:  # a second trip under one id would replace the first one's promise
+        return BookingRejected(
+            event.booking_id, event.offer_id, "a booking with this id exists", "duplicate"
+        )
     if offer is None:
         return BookingRejected(event.booking_id, event.offer_id, "unknown offer", "unknown_offer")
     if offer.used:

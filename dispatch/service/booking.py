@@ -535,6 +535,8 @@ class BookingService:
             raise OfferGoneError("unknown or expired offer", None)
         if rejected.code == "used":
             raise ConflictError("this offer has been booked already")
+        if rejected.code == "duplicate":
+            raise ConflictError(f"booking {rejected.booking_id} exists already")
         raise OfferGoneError(f"{rejected.reason}; here are fresh offers", self._fresh(offer_id))
 
     def _fresh(self, offer_id: str) -> QuoteResult | None:

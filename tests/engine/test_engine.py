@@ -80,6 +80,16 @@ def test_offer_expires_and_cannot_be_used_twice(engine: Engine) -> None:
     engine.handle(BookingRequested("b2", answer.offers[0].offer_id), T0)
     (again,) = engine.handle(BookingRequested("b3", answer.offers[0].offer_id), T0)
     assert isinstance(again, BookingRejected) and again.code == "used"
+
+
+def test_a_booking_id_is_never_given_twice(engine: Engine) -> None:
+    first = _book(engine, "q1", 11, 55, T0, depart_after=T0 + 600)
+    answer = _quote(engine, "q2", 20, 40, T0, depart_after=T0 + 900)
+    (rejected,) = engine.handle(BookingRequested(first.booking_id, answer.offers[0].offer_id), T0)
+    assert isinstance(rejected, BookingRejected) and rejected.code == "duplicate"
+    trip = engine.trips[first.booking_id]
+    assert (trip.spec.pickup_node, trip.spec.dropoff_node) == (11, 55)  # the first one stands
+    _assert_valid(engine, T0)
     (unknown,) = engine.handle(BookingRequested("b4", "nope"), T0)
     assert isinstance(unknown, BookingRejected) and unknown.code == "unknown_offer"
 

@@ -23,7 +23,8 @@ import threading
 import time
 from collections.abc import Callable
 from concurrent.futures import Future
-from typing import Protocol
+from dataclasses import dataclass
+from typing import Any, Protocol, TypeVar
 
 from dispatch.engine.adapters.worker import SolveOutcome, Solver
 from dispatch.engine.engine import Engine
@@ -31,6 +32,7 @@ from dispatch.engine.events import (
     Command,
     Event,
     PositionReported,
+    PreparedAdoption,
     QuoteRequested,
     RestoreCompleted,
     SolveFinished,
@@ -38,10 +40,13 @@ from dispatch.engine.events import (
     StateRestored,
     Tick,
 )
+from dispatch.engine.reconcile import MergeBase, merge_base, prepare_adoption, same_state
 from dispatch.engine.undo import checkpoint, rollback
 from dispatch.engine.views import ViewBoard, ViewBuilder
+from dispatch.model import Plan
 
 log = logging.getLogger(__name__)
+T = TypeVar("T")
 
 Clock = Callable[[], int]
 #: Events that keep the engine busy longer than this are logged (quotes wait behind them).
@@ -76,7 +81,18 @@ class Runner(Protocol):
     def stop(self) -> None: ...
 
 
-_Item = tuple[Event, "Future[list[Command]]", object | None]
+@dataclass(frozen=True, slots=True)
+class _Read:
+    """A look at the engine in its thread: no event, nothing changes, nothing is stored."""
+
+    look: Callable[[Engine, int], object]
+
+
+_Item = tuple["Event | _Read", "Future[Any]", object | None]
+
+#: How often a re-optimised plan is merged beside the engine before the engine merges
+#: what is still missing itself (each merge starts from the last one's plan).
+MERGE_ATTEMPTS = 3
 
 
 def wall_clock() -> int:
@@ -178,6 +194,14 @@ class EngineRunner:
         self._queue.put((event, future, persist))
         return future
 
+    def read(self, look: Callable[[Engine, int], T], timeout: float = 10.0) -> T:
+        """``look(engine, now)``'s answer, computed in the engine thread between events."""
+        future: Future[T] = Future()
+        if self._stopped.is_set():
+            raise RuntimeError("the dispatch engine has stopped")
+        self._queue.put((_Read(look), future, None))
+        return future.result(timeout)
+
     def call(
         self, event: Event, timeout: float = 30.0, persist: object | None = None
     ) -> list[Command]:
@@ -218,7 +242,13 @@ class EngineRunner:
                 break
             self._handle(*item)
 
-    def _handle(self, event: Event, future: Future[list[Command]], persist: object | None) -> None:
+    def _handle(self, event: Event | _Read, future: Future[Any], persist: object | None) -> None:
+        if isinstance(event, _Read):
+            try:
+                future.set_result(event.look(self.engine, self.clock()))
+            except Exception as exc:  # noqa: BLE001 - the reader gets it
+                future.set_exception(exc)
+            return
         started = time.perf_counter()
         stages: dict[str, float] = {}
         try:
@@ -264,7 +294,56 @@ class EngineRunner:
                 log.exception("re-optimisation %d failed", request.token)
                 outcome = SolveOutcome(None, 0.0, f"solver failed: {type(exc).__name__}: {exc}")
             self.solves += 1
-            self.submit(SolveFinished(request.token, outcome.plan, outcome.seconds, outcome.reason))
+            prepared = self._prepare(request.token, outcome.plan)
+            self.submit(
+                SolveFinished(
+                    request.token, outcome.plan, outcome.seconds, outcome.reason, prepared
+                )
+            )
 
         self._solver_thread = threading.Thread(target=run, name="dispatch-solver-wait", daemon=True)
         self._solver_thread.start()
+
+    def _prepare(self, token: int, plan: Plan | None) -> PreparedAdoption | None:
+        """Merge a re-optimised plan with the live state here, beside the engine thread.
+
+        The merge takes tens of milliseconds that quotes would otherwise wait behind. If
+        the state moved on meanwhile, the merge is repeated from its own result (it then
+        only inserts what is new); the engine merges the rest itself (see ``reconcile``).
+        """
+        if plan is None:
+            return None
+        started = time.perf_counter()
+        try:
+            base: MergeBase | None = self.read(merge_base)
+            prepared: PreparedAdoption | None = None
+            attempts = 0
+            while base is not None and attempts < MERGE_ATTEMPTS:
+                attempts += 1
+                prepared = prepare_adoption(base, plan)
+                if prepared.candidate is None:
+                    break
+                plan = prepared.candidate
+                base = self.read(_moved_on(prepared))
+        except Exception:
+            log.exception("re-optimised plan %d could not be merged beside the engine", token)
+            return None
+        log.debug(
+            "re-optimised plan %d merged beside the engine in %.0f ms (%d attempts, %s)",
+            token,
+            1000 * (time.perf_counter() - started),
+            attempts,
+            "state unchanged" if base is None else "state moved on",
+        )
+        return prepared
+
+
+def _moved_on(prepared: PreparedAdoption) -> Callable[[Engine, int], MergeBase | None]:
+    """A look that answers ``None`` while the state is the one ``prepared`` was merged with,
+    or else the new state to merge with."""
+
+    def look(engine: Engine, now: int) -> MergeBase | None:
+        live = engine.live_snapshot(now)
+        return None if same_state(prepared, live) else merge_base(engine, now, live)
+
+    return look
