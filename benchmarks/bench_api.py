@@ -360,9 +360,11 @@ def print_cpu(before: dict[str, dict[str, float]], after: dict[str, dict[str, fl
 
 
 def print_slow_events(*logs: Path) -> None:
-    """The engine's events that kept it busy over 50 ms (quotes waited behind them), and
-    garbage collections that paused a process for as long."""
+    """The engine's events that kept it busy over 50 ms (quotes waited behind them), writes
+    that took as long (the caller waited, quotes went on), and garbage collections that
+    paused a process for as long."""
     took: dict[str, list[float]] = {}
+    writes: dict[str, list[float]] = {}
     stages: dict[str, dict[str, list[float]]] = {}
     pauses: list[float] = []
     where: dict[str, int] = {}
@@ -374,6 +376,9 @@ def print_slow_events(*logs: Path) -> None:
                 name, _, ms = part.rpartition(" ")
                 if name:
                     stages.setdefault(kind, {}).setdefault(name, []).append(float(ms))
+        elif "slow write: " in line:
+            kind, _, rest = line.split("slow write: ")[1].partition(" stored in ")
+            writes.setdefault(kind, []).append(float(rest.split()[0]))
         elif "garbage collection (generation" in line:
             pauses.append(float(line.split(" for ")[-1].split()[0]))
             generation = line.split("(generation ")[1].split(")")[0]
@@ -395,6 +400,11 @@ def print_slow_events(*logs: Path) -> None:
         if kind in stages:
             medians = (f"{n} {statistics.median(v):.0f}" for n, v in stages[kind].items())
             print(f"  {'':<18}       of which (medians, ms): {', '.join(medians)}")
+    print(f"writes over 50 ms (quotes answered meanwhile): {sum(map(len, writes.values()))}")
+    for kind, ms in sorted(writes.items()):
+        print(
+            f"  {kind:<18} {len(ms):4d}, median {statistics.median(ms):.0f} ms, max {max(ms):.0f} ms"
+        )
 
 
 if __name__ == "__main__":

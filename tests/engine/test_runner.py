@@ -3,13 +3,17 @@ re-optimised plan beside the engine thread."""
 
 from __future__ import annotations
 
+import threading
 import time
+from concurrent.futures import Future
 
 from dispatch.engine.adapters.runner import EngineRunner
 from dispatch.engine.adapters.worker import InlineSolver
 from dispatch.engine.engine import Engine
 from dispatch.engine.events import (
+    BookingAccepted,
     BookingRequested,
+    CancelRequested,
     Command,
     Event,
     PlanAdopted,
@@ -104,3 +108,75 @@ def test_a_re_optimised_plan_reaches_the_engine_merged_and_checked() -> None:
     assert {str(s.request_id) for r in current.routes for s in r.stops} == {
         f"b{k}" for k in range(len(trips))
     }
+
+
+def _fleet_engine() -> Engine:
+    engine = Engine(GridTravelTimes(), EngineParams(reoptimise_period_s=3600))
+    for k, depot in enumerate((0, 99)):
+        engine.handle(VehicleAdded(f"bus{k}", 4, 1, depot, T0, T0 + 12 * 3600), T0)
+    return engine
+
+
+def _offer(runner: EngineRunner, qid: str, a: int, b: int) -> str:
+    spec = TripSpec(a, b, 1, depart_after=T0 + 1800)
+    (answer,) = runner.call(QuoteRequested(qid, spec), timeout=5)
+    assert isinstance(answer, QuoteAnswered) and answer.offers
+    return answer.offers[0].offer_id
+
+
+class SlowStore:
+    """A sink whose booking writes wait until released (or fail, if told to)."""
+
+    def __init__(self, fail: bool = False) -> None:
+        self.fail = fail
+        self.entered = threading.Event()
+        self.release = threading.Event()
+
+    def __call__(self, commands: list[Command], persist: object | None = None) -> None:
+        if any(isinstance(c, BookingAccepted) for c in commands):
+            self.entered.set()
+            assert self.release.wait(10)
+            if self.fail:
+                raise RuntimeError("database unavailable")
+
+
+def test_quotes_are_answered_while_a_booking_is_written_and_other_events_wait() -> None:
+    engine, store = _fleet_engine(), SlowStore()
+    runner = EngineRunner(engine, InlineSolver(), store, lambda: T0)
+    runner.start()
+    try:
+        booking: Future[list[Command]] = runner.submit(
+            BookingRequested("b1", _offer(runner, "q1", 11, 48))
+        )
+        assert store.entered.wait(5)
+        _offer(runner, "q2", 12, 77)  # answered although the booking is not written yet
+        cancel = runner.submit(CancelRequested("b1"))  # waits for the booking's write
+        time.sleep(0.2)
+        assert not booking.done() and not cancel.done() and runner.queue_depth >= 1
+        store.release.set()
+        (accepted, *_) = booking.result(5)
+        assert isinstance(accepted, BookingAccepted)
+        cancel.result(5)
+        assert runner.read(lambda e, now: str(e.trips["b1"].status)) == "cancelled"
+    finally:
+        store.release.set()
+        runner.stop()
+
+
+def test_a_booking_whose_write_fails_is_taken_back_while_quotes_go_on() -> None:
+    engine, store = _fleet_engine(), SlowStore(fail=True)
+    runner = EngineRunner(engine, InlineSolver(), store, lambda: T0)
+    runner.start()
+    try:
+        booking = runner.submit(BookingRequested("b1", _offer(runner, "q1", 11, 48)))
+        assert store.entered.wait(5)
+        second = _offer(runner, "q2", 11, 48)  # made while the first one is undecided
+        store.release.set()
+        assert isinstance(booking.exception(5), RuntimeError)
+        assert runner.read(lambda e, now: "b1" in e.trips) is False
+        store.fail = False
+        (accepted, *_) = runner.call(BookingRequested("b2", second), timeout=5)
+        assert isinstance(accepted, BookingAccepted)  # the offer made meanwhile still holds
+    finally:
+        store.release.set()
+        runner.stop()

@@ -1,13 +1,18 @@
-"""Drive the engine with a real clock: one thread owns it, a second one waits on the solver.
+"""Drive the engine with a real clock: one thread owns it, others write and wait on the solver.
 
 Callers (the HTTP and websocket handlers) submit events and await a future; the
 engine thread handles them one at a time, so the engine stays the single writer.
-Commands go to a sink (persistence and publishing) in the engine thread, in order,
-before the caller's future resolves. A caller may hand along what must be written
-together with the engine's decision (``persist``: a booking's rider and idempotency
-key, a driver's message id). If the sink cannot make the decision durable, the engine
-is rolled back to where it was before the event (see ``undo``) and the caller gets the
-error: nothing is answered as done that is not in the database.
+Commands go to a sink (persistence and publishing) in order, before the caller's future
+resolves. A caller may hand along what must be written together with the engine's
+decision (``persist``: a booking's rider and idempotency key, a driver's message id).
+If the sink cannot make the decision durable, the engine is rolled back to where it was
+before the event (see ``undo``) and the caller gets the error: nothing is answered as
+done that is not in the database.
+
+The sink runs in a writer thread. While it writes one event's commands (a database
+transaction: milliseconds, at times tens of them), the engine thread answers quotes,
+which change nothing that is written; every other event waits until the write is in
+(or taken back), so events still take effect one after the other, in order.
 
 Other threads never read the engine: after every event (and after a rollback) the engine
 thread publishes an immutable view of the live state on the runner's ``views`` board,
@@ -17,13 +22,14 @@ described by the current view (see ``views``).
 
 from __future__ import annotations
 
+import collections
 import logging
 import queue
 import threading
 import time
 from collections.abc import Callable
-from concurrent.futures import Future
-from dataclasses import dataclass
+from concurrent.futures import Future, ThreadPoolExecutor
+from dataclasses import dataclass, field
 from typing import Any, Protocol, TypeVar
 
 from dispatch.engine.adapters.worker import SolveOutcome, Solver
@@ -41,7 +47,7 @@ from dispatch.engine.events import (
     Tick,
 )
 from dispatch.engine.reconcile import MergeBase, merge_base, prepare_adoption, same_state
-from dispatch.engine.undo import checkpoint, rollback
+from dispatch.engine.undo import Checkpoint, checkpoint, rollback
 from dispatch.engine.views import ViewBoard, ViewBuilder
 from dispatch.model import Plan
 
@@ -90,6 +96,33 @@ class _Read:
 
 _Item = tuple["Event | _Read", "Future[Any]", object | None]
 
+
+def _meanwhile(event: Event | _Read) -> bool:
+    """Answered while another event's commands are being written: it writes nothing."""
+    return isinstance(event, QuoteRequested | _Read)
+
+
+@dataclass(slots=True)
+class _Write:
+    """An event the engine has decided, while its commands are being made durable."""
+
+    event: Event
+    future: Future[list[Command]]
+    persist: object | None
+    started: float
+    commands: list[Command] = field(default_factory=list)
+    saved: Checkpoint | None = None
+    stages: dict[str, float] = field(default_factory=dict)
+    error: BaseException | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class _Written:
+    """The writer thread's word to the engine thread: ``write`` is stored (or failed)."""
+
+    write: _Write
+
+
 #: How often a re-optimised plan is merged beside the engine before the engine merges
 #: what is still missing itself (each merge starts from the last one's plan).
 MERGE_ATTEMPTS = 3
@@ -122,37 +155,55 @@ def apply_event(
 ) -> list[Command]:
     """Handle ``event`` and make its commands durable, or leave the engine as it was.
 
-    The one place where engine decisions meet persistence: the runner's thread calls it
-    for every event; tests and tools without threads call it directly. With ``views``,
-    the state after the event (or after its rollback) is published for readers; a quote
-    changes nothing readers see. With ``stages``, the seconds each step took are put
-    there (the runner names them when an event was slow).
+    The one place where engine decisions meet persistence, for tests and tools without
+    threads (the runner does the same two steps, :func:`decide` and the sink, with the
+    sink in its writer thread). With ``views``, the state after the event (or after its
+    rollback) is published for readers; a quote changes nothing readers see. With
+    ``stages``, the seconds each step took are put there.
     """
+    commands, saved = decide(engine, event, now, views, stages)
+    written = time.perf_counter()
+    try:
+        sink(commands, persist)
+    except BaseException:
+        take_back(engine, saved, views)
+        raise
+    if stages is not None:
+        stages["store"] = time.perf_counter() - written
+    return commands
+
+
+def decide(
+    engine: Engine,
+    event: Event,
+    now: int,
+    views: ViewPublisher | None = None,
+    stages: dict[str, float] | None = None,
+) -> tuple[list[Command], Checkpoint | None]:
+    """The engine's decision on ``event`` (not yet durable) and what takes it back."""
     clock = time.perf_counter
     started = clock()
     saved = checkpoint(engine, event)
+    checked = clock()
     try:
-        checked = clock()
         commands = engine.handle(event, now)
         handled = clock()
         if views is not None and not isinstance(event, QuoteRequested):
             views(engine, event)
-        viewed = clock()
-        sink(commands, persist)
-        if stages is not None:
-            stages.update(
-                undo=checked - started,
-                engine=handled - checked,
-                views=viewed - handled,
-                store=clock() - viewed,
-            )
     except BaseException:
-        if saved is not None:
-            rollback(engine, saved)
-        if views is not None:
-            views(engine)
+        take_back(engine, saved, views)
         raise
-    return commands
+    if stages is not None:
+        stages.update(undo=checked - started, engine=handled - checked, views=clock() - handled)
+    return commands, saved
+
+
+def take_back(engine: Engine, saved: Checkpoint | None, views: ViewPublisher | None) -> None:
+    """Undo a decision that was not made durable (and show readers the state before it)."""
+    if saved is not None:
+        rollback(engine, saved)
+    if views is not None:
+        views(engine)
 
 
 class EngineRunner:
@@ -172,8 +223,12 @@ class EngineRunner:
         self.tick_s = tick_s
         #: What other threads may know of the engine's state (see ``views``).
         self.views = ViewPublisher(views)
-        self._queue: queue.Queue[_Item | None] = queue.Queue()
+        self._queue: queue.Queue[_Item | _Written | None] = queue.Queue()
         self._thread = threading.Thread(target=self._loop, name="dispatch-engine", daemon=True)
+        #: The event whose commands the writer thread is storing, and what waits for it.
+        self._writing: _Write | None = None
+        self._waiting: collections.deque[_Item | None] = collections.deque()
+        self._writer = ThreadPoolExecutor(1, thread_name_prefix="dispatch-store")
         self._solver_thread: threading.Thread | None = None
         self._stopped = threading.Event()
         self.solves = 0
@@ -211,7 +266,7 @@ class EngineRunner:
     @property
     def queue_depth(self) -> int:
         """Events waiting for the engine thread (for the metrics)."""
-        return self._queue.qsize()
+        return self._queue.qsize() + len(self._waiting)
 
     @property
     def running(self) -> bool:
@@ -222,21 +277,38 @@ class EngineRunner:
         self._stopped.set()
         self._queue.put(None)
         self._thread.join(timeout=10)
+        self._writer.shutdown(wait=True)
         if self._solver_thread is not None:
             self._solver_thread.join(timeout=10)
         self.solver.close()
 
     def _loop(self) -> None:
-        """Handle events in order; tick every ``tick_s`` even when events keep coming."""
+        """Handle events in order; tick every ``tick_s`` even when events keep coming.
+
+        While a write is under way, quotes (and reads) are answered at once and other
+        events wait for it in ``_waiting``, which is worked off before the queue.
+        """
         self.views(self.engine)
         next_tick = time.monotonic() + self.tick_s
-        while not self._stopped.is_set():
-            if time.monotonic() >= next_tick:
-                self._handle(Tick(), Future(), None)
-                next_tick = time.monotonic() + self.tick_s
-            try:
-                item = self._queue.get(timeout=max(0.0, next_tick - time.monotonic()))
-            except queue.Empty:
+        item: _Item | _Written | None
+        while True:
+            if self._writing is None and self._waiting:
+                item = self._waiting.popleft()
+            else:
+                if self._writing is None and time.monotonic() >= next_tick:
+                    self._handle(Tick(), Future(), None)
+                    next_tick = time.monotonic() + self.tick_s
+                    continue
+                wait = None if self._writing else max(0.0, next_tick - time.monotonic())
+                try:
+                    item = self._queue.get(timeout=wait)
+                except queue.Empty:
+                    continue
+            if isinstance(item, _Written):
+                self._written(item)
+                continue
+            if self._writing is not None and (item is None or not _meanwhile(item[0])):
+                self._waiting.append(item)
                 continue
             if item is None:
                 break
@@ -249,38 +321,74 @@ class EngineRunner:
             except Exception as exc:  # noqa: BLE001 - the reader gets it
                 future.set_exception(exc)
             return
-        started = time.perf_counter()
-        stages: dict[str, float] = {}
-        try:
-            commands = apply_event(
-                self.engine, self.sink, event, self.clock(), persist, self.views, stages
-            )
-        except Exception as exc:
-            if isinstance(event, SolveFinished):  # nobody waits for it: say so here
-                log.warning("re-optimised plan %d not adopted: %s", event.token, exc)
-            if not isinstance(event, Tick):
+        if isinstance(event, QuoteRequested):  # writes nothing: answered at once
+            try:
+                future.set_result(self.engine.handle(event, self.clock()))
+            except Exception as exc:  # noqa: BLE001 - the rider's request gets it
                 future.set_exception(exc)
-            else:
-                log.exception("engine tick failed")
             return
-        applied = time.perf_counter()
-        for command in commands:
+        write = _Write(event, future, persist, time.perf_counter())
+        try:
+            write.commands, write.saved = decide(
+                self.engine, event, self.clock(), self.views, write.stages
+            )
+        except Exception as exc:  # noqa: BLE001 - taken back by decide(); the caller gets it
+            self._failed(write, exc)
+            return
+        self._writing = write
+        self._writer.submit(self._store, write)
+
+    def _store(self, write: _Write) -> None:
+        """In the writer thread: the sink, then word to the engine thread that it is done."""
+        started = time.perf_counter()
+        try:
+            self.sink(write.commands, write.persist)
+        except BaseException as exc:  # noqa: BLE001 - the engine thread takes the decision back
+            write.error = exc
+        finally:
+            write.stages["store"] = time.perf_counter() - started
+            self._queue.put(_Written(write))
+
+    def _written(self, done: _Written) -> None:
+        write, self._writing = done.write, None
+        if write.error is not None:
+            take_back(self.engine, write.saved, self.views)
+            self._failed(write, write.error)
+            return
+        decided = time.perf_counter()
+        for command in write.commands:
             if isinstance(command, SolveRequested):
                 self._start_solver(command)
-        took = time.perf_counter() - started
-        # Everybody else waited this long (start-up's restore is one big event by design;
-        # the start-up logs how long it took).
-        if took > SLOW_EVENT_S and not isinstance(event, StateRestored | RestoreCompleted):
-            parts = ", ".join(f"{name} {1000 * t:.0f}" for name, t in stages.items())
-            solver = 1000 * (started + took - applied)
+        write.stages["solver start"] = time.perf_counter() - decided
+        self._report_slow(write)
+        write.future.set_result(write.commands)
+
+    def _failed(self, write: _Write, exc: BaseException) -> None:
+        event = write.event
+        if isinstance(event, SolveFinished):  # nobody waits for it: say so here
+            log.warning("re-optimised plan %d not adopted: %s", event.token, exc)
+        if isinstance(event, Tick):
+            log.error("engine tick failed", exc_info=exc)
+        else:
+            write.future.set_exception(exc)
+
+    def _report_slow(self, write: _Write) -> None:
+        """Log an event that kept the engine busy (quotes waited) or its write long (the
+        caller waited; quotes went on). Start-up's restore is one big event by design."""
+        if isinstance(write.event, StateRestored | RestoreCompleted):
+            return
+        stages = write.stages
+        busy = sum(t for name, t in stages.items() if name != "store")
+        name = type(write.event).__name__
+        if busy > SLOW_EVENT_S:
+            parts = ", ".join(f"{k} {1000 * t:.0f}" for k, t in stages.items() if k != "store")
+            log.warning("slow engine event: %s took %.0f ms (%s)", name, 1000 * busy, parts)
+        if stages.get("store", 0.0) > SLOW_EVENT_S:
             log.warning(
-                "slow engine event: %s took %.0f ms (%s, solver start %.0f)",
-                type(event).__name__,
-                took * 1000,
-                parts,
-                solver,
+                "slow write: %s stored in %.0f ms (quotes were answered meanwhile)",
+                name,
+                1000 * stages["store"],
             )
-        future.set_result(commands)
 
     def _start_solver(self, request: SolveRequested) -> None:
         def run() -> None:
