@@ -47,7 +47,8 @@ class Shape:
     """One deployment: its areas' definitions, environment and running processes."""
 
     tmp: Path
-    config: Path
+    #: The deployment or service definition (``None``: the built-in service).
+    config: Path | None
     areas: list[str]
     env: dict[str, str]
     processes: list[Process] = field(default_factory=list)
@@ -63,16 +64,19 @@ class Shape:
         return started
 
     def engine(self, name: str, area: str | None = None) -> Process:
-        args = ["engine", "--config", str(self.config)]
+        args = ["engine", *self._config()]
         return self.start(name, *args, *(["--area", area] if area else []))
 
     def api(self, name: str, workers: int = 1, timeout_s: float = 90) -> Process:
         port = free_port()
-        args = ["api", "--config", str(self.config), "--workers", str(workers)]
+        args = ["api", *self._config(), "--workers", str(workers)]
         started = self.start(name, *args, "--port", str(port))
         started.url = f"http://127.0.0.1:{port}"
         wait_ready(started, timeout_s)
         return started
+
+    def _config(self) -> list[str]:
+        return [] if self.config is None else ["--config", str(self.config)]
 
     def stop_all(self) -> None:
         for p in self.processes:

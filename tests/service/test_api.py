@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import threading
+from collections.abc import Iterator
 from datetime import date, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -11,6 +12,7 @@ from zoneinfo import ZoneInfo
 import httpx
 import pytest
 
+from tests.production import SHAPES, production_service
 from tests.service.conftest import AGENT_TOKEN, Server, start_server, stop_server
 
 SERVICE_ZONE = ZoneInfo("Europe/Berlin")  # the built-in north-bayreuth service's zone
@@ -24,6 +26,22 @@ def service_today() -> date:
 pytestmark = pytest.mark.realdata
 
 TOMORROW = (service_today() + timedelta(days=1)).isoformat()
+
+
+@pytest.fixture(scope="module", params=SHAPES)
+def server(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[Any]:
+    """The built-in service, as ``dispatch serve`` on SQLite and as the production shape
+    (engine and API workers apart, PostgreSQL and Redis): every test here runs on both."""
+    tmp = tmp_path_factory.mktemp(request.param)
+    if request.param == "production":
+        with production_service(tmp) as api:
+            yield api
+        return
+    running = start_server(tmp, tmp / "dispatch.sqlite", tmp / "cache")
+    yield running
+    stop_server(running)
 
 
 def _first_stop(server: Server) -> str:
