@@ -4,11 +4,12 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator, Callable, Mapping, Sequence
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
+from typing import Annotated
 
-from fastapi import FastAPI
+from fastapi import FastAPI, Query
 from fastapi.concurrency import run_in_threadpool
 
-from dispatch.errors import NotFoundError
+from dispatch.errors import InputError, NotFoundError, SnapError
 from dispatch.service.runtime import Runtime
 from rider_api import (
     admin,
@@ -29,6 +30,7 @@ from rider_api import (
     routes,
 )
 from rider_api.auth import StaffTokens
+from rider_api.schemas import Problem
 from rider_api.schemas.common import PublicModel
 
 
@@ -54,6 +56,9 @@ def create_app(
             runtime = await run_in_threadpool(build_area)
             attach(area_apps[name], runtime, staff)
             runtimes.append(runtime)
+        served = {name: a.state.runtime for name, a in area_apps.items()}
+        for runtime in runtimes:  # a trip that starts in another area: say which
+            runtime.booking.elsewhere = _elsewhere(runtime, served)
         try:
             yield
         finally:
@@ -62,19 +67,7 @@ def create_app(
 
     app = _app(lifespan)
 
-    @app.get("/v1/areas", tags=["areas"], response_model=list[AreaPublic])
-    async def list_areas() -> list[AreaPublic]:
-        """The service areas this server answers for: the default one at the root, each
-        also under ``/areas/NAME/`` (a deployment of several areas)."""
-        own: list[AreaPublic] = []
-        runtime: Runtime | None = getattr(app.state, "runtime", None)
-        if runtime is not None and not area_apps:
-            own.append(AreaPublic(area=runtime.config.area, name=runtime.config.name, url="/"))
-        for name, area_app in area_apps.items():
-            area_runtime: Runtime | None = getattr(area_app.state, "runtime", None)
-            title = area_runtime.config.name if area_runtime else name
-            own.append(AreaPublic(area=name, name=title, url=f"/areas/{name}/"))
-        return own
+    _list_areas(app, area_apps)
 
     for name, area_app in area_apps.items():
         for add in extend:
@@ -84,6 +77,44 @@ def create_app(
         add(app)
     _answer_unknown_areas(app, list(area_apps))
     return app
+
+
+def _list_areas(app: FastAPI, area_apps: Mapping[str, FastAPI]) -> None:
+    """``GET /v1/areas``: the areas this server answers for, or those reaching a point."""
+
+    @app.get(
+        "/v1/areas",
+        tags=["areas"],
+        response_model=list[AreaPublic],
+        responses={
+            422: {"model": Problem, "description": "Only one of lat and lon, or out of range"}
+        },
+    )
+    def list_areas(
+        lat: Annotated[
+            float | None, Query(ge=-90, le=90, description="where the trip starts")
+        ] = None,
+        lon: Annotated[float | None, Query(ge=-180, le=180)] = None,
+    ) -> list[AreaPublic]:
+        """The service areas this server answers for: the default one at the root, each
+        also under ``/areas/NAME/`` (a deployment of several areas). With ``lat`` and
+        ``lon``, only the areas whose roads reach that point: where a trip starting there
+        is booked."""
+        if (lat is None) != (lon is None):
+            raise InputError("give both lat and lon (where the trip starts), or neither")
+        own: list[tuple[AreaPublic, Runtime | None]] = []
+        runtime: Runtime | None = getattr(app.state, "runtime", None)
+        if runtime is not None and not area_apps:
+            own.append(
+                (AreaPublic(area=runtime.config.area, name=runtime.config.name, url="/"), runtime)
+            )
+        for name, area_app in area_apps.items():
+            area_runtime: Runtime | None = getattr(area_app.state, "runtime", None)
+            title = area_runtime.config.name if area_runtime else name
+            own.append((AreaPublic(area=name, name=title, url=f"/areas/{name}/"), area_runtime))
+        if lat is None or lon is None:
+            return [area for area, _ in own]
+        return [area for area, rt in own if rt is not None and _reaches(rt, lat, lon)]
 
 
 def _answer_unknown_areas(app: FastAPI, known: list[str]) -> None:
@@ -98,6 +129,29 @@ def _answer_unknown_areas(app: FastAPI, known: list[str]) -> None:
     )
     async def unknown_area(name: str, rest: str) -> None:
         raise NotFoundError(f"no service area {name!r} here (areas: {names}; see GET /v1/areas)")
+
+
+def _reaches(runtime: Runtime, lat: float, lon: float) -> bool:
+    """The area's roads reach the point (a trip may start there)."""
+    try:
+        runtime.network.snap(lat, lon)
+    except SnapError:
+        return False
+    return True
+
+
+def _elsewhere(
+    runtime: Runtime, served: Mapping[str, Runtime]
+) -> Callable[[float, float], str | None]:
+    """For ``runtime``'s quotes: the other area of this server whose roads reach a place."""
+
+    def hint(lat: float, lon: float) -> str | None:
+        for name, other in served.items():
+            if other is not runtime and _reaches(other, lat, lon):
+                return f"it is in service area {name!r}: ask /areas/{name}/ (see GET /v1/areas)"
+        return None
+
+    return hint
 
 
 class AreaPublic(PublicModel):

@@ -308,6 +308,9 @@ class BookingService:
         self.etas = etas
         #: The fairness option (``[booking] fairness_max_gap``); None when it is off.
         self.fairness = live_fairness(config, repo)
+        #: Where else a place outside this area is served (a deployment of several areas
+        #: sets it): a sentence naming that area, or ``None``.
+        self.elsewhere: Callable[[float, float], str | None] = lambda lat, lon: None
 
     # ---- places and times -------------------------------------------------------------
 
@@ -319,7 +322,10 @@ class BookingService:
         try:
             snapped = self.network.snap(place.lat, place.lon)
         except SnapError as exc:
-            raise InputError(f"outside the service area: {exc}") from None
+            hint = self.elsewhere(place.lat, place.lon)
+            raise InputError(
+                f"outside the service area: {exc}{f'; {hint}' if hint else ''}"
+            ) from None
         return Place(
             self._name_near(place.lat, place.lon), place.lat, place.lon, None, snapped.node
         )

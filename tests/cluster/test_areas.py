@@ -84,6 +84,7 @@ def test_three_areas_each_with_its_own_fleet_behind_one_port(
         listed = httpx.get(f"{api.url}/v1/areas").json()
         assert [(a["area"], a["url"]) for a in listed] == [(a, f"/areas/{a}/") for a in shape.areas]
         assert listed[1]["name"] == f"Test {shape.areas[1]}"
+        _areas_by_where_the_trip_starts(api.url, shape.areas)
         for a in shape.areas:  # the dispatcher view and the console of each area
             for page in ("ops", "console"):
                 shown = httpx.get(f"{api.url}/areas/{a}/{page}")
@@ -94,6 +95,37 @@ def test_three_areas_each_with_its_own_fleet_behind_one_port(
     finally:
         shape.stop_all()
         shape.drop()
+
+
+def _areas_by_where_the_trip_starts(url: str, areas: list[str]) -> None:
+    """The areas whose roads reach a point; a quote that starts in another area says which."""
+    north, krems, neudr = areas
+
+    def reaching(lat: float, lon: float) -> list[str]:
+        found = httpx.get(f"{url}/v1/areas", params={"lat": lat, "lon": lon})
+        assert found.status_code == 200, found.text
+        return [a["area"] for a in found.json()]
+
+    assert reaching(*KREMS_DEPOTS[0]) == [krems]
+    assert reaching(*NEUDROSSENFELD_DEPOTS[0]) == [north, neudr]  # the clip lies in north
+    assert reaching(52.52, 13.40) == []  # Berlin: no area here
+    for bad in ({"lat": 48.41}, {"lat": 91, "lon": 15.6}, {"lat": "x", "lon": 1}):
+        assert httpx.get(f"{url}/v1/areas", params=bad).status_code == 422, bad
+    lat, lon = KREMS_DEPOTS[1]
+    body = {
+        "origin": {"lat": lat, "lon": lon},
+        "destination": {"lat": lat + 0.005, "lon": lon},
+        "depart_after": _tomorrow_at(10),
+    }
+    quote = httpx.post(f"{url}/areas/{north}/v1/quotes", json=body, timeout=30)
+    assert quote.status_code == 422, quote.text
+    assert f"service area {krems!r}: ask /areas/{krems}/" in quote.json()["detail"]
+
+
+def _tomorrow_at(hour: int) -> str:
+    from tests.cluster.test_production_shape import _tomorrow
+
+    return _tomorrow(hour)
 
 
 def _switch_areas_in_the_dispatcher_view(browser: Any, url: str, areas: list[str]) -> None:

@@ -438,3 +438,13 @@ def test_a_walker_riders_quote_takes_longer_at_the_stop(server: Server) -> None:
     assert _stop_span_s(answer.json()["offers"][0]) >= plain + 120
     ask["rider_id"] = "nobody"
     assert httpx.post(f"{server.url}/v1/quotes", json=ask, headers=agent).status_code == 404
+
+
+def test_the_area_of_a_trip_is_found_by_where_it_starts(server: Server) -> None:
+    (area,) = httpx.get(f"{server.url}/v1/areas").json()
+    found = httpx.get(f"{server.url}/v1/areas", params={"lat": 50.0185, "lon": 11.5018})
+    assert found.status_code == 200 and found.json() == [area]
+    far = httpx.get(f"{server.url}/v1/areas", params={"lat": 52.52, "lon": 13.40})  # Berlin
+    assert far.status_code == 200 and far.json() == []
+    half = httpx.get(f"{server.url}/v1/areas", params={"lat": 50.0})
+    assert half.status_code == 422 and "both lat and lon" in half.json()["detail"]
