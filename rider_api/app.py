@@ -94,7 +94,9 @@ def _list_areas(app: FastAPI, area_apps: Mapping[str, FastAPI]) -> None:
         lat: Annotated[
             float | None, Query(ge=-90, le=90, description="where the trip starts")
         ] = None,
-        lon: Annotated[float | None, Query(ge=-180, le=180)] = None,
+        lon: Annotated[
+            float | None, Query(ge=-180, le=180, description="where the trip starts")
+        ] = None,
     ) -> list[AreaPublic]:
         """The service areas this server answers for: the default one at the root, each
         also under ``/areas/NAME/`` (a deployment of several areas). With ``lat`` and
@@ -145,13 +147,13 @@ def _elsewhere(
 ) -> Callable[[float, float], str | None]:
     """For ``runtime``'s quotes: the other area of this server whose roads reach a place."""
 
-    def hint(lat: float, lon: float) -> str | None:
+    def area(lat: float, lon: float) -> str | None:
         for name, other in served.items():
             if other is not runtime and _reaches(other, lat, lon):
-                return f"it is in service area {name!r}: ask /areas/{name}/ (see GET /v1/areas)"
+                return name
         return None
 
-    return hint
+    return area
 
 
 class AreaPublic(PublicModel):

@@ -178,10 +178,11 @@ async def create_standing_order(
 
     def create() -> StandingOrderReport:
         origin = runtime.booking.resolve(
-            PlaceInput(body.origin.stop_id, body.origin.lat, body.origin.lon)
+            PlaceInput(body.origin.stop_id, body.origin.lat, body.origin.lon), "origin"
         )
         destination = runtime.booking.resolve(
-            PlaceInput(body.destination.stop_id, body.destination.lat, body.destination.lon)
+            PlaceInput(body.destination.stop_id, body.destination.lat, body.destination.lon),
+            "destination",
         )
         if origin.node == destination.node:
             raise InputError("origin and destination are the same place")

@@ -308,13 +308,15 @@ class BookingService:
         self.etas = etas
         #: The fairness option (``[booking] fairness_max_gap``); None when it is off.
         self.fairness = live_fairness(config, repo)
-        #: Where else a place outside this area is served (a deployment of several areas
-        #: sets it): a sentence naming that area, or ``None``.
+        #: Which other service area of the deployment a place outside this one lies in
+        #: (a deployment of several areas sets it), or ``None``.
         self.elsewhere: Callable[[float, float], str | None] = lambda lat, lon: None
 
     # ---- places and times -------------------------------------------------------------
 
-    def resolve(self, place: PlaceInput) -> Place:
+    def resolve(self, place: PlaceInput, end: str = "") -> Place:
+        """The place on this area's roads; ``end`` ("origin", "destination") names it in
+        the answer when it lies in another service area of the deployment."""
         if place.stop_id is not None:
             stop = self.stops.get(place.stop_id)
             return Place(stop.name, stop.lat, stop.lon, stop.id, stop.node)
@@ -322,12 +324,24 @@ class BookingService:
         try:
             snapped = self.network.snap(place.lat, place.lon)
         except SnapError as exc:
-            hint = self.elsewhere(place.lat, place.lon)
-            raise InputError(
-                f"outside the service area: {exc}{f'; {hint}' if hint else ''}"
-            ) from None
+            raise InputError(self._outside(place.lat, place.lon, end, exc)) from None
         return Place(
             self._name_near(place.lat, place.lon), place.lat, place.lon, None, snapped.node
+        )
+
+    def _outside(self, lat: float, lon: float, end: str, exc: SnapError) -> str:
+        area = self.elsewhere(lat, lon)
+        if area is None:
+            return f"outside the service area: {exc}"
+        if end == "origin":
+            return (
+                f"this trip starts in service area {area!r}, not in this one: "
+                f"book it at /areas/{area}/ (see GET /v1/areas)"
+            )
+        what = "the destination" if end == "destination" else "this place"
+        return (
+            f"{what} is in service area {area!r}, outside this one: "
+            "trips between service areas are not offered"
         )
 
     def _name_near(self, lat: float, lon: float) -> str:
@@ -347,7 +361,8 @@ class BookingService:
 
     def quote(self, q: QuoteInput) -> QuoteResult:
         now = self.clock()
-        origin, destination = self.resolve(q.origin), self.resolve(q.destination)
+        origin = self.resolve(q.origin, "origin")
+        destination = self.resolve(q.destination, "destination")
         if origin.node == destination.node:
             raise InputError("origin and destination are the same place")
         if q.wheelchairs > q.passengers:

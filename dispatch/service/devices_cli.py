@@ -42,7 +42,6 @@ AreaOption = Annotated[
 def _open(
     config_path: Path | None, area: str | None = None
 ) -> tuple[Settings, ServiceConfig, Repository]:
-    from dispatch.config import load_service_config
     from dispatch.deployment import area_database_url, load_deployment
     from dispatch.service.device_tokens import store_fleet_tokens
     from dispatch.settings import load_settings
@@ -52,15 +51,39 @@ def _open(
     path = config_path or settings.config_file
     url = settings.database_url
     if area is not None:  # the production shape keeps each area in its own schema
+        from dispatch.deployment import area_schema
+        from dispatch.store.database import ensure_schema
+
         config = load_deployment(path, settings).area(area)
+        ensure_schema(url, area_schema(config.area))  # also before its engine first ran
         url = area_database_url(url, config.area)
     else:
-        config = load_service_config(path, osm_source=settings.osm_source)
+        config = _one_service(path, settings)
     db = open_database(url)
     db.migrate()
     repo = Repository(db)
     store_fleet_tokens(repo, config, warn=False)
     return settings, config, repo
+
+
+def _one_service(path: Path | None, settings: Settings) -> ServiceConfig:
+    """The service definition at ``path``; a deployment file asks for --area."""
+    from dispatch.config import load_service_config
+    from dispatch.deployment import load_deployment
+
+    try:
+        return load_service_config(path, osm_source=settings.osm_source)
+    except InputError:
+        try:
+            areas = [a.area for a in load_deployment(path, settings).areas]
+        except InputError:
+            areas = []
+        if len(areas) > 1 or (areas and path is not None and "[[areas]]" in path.read_text()):
+            raise InputError(
+                f"{path} is a deployment file: choose the area with --area "
+                f"(one of: {', '.join(areas)})"
+            ) from None
+        raise
 
 
 def token(
@@ -98,7 +121,9 @@ def token(
         host = "127.0.0.1" if settings.host in ("0.0.0.0", "::", "") else settings.host
         url = f"http://{host}:{settings.port}"
     typer.echo(f"device token for {vehicle} (shown once, keep it safe): {issued}")
-    typer.echo(f"driver page: {url.rstrip('/')}/driver#vehicle={vehicle}&token={issued}")
+    # The production shape answers for each area under /areas/NAME/ (dispatch api).
+    page = f"{url.rstrip('/')}{f'/areas/{service.area}' if area else ''}/driver"
+    typer.echo(f"driver page: {page}#vehicle={vehicle}&token={issued}")
 
 
 def _public_url(url: str) -> str:
@@ -128,13 +153,16 @@ def list_devices(config: ConfigOption = None, area: AreaOption = None) -> None:
     """List the vehicles and whether each has a device token (tokens are never shown)."""
     _, service, repo = _open(config, area)
     configured = {v.id for v in service.fleet.vehicles if not v.device_token_generated}
+    where = "".join(
+        f" {flag} {value}" for flag, value in (("--config", config), ("--area", area)) if value
+    )
     for v in repo.list_vehicles():
         if v.id in configured:
             state = "token set in the service definition"
         elif v.device_token_hash:
             state = "token issued"
         else:
-            state = f"no token: dispatch devices token {v.id}"
+            state = f"no token: dispatch devices token {v.id}{where}"
         typer.echo(f"{v.id}\t{v.name}\t{state}")
 
 

@@ -4,6 +4,9 @@
 "use strict";
 
 const $ = (id) => document.getElementById(id);
+// The service area this page belongs to: "/areas/NAME" when opened under /areas/NAME/
+// (a deployment of several areas), else "" (the default area). Every call goes there.
+const AREA_BASE = (location.pathname.match(/^\/areas\/[a-z0-9-]+/) || [""])[0];
 const words = JSON.parse($("words").textContent);
 const state = {
   vehicle: null, token: null, ws: null, plan: null, shiftId: null, connected: false,
@@ -64,7 +67,7 @@ function serverTime(iso) {
 async function syncClock() {
   const sent = performance.now();
   try {
-    const response = await fetch("/v1/clock", { cache: "no-store" });
+    const response = await fetch(`${AREA_BASE}/v1/clock`, { cache: "no-store" });
     if (!response.ok) return;
     const answer = await response.json();
     const received = performance.now();
@@ -157,7 +160,7 @@ function logout() {
 
 function connect() {
   const proto = location.protocol === "https:" ? "wss" : "ws";
-  const ws = new WebSocket(`${proto}://${location.host}/v1/vehicles/${encodeURIComponent(state.vehicle)}/stream`);
+  const ws = new WebSocket(`${proto}://${location.host}${AREA_BASE}/v1/vehicles/${encodeURIComponent(state.vehicle)}/stream`);
   state.ws = ws;
   ws.onopen = () => {
     ws.send(JSON.stringify({
@@ -344,7 +347,7 @@ const RANK = { city: 0, town: 0, village: 1, suburb: 1, hamlet: 2, isolated_dwel
 async function loadMap() {
   try {
     const cached = sessionStorage.getItem("rufbus.map.v2");
-    const data = cached ? JSON.parse(cached) : await (await fetch("/v1/driver/map")).json();
+    const data = cached ? JSON.parse(cached) : await (await fetch(`${AREA_BASE}/v1/driver/map`)).json();
     if (!cached) sessionStorage.setItem("rufbus.map.v2", JSON.stringify(data));
     const places = [...data.places].sort((a, b) => (RANK[a.kind] ?? 2) - (RANK[b.kind] ?? 2) || (b.population || 0) - (a.population || 0));
     state.map = { ...data, places, lines: data.roads.map(decodePolyline) };
@@ -445,7 +448,7 @@ function drawPlaceNames(ctx, xy, taken, width, height) {
 async function shiftCall(path, method = "POST") {
   let response, body;
   try {
-    response = await fetch(`/v1/vehicles/${encodeURIComponent(state.vehicle)}/${path}`, {
+    response = await fetch(`${AREA_BASE}/v1/vehicles/${encodeURIComponent(state.vehicle)}/${path}`, {
       method, headers: { Authorization: `Bearer ${state.token}` },
     });
     body = await response.json();

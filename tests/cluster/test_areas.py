@@ -90,6 +90,7 @@ def test_three_areas_each_with_its_own_fleet_behind_one_port(
                 shown = httpx.get(f"{api.url}/areas/{a}/{page}")
                 assert shown.status_code == 200 and 'id="area-choice"' in shown.text
         _switch_areas_in_the_dispatcher_view(browser, api.url, shape.areas)
+        _a_driver_of_another_area_signs_in(browser, api.url, krems_area)
         health = {a: httpx.get(f"{api.url}/areas/{a}/v1/health").json() for a in shape.areas}
         assert [h["vehicles"] for h in health.values()] == [9, 6, 6]  # 3 days of shifts each
     finally:
@@ -119,13 +120,45 @@ def _areas_by_where_the_trip_starts(url: str, areas: list[str]) -> None:
     }
     quote = httpx.post(f"{url}/areas/{north}/v1/quotes", json=body, timeout=30)
     assert quote.status_code == 422, quote.text
-    assert f"service area {krems!r}: ask /areas/{krems}/" in quote.json()["detail"]
+    detail = quote.json()["detail"]
+    assert (
+        f"starts in service area {krems!r}, not in this one: book it at /areas/{krems}/" in detail
+    )
+    n_lat, n_lon = NEUDROSSENFELD_DEPOTS[0]
+    body["origin"] = {"lat": n_lat, "lon": n_lon}  # from north to krems
+    quote = httpx.post(f"{url}/areas/{north}/v1/quotes", json=body, timeout=30)
+    assert quote.status_code == 422, quote.text
+    detail = quote.json()["detail"]
+    assert f"destination is in service area {krems!r}" in detail
+    assert "between service areas are not offered" in detail
 
 
 def _tomorrow_at(hour: int) -> str:
     from tests.cluster.test_production_shape import _tomorrow
 
     return _tomorrow(hour)
+
+
+def _a_driver_of_another_area_signs_in(browser: Any, url: str, area: str) -> None:
+    """The driver page under /areas/NAME/ talks to that area's stream, not the root's."""
+    page = browser.new_page(base_url=url)
+    sockets: list[str] = []
+    frames: list[str] = []
+
+    def watch(ws: Any) -> None:
+        sockets.append(ws.url)
+        ws.on("framereceived", lambda payload: frames.append(str(payload)))
+
+    page.on("websocket", watch)
+    try:
+        page.goto(f"/areas/{area}/driver#vehicle=bus-1&token=device-token-bus-1")
+        deadline = time.monotonic() + 20
+        while not any('"welcome"' in f for f in frames):
+            assert time.monotonic() < deadline, (sockets, frames)
+            page.wait_for_timeout(100)
+        assert sockets and all(f"/areas/{area}/v1/vehicles/bus-1/stream" in u for u in sockets)
+    finally:
+        page.close()
 
 
 def _switch_areas_in_the_dispatcher_view(browser: Any, url: str, areas: list[str]) -> None:

@@ -4,6 +4,7 @@ shown once; a token written in the service definition keeps working."""
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -100,3 +101,38 @@ def test_a_driver_link_address_is_written_plainly() -> None:
 
     assert _public_url("HTTPS://Rufbus.Example.org/") == "https://rufbus.example.org"
     assert _public_url("http://10.0.0.5:8100/rufbus") == "http://10.0.0.5:8100/rufbus"
+
+
+def test_driver_links_of_a_deployment_name_their_area(tmp_path: Path) -> None:
+    from tests.cluster.shape import area_toml
+    from tests.production import fresh_database
+
+    osm = osm_source()
+    for area in ("north", "east"):
+        (tmp_path / f"{area}.toml").write_text(area_toml(osm, area, 2))
+    assert toml_without_token(tmp_path / "east.toml", "bus-2")  # the CLI issues it
+    deployment = tmp_path / "deployment.toml"
+    deployment.write_text('[[areas]]\nconfig = "north.toml"\n\n[[areas]]\nconfig = "east.toml"\n')
+    with fresh_database() as database_url:
+        env = {**os.environ, "DISPATCH_DATABASE_URL": database_url}
+        unchosen = cli(env, "devices", "list", "--config", str(deployment))
+        assert unchosen.returncode == 2 and unchosen.stderr.strip().count("\n") == 0
+        assert "choose the area with --area (one of: north, east)" in unchosen.stderr
+        args = ["--config", str(deployment), "--area", "east"]
+        listed = cli(env, "devices", "list", *args)
+        assert listed.returncode == 0, listed.stderr
+        issued = cli(env, "devices", "token", "bus-9", *args)  # no such vehicle
+        assert issued.returncode == 2
+        issued = cli(env, "devices", "token", "bus-2", *args, "--url", "https://rufbus.example.org")
+        assert issued.returncode == 0, issued.stderr
+        assert "driver page: https://rufbus.example.org/areas/east/driver#vehicle=bus-2&token=" in (
+            issued.stdout
+        )
+
+
+def toml_without_token(path: Path, vehicle: str) -> bool:
+    """Leave ``vehicle``'s device token out of the definition (so the CLI may issue one)."""
+    text = path.read_text()
+    line = f'device_token = "device-token-{vehicle}"\n'
+    path.write_text(text.replace(line, ""))
+    return line in text

@@ -105,6 +105,6 @@ def test_static_files_and_pwa(client: TestClient) -> None:
     assert client.get("/static/i18n/ar.json").json()["_dir"] == "rtl"
     manifest = client.get("/manifest.webmanifest")
     assert manifest.headers["content-type"].startswith("application/manifest+json")
-    assert manifest.json()["start_url"] == "/"
+    assert manifest.json()["start_url"] == "./"  # the app of the area it was loaded from
     worker = client.get("/sw.js")
     assert worker.headers["service-worker-allowed"] == "/"

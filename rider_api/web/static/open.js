@@ -2,7 +2,7 @@
 // bar chart (SVG drawn here) and the villages on the service's own road map. Everything
 // shown is aggregated and k-anonymous (GET /v1/open/{month}).
 
-import { $, api, el, explain, lang, setupLanguage, startClock, t } from "./common.js";
+import { $, AREA_BASE, api, el, explain, lang, setupLanguage, startClock, t } from "./common.js";
 import { RoadMap } from "./map.js";
 
 let map;
@@ -32,7 +32,7 @@ async function load(month) {
     return;
   }
   $("#month").value = data.month;
-  $("#download").href = `/v1/open/${data.month}/datapackage.zip`;
+  $("#download").href = `${AREA_BASE}/v1/open/${data.month}/datapackage.zip`;
   render(data);
 }
 

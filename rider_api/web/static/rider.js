@@ -2,12 +2,13 @@
 // Bookings made on this device (with their access tokens) are kept in localStorage.
 
 import {
-  $, ApiError, PlaceCombo, announce, api, day, el, explain, focusHeading, lang, loadStops, localNow,
+  $, AREA_BASE, ApiError, PlaceCombo, announce, api, day, el, explain, focusHeading, lang, loadStops, localNow,
   localParts, newKey, placeName, placeVars, serviceNow, setupLanguage, showNotice, startClock, t, time,
 } from "./common.js";
 import { RoadMap } from "./map.js";
 
-const STORE = "rufbus_bookings";
+// Per service area: a trip booked in one area's app is followed there (its API knows it).
+const STORE = `rufbus_bookings${AREA_BASE}`;
 const POLL_MS = 15000;
 
 const saved = {

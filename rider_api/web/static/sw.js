@@ -22,7 +22,7 @@ self.addEventListener("activate", (event) => {
 
 self.addEventListener("fetch", (event) => {
   const url = new URL(event.request.url);
-  if (event.request.method !== "GET" || url.origin !== location.origin || url.pathname.startsWith("/v1/")) return;
+  if (event.request.method !== "GET" || url.origin !== location.origin || /^(\/areas\/[^/]+)?\/v1\//.test(url.pathname)) return;
   if (event.request.mode === "navigate") {
     event.respondWith(
       fetch(event.request)
