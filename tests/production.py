@@ -47,14 +47,17 @@ def fresh_database() -> Iterator[str]:
 
 
 @contextmanager
-def production_service(tmp: Path, config: Path | None = None) -> Iterator[Process]:
+def production_service(
+    tmp: Path, config: Path | None = None, env: dict[str, str] | None = None
+) -> Iterator[Process]:
     """An API worker process (its ``url``) in front of the area's engine; ``config`` is
-    the service definition (the built-in one without it)."""
+    the service definition (the built-in one without it); ``env`` adds settings."""
     if shutil.which("redis-server") is None:
         pytest.skip("redis-server is not installed")
     redis_server = RedisServer(free_port(), tmp)
     with fresh_database() as database_url:
         redis_server.start()
+        extra = env or {}
         env = {
             **os.environ,
             "DISPATCH_DATABASE_URL": database_url,
@@ -64,6 +67,7 @@ def production_service(tmp: Path, config: Path | None = None) -> Iterator[Proces
             "DISPATCH_ADMIN_TOKEN": ADMIN_TOKEN,
             "DISPATCH_LOG_LEVEL": "WARNING",
         }
+        env.update(extra)
         if os.environ.get("DISPATCH_TEST_OSM"):
             env["DISPATCH_OSM_SOURCE"] = os.environ["DISPATCH_TEST_OSM"]
         shape = Shape(tmp, config, [], env)

@@ -15,7 +15,7 @@ from dispatch.cluster.worker import WorkerRuntime, build_worker_runtime
 from dispatch.config import ServiceConfig
 from dispatch.deployment import area_database_url, area_schema, load_deployment
 from dispatch.engine.adapters.heap import settle
-from dispatch.logs import quiet_connection_lines
+from dispatch.logs import log_through_root, quiet_connection_lines
 from dispatch.service.runtime import Runtime, load_area_map
 from dispatch.service.serve import _staff_tokens
 from dispatch.settings import Settings, load_settings
@@ -28,6 +28,7 @@ from rider_api.app import create_app
 def create() -> FastAPI:
     """The app of one worker process (uvicorn calls this in each worker)."""
     settings = load_settings()
+    log_through_root(settings.log_level)
     quiet_connection_lines(settings.access_log)
     assert settings.redis_url, "dispatch api checks DISPATCH_REDIS_URL before it starts workers"
     deployment = load_deployment(settings.config_file, settings)
