@@ -326,6 +326,9 @@ class ServiceConfig(_Model):
     #: made from ``name`` when not given.
     area: str = Field(default="", pattern=r"^$|" + AREA_PATTERN)
     time_zone: str = "Europe/Berlin"
+    #: The country calling code of phone numbers written the national way (``0921 …``):
+    #: 49 Germany, 43 Austria, 41 Switzerland. Numbers with ``+`` or ``00`` keep theirs.
+    phone_country_code: str = Field(default="49", pattern=r"^[1-9][0-9]{0,2}$")
     #: The pages' language when the browser asks for none of theirs; the reports' language.
     language: Language = "de"
     region: RegionConfig

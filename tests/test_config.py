@@ -189,3 +189,14 @@ def test_serve_refuses_a_port_another_program_holds() -> None:
         with pytest.raises(InputError, match=f"127.0.0.1:{port} .*--port"):
             _check_free("127.0.0.1", port)
     _check_free("127.0.0.1", port)  # free again: no error
+
+
+@pytest.mark.parametrize("code", ['"0"', '"4x"', '"1234"', "43"])
+def test_a_bad_phone_country_code_is_named(tmp_path: Path, code: str) -> None:
+    path = write(tmp_path, f"phone_country_code = {code}\n" + MINIMAL)
+    assert "phone_country_code" in error_of(path)
+
+
+def test_the_phone_country_code_is_read(tmp_path: Path) -> None:
+    path = write(tmp_path, 'phone_country_code = "43"\n' + MINIMAL)
+    assert load_service_config(path).phone_country_code == "43"

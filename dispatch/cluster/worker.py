@@ -247,6 +247,7 @@ def build_worker_runtime(
 ) -> WorkerRuntime:
     """The worker's side of one area (``settings`` name the area's database)."""
     repo = Repository(open_database(settings.database_url), clock=wall_clock)
+    repo.phone_country_code = config.phone_country_code
     runner = RemoteRunner(bus, config.area)
     booking = RemoteBooking(
         runner, repo, area_map.network, area_map.stops, config, wall_clock, EtaBoard()

@@ -226,6 +226,7 @@ def assemble_runtime(
     db = open_database(settings.database_url)
     db.migrate()
     repo = Repository(db, clock=clock)
+    repo.phone_country_code = config.phone_country_code
     add_accepted_stops(repo, stops)
     _store_fleet_and_stops(repo, config, stops)
     params = engine_params(config)

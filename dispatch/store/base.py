@@ -18,6 +18,8 @@ class StoreBase:
     def __init__(self, db: Database, clock: Callable[[], int] = wall_clock) -> None:
         self._db = db
         self._clock = clock
+        #: The country calling code of national phone numbers (the area's definition sets it).
+        self.phone_country_code = "49"
 
     @property
     def db(self) -> Database:

@@ -52,7 +52,7 @@ class RiderStore(StoreBase):
         row = RiderRow(
             id=rider_id or uuid.uuid4().hex,
             name=name,
-            phone=None if phone is None else normalise_phone(phone),
+            phone=None if phone is None else normalise_phone(phone, self.phone_country_code),
             language=language,
             needs=convert.needs_json(needs),
             home_address=None if home is None else home.text,
@@ -76,7 +76,7 @@ class RiderStore(StoreBase):
             return convert.rider(row)
 
     def find_rider_by_phone(self, phone: str) -> Rider | None:
-        number = normalise_phone(phone)
+        number = normalise_phone(phone, self.phone_country_code)
         with self._db.transaction() as session:
             row = session.exec(select(RiderRow).where(RiderRow.phone == number)).first()
             return None if row is None else convert.rider(row)

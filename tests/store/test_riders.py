@@ -59,3 +59,12 @@ def test_tokens_are_stored_as_hashes() -> None:
     assert token_matches(token, stored)
     assert not token_matches(token + "x", stored)
     assert not token_matches(token, None)
+
+
+def test_national_numbers_take_the_areas_country_code(repo: Repository) -> None:
+    repo.phone_country_code = "43"  # an Austrian area (phone_country_code = "43")
+    rider = repo.create_rider("Anna", "02732 12345")
+    assert rider.phone == "+43273212345"
+    found = repo.find_rider_by_phone("+43 2732 12345")
+    assert found is not None and found.id == rider.id
+    assert repo.find_rider_by_phone("0049 2732 12345") is None  # a German number is another
