@@ -88,26 +88,44 @@ function renderChart(days) {
   const box = $("#chart");
   if (!days.length) { box.replaceChildren(el("p", { text: t("open_none") })); return; }
   const ns = "http://www.w3.org/2000/svg";
-  const width = 640;
-  const height = 200;
-  const max = Math.max(...days.map((d) => d.requests), 1);
-  const bar = width / days.length;
-  const svg = document.createElementNS(ns, "svg");
-  svg.setAttribute("viewBox", `0 0 ${width} ${height + 20}`);
-  svg.setAttribute("role", "img");
-  svg.setAttribute("class", "chart");
-  svg.setAttribute("aria-label", t("open_chart_label", { days: days.length, max }));
+  const svgEl = (name, attrs, text) => {
+    const node = document.createElementNS(ns, name);
+    for (const [k, v] of Object.entries(attrs)) node.setAttribute(k, String(v));
+    if (text !== undefined) node.textContent = text;
+    return node;
+  };
+  // Room on the left for the scale, at the bottom for the days of the month.
+  const left = 56, top = 12, width = 640, height = 200, bottom = 30;
+  const max = Math.max(...days.map((d) => d.requests ?? 0), 1);
+  const bar = (width - left) / days.length;
+  const y = (value) => top + height - (value / max) * height;
+  const svg = svgEl("svg", {
+    viewBox: `0 0 ${width} ${top + height + bottom}`, role: "img", class: "chart",
+    "aria-label": t("open_chart_label", { days: days.length, max }),
+  });
+  for (const value of [0, max]) {  // the scale: 0 and the busiest day's requests
+    svg.appendChild(svgEl("line", { x1: left, x2: width, y1: y(value), y2: y(value), class: "chart-axis" }));
+    svg.appendChild(svgEl("text", { x: left - 8, y: y(value) + 7, "text-anchor": "end", class: "chart-text" }, number(value)));
+  }
+  const every = Math.ceil(days.length / 10);  // at most about ten day labels
   days.forEach((d, i) => {
-    for (const [value, cls] of [[d.requests, "chart-requests"], [d.served, "chart-served"]]) {
-      const r = document.createElementNS(ns, "rect");
-      const h = (value / max) * height;
-      r.setAttribute("x", String(i * bar + 1));
-      r.setAttribute("y", String(height - h));
-      r.setAttribute("width", String(Math.max(bar - 2, 1)));
-      r.setAttribute("height", String(h));
-      r.setAttribute("class", cls);
-      svg.appendChild(r);
+    const x = left + i * bar;
+    const group = svgEl("g", {});
+    group.appendChild(svgEl("title", {}, `${d.date}: ${t("open_requests")} ${number(d.requests)}, ${t("open_served")} ${number(d.served)}`));
+    // The served bar is drawn narrower inside the requests bar: both stay visible.
+    const parts = [[d.requests, "chart-requests", 0.05], [d.served, "chart-served", 0.25]];
+    for (const [value, cls, inset] of parts) {
+      if (value == null) continue;
+      group.appendChild(svgEl("rect", {
+        x: x + bar * inset, y: y(value), width: Math.max(bar * (1 - 2 * inset), 1),
+        height: Math.max(top + height - y(value), 0), class: cls,
+      }));
     }
+    if (i % every === 0) {
+      group.appendChild(svgEl("text", { x: x + bar / 2, y: top + height + 24, "text-anchor": "middle", class: "chart-text" },
+        String(Number(d.date.slice(8, 10)))));
+    }
+    svg.appendChild(group);
   });
   box.replaceChildren(svg, el("ul", { class: "legend" },
     el("li", {}, el("span", { class: "swatch chart-requests" }), t("open_requests")),
