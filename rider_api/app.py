@@ -70,6 +70,7 @@ def create_app(
     _list_areas(app, area_apps)
 
     for name, area_app in area_apps.items():
+        _list_areas(area_app, area_apps)  # also asked from a page under /areas/NAME/
         for add in extend:
             add(area_app)
         app.mount(f"/areas/{name}", area_app)

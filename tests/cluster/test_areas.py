@@ -85,6 +85,9 @@ def test_three_areas_each_with_its_own_fleet_behind_one_port(
         assert [(a["area"], a["url"]) for a in listed] == [(a, f"/areas/{a}/") for a in shape.areas]
         assert listed[1]["name"] == f"Test {shape.areas[1]}"
         _areas_by_where_the_trip_starts(api.url, shape.areas)
+        for a in shape.areas:  # each area's API lists them too, and has its docs
+            assert httpx.get(f"{api.url}/areas/{a}/v1/areas").json() == listed
+            assert httpx.get(f"{api.url}/areas/{a}/docs").status_code == 200
         for a in shape.areas:  # the dispatcher view and the console of each area
             for page in ("ops", "console"):
                 shown = httpx.get(f"{api.url}/areas/{a}/{page}")
