@@ -85,9 +85,7 @@ def test_three_areas_each_with_its_own_fleet_behind_one_port(
         assert [(a["area"], a["url"]) for a in listed] == [(a, f"/areas/{a}/") for a in shape.areas]
         assert listed[1]["name"] == f"Test {shape.areas[1]}"
         _areas_by_where_the_trip_starts(api.url, shape.areas)
-        for a in shape.areas:  # each area's API lists them too, and has its docs
-            assert httpx.get(f"{api.url}/areas/{a}/v1/areas").json() == listed
-            assert httpx.get(f"{api.url}/areas/{a}/docs").status_code == 200
+        _each_area_lists_them(api.url, shape.areas, listed)
         for a in shape.areas:  # the dispatcher view and the console of each area
             for page in ("ops", "console"):
                 shown = httpx.get(f"{api.url}/areas/{a}/{page}")
@@ -99,6 +97,13 @@ def test_three_areas_each_with_its_own_fleet_behind_one_port(
     finally:
         shape.stop_all()
         shape.drop()
+
+
+def _each_area_lists_them(url: str, areas: list[str], listed: list[dict[str, Any]]) -> None:
+    """Each area's API lists the areas too (its pages ask there), and has its docs."""
+    for a in areas:
+        assert httpx.get(f"{url}/areas/{a}/v1/areas").json() == listed
+        assert httpx.get(f"{url}/areas/{a}/docs").status_code == 200
 
 
 def _areas_by_where_the_trip_starts(url: str, areas: list[str]) -> None:

@@ -180,3 +180,30 @@ def test_a_booking_whose_write_fails_is_taken_back_while_quotes_go_on() -> None:
     finally:
         store.release.set()
         runner.stop()
+
+
+def test_ticks_happen_while_events_wait_for_slow_writes() -> None:
+    engine = CountingEngine()
+    ticks_seen: list[int] = []
+
+    def slow_sink(commands: list[Command], persist: object | None = None) -> None:
+        time.sleep(0.02)  # every write takes a while: events queue up behind it
+
+    original = engine.handle
+
+    def handle(event: Event, now: int) -> list[Command]:
+        if isinstance(event, PositionReported):
+            ticks_seen.append(engine.ticks)
+        return original(event, now)
+
+    engine.handle = handle  # type: ignore[method-assign]
+    runner = EngineRunner(engine, InlineSolver(), slow_sink, clock=lambda: T0, tick_s=0.05)
+    runner.start()
+    try:
+        futures = [runner.submit(PositionReported("nobody", 0, 0)) for _ in range(60)]
+        for f in futures:
+            f.result(10)
+    finally:
+        runner.stop()
+    # 60 writes of 20 ms: over a second during which events always waited; ticks went on.
+    assert ticks_seen[-1] >= 5, ticks_seen

@@ -292,13 +292,15 @@ class EngineRunner:
         next_tick = time.monotonic() + self.tick_s
         item: _Item | _Written | None
         while True:
+            # A tick is due even while events keep waiting (else a steady stream of
+            # bookings would hold off re-optimisation and the expiry of offers).
+            if self._writing is None and time.monotonic() >= next_tick:
+                self._handle(Tick(), Future(), None)
+                next_tick = time.monotonic() + self.tick_s
+                continue
             if self._writing is None and self._waiting:
                 item = self._waiting.popleft()
             else:
-                if self._writing is None and time.monotonic() >= next_tick:
-                    self._handle(Tick(), Future(), None)
-                    next_tick = time.monotonic() + self.tick_s
-                    continue
                 wait = None if self._writing else max(0.0, next_tick - time.monotonic())
                 try:
                     item = self._queue.get(timeout=wait)
