@@ -78,7 +78,7 @@ def _one_service(path: Path | None, settings: Settings) -> ServiceConfig:
             areas = [a.area for a in load_deployment(path, settings).areas]
         except InputError:
             areas = []
-        if len(areas) > 1 or (areas and path is not None and "[[areas]]" in path.read_text()):
+        if areas:  # it read as a deployment, not as one service definition
             raise InputError(
                 f"{path} is a deployment file: choose the area with --area "
                 f"(one of: {', '.join(areas)})"

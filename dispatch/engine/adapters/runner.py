@@ -109,7 +109,6 @@ class _Write:
     event: Event
     future: Future[list[Command]]
     persist: object | None
-    started: float
     commands: list[Command] = field(default_factory=list)
     saved: Checkpoint | None = None
     stages: dict[str, float] = field(default_factory=dict)
@@ -329,7 +328,7 @@ class EngineRunner:
             except Exception as exc:  # noqa: BLE001 - the rider's request gets it
                 future.set_exception(exc)
             return
-        write = _Write(event, future, persist, time.perf_counter())
+        write = _Write(event, future, persist)
         try:
             write.commands, write.saved = decide(
                 self.engine, event, self.clock(), self.views, write.stages
