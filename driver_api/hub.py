@@ -25,7 +25,7 @@ from dispatch.engine.events import (
 )
 from dispatch.errors import InputError, SnapError, UnavailableError
 from dispatch.model import BookingId, ShiftId, VehicleId
-from dispatch.service.plan_payload import PlanPayload
+from dispatch.service.plan_payload import PlanPayload, needs_roads, with_roads
 from dispatch.service.runtime import Runtime
 from dispatch.service.sink import StopEventRecord
 from dispatch.store.changes import DuplicateStopEvent
@@ -68,10 +68,13 @@ class DriverHub:
     # ---- plans ----------------------------------------------------------------------
 
     async def plan_payload(self, payload: PlanPayload) -> PlanPayload:
-        """The published plan with rider names (looked up once per booking)."""
+        """The published plan with the roads to its stops and rider names (each looked up
+        once per booking), as the driver gets it."""
         missing = self.riders.missing(payload)
         if missing:
             await run_in_threadpool(self.riders.fetch, missing)
+        if needs_roads(payload):
+            payload = await run_in_threadpool(with_roads, payload, self.runtime.geometry)
         return self.riders.enrich(payload)
 
     # ---- client messages --------------------------------------------------------------

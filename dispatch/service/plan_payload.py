@@ -8,6 +8,12 @@ the bus's position come from the view the engine thread published (``views``), w
 already describes every plan version the Sink hands over (the engine thread publishes
 the view before the sink stores and queues the version). The rider's first name and
 notes live in the database and are added by the driver API when it sends the plan.
+
+The road to each stop (``route_to``) is drawn by the driver API too, and only for a
+driver who is connected (:func:`with_roads`): the published version names each leg by
+its two road nodes (``leg``). Drawing legs is a shortest-path search per new leg; in
+the production shape it so runs in the API worker that holds the driver's socket, not
+in the engine's process, which answers quotes.
 """
 
 from __future__ import annotations
@@ -16,7 +22,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, replace
 from datetime import datetime, tzinfo
 from functools import lru_cache
-from typing import TypedDict
+from typing import NotRequired, TypedDict
 
 from dispatch.engine.events import PlanChanged
 from dispatch.engine.views import EngineView, ShiftView, TripView
@@ -61,7 +67,11 @@ class PlanStopPayload(TypedDict):
     wheelchairs: int
     rider: RiderNote | None
     travel_s: int
-    route_to: str
+    #: The road from the previous stop (or the bus's position), as an encoded polyline:
+    #: ``None`` in the published version, drawn when the version is sent to a driver.
+    route_to: str | None
+    #: The leg's road nodes (from, to), for drawing ``route_to``; not sent to drivers.
+    leg: NotRequired[list[int]]
 
 
 class PlanPayload(TypedDict):
@@ -171,7 +181,8 @@ class PlanPayloads:
             "wheelchairs": trip.spec.wheelchairs if trip is not None else 0,
             "rider": None,
             "travel_s": max(0, stop.arrival - last_departure),
-            "route_to": self.geometry.leg(previous, node),
+            "route_to": None,
+            "leg": [previous, node],
         }
 
     def _break(
@@ -197,7 +208,8 @@ class PlanPayloads:
             "wheelchairs": 0,
             "rider": None,
             "travel_s": max(0, stop.arrival - last_departure),
-            "route_to": self.geometry.leg(previous, node),
+            "route_to": None,
+            "leg": [previous, node],
         }
 
     def _depot(
@@ -222,11 +234,29 @@ class PlanPayloads:
             "wheelchairs": 0,
             "rider": None,
             "travel_s": max(0, end_arrival - last_departure),
-            "route_to": self.geometry.leg(previous, vehicle.depot_node),
+            "route_to": None,
+            "leg": [previous, vehicle.depot_node],
         }
 
     def iso(self, t: int | None) -> str | None:
         return None if t is None else _iso(t, self.zone)
+
+
+def with_roads(payload: PlanPayload, geometry: Geometry) -> PlanPayload:
+    """The payload as a driver gets it: each stop with the road to it, without its leg's
+    node ids (blocking: legs not drawn before are shortest-path searches)."""
+    stops: list[PlanStopPayload] = []
+    for stop in payload["stops"]:
+        drawn: PlanStopPayload = {**stop}
+        leg = drawn.pop("leg", None)
+        if leg is not None and drawn["route_to"] is None:
+            drawn["route_to"] = geometry.leg(leg[0], leg[1])
+        stops.append(drawn)
+    return {**payload, "stops": stops}
+
+
+def needs_roads(payload: PlanPayload) -> bool:
+    return any("leg" in stop for stop in payload["stops"])
 
 
 @lru_cache(maxsize=1 << 16)

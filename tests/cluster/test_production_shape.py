@@ -189,6 +189,8 @@ def test_booking_via_one_worker_reaches_a_driver_on_another_and_failover_loses_n
     booked.append(first.json()["booking_id"])
     drivers.read(4)
     assert drivers.holding(booked[0]), "the driver on worker 2 did not get the new plan"
+    # the roads to the stops, drawn by the worker that holds the socket (not by the engine)
+    assert all(s["route_to"] for m in drivers.plans for s in m["stops"] if s["booking_id"])
     booked += [
         b.json()["booking_id"]
         for b in (_book_at(api_1.url, _tomorrow(8 + k % 10), k) for k in range(6))

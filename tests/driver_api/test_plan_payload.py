@@ -17,7 +17,13 @@ from dispatch.engine.trips import break_trip
 from dispatch.engine.views import EngineView, ViewBuilder
 from dispatch.model import PlannedStop, RequestId, Route, StopKind, TimeWindow, VehicleId
 from dispatch.roads.geometry import Geometry, decode_polyline, encode_polyline
-from dispatch.service.plan_payload import NamedStop, PlanPayloads, delayed_route
+from dispatch.service.plan_payload import (
+    NamedStop,
+    PlanPayloads,
+    delayed_route,
+    needs_roads,
+    with_roads,
+)
 
 T0 = 1_800_000_000
 
@@ -112,7 +118,8 @@ def _change(with_break: bool = False) -> PlanChanged:
 
 def test_published_plan_has_names_windows_load_legs_break_and_depot() -> None:
     payloads, _ = _payloads()
-    plan = payloads.published(_change(with_break=True), "bus-1", T0)
+    published = payloads.published(_change(with_break=True), "bus-1", T0)
+    plan = with_roads(published, payloads.geometry)
     assert plan["vehicle_id"] == "bus-1" and plan["shift_id"] == "bus-1@2027-01-15"
     kinds = [s["kind"] for s in plan["stops"]]
     assert kinds == ["pickup", "dropoff", "break", "depot"]
@@ -137,12 +144,17 @@ def test_published_plan_has_names_windows_load_legs_break_and_depot() -> None:
     )
 
 
-def test_legs_are_drawn_once() -> None:
+def test_legs_are_drawn_once_and_only_for_a_driver() -> None:
     payloads, roads = _payloads()
-    payloads.published(_change(), "bus-1", T0)
+    published = payloads.published(_change(), "bus-1", T0)
+    assert roads.routes == 0  # publishing a version draws no road
+    assert all(s["route_to"] is None for s in published["stops"]) and needs_roads(published)
+    sent = with_roads(published, payloads.geometry)
     drawn = roads.routes
-    payloads.published(_change(), "bus-1", T0 + 5)
-    assert drawn == 3 and roads.routes == drawn
+    assert drawn == 3 and not needs_roads(sent) and all(s["route_to"] for s in sent["stops"])
+    assert "leg" in published["stops"][0]  # the published version stays as it was
+    with_roads(payloads.published(_change(), "bus-1", T0 + 5), payloads.geometry)
+    assert roads.routes == drawn
 
 
 def test_stored_stops_keep_the_visit_order_for_a_restart() -> None:
