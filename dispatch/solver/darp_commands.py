@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 import time
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
@@ -49,6 +50,23 @@ def solve_instance(inst: DarpInstance, time_limit_s: float, seed: int) -> DarpRu
     )
 
 
+#: Cordeau's (2006) two instance classes by their header: capacity and maximum ride time.
+CLASS_BY_HEADER = {(3, 30.0): "a", (6, 45.0): "b"}
+_CORDEAU_NAME = re.compile(r"^([ab])(\d+-\d+)$")
+
+
+def instance_name(file_name: str, inst: DarpInstance) -> str:
+    """The name to report and look the best known cost up by: a file named like one of
+    Cordeau's instances whose header says it is of the other class (``a7-70.txt`` holding
+    b7-70, loads 1–6 with capacity 6) is named by its header, so that it is not compared
+    with the other instance's best known cost."""
+    match = _CORDEAU_NAME.match(file_name)
+    kind = CLASS_BY_HEADER.get((inst.capacity, inst.max_ride))
+    if match is None or kind is None or kind == match[1]:
+        return file_name
+    return f"{kind}{match[2]}"
+
+
 def _solve_path(args: tuple[str, str, float, int]) -> DarpRun:
     name, text, limit, seed = args
     return solve_instance(parse_darp(name, text), limit, seed)
@@ -91,9 +109,13 @@ def bench_darp(
     if time_limit <= 0 or workers < 1:
         raise InputError("--time-limit must be positive and --workers at least 1")
     best_known = _read_bks(bks)
-    texts = [(f.name.removesuffix(".txt"), _read(f)) for f in files]
-    for name, text in texts:
-        parse_darp(name, text)  # fail early on a bad file
+    texts = []
+    for f in files:
+        file_name, text = f.name.removesuffix(".txt"), _read(f)
+        name = instance_name(file_name, parse_darp(file_name, text))  # fail early if bad
+        if name != file_name:
+            typer.echo(f"{f.name}: its header is that of {name}; reported and compared as {name}")
+        texts.append((name, text))
     results = []
     _print_header()
     with ProcessPoolExecutor(max_workers=workers) as pool:

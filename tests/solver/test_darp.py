@@ -12,7 +12,7 @@ import pytest
 
 from dispatch.errors import InputError
 from dispatch.solver.darp import SCALE, parse_darp, to_snapshot
-from dispatch.solver.darp_commands import solve_instance
+from dispatch.solver.darp_commands import instance_name, solve_instance
 from dispatch.solver.validate import validate_plan
 
 TINY = """1 2 480 3 30
@@ -134,3 +134,17 @@ def test_bench_command_bad_file(tmp_path: Path) -> None:
     )
     assert result.returncode == 2
     assert result.stderr.strip().startswith("error: x: line 1")
+
+
+def test_an_instance_is_named_by_its_header_class() -> None:
+    """../shared's a7-70.txt holds b7-70 (capacity 6, maximum ride 45): it must not be
+    compared with a7-70's best known cost."""
+    darp = _darp_dir()
+    shipped = parse_darp("a7-70", (darp / "a7-70.txt").read_text())
+    assert instance_name("a7-70", shipped) == "b7-70"
+    really_a = parse_darp("a2-16", (darp / "a2-16.txt").read_text())
+    assert instance_name("a2-16", really_a) == "a2-16"
+    assert instance_name("b2-16", really_a) == "a2-16"
+    assert instance_name("my-day", shipped) == "my-day"  # not one of Cordeau's names
+    tiny = parse_darp("a1-2", TINY)  # capacity 3 but maximum ride 30: an "a" header
+    assert instance_name("a1-2", tiny) == "a1-2"
