@@ -43,7 +43,9 @@ def engine(
 
     Needs PostgreSQL (DISPATCH_DATABASE_URL) and Redis (DISPATCH_REDIS_URL). A second
     engine for the same area waits as a hot standby and takes over within seconds when
-    the leader stops or dies. Stop with Ctrl-C or SIGTERM.
+    the leader stops or dies, and after DISPATCH_LEADER_LEASE_S (default 10) seconds
+    when the leader hangs; a replaced leader exits with code 3 without writing. Stop
+    with Ctrl-C or SIGTERM.
     """
     from dispatch.cluster.bus import RedisBus
     from dispatch.cluster.engine_process import run_engine

@@ -12,7 +12,9 @@ Start-up, in this order:
 
 If the lock's database session is lost, the engine stops at once (exit code 3) so that
 it never writes beside a new leader; a supervisor (systemd, compose) restarts it as a
-standby.
+standby. A leader that stops renewing its lease (frozen, cut off) is replaced by a
+standby after the lease timeout; should it wake up, its next write finds the new
+leader's epoch and it stops (exit code 3) without writing.
 """
 
 from __future__ import annotations
@@ -36,7 +38,7 @@ from dispatch.engine.views import EMPTY_VIEW
 from dispatch.errors import InputError
 from dispatch.service.runtime import Runtime, assemble_runtime, load_area_map
 from dispatch.settings import Settings
-from dispatch.store.leadership import AreaLeadership
+from dispatch.store.leadership import AreaLeadership, LeadershipLost, engine_name
 
 log = logging.getLogger(__name__)
 
@@ -99,11 +101,16 @@ class EngineNode:
     def run(self) -> None:
         """Until ``stop`` is set: standby, then leader (blocking)."""
         area = self.config.area
+        # Every database session of this process carries its name: a standby that replaces
+        # it when it falls silent ends them all by that name.
+        os.environ["PGAPPNAME"] = engine_name()
         solver = ProcessSolver(engine_params(self.config).objective)
         solver.start(wait=False)
         try:
             area_map = load_area_map(self.settings, self.config)
-            leadership = AreaLeadership(self.settings.database_url, area)
+            leadership = AreaLeadership(
+                self.settings.database_url, area, self.settings.leader_lease_s
+            )
         except BaseException:
             solver.close()
             raise
@@ -119,11 +126,19 @@ class EngineNode:
             self.settings, self.config, wall_clock, solver, area_map, publisher
         )
         settle(f"engine state of {area}", keep_survivors=True)
+        runtime.repo.fence = lambda session: self._fence(leadership, session)
         try:
             self._lead(runtime, publisher, leadership)
         finally:
             runtime.stop()
             leadership.release()
+
+    def _fence(self, leadership: AreaLeadership, session: Any) -> None:
+        try:
+            leadership.fence(session)
+        except LeadershipLost as exc:
+            log.critical("lost the lead (%s): stopping before writing", exc)
+            os._exit(LOST_LEADERSHIP)
 
     def _standby(self, area: str) -> None:
         log.info("standby for %s: another engine leads; taking over when it stops", area)
@@ -147,7 +162,8 @@ class EngineNode:
         while not self.stop.wait(HEARTBEAT_S):
             if not leadership.still_leads():
                 log.critical(
-                    "lost the lead of %s (database session gone): stopping", self.config.area
+                    "lost the lead of %s (database session gone or lease taken): stopping",
+                    self.config.area,
                 )
                 os._exit(LOST_LEADERSHIP)
             try:

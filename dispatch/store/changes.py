@@ -109,6 +109,10 @@ class ChangeBatch:
 
 
 class ChangeStore(StoreBase):
+    #: Called first in every change transaction (the production shape's engine checks
+    #: there that it still leads its area, see ``dispatch.store.leadership``).
+    fence: Callable[[Session], None] | None = None
+
     def apply_changes(self, batch: ChangeBatch) -> ConfirmResult | None:
         """Write the batch in one transaction; the new booking's answer, if it has one.
 
@@ -118,6 +122,8 @@ class ChangeStore(StoreBase):
         """
         try:
             with self._db.transaction() as session:
+                if self.fence is not None:
+                    self.fence(session)
                 result = _confirm(session, batch)
                 if batch.stop_event is not None:
                     _record_stop_event(session, batch.stop_event, batch.at)

@@ -11,9 +11,13 @@ import time
 import uuid
 
 import pytest
+from sqlalchemy import Engine, create_engine, text
+from sqlalchemy.exc import OperationalError
+from sqlalchemy.orm import Session
 
 from dispatch.errors import InputError
-from dispatch.store.leadership import AreaLeadership, lock_key
+from dispatch.store.database import normalise_url
+from dispatch.store.leadership import AreaLeadership, LeadershipLost, lock_key
 from tests.databases import PG_ENV
 
 pytestmark = pytest.mark.skipif(not os.environ.get(PG_ENV), reason=f"{PG_ENV} not set")
@@ -85,3 +89,76 @@ def test_lock_keys_are_stable_and_differ_by_area() -> None:
     assert lock_key("north-bayreuth") == lock_key("north-bayreuth")
     assert lock_key("north-bayreuth") != lock_key("krems")
     assert -(2**63) <= lock_key("krems") < 2**63
+
+
+def _named(url: str, name: str) -> Engine:
+    """Database sessions as an engine's store would open them (named after the engine)."""
+    return create_engine(normalise_url(url), connect_args={"application_name": name})
+
+
+def test_a_silent_leader_is_replaced_and_its_writes_are_fenced_off() -> None:
+    """A leader that stops renewing its lease (frozen, cut off) loses every session to
+    the standby after the lease timeout; woken up, it can neither renew nor write."""
+    url, area = os.environ[PG_ENV], _area()
+    silent = AreaLeadership(url, area, 1.0, name=f"test-a-{area}")
+    standby = AreaLeadership(url, area, 1.0, name=f"test-b-{area}")
+    store, leader_store = _named(url, silent.name), _named(url, standby.name)
+    try:
+        assert silent.wait(threading.Event()) and silent.still_leads()
+        frozen = Session(store)
+        frozen.begin()
+        silent.fence(frozen)  # a write of the leader, left open as by a frozen process
+        started, give_up = time.monotonic(), threading.Event()
+        threading.Timer(10, give_up.set).start()
+        assert standby.wait(give_up), "the standby did not replace the silent leader"
+        assert 1.0 <= time.monotonic() - started < 10
+        assert standby.epoch == (silent.epoch or 0) + 1
+        assert not silent.still_leads()  # its lock session was ended: it stops
+        with pytest.raises(OperationalError):
+            frozen.execute(text("SELECT 1"))  # and so was its write
+        frozen.close()
+        with Session(store) as woken, woken.begin(), pytest.raises(LeadershipLost):
+            silent.fence(woken)  # any later write is refused before it writes
+        with Session(leader_store) as session, session.begin():
+            standby.fence(session)  # the new leader writes
+    finally:
+        leader_store.dispose()
+        store.dispose()
+        silent.release()
+        standby.release()
+
+
+def test_a_leader_that_renews_its_lease_keeps_the_lead() -> None:
+    url, area = os.environ[PG_ENV], _area()
+    leader = AreaLeadership(url, area, 1.0, name=f"test-a-{area}")
+    standby = AreaLeadership(url, area, 1.0, name=f"test-b-{area}")
+    stop = threading.Event()
+    try:
+        assert leader.wait(threading.Event())
+
+        def renew() -> None:
+            while not stop.wait(0.2):
+                assert leader.still_leads()
+
+        renewing = threading.Thread(target=renew)
+        renewing.start()
+        threading.Timer(2.5, stop.set).start()
+        assert not standby.wait(stop)  # 2.5 s: more than twice the lease timeout
+        renewing.join()
+        assert leader.still_leads()
+        engine = create_engine(normalise_url(url))
+        with engine.begin() as connection:  # as if another engine had taken the lease
+            connection.execute(
+                text("UPDATE engine_leases SET epoch = epoch + 1 WHERE area = :a"), {"a": area}
+            )
+        engine.dispose()
+        assert not leader.still_leads()
+    finally:
+        stop.set()
+        leader.release()
+        standby.release()
+
+
+def test_a_lease_timeout_shorter_than_the_standbys_polling_is_refused() -> None:
+    with pytest.raises(InputError, match="lease timeout"):
+        AreaLeadership(os.environ.get(PG_ENV, "postgresql://x/y"), "north", 0.5)

@@ -243,6 +243,40 @@ def test_booking_via_one_worker_reaches_a_driver_on_another_and_failover_loses_n
         assert versions == sorted(set(versions)), (shift, versions)
 
 
+def test_a_frozen_leader_is_replaced_and_stops_without_writing_when_it_wakes(
+    shape: Shape,
+) -> None:
+    """``kill -STOP`` keeps the leader's database sessions (and so its lock) alive: the
+    standby replaces it once its lease runs out; woken with ``kill -CONT``, it stops."""
+    shape.env["DISPATCH_LEADER_LEASE_S"] = "2"
+    leader = shape.engine("engine-a")
+    _wait_log(leader, "serves")
+    standby = shape.engine("engine-b")
+    _wait_log(standby, "standby for")
+    api = shape.api("api-1")
+    first = _book(api.url, 9, 1)
+    assert first.status_code == 201, first.text
+    leader.process.send_signal(signal.SIGSTOP)
+    frozen, key, answer = time.monotonic(), uuid.uuid4().hex, None
+    try:
+        while time.monotonic() - frozen < 30:
+            answer = _book_at(api.url, _tomorrow(10), 2, key=key)
+            if answer.status_code == 201:
+                break
+            assert answer.status_code == 503, answer.text
+            time.sleep(0.2)
+        took = time.monotonic() - frozen
+        print(f"frozen leader: first booking through the standby {took:.2f} s after SIGSTOP")
+        assert answer is not None and answer.status_code == 201, answer.text if answer else None
+        assert "has not renewed its lease" in standby.text()
+    finally:
+        leader.process.send_signal(signal.SIGCONT)
+    assert leader.process.wait(timeout=20) == 3  # LOST_LEADERSHIP: restarted as a standby
+    for booking in (first.json()["booking_id"], answer.json()["booking_id"]):
+        assert _status(api.url, booking) == "confirmed"
+    assert _book(api.url, 11, 3).status_code == 201  # the new leader goes on
+
+
 def test_redis_restart_workers_reconnect_and_commands_resume(
     shape: Shape, redis_server: RedisServer
 ) -> None:
