@@ -10,7 +10,7 @@ restarted, network cut), it has lost the lock and must stop writing at once.
 A leader whose session lives on but who does nothing — a frozen process (``kill
 -STOP``, a paused virtual machine) or one cut off from the database while its TCP
 connections stay open — would keep the lock for ever. So the leader also renews a
-**lease** every second (``engine_leases``: area, holder, epoch, renewed at, in the
+**lease** every second (``rufbus.engine_leases``: area, holder, epoch, renewed at, in the
 database's own clock). A standby that finds the lease older than the lease timeout
 ends every database session of the silent leader (each engine's sessions carry its
 name as their ``application_name``): the lock is free, and the standby leads with the
@@ -45,8 +45,11 @@ POLL_S = 0.25
 #: A leader that has not renewed its lease for this long is replaced by a standby.
 LEASE_TIMEOUT_S = 10.0
 
+#: In a schema of its own beside the areas' (PostgreSQL 15 and later let only the
+#: database owner create tables in ``public``).
 _LEASES = """
-CREATE TABLE IF NOT EXISTS public.engine_leases (
+CREATE SCHEMA IF NOT EXISTS rufbus;
+CREATE TABLE IF NOT EXISTS rufbus.engine_leases (
     area text PRIMARY KEY,
     holder text NOT NULL,
     epoch bigint NOT NULL,
@@ -141,7 +144,7 @@ class AreaLeadership:
         connection.execute(text(_LEASES))
         epoch = connection.execute(
             text(
-                "INSERT INTO public.engine_leases (area, holder, epoch, renewed_at) "
+                "INSERT INTO rufbus.engine_leases (area, holder, epoch, renewed_at) "
                 "VALUES (:a, :h, 1, now()) ON CONFLICT (area) DO UPDATE SET "
                 "holder = :h, epoch = engine_leases.epoch + 1, renewed_at = now() "
                 "RETURNING epoch"
@@ -155,11 +158,11 @@ class AreaLeadership:
     def _replace_if_silent(self) -> None:
         """End the sessions of a leader whose lease ran out (frozen, or cut off)."""
         with self._engine.connect() as connection:
-            if connection.execute(text("SELECT to_regclass('public.engine_leases')")).scalar():
+            if connection.execute(text("SELECT to_regclass('rufbus.engine_leases')")).scalar():
                 row = connection.execute(
                     text(
                         "SELECT holder, extract(epoch FROM now() - renewed_at) "
-                        "FROM public.engine_leases WHERE area = :a"
+                        "FROM rufbus.engine_leases WHERE area = :a"
                     ),
                     {"a": self.area},
                 ).first()
@@ -194,7 +197,7 @@ class AreaLeadership:
             # A session-level advisory lock lasts as long as its session: alive = held.
             renewed = self._connection.execute(
                 text(
-                    "UPDATE public.engine_leases SET renewed_at = now() "
+                    "UPDATE rufbus.engine_leases SET renewed_at = now() "
                     "WHERE area = :a AND epoch = :e"
                 ),
                 {"a": self.area, "e": self.epoch},
@@ -209,7 +212,7 @@ class AreaLeadership:
         area's epoch is still this engine's (a share lock on it holds off a new leader's
         epoch until this transaction ends)."""
         epoch = session.execute(
-            text("SELECT epoch FROM public.engine_leases WHERE area = :a FOR SHARE"),
+            text("SELECT epoch FROM rufbus.engine_leases WHERE area = :a FOR SHARE"),
             {"a": self.area},
         ).scalar()
         if epoch is None or epoch != self.epoch:
