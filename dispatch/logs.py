@@ -64,16 +64,18 @@ class _ConnectionLines(logging.Filter):
         return not any(marker in message for marker in self.MARKERS)
 
 
-def log_through_root(level: str) -> None:
+def log_through_root(level: str, access_log: bool = False) -> None:
     """In a process uvicorn spawned (an API worker), its loggers are not configured (their
     configuration was made in the parent): the service's format, level and access lines
-    then come from the root logger, set up here like every other process's."""
+    (only with ``access_log``, as in ``dispatch serve``) then come from the root logger,
+    set up here like every other process's."""
     configure_logging(logging.getLevelName(level.upper()))
     for name in ("uvicorn", "uvicorn.error", "uvicorn.access"):
         logger = logging.getLogger(name)
         logger.handlers.clear()
         logger.propagate = True
         logger.setLevel(logging.NOTSET)
+    logging.getLogger("uvicorn.access").disabled = not access_log
 
 
 def quiet_connection_lines(access_log: bool) -> None:

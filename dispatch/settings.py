@@ -50,7 +50,7 @@ class Settings(BaseSettings):
     redis_url: str | None = None
     #: ``dispatch engine``: seconds a leader may go without renewing its lease before a
     #: standby replaces it (frozen or cut off from the database).
-    leader_lease_s: float = Field(default=10.0, gt=1.0, le=600.0)
+    leader_lease_s: float = Field(default=10.0, gt=1.0, le=600.0, allow_inf_nan=False)
     config_file: Path | None = None
     admin_token: SecretStr | None = None
     #: Comma-separated in the environment: ``DISPATCH_AGENT_TOKENS=tok1,tok2``.

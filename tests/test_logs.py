@@ -9,7 +9,7 @@ import logging.config
 
 import uvicorn
 
-from dispatch.logs import quiet_connection_lines
+from dispatch.logs import log_through_root, quiet_connection_lines
 
 
 class Keep(logging.Handler):
@@ -44,3 +44,25 @@ def test_no_line_per_socket_without_the_access_log() -> None:
 
 def test_lines_per_socket_with_the_access_log() -> None:
     assert len(_log_like_uvicorn(access_log=True)) == 4
+
+
+def _worker_access_lines(access_log: bool) -> list[str]:
+    """What an API worker's root logger gets from uvicorn's access logger."""
+    root, keep = logging.getLogger(), Keep()
+    saved = (root.handlers[:], root.level)
+    try:
+        log_through_root("INFO", access_log)
+        root.addHandler(keep)
+        logging.getLogger("uvicorn.access").info('127.0.0.1:5000 - "GET /v1/health HTTP/1.1" 200')
+    finally:
+        root.handlers[:] = saved[0]
+        root.setLevel(saved[1])
+        logging.getLogger("uvicorn.access").disabled = False
+    return keep.lines
+
+
+def test_api_workers_write_access_lines_only_with_the_access_log() -> None:
+    assert _worker_access_lines(access_log=False) == []
+    assert _worker_access_lines(access_log=True) == [
+        '127.0.0.1:5000 - "GET /v1/health HTTP/1.1" 200'
+    ]

@@ -28,7 +28,7 @@ from rider_api.app import create_app
 def create() -> FastAPI:
     """The app of one worker process (uvicorn calls this in each worker)."""
     settings = load_settings()
-    log_through_root(settings.log_level)
+    log_through_root(settings.log_level, settings.access_log)
     quiet_connection_lines(settings.access_log)
     assert settings.redis_url, "dispatch api checks DISPATCH_REDIS_URL before it starts workers"
     deployment = load_deployment(settings.config_file, settings)

@@ -7,7 +7,9 @@ import threading
 import time
 from concurrent.futures import Future
 
-from dispatch.engine.adapters.runner import EngineRunner
+import pytest
+
+from dispatch.engine.adapters.runner import EngineRunner, _Read
 from dispatch.engine.adapters.worker import InlineSolver
 from dispatch.engine.engine import Engine
 from dispatch.engine.events import (
@@ -207,3 +209,32 @@ def test_ticks_happen_while_events_wait_for_slow_writes() -> None:
         runner.stop()
     # 60 writes of 20 ms: over a second during which events always waited; ticks went on.
     assert ticks_seen[-1] >= 5, ticks_seen
+
+
+def test_what_comes_with_or_after_the_stop_is_answered_at_once() -> None:
+    """A read or event that reached the queue behind the stop (its caller checked just
+    before) gets "stopped" at once instead of waiting for its time limit."""
+    runner = EngineRunner(_fleet_engine(), InlineSolver(), lambda commands, persist=None: None)
+    runner.start()
+    busy, release = threading.Event(), threading.Event()
+
+    def hold(engine: Engine, now: int) -> None:
+        busy.set()
+        assert release.wait(10)
+
+    held = threading.Thread(target=runner.read, args=(hold,))
+    held.start()
+    assert busy.wait(5)  # the engine thread is inside a read
+    stopping = threading.Thread(target=runner.stop)
+    stopping.start()
+    while runner._queue.qsize() < 1:  # the stop is asked for and queued
+        time.sleep(0.01)
+    late: Future[object] = Future()
+    runner._queue.put((_Read(lambda engine, now: 1), late, None))  # as by a racing reader
+    release.set()
+    started = time.monotonic()
+    with pytest.raises(RuntimeError, match="stopped"):
+        late.result(5)
+    assert time.monotonic() - started < 2
+    stopping.join(15)
+    held.join(5)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 import httpx
@@ -130,6 +131,30 @@ def test_banner_and_retry_when_the_server_is_briefly_unreachable(page: Any) -> N
     page.wait_for_selector("#offers li button")
     page.wait_for_selector("#banner", state="hidden")
     assert failures["left"] == 0
+
+
+def test_a_trip_from_another_area_links_to_that_areas_app(page: Any) -> None:
+    """In a deployment of several areas, a quote that starts in another one is refused
+    with the area's path: the rider gets a link there (answer as the service sends it)."""
+    page.goto("/?lang=en")
+    _choose_place(page, "#from", "Neudrossenfeld")
+    _choose_place(page, "#to", "Harsdorf")
+    page.check('input[name="when"][value="depart_after"]')
+    page.fill("#date", TOMORROW.isoformat())
+    page.fill("#time", "12:00")
+    detail = "this trip starts in service area 'krems', not in this one: book it at /areas/krems/"
+    page.route(
+        "**/v1/quotes",
+        lambda route: route.fulfill(
+            status=422, content_type="application/json", body=json.dumps({"detail": detail})
+        ),
+    )
+    page.click("#search")
+    page.wait_for_selector("#trip-error a")
+    assert "another service area (krems)" in page.inner_text("#trip-error")
+    href = page.get_attribute("#trip-error a", "href")
+    assert href is not None and href.endswith("/areas/krems/"), href
+    assert page.inner_text("#trip-error a") == href
 
 
 def test_friendly_error_in_the_users_language(page: Any) -> None:

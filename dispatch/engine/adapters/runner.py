@@ -314,6 +314,21 @@ class EngineRunner:
             if item is None:
                 break
             self._handle(*item)
+        self._refuse_the_rest()
+
+    def _refuse_the_rest(self) -> None:
+        """Events and reads that came in with or after the stop get an answer: stopped
+        (their callers would otherwise wait for their time limit)."""
+        rest: list[_Item | _Written | None] = [*self._waiting]
+        self._waiting.clear()
+        while True:
+            try:
+                rest.append(self._queue.get_nowait())
+            except queue.Empty:
+                break
+        for item in rest:
+            if isinstance(item, tuple) and not item[1].done():
+                item[1].set_exception(RuntimeError("the dispatch engine has stopped"))
 
     def _handle(self, event: Event | _Read, future: Future[Any], persist: object | None) -> None:
         if isinstance(event, _Read):
@@ -435,6 +450,9 @@ class EngineRunner:
                 plan = prepared.candidate
                 base = self.read(_moved_on(prepared))
         except Exception:
+            if self._stopped.is_set():  # stopping: nobody will adopt it
+                log.debug("re-optimised plan %d dropped: the engine has stopped", token)
+                return None
             log.exception("re-optimised plan %d could not be merged beside the engine", token)
             return None
         log.debug(

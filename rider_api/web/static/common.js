@@ -215,7 +215,18 @@ export function announce(message) {
 
 export function showNotice(node, message, kind = "error") {
   node.className = `notice ${kind}`;
-  node.textContent = message || "";
+  node.replaceChildren();
+  // A web address in a notice (e.g. where a trip from another area is booked) is a link.
+  for (const part of (message || "").split(/(https?:\/\/[^\s]+[^\s.,;:!?)])/)) {
+    if (/^https?:\/\//.test(part)) {
+      const link = document.createElement("a");
+      link.href = part;
+      link.textContent = part;
+      node.append(link);
+    } else if (part) {
+      node.append(part);
+    }
+  }
 }
 
 export function focusHeading(node) {

@@ -2,7 +2,7 @@
 // Pages are fetched network-first (fresh words and code when online), static files
 // stale-while-revalidate; the API (/v1/) is never cached: offers and bookings are live.
 
-const CACHE = "rufbus-shell-v4";
+const CACHE = "rufbus-shell-v5";
 const SHELL = [
   "/", "/static/style.css", "/static/common.js", "/static/map.js", "/static/labels.js", "/static/rider.js",
   "/static/icon.svg", "/manifest.webmanifest", "/open", "/static/open.js",
