@@ -46,7 +46,7 @@ def store_fleet_tokens(repo: Repository, config: ServiceConfig, *, warn: bool = 
         if record.device_token_hash is None and warn:
             log.warning(
                 "vehicle %s has no device token yet: issue one with `dispatch devices token %s`"
-                " (production shape: add `--config FILE --area %s`)",
+                " (production shape: add `--area %s` and the engine's --config, if any)",
                 v.id,
                 v.id,
                 config.area,

@@ -59,11 +59,47 @@ def _open(
         url = area_database_url(url, config.area)
     else:
         config = _one_service(path, settings)
+        url = _where_the_service_is(url, config.area)
     db = open_database(url)
     db.migrate()
     repo = Repository(db)
     store_fleet_tokens(repo, config, warn=False)
     return settings, config, repo
+
+
+def _where_the_service_is(url: str, area: str) -> str:
+    """Without --area: the database of ``dispatch serve`` — unless only the production
+    shape (``dispatch engine``) ever ran on this PostgreSQL database, keeping the area in
+    its own schema: then that schema (a token stored beside it would never be asked for)."""
+    from sqlalchemy import create_engine, inspect
+
+    from dispatch.deployment import area_database_url, area_schema
+    from dispatch.store.database import normalise_url
+
+    if not url.startswith(("postgresql", "postgres:")):
+        return url
+    engine = create_engine(normalise_url(url))
+    try:
+        seen = inspect(engine)
+        schema = area_schema(area)
+        in_area = schema in seen.get_schema_names() and seen.has_table(
+            "alembic_version", schema=schema
+        )
+        in_default = seen.has_table("alembic_version")
+    finally:
+        engine.dispose()
+    if not in_area:
+        return url
+    if in_default:
+        typer.echo(
+            f"note: this database holds `dispatch serve`'s service and the production shape's "
+            f"area {area!r} (schema {schema}): this is for `dispatch serve`; "
+            f"add --area {area} for the engine's",
+            err=True,
+        )
+        return url
+    typer.echo(f"production shape: area {area!r} (schema {schema})", err=True)
+    return area_database_url(url, area)
 
 
 def _one_service(path: Path | None, settings: Settings) -> ServiceConfig:

@@ -149,7 +149,8 @@ def test_a_leader_that_renews_its_lease_keeps_the_lead() -> None:
         engine = create_engine(normalise_url(url))
         with engine.begin() as connection:  # as if another engine had taken the lease
             connection.execute(
-                text("UPDATE rufbus.engine_leases SET epoch = epoch + 1 WHERE area = :a"), {"a": area}
+                text("UPDATE rufbus.engine_leases SET epoch = epoch + 1 WHERE area = :a"),
+                {"a": area},
             )
         engine.dispose()
         assert not leader.still_leads()

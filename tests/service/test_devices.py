@@ -136,3 +136,33 @@ def toml_without_token(path: Path, vehicle: str) -> bool:
     line = f'device_token = "device-token-{vehicle}"\n'
     path.write_text(text.replace(line, ""))
     return line in text
+
+
+def test_without_area_the_token_goes_where_the_service_runs(tmp_path: Path) -> None:
+    """On a database where only the production shape ran (the area's own schema), a token
+    issued without --area is stored there — where the engine and workers look for it —
+    and not in a second, unused set of tables."""
+    from dispatch.deployment import area_database_url
+    from dispatch.store import open_database
+    from dispatch.store.database import ensure_schema
+    from tests.cluster.shape import area_toml
+    from tests.production import fresh_database
+
+    config = tmp_path / "north.toml"
+    config.write_text(area_toml(osm_source(), "north", 2))
+    assert toml_without_token(config, "bus-2")
+    with fresh_database() as database_url:
+        ensure_schema(database_url, "area_north")  # as an engine does
+        open_database(area_database_url(database_url, "north")).migrate()
+        env = {**os.environ, "DISPATCH_DATABASE_URL": database_url}
+        issued = cli(env, "devices", "token", "bus-2", "--config", str(config))
+        assert issued.returncode == 0, issued.stderr
+        assert "production shape: area 'north'" in issued.stderr
+        engine = create_engine(database_url.replace("postgresql://", "postgresql+psycopg://"))
+        with engine.connect() as connection:
+            stored = connection.execute(
+                text("SELECT device_token_hash FROM area_north.vehicles WHERE id = 'bus-2'")
+            ).scalar()
+            public = connection.execute(text("SELECT to_regclass('public.alembic_version')"))
+            assert stored and public.scalar() is None
+        engine.dispose()
