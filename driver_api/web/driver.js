@@ -275,9 +275,8 @@ function renderNext() {
   const pickup = next.kind === "pickup";
   const who = next.rider ? `${esc(next.rider.first_name)}${next.rider.notes ? ` – ${esc(next.rider.notes)}` : ""}` : "";
   const counts = [t("passengers", { n: next.passengers }), next.wheelchairs ? t("wheelchairs", { n: next.wheelchairs }) : null].filter(Boolean).join(" · ");
-  // The same arrival as the status line above; when the bus is early, the window says
-  // from when the rider is expected (it waits until then).
-  const times = [t("arrive_at", { time: hhmm(next.eta || next.service_start) }),
+  // The same arrival as the status line above (with the wait when the bus is early).
+  const times = [arrival(next),
     pickup ? t("window", { start: hhmm(next.window_start), end: hhmm(next.window_end) }) : t("by", { time: hhmm(next.window_end) })].join(" · ");
   el.innerHTML = `
     <p class="kind">${esc(t(`kind_${next.kind}`))} · ${esc(counts)}</p>
@@ -321,7 +320,18 @@ function currentStatus() {
   const here = state.arrivedAt === next.stop_id || (state.position && distanceM(state.position, [next.lat, next.lon]) <= AT_STOP_M);
   if (here && next.kind === "break") return { kind: "break", text: t("status_break", { time: hhmm(next.departure || next.window_end) }) };
   if (here) return { kind: "stop", text: t("status_at_stop", { place: stopPlace(next) }) };
-  return { kind: "driving", text: t("status_driving", { place: stopPlace(next) }), detail: t("arrive_at", { time: hhmm(next.eta) }) };
+  return { kind: "driving", text: t("status_driving", { place: stopPlace(next) }), detail: arrival(next) };
+}
+
+/** When the bus gets to a stop and, if it is there early, until when it waits (the stop
+ * list shows when the stop itself begins). */
+function arrival(stop) {
+  const eta = Date.parse(stop.eta || stop.service_start);
+  const start = Date.parse(stop.service_start || stop.eta);
+  if (start - eta >= 2 * 60 * 1000) {
+    return t("arrive_wait", { time: hhmm(stop.eta), start: hhmm(stop.service_start) });
+  }
+  return t("arrive_at", { time: hhmm(stop.eta || stop.service_start) });
 }
 
 function showStatus() {
