@@ -153,7 +153,9 @@ def test_without_area_the_token_goes_where_the_service_runs(tmp_path: Path) -> N
     assert toml_without_token(config, "bus-2")
     with fresh_database() as database_url:
         ensure_schema(database_url, "area_north")  # as an engine does
-        open_database(area_database_url(database_url, "north")).migrate()
+        engine_db = open_database(area_database_url(database_url, "north"))
+        engine_db.migrate()
+        engine_db.dispose()
         env = {**os.environ, "DISPATCH_DATABASE_URL": database_url}
         issued = cli(env, "devices", "token", "bus-2", "--config", str(config))
         assert issued.returncode == 0, issued.stderr
