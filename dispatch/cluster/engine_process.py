@@ -120,18 +120,37 @@ class EngineNode:
             solver.close()
             leadership.release()
             return
-        log.info("engine %s leads %s: rebuilding from the database", self.name, area)
-        publisher = BusPublisher(self.bus, area)
-        runtime = assemble_runtime(
-            self.settings, self.config, wall_clock, solver, area_map, publisher
+        done = threading.Event()
+        keeper = threading.Thread(
+            target=self._keep_lead, args=(leadership, done), name="engine-lease", daemon=True
         )
-        settle(f"engine state of {area}", keep_survivors=True)
-        runtime.repo.fence = lambda session: self._fence(leadership, session)
+        keeper.start()  # the lease is renewed from now on, also while the engine rebuilds
         try:
-            self._lead(runtime, publisher, leadership)
+            log.info("engine %s leads %s: rebuilding from the database", self.name, area)
+            publisher = BusPublisher(self.bus, area)
+            runtime = assemble_runtime(
+                self.settings, self.config, wall_clock, solver, area_map, publisher
+            )
+            settle(f"engine state of {area}", keep_survivors=True)
+            runtime.repo.fence = lambda session: self._fence(leadership, session)
+            try:
+                self._lead(runtime, publisher)
+            finally:
+                runtime.stop()
         finally:
-            runtime.stop()
+            done.set()
+            keeper.join(timeout=5)
             leadership.release()
+
+    def _keep_lead(self, leadership: AreaLeadership, done: threading.Event) -> None:
+        """Renew the lease every second; stop the process at once when the lead is lost."""
+        while not done.wait(HEARTBEAT_S):
+            if not leadership.still_leads():
+                log.critical(
+                    "lost the lead of %s (database session gone or lease taken): stopping",
+                    self.config.area,
+                )
+                os._exit(LOST_LEADERSHIP)
 
     def _fence(self, leadership: AreaLeadership, session: Any) -> None:
         try:
@@ -143,11 +162,11 @@ class EngineNode:
     def _standby(self, area: str) -> None:
         log.info("standby for %s: another engine leads; taking over when it stops", area)
 
-    def _lead(self, runtime: Runtime, publisher: BusPublisher, leadership: AreaLeadership) -> None:
+    def _lead(self, runtime: Runtime, publisher: BusPublisher) -> None:
         area = self.config.area
         heartbeat = threading.Thread(
             target=self._heartbeat,
-            args=(runtime, publisher, leadership),
+            args=(runtime, publisher),
             name="engine-heartbeat",
             daemon=True,
         )
@@ -156,16 +175,8 @@ class EngineNode:
         log.info("engine %s serves %s", self.name, area)
         self.bus.serve(area, Commands(runtime).handle, self.stop)
 
-    def _heartbeat(
-        self, runtime: Runtime, publisher: BusPublisher, leadership: AreaLeadership
-    ) -> None:
+    def _heartbeat(self, runtime: Runtime, publisher: BusPublisher) -> None:
         while not self.stop.wait(HEARTBEAT_S):
-            if not leadership.still_leads():
-                log.critical(
-                    "lost the lead of %s (database session gone or lease taken): stopping",
-                    self.config.area,
-                )
-                os._exit(LOST_LEADERSHIP)
             try:
                 self._announce(runtime, publisher)
             except Exception as exc:  # noqa: BLE001 - the bus is down: try again next second
