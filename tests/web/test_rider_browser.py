@@ -31,6 +31,15 @@ def _choose_place(page: Any, field: str, text: str) -> None:
     assert page.get_attribute(field, "aria-expanded") == "false"
 
 
+def _trip_tomorrow(page: Any, when: str, clock: str) -> None:
+    """Neudrossenfeld to Harsdorf tomorrow, leaving after or arriving by ``clock``."""
+    _choose_place(page, "#from", "Neudrossenfeld")
+    _choose_place(page, "#to", "Harsdorf")
+    page.check(f'input[name="when"][value="{when}"]')
+    page.fill("#date", TOMORROW.isoformat())
+    page.fill("#time", clock)
+
+
 def test_rider_books_and_cancels_a_trip_by_keyboard_only(page: Any, server: Server) -> None:
     page.goto("/?lang=en")
     _choose_place(page, "#from", "Neudrossenfeld")
@@ -70,11 +79,7 @@ def test_my_trips_are_remembered_on_this_device(page: Any, server: Server) -> No
     page.goto("/?lang=en#bookings")
     assert "No rides are saved" in page.inner_text("#booking-list")
     page.goto("/?lang=en")
-    _choose_place(page, "#from", "Neudrossenfeld")
-    _choose_place(page, "#to", "Harsdorf")
-    page.check('input[name="when"][value="arrive_by"]')
-    page.fill("#date", TOMORROW.isoformat())
-    page.fill("#time", "11:30")
+    _trip_tomorrow(page, "arrive_by", "11:30")
     page.click("#search")
     page.fill("#rider-name", "Erna")
     page.click("#offers li button")
@@ -110,11 +115,7 @@ def test_language_is_remembered(page: Any) -> None:
 
 def test_banner_and_retry_when_the_server_is_briefly_unreachable(page: Any) -> None:
     page.goto("/?lang=en")
-    _choose_place(page, "#from", "Neudrossenfeld")
-    _choose_place(page, "#to", "Harsdorf")
-    page.check('input[name="when"][value="depart_after"]')
-    page.fill("#date", TOMORROW.isoformat())
-    page.fill("#time", "12:00")
+    _trip_tomorrow(page, "depart_after", "12:00")
     failures = {"left": 2}
 
     def flaky(route: Any) -> None:
@@ -137,11 +138,7 @@ def test_a_trip_from_another_area_links_to_that_areas_app(page: Any) -> None:
     """In a deployment of several areas, a quote that starts in another one is refused
     with the area's path: the rider gets a link there (answer as the service sends it)."""
     page.goto("/?lang=en")
-    _choose_place(page, "#from", "Neudrossenfeld")
-    _choose_place(page, "#to", "Harsdorf")
-    page.check('input[name="when"][value="depart_after"]')
-    page.fill("#date", TOMORROW.isoformat())
-    page.fill("#time", "12:00")
+    _trip_tomorrow(page, "depart_after", "12:00")
     detail = "this trip starts in service area 'krems', not in this one: book it at /areas/krems/"
     page.route(
         "**/v1/quotes",
@@ -159,11 +156,7 @@ def test_a_trip_from_another_area_links_to_that_areas_app(page: Any) -> None:
 
 def test_friendly_error_in_the_users_language(page: Any) -> None:
     page.goto("/?lang=de")
-    _choose_place(page, "#from", "Neudrossenfeld")
-    _choose_place(page, "#to", "Harsdorf")
-    page.check('input[name="when"][value="depart_after"]')
-    page.fill("#date", TOMORROW.isoformat())
-    page.fill("#time", "23:30")
+    _trip_tomorrow(page, "depart_after", "23:30")
     page.click("#search")
     page.wait_for_selector("#trip-error:not(:empty)")
     assert "Der Rufbus fährt von" in page.inner_text("#trip-error")
